@@ -1,0 +1,713 @@
+"""Operator-input rules: every rule with good and bad inputs, and every state's meaning."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from merchant_desk import rules
+from merchant_desk.rules import IdKind, ObjectKind, RuleError
+
+PLAIN_AMOUNT = re.compile(r"^\d+(\.\d+)?$", re.ASCII)
+
+# --------------------------------------------------------------------------- amounts
+
+GOOD_AMOUNTS = [
+    ("14", "USD", Decimal("14.00")),
+    ("14.5", "USD", Decimal("14.50")),
+    ("14.50", "EUR", Decimal("14.50")),
+    ("0.01", "GBP", Decimal("0.01")),
+    ("007", "USD", Decimal("7.00")),
+    ("150000", "USD", Decimal("150000.00")),
+    ("150000.00", "GBP", Decimal("150000.00")),
+    ("1400", "JPY", Decimal("1400")),
+    ("10000000", "JPY", Decimal("10000000")),
+    (" 14.00\n", "USD", Decimal("14.00")),  # pasted with surrounding whitespace
+    ("14", "usd", Decimal("14.00")),  # currency code case forgiven
+]
+
+
+@pytest.mark.parametrize(("text", "currency", "expected"), GOOD_AMOUNTS)
+def test_good_amounts_parse_to_the_currency_decimals(text, currency, expected):
+    value = rules.parse_amount(text, currency)
+    assert value == expected
+    assert value.as_tuple().exponent == expected.as_tuple().exponent
+
+
+BAD_AMOUNTS = [
+    # (text, currency, words the message must contain)
+    ("", "USD", "required"),
+    ("   ", "USD", "required"),
+    ("0", "USD", "more than 0"),
+    ("0.00", "USD", "more than 0"),
+    ("-1", "USD", "no sign"),
+    ("+1", "USD", "no sign"),
+    ("-0", "USD", "no sign"),
+    ("1e3", "USD", "exponent"),
+    ("1E3", "USD", "exponent"),
+    ("1.5e2", "USD", "exponent"),
+    ("NaN", "USD", "digits"),
+    ("nan", "USD", "digits"),
+    ("sNaN", "USD", "digits"),
+    ("Infinity", "USD", "digits"),
+    ("inf", "USD", "digits"),
+    ("-Infinity", "USD", "no sign"),
+    ("1,000", "USD", "thousands"),
+    ("14,50", "EUR", "thousands"),
+    ("1'000", "USD", "thousands"),
+    ("1_000", "USD", "thousands"),
+    ("0x10", "USD", "digits"),
+    ("1 000", "USD", "spaces"),
+    ("1\u00a0000", "EUR", "spaces"),
+    ("14.", "USD", "both sides"),
+    (".5", "USD", "both sides"),
+    ("1.2.3", "USD", "one '.'"),
+    ("١٤", "USD", "digits"),  # Arabic-Indic digits: Decimal would accept them
+    ("１４", "JPY", "digits"),  # full-width digits
+    ("१४", "USD", "digits"),  # Devanagari digits
+    ("14.555", "USD", "at most 2 decimals for USD"),
+    ("14.500", "USD", "at most 2 decimals for USD"),
+    ("14.5", "JPY", "no decimals for JPY"),
+    ("1400.0", "JPY", "no decimals for JPY"),
+    ("150000.01", "USD", "at most 150000.00 USD"),
+    ("10000001", "JPY", "at most 10000000 JPY"),
+    ("9" * 60, "USD", "at most 150000.00 USD"),
+    ("14", "CHF", "Currency"),
+    ("14", "", "Currency"),
+    ("$14", "USD", "digits"),
+    ("14 USD", "USD", "spaces"),
+]
+
+
+@pytest.mark.parametrize(("text", "currency", "words"), BAD_AMOUNTS)
+def test_bad_amounts_are_refused_naming_field_rule_and_example(text, currency, words):
+    with pytest.raises(RuleError) as caught:
+        rules.parse_amount(text, currency)
+    message = str(caught.value)
+    assert words in message
+    assert "(e.g. " in message
+    assert message.startswith(("Amount: ", "Currency: "))
+    assert isinstance(caught.value, ValueError)
+
+
+def test_refusal_wording_is_field_rule_example():
+    with pytest.raises(RuleError) as caught:
+        rules.parse_amount("14.555", "USD")
+    assert str(caught.value) == "Amount: at most 2 decimals for USD (e.g. 14.00)"
+    assert (caught.value.field, caught.value.example) == ("Amount", "14.00")
+
+
+def test_jpy_example_has_no_decimals():
+    with pytest.raises(RuleError, match=r"\(e\.g\. 1400\)"):
+        rules.parse_amount("1.5", "JPY")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=20))
+def test_parse_amount_accepts_only_plain_digits_and_round_trips(text):
+    try:
+        value = rules.parse_amount(text, "USD")
+    except RuleError:
+        return
+    stripped = text.strip(" \t\r\n")
+    assert PLAIN_AMOUNT.fullmatch(stripped)
+    assert value == Decimal(stripped)
+    assert rules.parse_amount(rules.amount_text(value, "USD"), "USD") == value
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(sorted(rules.CURRENCIES)),
+    st.decimals(min_value=Decimal("0.01"), max_value=Decimal("10000000"), places=2),
+)
+def test_every_valid_amount_round_trips_through_its_text(currency, amount):
+    cur = rules.CURRENCIES[currency]
+    amount = amount.quantize(cur.exponent)
+    if amount <= 0 or amount > cur.maximum:
+        return
+    assert rules.parse_amount(rules.amount_text(amount, currency), currency) == amount
+    text, code = rules.format_money(amount, currency).split(" ")
+    assert (rules.parse_amount(text, code), code) == (amount, currency)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(r"\A[0-9]{1,6}(\.[0-9]{1,2})?\Z"))
+def test_plain_usd_amounts_in_range_are_accepted(text):
+    if not 0 < Decimal(text) <= 150000:
+        return
+    assert rules.parse_amount(text, "USD") == Decimal(text)
+
+
+# --------------------------------------------------------------------------- Decimal amounts
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "words"),
+    [
+        (Decimal("NaN"), "USD", "digits"),
+        (Decimal("Infinity"), "USD", "digits"),
+        (Decimal("-1"), "USD", "more than 0"),
+        (Decimal("0"), "USD", "more than 0"),
+        (Decimal("0.001"), "USD", "at most 2 decimals"),
+        (Decimal("1.5"), "JPY", "no decimals"),
+        (Decimal("1E+40"), "USD", "at most 150000.00 USD"),
+        (14.0, "USD", "digits"),  # a float is never money
+    ],
+)
+def test_check_amount_refuses_bad_decimals(amount, currency, words):
+    with pytest.raises(RuleError, match=re.escape(words)):
+        rules.check_amount(amount, currency)
+
+
+def test_check_amount_quantizes():
+    assert str(rules.check_amount(Decimal("14.5"), "USD")) == "14.50"
+    assert str(rules.check_amount(Decimal("1400.00"), "JPY")) == "1400"
+
+
+CAPTURE_CASES = [
+    # amount, currency, authorized remaining, charge currency, expected or error words
+    ("10", "USD", Decimal("14.00"), "USD", Decimal("10.00")),
+    ("14.00", "USD", Decimal("14.00"), None, Decimal("14.00")),
+    (Decimal("14"), "EUR", None, "EUR", Decimal("14.00")),
+    ("14.01", "USD", Decimal("14.00"), None, "at most 14.00 USD, what the charge still has"),
+    ("1", "USD", Decimal("0"), None, "nothing left to capture"),
+    ("14", "EUR", Decimal("14"), "USD", "must be the charge's currency, USD"),
+    ("abc", "USD", Decimal("14"), None, "digits"),
+    ("1401", "JPY", Decimal("1400"), "JPY", "at most 1400 JPY"),
+]
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "remaining", "charge_currency", "outcome"), CAPTURE_CASES
+)
+def test_capture_amount_rules(amount, currency, remaining, charge_currency, outcome):
+    if isinstance(outcome, Decimal):
+        got = rules.check_capture_amount(
+            amount, currency, remaining, charge_currency=charge_currency
+        )
+        assert got == outcome
+    else:
+        with pytest.raises(RuleError, match=re.escape(outcome)):
+            rules.check_capture_amount(amount, currency, remaining, charge_currency=charge_currency)
+
+
+def test_capture_over_authorized_suggests_the_remaining_amount():
+    with pytest.raises(RuleError) as caught:
+        rules.check_capture_amount("20", "USD", Decimal("12.5"))
+    assert caught.value.example == "12.50"
+
+
+@pytest.mark.parametrize(
+    ("captured", "refunded", "currency", "limit"),
+    [
+        (Decimal("100"), Decimal("0"), "USD", Decimal("115.00")),  # 15 %
+        (Decimal("1000"), Decimal("0"), "EUR", Decimal("1075.00")),  # capped at 75
+        (Decimal("100"), Decimal("100"), "USD", Decimal("15.00")),
+        (Decimal("100"), Decimal("200"), "USD", Decimal("0.00")),
+        (Decimal("100000"), Decimal("0"), "JPY", Decimal("108400")),  # capped at 8,400
+        (Decimal("1000"), Decimal("0"), "JPY", Decimal("1150")),
+    ],
+)
+def test_refund_limit(captured, refunded, currency, limit):
+    assert rules.refund_limit(captured, refunded, currency) == limit
+
+
+def test_refund_amount_rules():
+    assert rules.check_refund_amount("115", "USD", Decimal("100"), Decimal("0")) == Decimal("115")
+    with pytest.raises(RuleError, match=r"Refund amount: at most 115.00 USD"):
+        rules.check_refund_amount("115.01", "USD", Decimal("100"), Decimal("0"))
+
+
+# --------------------------------------------------------------------------- money formatting
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "text"),
+    [
+        (Decimal("14"), "USD", "14.00 USD"),
+        (Decimal("14.5"), "EUR", "14.50 EUR"),
+        (Decimal("0.005"), "GBP", "0.01 GBP"),  # half up
+        (Decimal("1400"), "JPY", "1400 JPY"),
+        (Decimal("1400.5"), "JPY", "1401 JPY"),
+        (Decimal("150000"), "USD", "150000.00 USD"),
+        (Decimal("1E+3"), "USD", "1000.00 USD"),  # never scientific notation
+        (7, "jpy", "7 JPY"),
+    ],
+)
+def test_format_money(amount, currency, text):
+    assert rules.format_money(amount, currency) == text
+
+
+def test_money_json_is_amazons_money_object():
+    assert rules.money_json(Decimal("14"), "USD") == {"amount": "14.00", "currencyCode": "USD"}
+
+
+@pytest.mark.parametrize("bad", [14.0, "14", Decimal("NaN"), Decimal("-Infinity")])
+def test_quantize_refuses_floats_and_non_numbers(bad):
+    with pytest.raises((TypeError, ValueError)):
+        rules.quantize(bad, "USD")
+
+
+def test_quantize_refuses_unknown_currency():
+    with pytest.raises(RuleError, match="Currency"):
+        rules.quantize(Decimal("1"), "XYZ")
+
+
+# --------------------------------------------------------------------------- soft descriptor
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("MYSHOP", "MYSHOP"),
+        ("A" * 16, "A" * 16),
+        ("Shop #42 (ok)!", "Shop #42 (ok)!"),
+        ("a b", "a b"),
+        ("~}|{`_^]\\[@?>=<;", "~}|{`_^]\\[@?>=<;"),
+    ],
+)
+def test_good_soft_descriptors(text, expected):
+    assert rules.check_soft_descriptor(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("A" * 17, "at most 16 characters"),
+        (" SHOP", "no space at the start or the end"),
+        ("SHOP ", "no space at the start or the end"),
+        (" ", "no space at the start or the end"),
+        ("Café", "printable ASCII"),
+        ("TAB\tX", "printable ASCII"),
+        ("NEW\nLINE", "printable ASCII"),
+        ("DEL\x7f", "printable ASCII"),
+        ("SHOP\u00a0X", "printable ASCII"),
+    ],
+)
+def test_bad_soft_descriptors(text, words):
+    with pytest.raises(RuleError, match=re.escape(words)) as caught:
+        rules.check_soft_descriptor(text)
+    assert str(caught.value).startswith("Soft descriptor: ")
+
+
+def test_descriptor_preview():
+    assert rules.descriptor_preview("MYSHOP") == "AMZ* MYSHOP"
+    assert rules.descriptor_preview(None).startswith("AMZ* ")
+
+
+# --------------------------------------------------------------------------- tracking and carriers
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1Z999AA10123456784", "1Z999AA10123456784"),
+        ("  1Z 999-AA1  ", "1Z 999-AA1"),
+        ("X", "X"),
+        ("9" * 60, "9" * 60),
+    ],
+)
+def test_good_tracking_numbers(text, expected):
+    assert rules.check_tracking_number(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("", "required"),
+        ("   ", "required"),
+        (None, "required"),
+        ("9" * 61, "at most 60"),
+        ("1Z/999", "letters, digits"),
+        ("1Z_999", "letters, digits"),
+        ("ÄBC123", "letters, digits"),
+        ("１２３", "letters, digits"),
+        ("12\t34", "letters, digits"),
+    ],
+)
+def test_bad_tracking_numbers(text, words):
+    with pytest.raises(RuleError, match=re.escape(words)):
+        rules.check_tracking_number(text)
+
+
+def test_carrier_list_is_amazons_508_codes_loaded_once():
+    assert len(rules.carriers()) == 508
+    assert rules.carriers() is rules.carriers()
+    assert all(c.code and c.name for c in rules.carriers())
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("UPS", "UPS"), ("ups", "UPS"), (" FEDEX ", "FEDEX"), ("dhl_de", "DHL_DE")],
+)
+def test_known_carrier_codes(code, expected):
+    assert rules.find_carrier(code).code == expected
+    assert rules.check_carrier(code).code == expected
+
+
+def test_unknown_carrier_suggests_close_codes():
+    with pytest.raises(RuleError) as caught:
+        rules.check_carrier("UPSS")
+    assert "UPS" in caught.value.suggestions
+    assert caught.value.example == caught.value.suggestions[0]
+    assert str(caught.value).startswith("Carrier: 'UPSS' is not a carrier code")
+
+
+@pytest.mark.parametrize("code", ["", None, "ZZZZZQQQQ"])
+def test_carrier_refusals_without_suggestions(code):
+    with pytest.raises(RuleError) as caught:
+        rules.check_carrier(code)
+    assert caught.value.suggestions == ()
+    assert "(e.g. UPS)" in str(caught.value)
+
+
+def test_search_carriers_ranks_prefixes_first():
+    found = rules.search_carriers("dhl", limit=50)
+    assert found[0].code == "DHL"
+    codes = [c.code for c in found]
+    first_non_prefix = next(
+        (i for i, c in enumerate(found) if not c.code.casefold().startswith("dhl")), len(found)
+    )
+    assert all(not c.casefold().startswith("dhl") for c in codes[first_non_prefix:])
+    assert len(rules.search_carriers("dhl", limit=3)) == 3
+
+
+def test_search_carriers_by_name_case_insensitively():
+    assert "FEDEX" in [c.code for c in rules.search_carriers("fedex")]
+    assert rules.search_carriers("deutsche post dhl")[0].code == "DHL_DE"
+    assert rules.search_carriers("") == []
+    assert rules.search_carriers("zzzzzzzz") == []
+
+
+# --------------------------------------------------------------------------- IDs
+
+SESSION = "bd504926-f659-4ad7-a1a9-9a747aaf5275"
+PERMISSION = "S01-1234567-1234567"
+CHARGE = PERMISSION + "-C123456"
+REFUND = PERMISSION + "-R123456"
+
+ID_CASES = [
+    (SESSION, IdKind.CHECKOUT_SESSION, SESSION),
+    (SESSION.upper(), IdKind.CHECKOUT_SESSION, SESSION),
+    (f"  {SESSION}\n", IdKind.CHECKOUT_SESSION, SESSION),
+    (PERMISSION, IdKind.CHARGE_PERMISSION, PERMISSION),
+    ("P01-7654321-7654321", IdKind.CHARGE_PERMISSION, "P01-7654321-7654321"),
+    ("s01-1234567-1234567", IdKind.CHARGE_PERMISSION, PERMISSION),
+    (CHARGE, IdKind.CHARGE, CHARGE),
+    (f"\t{CHARGE} ", IdKind.CHARGE, CHARGE),
+    (REFUND, IdKind.REFUND, REFUND),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "normalised"), ID_CASES)
+def test_ids_are_classified_and_normalised(text, kind, normalised):
+    assert rules.classify_id(text) is kind
+    assert rules.check_id(text, kind) == normalised
+
+
+NOT_IDS = [
+    "",
+    None,
+    "bd504926-f659-4ad7-a1a9-9a747aaf527",  # one short
+    "bd504926f6594ad7a1a99a747aaf5275",  # no dashes
+    "gd504926-f659-4ad7-a1a9-9a747aaf5275",  # not hex
+    "X01-1234567-1234567",
+    "S1-1234567-1234567",
+    "S01-123456-1234567",
+    "S01-1234567-1234567-C12345",
+    "S01-1234567-1234567-X123456",
+    "S01-1234567-1234567-C1234567",
+    "S01-١٢٣٤٥٦٧-1234567",  # non-ASCII digits
+    f"{SESSION} {SESSION}",
+]
+
+
+@pytest.mark.parametrize("text", NOT_IDS)
+def test_not_ids(text):
+    assert rules.classify_id(text) is None
+
+
+@pytest.mark.parametrize(
+    ("check", "text", "words"),
+    [
+        (rules.check_checkout_session_id, "", "Checkout session ID: is required"),
+        (rules.check_checkout_session_id, "abc", f"must look like {SESSION}"),
+        (rules.check_checkout_session_id, CHARGE, "this is a charge id"),
+        (rules.check_charge_permission_id, CHARGE, "this is a charge id, not a charge permission"),
+        (rules.check_charge_permission_id, SESSION, "this is a checkout session id"),
+        (rules.check_charge_id, PERMISSION, "this is a charge permission id"),
+        (rules.check_charge_id, "S01-1", "must look like S01-1234567-1234567-C123456"),
+        (rules.check_refund_id, CHARGE, "this is a charge id, not a refund id"),
+    ],
+)
+def test_wrong_ids_say_what_they_are(check, text, words):
+    with pytest.raises(RuleError, match=re.escape(words)) as caught:
+        check(text)
+    assert "(e.g. " in str(caught.value)
+
+
+def test_permission_of_a_charge_or_refund():
+    assert rules.charge_permission_id_of(CHARGE) == PERMISSION
+    assert rules.charge_permission_id_of(REFUND.lower()) == PERMISSION
+    assert rules.charge_permission_id_of(PERMISSION) == PERMISSION
+    with pytest.raises(RuleError):
+        rules.charge_permission_id_of(SESSION)
+
+
+def test_find_ids_anywhere_in_an_export_deduplicated_in_order():
+    text = (
+        "order,session,charge\n"
+        f"1001,{SESSION.upper()},{CHARGE}\n"
+        f"1002,{SESSION},{PERMISSION};{REFUND}\n"
+        f"x{SESSION}x, S01-1234567-12345678, {PERMISSION}-C12345\n"
+    )
+    assert rules.find_ids(text) == [
+        (IdKind.CHECKOUT_SESSION, SESSION),
+        (IdKind.CHARGE, CHARGE),
+        (IdKind.CHARGE_PERMISSION, PERMISSION),
+        (IdKind.REFUND, REFUND),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("SANDBOX-AHEGSJCM3L4EJNKS4X4NQVXJ", True),
+        (" LIVE-AHEGSJCM3L4EJNKS4X4NQVXJ ", True),
+        ("AHEGSJCM3L4EJNKS4X4NQVXJ", True),
+        ("", False),
+        ("KEY ID", False),
+        ("KEY,ID", False),
+        ("A" * 101, False),
+    ],
+)
+def test_public_key_id(text, ok):
+    if ok:
+        assert rules.check_public_key_id(text) == text.strip()
+    else:
+        with pytest.raises(RuleError, match="Public key ID"):
+            rules.check_public_key_id(text)
+
+
+# --------------------------------------------------------------------------- meanings
+
+#: REFERENCE section 4, as written there: kind -> state -> reasons.
+REFERENCE_STATES: dict[ObjectKind, dict[str, list[str]]] = {
+    ObjectKind.CHECKOUT_SESSION: {
+        "Open": [],
+        "Completed": [],
+        "Canceled": ["BuyerCanceled", "Expired", "AmazonCanceled", "Declined"],
+    },
+    ObjectKind.CHARGE_PERMISSION: {
+        "Chargeable": [],
+        "NonChargeable": [
+            "PaymentMethodInvalid",
+            "PaymentMethodDeleted",
+            "BillingAddressDeleted",
+            "PaymentMethodExpired",
+            "PaymentMethodNotAllowed",
+            "PaymentMethodNotSet",
+            "ChargeInProgress",
+            "MFAFailed",
+        ],
+        "Closed": [
+            "MerchantClosed",
+            "BuyerClosed",
+            "AmazonCanceled",
+            "AmazonClosed",
+            "Expired",
+            "MerchantCanceled",
+            "BuyerCanceled",
+        ],
+    },
+    ObjectKind.CHARGE: {
+        "AuthorizationInitiated": [],
+        "Authorized": [],
+        "CaptureInitiated": [],
+        "Captured": [],
+        "Declined": [
+            "SoftDeclined",
+            "HardDeclined",
+            "AmazonRejected",
+            "ProcessingFailure",
+            "TransactionTimedOut",
+        ],
+        "Canceled": [
+            "ExpiredUnused",
+            "AmazonCanceled",
+            "MerchantCanceled",
+            "ChargePermissionCanceled",
+            "BuyerCanceled",
+        ],
+    },
+    ObjectKind.REFUND: {
+        "RefundInitiated": [],
+        "Refunded": [],
+        "Declined": ["AmazonRejected", "ProcessingFailure"],
+    },
+}
+
+REFERENCE_ERRORS = [
+    "InvalidParameterValue",
+    "InvalidRequest",
+    "InvalidRequestFormat",
+    "MissingHeader",
+    "MissingParameterValue",
+    "InvalidHeaderValue",
+    "UnrecognizedField",
+    "DuplicateIdempotencyKey",
+    "CurrencyMismatch",
+    "TransactionAmountExceeded",
+    "CheckoutSessionCanceled",
+    "InvalidSandboxSimulationSpecified",
+    "UnauthorizedAccess",
+    "InvalidRequestSignature",
+    "InvalidAccountStatus",
+    "ResourceNotFound",
+    "UnsupportedOperation",
+    "AmountMismatch",
+    "InvalidCheckoutSessionStatus",
+    "InvalidChargePermissionStatus",
+    "InvalidChargeStatus",
+    "ChargePermissionNotModifiable",
+    "SoftDeclined",
+    "HardDeclined",
+    "AmazonRejected",
+    "TransactionCountExceeded",
+    "TransactionTimedOut",
+    "MFANotCompleted",
+    "PaymentMethodNotAllowed",
+    "TooManyRequests",
+    "InternalServerError",
+    "ProcessingFailure",
+    "ServiceUnavailable",
+]
+
+FINAL = {
+    (ObjectKind.CHECKOUT_SESSION, "Completed"),
+    (ObjectKind.CHECKOUT_SESSION, "Canceled"),
+    (ObjectKind.CHARGE_PERMISSION, "Closed"),
+    (ObjectKind.CHARGE, "Captured"),
+    (ObjectKind.CHARGE, "Declined"),
+    (ObjectKind.CHARGE, "Canceled"),
+    (ObjectKind.REFUND, "Refunded"),
+    (ObjectKind.REFUND, "Declined"),
+}
+
+STATE_CASES = [
+    (kind, state, reason)
+    for kind, states in REFERENCE_STATES.items()
+    for state, reasons in states.items()
+    for reason in [None, *reasons]
+]
+
+
+def test_every_reference_state_and_reason_has_its_own_meaning():
+    assert {(k, s) for k, s, _ in STATE_CASES} == set(rules.KNOWN_STATES)
+    assert {(k, s, r) for k, s, r in STATE_CASES if r} == set(rules.KNOWN_REASONS)
+    assert set(REFERENCE_ERRORS) == set(rules.ERROR_REASON_CODES)
+
+
+@pytest.mark.parametrize(("kind", "state", "reason"), STATE_CASES)
+def test_explain_every_state_and_reason(kind, state, reason):
+    explanation = rules.explain(kind, state, reason)
+    assert explanation.title and explanation.meaning and explanation.next_step
+    assert explanation.final is ((kind, state) in FINAL)
+    assert rules.is_final(kind, state) is explanation.final
+    assert "Merchant Desk does not know" not in explanation.meaning
+    if reason:
+        # the reason adds its own words to the state's meaning
+        assert explanation.meaning != rules.explain(kind, state).meaning
+
+
+@pytest.mark.parametrize("reason", ["BuyerCanceled", "Expired", "AmazonCanceled", "Declined", None])
+def test_canceled_checkout_follows_the_starting_pages_guidance(reason):
+    explanation = rules.explain("CheckoutSession", "Canceled", reason)
+    assert "Your payment was not successful. Please try another payment method." in (
+        explanation.next_step
+    )
+    assert "new checkout session" in explanation.next_step
+    assert explanation.final
+
+
+def test_soft_and_hard_declines_say_different_things():
+    soft = rules.explain(ObjectKind.CHARGE, "Declined", "SoftDeclined")
+    hard = rules.explain(ObjectKind.CHARGE, "Declined", "HardDeclined")
+    assert "retry may work" in soft.meaning
+    assert "change their payment method" in hard.next_step
+
+
+@pytest.mark.parametrize(
+    ("kind", "state", "reason"),
+    [
+        ("Charge", "Teleported", None),
+        ("Charge", "Teleported", "Aliens"),
+        ("Charge", "Captured", "SomethingNew"),
+        ("Subscription", "Active", None),
+        ("Charge", None, None),
+        ("Charge", "", ""),
+    ],
+)
+def test_unknown_states_and_reasons_get_a_generic_meaning(kind, state, reason):
+    explanation = rules.explain(kind, state, reason)
+    assert explanation.title and explanation.meaning and explanation.next_step
+    if reason and state == "Captured":
+        assert reason in explanation.meaning
+        assert explanation.final  # the state is known even if the reason is not
+    else:
+        assert not explanation.final
+        assert not rules.is_final(kind, state)
+
+
+def test_object_kinds_are_matched_loosely():
+    assert rules.explain("charge_permission", "Closed") == rules.explain(
+        ObjectKind.CHARGE_PERMISSION, "Closed"
+    )
+    assert rules.is_final("checkoutsession", "Canceled")
+
+
+@pytest.mark.parametrize("code", REFERENCE_ERRORS)
+def test_explain_every_error_shows_amazons_code_and_message(code):
+    explanation = rules.explain_error(code, "Amazon's own words.")
+    assert code in explanation.title
+    assert "Amazon's own words." in explanation.meaning
+    assert explanation.next_step
+    assert "Merchant Desk does not know" not in explanation.meaning
+
+
+@pytest.mark.parametrize(
+    ("code", "retry_may_help", "words"),
+    [
+        ("TooManyRequests", True, "Wait"),
+        ("ServiceUnavailable", True, "try again"),
+        ("SoftDeclined", True, "Try again"),
+        ("HardDeclined", False, "change their payment method"),
+        ("InvalidRequestSignature", False, "clock"),
+        ("TransactionAmountExceeded", False, "amount still available"),
+        ("ResourceNotFound", False, "environment"),
+    ],
+)
+def test_error_next_steps(code, retry_may_help, words):
+    explanation = rules.explain_error(code, None)
+    assert explanation.final is not retry_may_help
+    assert words in explanation.next_step
+
+
+def test_invalid_request_signature_points_at_key_id_and_private_key():
+    step = rules.explain_error("InvalidRequestSignature", "bad").next_step
+    assert "public key ID" in step and "private key" in step and "clock" in step
+
+
+@pytest.mark.parametrize("code", ["NewThing", "", None])
+def test_unknown_errors_get_a_generic_meaning(code):
+    explanation = rules.explain_error(code, "Something odd.")
+    assert "Something odd." in explanation.meaning
+    assert explanation.next_step
+    if code:
+        assert code in explanation.title
