@@ -1,0 +1,168 @@
+"""Start-up and shutdown of the window on the qasync loop (Randovania's ``gui/qt.py`` pattern).
+
+One thread: Qt's event loop drives asyncio. The last window closing, SIGINT and SIGTERM all set
+one asyncio event; cleanup then runs *on the loop* (tasks cancelled, desk closed) before it ends.
+Unexpected errors are logged to ``merchant-desk.log`` in the data directory and shown in a dialog.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import logging.handlers
+import signal
+import sys
+import traceback
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from ..paths import APP_NAME
+from .icons import icon
+from .text import tr
+
+log = logging.getLogger("merchant_desk.ui")
+
+LOG_FILE = "merchant-desk.log"
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    """``merchant-desk gui [--demo] [--smoke]``: the window until it is closed; the exit code."""
+    import qasync
+
+    from ..settings import SettingsError, resolve
+
+    overrides = {k: getattr(args, k, None) for k in (
+        "endpoint", "public_key_id", "private_key_file", "region", "environment", "algorithm")}
+    try:
+        data_dir, settings = resolve(overrides, getattr(args, "data_dir", None))
+    except SettingsError as error:
+        print(f"merchant-desk: {error}", file=sys.stderr)
+        return 2
+    _log_to_file(data_dir)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName("Merchant Desk")
+    app.setWindowIcon(icon("app"))
+    app.setQuitOnLastWindowClosed(False)
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    demo = bool(getattr(args, "demo", False)) or not settings.has_credentials_hint
+    smoke = bool(getattr(args, "smoke", False))
+    try:
+        with loop:
+            return loop.run_until_complete(_main(app, data_dir, settings, demo=demo, smoke=smoke))
+    except Exception as error:  # start-up failed before the window could show it
+        log.exception("the window could not start")
+        print(f"merchant-desk: the window could not start: {error}", file=sys.stderr)
+        return 1
+    finally:
+        asyncio.set_event_loop(None)
+
+
+async def _main(app: QApplication, data_dir: Path, settings: Any, *, demo: bool,
+                smoke: bool) -> int:
+    from ..desk import Desk
+    from .main_window import MainWindow
+
+    loop = asyncio.get_running_loop()
+    quit_requested = asyncio.Event()
+    failures: list[BaseException] = []
+    _install_error_handlers(loop, failures, smoke=smoke)
+    app.lastWindowClosed.connect(quit_requested.set)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, quit_requested.set)
+        except (NotImplementedError, RuntimeError):  # Windows: no loop signal handlers
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(quit_requested.set))
+    # Python only runs signal handlers between bytecodes: wake it up while Qt waits.
+    wake = QTimer(interval=250)
+    wake.timeout.connect(lambda: None)
+    wake.start()
+
+    if demo:
+        desk = await Desk.open_demo(data_dir / "demo")
+    else:
+        desk = await Desk.open(settings)
+    window: Any = None
+    try:
+        window = MainWindow(desk, settings=QSettings())
+        window.show()
+        window.start()
+        if demo and not settings.has_credentials_hint:
+            window.statusBar().showMessage(tr(
+                "No Amazon Pay account is set up yet, so these are demo orders. "
+                "Open Settings to connect your account."))
+        if smoke:
+            await asyncio.sleep(0.05)  # let the list paint
+            count = window.model.rowCount()
+            if count == 0 or not window.isVisible() or failures:
+                print(f"smoke failed: {count} orders listed", file=sys.stderr)
+                return 1
+            print(f"smoke ok: {count} orders, keyring={desk.keyring_backend()}, "
+                  f"platform={QApplication.platformName()}", flush=True)
+            return 0
+        await quit_requested.wait()
+        return 0
+    finally:
+        wake.stop()
+        if window is not None:
+            await window.stop_work()
+            window.events.close()
+            window.close()
+        await desk.aclose()
+
+
+def _log_to_file(data_dir: Path) -> None:
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            data_dir / LOG_FILE, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    except OSError:
+        handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+
+
+def _install_error_handlers(loop: asyncio.AbstractEventLoop, failures: list[BaseException],
+                            *, smoke: bool) -> None:
+    def excepthook(kind: type[BaseException], value: BaseException,
+                   tb: TracebackType | None) -> None:
+        log.error("unexpected error", exc_info=(kind, value, tb))
+        failures.append(value)
+        if not smoke:
+            show_error_dialog("".join(traceback.format_exception_only(kind, value)).strip())
+
+    def loop_handler(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        if isinstance(error, asyncio.CancelledError):
+            return
+        log.error("unexpected error in the event loop: %s", context.get("message"),
+                  exc_info=error)
+        if error is not None:
+            failures.append(error)
+        if not smoke:
+            show_error_dialog(str(error or context.get("message")))
+
+    sys.excepthook = excepthook
+    loop.set_exception_handler(loop_handler)
+
+
+def show_error_dialog(summary: str, parent: QWidget | None = None) -> QMessageBox:
+    """Tell the operator, without a nested event loop; the details are in the log file."""
+    box = QMessageBox(QMessageBox.Icon.Critical, tr("Merchant Desk"),
+                      tr("Something unexpected went wrong. Your orders and money are not "
+                         "affected by this message."), QMessageBox.StandardButton.Ok, parent)
+    box.setInformativeText(tr("{summary}\n\nThe details were written to {log} in the data "
+                              "folder.").format(summary=summary, log=LOG_FILE))
+    box.open()
+    return box

@@ -1,0 +1,53 @@
+"""Dialogs you can await (Randovania's ``async_dialog``): ``open()`` plus a future.
+
+``exec()`` inside a coroutine starts a nested event loop, which breaks qasync; instead the
+dialog is shown window-modal and the coroutine waits on a future resolved by ``finished``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
+
+
+async def execute(dialog: QDialog) -> int:
+    """Show ``dialog`` modally without a nested loop; return its result code."""
+    future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    def finished(result: int) -> None:
+        if not future.done():
+            future.set_result(result)
+
+    dialog.finished.connect(finished)
+    dialog.open()
+    try:
+        return await future
+    except asyncio.CancelledError:
+        dialog.reject()
+        raise
+    finally:
+        dialog.finished.disconnect(finished)
+
+
+async def message_box(
+    parent: QWidget | None,
+    icon: QMessageBox.Icon,
+    title: str,
+    text: str,
+    buttons: QMessageBox.StandardButton = QMessageBox.StandardButton.Ok,
+    default: QMessageBox.StandardButton = QMessageBox.StandardButton.NoButton,
+    informative: str = "",
+) -> QMessageBox.StandardButton:
+    """An awaitable ``QMessageBox``; returns the button pressed (Escape gives the escape button)."""
+    box = QMessageBox(icon, title, text, buttons, parent)
+    box.setObjectName("messageBox")
+    if default != QMessageBox.StandardButton.NoButton:
+        box.setDefaultButton(default)
+    if informative:
+        box.setInformativeText(informative)
+    await execute(box)
+    clicked = box.clickedButton()
+    result = box.standardButton(clicked) if clicked else QMessageBox.StandardButton.Cancel
+    box.deleteLater()
+    return result

@@ -1,0 +1,95 @@
+"""The day at a glance: counts by state and what is waiting to be captured, painted plainly."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from .text import money, tr
+
+#: The states worth a glance, in the order an order lives them, with calm colours.
+TILES: tuple[tuple[str, str, str], ...] = (
+    ("Open", "Waiting for checkout", "#f3e7c9"),
+    ("Authorized", "Ready to capture", "#fde2b8"),
+    ("Captured", "Captured", "#d5ecd4"),
+    ("Canceled", "Canceled", "#eadede"),
+    ("Declined", "Declined", "#f6d3d3"),
+)
+
+
+class DayStrip(QWidget):
+    """Click a tile to filter the list by that state."""
+
+    state_clicked = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("dayStrip")
+        self.setAccessibleName(tr("The day at a glance"))
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self._counts: dict[str, int] = {}
+        self._awaiting: dict[str, Decimal] = {}
+        self._tiles: list[tuple[QRectF, str]] = []
+
+    def set_summary(self, counts: dict[str, int], awaiting: dict[str, Decimal]) -> None:
+        self._counts = dict(counts)
+        self._awaiting = dict(awaiting)
+        self.setToolTip(self.summary_text())
+        self.setAccessibleDescription(self.summary_text())
+        self.update()
+
+    def summary_text(self) -> str:
+        parts = [f"{tr(label)}: {self._counts.get(state, 0)}" for state, label, _ in TILES]
+        return "; ".join(parts) + "; " + self._awaiting_text()
+
+    def _awaiting_text(self) -> str:
+        amounts = [money(v, c) for c, v in sorted(self._awaiting.items()) if v]
+        return tr("waiting to be captured: {amounts}").format(
+            amounts=" + ".join(amounts) if amounts else tr("nothing"))
+
+    def sizeHint(self) -> QSize:
+        return QSize(600, self.fontMetrics().height() * 3 + 12)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        metrics = self.fontMetrics()
+        height = self.height() - 8
+        x = 4.0
+        self._tiles = []
+        big = QFont(self.font())
+        big.setBold(True)
+        big.setPointSizeF(self.font().pointSizeF() * 1.3)
+        for state, label, colour in TILES:
+            text = tr(label)
+            width = max(metrics.horizontalAdvance(text), 40) + 24
+            rect = QRectF(x, 4, width, height)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(colour))
+            painter.drawRoundedRect(rect, 6, 6)
+            painter.setPen(QColor("#222222"))
+            painter.setFont(big)
+            painter.drawText(rect.adjusted(0, 2, 0, -height / 2), Qt.AlignmentFlag.AlignCenter,
+                             str(self._counts.get(state, 0)))
+            painter.setFont(self.font())
+            painter.drawText(rect.adjusted(0, height / 2, 0, -2), Qt.AlignmentFlag.AlignCenter,
+                             text)
+            self._tiles.append((rect, state))
+            x += width + 6
+        painter.setFont(big)
+        painter.setPen(QColor("#5a3b00"))
+        text = self._awaiting_text()
+        rest = QRectF(x + 8, 4, max(0.0, self.width() - x - 12), height)
+        painter.drawText(rest, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
+                         | Qt.TextFlag.TextWordWrap, text[0].upper() + text[1:])
+        painter.end()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        for rect, state in self._tiles:
+            if rect.contains(event.position()):
+                self.state_clicked.emit(state)
+                return
+        super().mousePressEvent(event)

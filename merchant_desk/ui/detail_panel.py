@@ -1,0 +1,189 @@
+"""The selected order, explained: state in plain words, next step, amounts, IDs, buyer, timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .icons import icon
+from .text import money, tr, when
+
+
+def _label(text: str = "", *, name: str = "", wrap: bool = True, select: bool = True) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(wrap)
+    if select:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                      | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+    if name:
+        label.setObjectName(name)
+        label.setAccessibleName(name)
+    return label
+
+
+class IdRow(QWidget):
+    """An ID with a copy button (the ID is long; nobody should retype it)."""
+
+    copied = Signal(str)
+
+    def __init__(self, what: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._value = ""
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.text = _label(wrap=True)
+        self.text.setAccessibleName(what)
+        self.button = QToolButton()
+        self.button.setIcon(icon("copy"))
+        self.button.setToolTip(tr("Copy the {what}").format(what=what))
+        self.button.setAccessibleName(tr("Copy the {what}").format(what=what))
+        self.button.clicked.connect(self.copy)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.button)
+
+    def set_value(self, value: str | None) -> None:
+        self._value = value or ""
+        self.text.setText(self._value or tr("none yet"))
+        self.button.setEnabled(bool(self._value))
+
+    def copy(self) -> None:
+        if self._value:
+            QGuiApplication.clipboard().setText(self._value)
+            self.copied.emit(self._value)
+
+
+class DetailPanel(QScrollArea):
+    copied = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("detailPanel")
+        self.setAccessibleName(tr("Order details"))
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+
+        self.empty = _label(tr("Select an order to see what it means and what to do next."),
+                            name="emptyHint")
+        layout.addWidget(self.empty)
+
+        self.content = QWidget()
+        content = QVBoxLayout(self.content)
+        content.setContentsMargins(0, 0, 0, 0)
+        self.title = _label(name="stateTitle")
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.meaning = _label(name="stateMeaning")
+        self.next_step = _label(name="nextStep")
+        self.next_step.setTextFormat(Qt.TextFormat.RichText)
+        self.reason = _label(name="reasonCode")
+        for widget in (self.title, self.meaning, self.next_step, self.reason):
+            content.addWidget(widget)
+
+        amounts = QGroupBox(tr("Money"))
+        form = QFormLayout(amounts)
+        self.amount = _label(name="orderAmount")
+        self.authorized = _label(name="authorizedAmount")
+        self.captured = _label(name="capturedAmount")
+        self.refunded = _label(name="refundedAmount")
+        form.addRow(tr("Order total:"), self.amount)
+        form.addRow(tr("Authorized (reserved on the buyer's card):"), self.authorized)
+        form.addRow(tr("Captured (charged):"), self.captured)
+        form.addRow(tr("Refunded:"), self.refunded)
+        content.addWidget(amounts)
+
+        ids = QGroupBox(tr("Amazon Pay IDs"))
+        form = QFormLayout(ids)
+        self.session_id = IdRow(tr("checkout session ID"))
+        self.permission_id = IdRow(tr("charge permission ID"))
+        self.charge_id = IdRow(tr("charge ID"))
+        self.reference = _label(name="merchantReference")
+        form.addRow(tr("Checkout session:"), self.session_id)
+        form.addRow(tr("Charge permission:"), self.permission_id)
+        form.addRow(tr("Charge:"), self.charge_id)
+        form.addRow(tr("Your reference:"), self.reference)
+        for row in (self.session_id, self.permission_id, self.charge_id):
+            row.copied.connect(self.copied)
+        content.addWidget(ids)
+
+        buyer = QGroupBox(tr("Buyer and delivery"))
+        form = QFormLayout(buyer)
+        self.buyer = _label(name="buyer")
+        self.address = _label(name="shippingAddress")
+        self.tracking = _label(name="tracking")
+        form.addRow(tr("Buyer:"), self.buyer)
+        form.addRow(tr("Ship to:"), self.address)
+        form.addRow(tr("Tracking:"), self.tracking)
+        content.addWidget(buyer)
+
+        history = QGroupBox(tr("What happened"))
+        history_layout = QVBoxLayout(history)
+        self.timeline = _label(name="timeline")
+        self.timeline.setTextFormat(Qt.TextFormat.PlainText)
+        history_layout.addWidget(self.timeline)
+        content.addWidget(history)
+        content.addStretch(1)
+
+        layout.addWidget(self.content)
+        layout.addStretch(1)
+        self.setWidget(body)
+        self.show_detail(None)
+
+    def show_detail(self, detail: Any | None) -> None:
+        self.empty.setVisible(detail is None)
+        self.content.setVisible(detail is not None)
+        if detail is None:
+            return
+        row = detail.row
+        explanation = detail.explanation
+        self.title.setText(explanation.title)
+        self.meaning.setText(explanation.meaning)
+        step = explanation.next_step or ""
+        self.next_step.setText(
+            "<b>{}</b> {}".format(tr("Next step:"), _html(step)) if step else ""
+        )
+        self.next_step.setVisible(bool(step))
+        reasons = [f"{kind}: {code}" for kind, code in (
+            (tr("Checkout"), row.session_reason), (tr("Charge"), row.charge_reason)) if code]
+        self.reason.setText(tr("Reason code: {codes}").format(codes=", ".join(reasons)))
+        self.reason.setVisible(bool(reasons))
+
+        currency = row.currency
+        nothing = tr("nothing yet")
+        self.amount.setText(money(row.amount, currency))
+        self.authorized.setText(money(row.authorized_amount, currency) or nothing)
+        self.captured.setText(money(row.captured_amount, currency) or nothing)
+        self.refunded.setText(money(row.refunded_amount, currency) or nothing)
+
+        self.session_id.set_value(row.checkout_session_id)
+        self.permission_id.set_value(row.charge_permission_id)
+        self.charge_id.set_value(row.charge_id)
+        self.reference.setText(row.merchant_reference or tr("none"))
+
+        self.buyer.setText("\n".join(p for p in (row.buyer_name, row.buyer_email) if p)
+                           or tr("not shared yet"))
+        lines = list(getattr(detail, "shipping_address", None) or [])
+        self.address.setText("\n".join(lines) or tr("no shipping address (digital order?)"))
+        self.tracking.setText(row.tracking or tr("not added yet"))
+        entries = [f"{when(e.at)}  {e.text}" for e in getattr(detail, "timeline", ())]
+        self.timeline.setText("\n".join(entries) or tr("Nothing recorded on this computer yet."))
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

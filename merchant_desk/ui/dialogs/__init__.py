@@ -1,0 +1,1 @@
+"""Awaitable dialogs: capture, add tracking, add or import, settings, progress."""

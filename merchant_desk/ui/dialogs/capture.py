@@ -1,0 +1,283 @@
+"""Capture: the amount (prefilled with what is still authorized), the statement text, a
+confirmation that repeats everything, then Amazon's answer. Nothing is sent while invalid."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ... import rules
+from ..text import describe_failure, money, tr
+
+Submit = Callable[[str, str | None], Awaitable[Any]]
+
+ERROR_STYLE = "color: #9b1c1c;"
+
+
+def remaining_authorized(row: Any) -> Decimal:
+    authorized = row.authorized_amount if row.authorized_amount is not None else row.amount
+    return max(Decimal(0), (authorized or Decimal(0)) - (row.captured_amount or Decimal(0)))
+
+
+def _buddy(text: str, widget: QWidget) -> QLabel:
+    label = QLabel(text)
+    label.setBuddy(widget)
+    return label
+
+
+class CaptureDialog(QDialog):
+    """Use :meth:`run`; it returns the desk's Charge, or None when nothing was captured."""
+
+    def __init__(self, row: Any, environment: str, submit: Submit,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("captureDialog")
+        self.setWindowTitle(tr("Capture payment"))
+        self.setMinimumWidth(480)
+        self._row = row
+        self._env = environment
+        self._submit = submit
+        self._currency = row.currency
+        self._remaining = remaining_authorized(row)
+        self._decision: asyncio.Future[str] | None = None
+        self.result_value: Any = None
+
+        self.pages = QStackedWidget()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.pages)
+        self._build_form()
+        self._build_confirm()
+        self._build_outcome()
+        self.validate()
+
+    # ------------------------------------------------------------------ pages
+
+    def _build_form(self) -> None:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        order = self._row.merchant_reference or self._row.checkout_session_id
+        intro = QLabel(tr("Charge the buyer's card for order {order}. Amazon Pay reserved "
+                          "{remaining} for it; you may capture that or less.").format(
+            order=order, remaining=money(self._remaining, self._currency)))
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+
+        form = QFormLayout()
+        amount_row = QHBoxLayout()
+        self.amount_edit = QLineEdit(rules.amount_text(self._remaining, self._currency)
+                                     if self._remaining > 0 else "")
+        self.amount_edit.setObjectName("amountEdit")
+        self.amount_edit.setAccessibleName(tr("Amount to capture"))
+        self.amount_edit.setAlignment(Qt.AlignmentFlag.AlignRight)
+        currency = QLabel(self._currency)
+        currency.setObjectName("currencyLabel")
+        currency.setAccessibleName(tr("Currency (fixed by the order)"))
+        currency.setToolTip(tr("The currency is the order's; it cannot be changed."))
+        amount_row.addWidget(self.amount_edit, 1)
+        amount_row.addWidget(currency)
+        form.addRow(_buddy(tr("&Amount:"), self.amount_edit), amount_row)
+        self.amount_error = QLabel()
+        self.amount_error.setObjectName("amountError")
+        self.amount_error.setWordWrap(True)
+        self.amount_error.setStyleSheet(ERROR_STYLE)
+        form.addRow("", self.amount_error)
+
+        descriptor_row = QHBoxLayout()
+        self.descriptor_edit = QLineEdit()
+        self.descriptor_edit.setObjectName("descriptorEdit")
+        self.descriptor_edit.setAccessibleName(tr("Text on the buyer's card statement"))
+        self.descriptor_edit.setPlaceholderText(tr("optional, e.g. MYSHOP ORDER 42"))
+        self.counter = QLabel()
+        self.counter.setObjectName("descriptorCounter")
+        descriptor_row.addWidget(self.descriptor_edit, 1)
+        descriptor_row.addWidget(self.counter)
+        form.addRow(_buddy(tr("&Statement text:"), self.descriptor_edit), descriptor_row)
+        self.preview = QLabel()
+        self.preview.setObjectName("descriptorPreview")
+        form.addRow(tr("Buyer's statement shows:"), self.preview)
+        self.descriptor_error = QLabel()
+        self.descriptor_error.setObjectName("descriptorError")
+        self.descriptor_error.setWordWrap(True)
+        self.descriptor_error.setStyleSheet(ERROR_STYLE)
+        form.addRow("", self.descriptor_error)
+        layout.addLayout(form)
+
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        cancel = QPushButton(tr("Cancel"))
+        cancel.clicked.connect(lambda: self._decide("cancel"))
+        self.capture_button = QPushButton(tr("Capture…"))
+        self.capture_button.setObjectName("captureButton")
+        self.capture_button.setDefault(True)
+        self.capture_button.clicked.connect(self._to_confirm)
+        buttons.addWidget(cancel)
+        buttons.addWidget(self.capture_button)
+        layout.addLayout(buttons)
+        self.pages.addWidget(page)
+
+        self.amount_edit.textChanged.connect(self.validate)
+        self.descriptor_edit.textChanged.connect(self.validate)
+
+    def _build_confirm(self) -> None:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.confirm_text = QLabel()
+        self.confirm_text.setObjectName("confirmText")
+        self.confirm_text.setWordWrap(True)
+        self.confirm_text.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.confirm_text)
+        self.live_check = QCheckBox(tr("I am charging a real customer's card"))
+        self.live_check.setObjectName("liveConfirm")
+        self.live_check.setVisible(self._env == "LIVE")
+        self.live_check.toggled.connect(self._update_confirm_button)
+        layout.addWidget(self.live_check)
+        layout.addStretch(1)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        back = QPushButton(tr("Back"))
+        back.clicked.connect(lambda: self.pages.setCurrentIndex(0))
+        self.confirm_button = QPushButton()
+        self.confirm_button.setObjectName("confirmButton")
+        self.confirm_button.clicked.connect(lambda: self._decide("confirm"))
+        buttons.addWidget(back)
+        buttons.addWidget(self.confirm_button)
+        layout.addLayout(buttons)
+        self.pages.addWidget(page)
+
+    def _build_outcome(self) -> None:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.outcome = QLabel()
+        self.outcome.setObjectName("outcomeText")
+        self.outcome.setWordWrap(True)
+        self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.outcome)
+        layout.addStretch(1)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.back_button = QPushButton(tr("Change and try again"))
+        self.back_button.clicked.connect(lambda: self.pages.setCurrentIndex(0))
+        self.close_button = QPushButton(tr("Close"))
+        self.close_button.setObjectName("closeButton")
+        self.close_button.clicked.connect(lambda: self._decide("close"))
+        buttons.addWidget(self.back_button)
+        buttons.addWidget(self.close_button)
+        layout.addLayout(buttons)
+        self.pages.addWidget(page)
+
+    # ------------------------------------------------------------------ validation
+
+    def validate(self) -> bool:
+        """Check both fields with the rules' own messages; enable Capture only when all pass."""
+        ok = True
+        try:
+            amount = rules.parse_amount(self.amount_edit.text(), self._currency)
+            rules.check_within_authorized(amount, self._currency, self._remaining)
+            self.amount_error.setText("")
+        except rules.RuleError as error:
+            self.amount_error.setText(str(error))
+            ok = False
+        text = self.descriptor_edit.text()
+        self.counter.setText(f"{len(text)}/{rules.SOFT_DESCRIPTOR_MAX}")
+        self.preview.setText(rules.descriptor_preview(text))
+        try:
+            rules.check_soft_descriptor(text)
+            self.descriptor_error.setText("")
+        except rules.RuleError as error:
+            self.descriptor_error.setText(str(error))
+            ok = False
+        self.counter.setStyleSheet(ERROR_STYLE if len(text) > rules.SOFT_DESCRIPTOR_MAX else "")
+        self.amount_error.setVisible(bool(self.amount_error.text()))
+        self.descriptor_error.setVisible(bool(self.descriptor_error.text()))
+        self.capture_button.setEnabled(ok)
+        return ok
+
+    def values(self) -> tuple[str, str | None]:
+        amount = rules.parse_amount(self.amount_edit.text(), self._currency)
+        return rules.amount_text(amount, self._currency), rules.check_soft_descriptor(
+            self.descriptor_edit.text())
+
+    def _to_confirm(self) -> None:
+        if not self.validate():
+            return
+        amount, descriptor = self.values()
+        shown = money(Decimal(amount), self._currency)
+        order = self._row.merchant_reference or self._row.checkout_session_id
+        env = self._env
+        where = (tr("<b style='color:#b00020'>LIVE: a real card is charged.</b>") if env == "LIVE"
+                 else tr("{env}: no real money moves.").format(env=env))
+        self.confirm_text.setText(
+            tr("<p>Capture <b>{amount}</b> ({currency}) for order <b>{order}</b>?</p>"
+               "<p>Buyer: {buyer}<br>Statement text: {descriptor}<br>Environment: {where}</p>"
+               "<p>Once captured, the money can only be returned with a refund.</p>").format(
+                amount=shown, currency=self._currency, order=order,
+                buyer=self._row.buyer_name or tr("unknown"),
+                descriptor=rules.descriptor_preview(descriptor), where=where))
+        self.confirm_button.setText(tr("Capture {amount} now").format(amount=shown))
+        self.live_check.setChecked(False)
+        self._update_confirm_button()
+        self.pages.setCurrentIndex(1)
+        self.confirm_button.setFocus()
+
+    def _update_confirm_button(self) -> None:
+        self.confirm_button.setEnabled(self._env != "LIVE" or self.live_check.isChecked())
+
+    # ------------------------------------------------------------------ flow
+
+    def _decide(self, what: str) -> None:
+        if self._decision is not None and not self._decision.done():
+            self._decision.set_result(what)
+
+    def reject(self) -> None:  # Escape and the window's close button
+        self._decide("cancel" if self.pages.currentIndex() < 2 else "close")
+
+    async def run(self) -> Any:
+        loop = asyncio.get_running_loop()
+        self.open()
+        try:
+            while True:
+                self._decision = loop.create_future()
+                decision = await self._decision
+                if decision != "confirm":
+                    return self.result_value
+                amount, descriptor = self.values()
+                self.outcome.setText(tr("Capturing {amount}… please wait.").format(
+                    amount=money(Decimal(amount), self._currency)))
+                self.back_button.hide()
+                self.close_button.setEnabled(False)
+                self.pages.setCurrentIndex(2)
+                try:
+                    self.result_value = await self._submit(amount, descriptor)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:  # shown with Amazon's words, then the operator decides
+                    self.outcome.setText(describe_failure(error).text())
+                    self.outcome.setStyleSheet(ERROR_STYLE)
+                    self.back_button.show()
+                else:
+                    state = getattr(self.result_value, "state", "") or tr("done")
+                    self.outcome.setStyleSheet("")
+                    self.outcome.setText(tr("Captured {amount}. Amazon Pay says: {state}.\n\n"
+                                            "Next step: ship the order and add its tracking "
+                                            "number.").format(
+                        amount=money(Decimal(amount), self._currency), state=state))
+                self.close_button.setEnabled(True)
+                self.close_button.setFocus()
+        finally:
+            super().reject()

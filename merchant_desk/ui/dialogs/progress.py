@@ -1,0 +1,41 @@
+"""Long work with a progress bar and Cancel; not modal, so the window stays usable."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDialog, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+
+from ..text import tr
+
+
+class ProgressDialog(QDialog):
+    cancel_requested = Signal()
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("progressDialog")
+        self.setWindowTitle(title)
+        self.setMinimumWidth(380)
+        layout = QVBoxLayout(self)
+        self.label = QLabel(tr("Starting…"))
+        self.label.setWordWrap(True)
+        self.bar = QProgressBar()
+        self.bar.setAccessibleName(title)
+        self.bar.setMaximum(0)  # busy until the first Progress event gives a total
+        self.cancel_button = QPushButton(tr("Cancel"))
+        self.cancel_button.setObjectName("cancelButton")
+        self.cancel_button.clicked.connect(self.reject)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.cancel_button)
+
+    def set_progress(self, done: int, total: int) -> None:
+        self.bar.setMaximum(max(total, 1))
+        self.bar.setValue(done)
+        self.label.setText(tr("{done} of {total} orders checked").format(done=done, total=total))
+
+    def reject(self) -> None:
+        """Cancel asks the work to stop; the owner closes the dialog when it has stopped."""
+        self.cancel_button.setEnabled(False)
+        self.label.setText(tr("Stopping after the orders already asked for…"))
+        self.cancel_requested.emit()

@@ -1,0 +1,701 @@
+"""The shop owner's back-office: the order list, the selected order explained, and the actions
+Amazon's states allow. Every action goes through the desk; long work never freezes the window."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QShortcut,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from . import availability
+from .asyncdialog import message_box
+from .day_strip import DayStrip
+from .detail_panel import DetailPanel
+from .dialogs.capture import CaptureDialog
+from .dialogs.importer import ImportDialog
+from .dialogs.progress import ProgressDialog
+from .dialogs.tracking import TrackingDialog
+from .events import DeskEvents
+from .icons import icon
+from .orders_model import Filters, OrdersModel
+from .text import describe_failure, money, tr, when
+
+log = logging.getLogger(__name__)
+
+#: Badge colours: LIVE must be unmistakable.
+BADGES = {
+    "LIVE": ("#ffffff", "#b00020", "LIVE: real money"),
+    "SANDBOX": ("#3d2c00", "#ffd666", "SANDBOX: test money"),
+    "DEMO": ("#0b3a63", "#cfe6fb", "DEMO: sample orders"),
+}
+
+STATE_FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("All states", frozenset()),
+    ("Ready to capture (Authorized)", frozenset({"Authorized"})),
+    ("Waiting for checkout (Open)", frozenset({"Open"})),
+    ("Captured", frozenset({"Captured"})),
+    ("Canceled", frozenset({"Canceled"})),
+    ("Declined", frozenset({"Declined"})),
+)
+
+PERIODS: tuple[tuple[str, int | None], ...] = (
+    ("Any time", None),
+    ("Today", 0),
+    ("Last 7 days", 6),
+    ("Last 30 days", 29),
+)
+
+
+class OrdersView(QTableView):
+    """The table, with the platform's keys: Enter opens the next action, Ctrl+C copies the ID."""
+
+    open_requested = Signal()
+    copy_requested = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy_requested.emit()
+            return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.open_requested.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class MainWindow(QMainWindow):
+    #: Emitted once the first list is on screen (the smoke test and the bench wait for it).
+    listed = Signal(int)
+
+    def __init__(self, desk: Any, *, settings: QSettings | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.desk = desk
+        self.settings = settings or QSettings()
+        self.setObjectName("mainWindow")
+        self.environment = desk.environment_label
+        self.setWindowTitle(tr("Merchant Desk — {env}").format(env=self.environment))
+        self.setWindowIcon(icon("app"))
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._busy: dict[str, asyncio.Task[Any]] = {}
+        self._close_confirmed = False
+        self._restore_id: str | None = None
+        self.progress_dialog: ProgressDialog | None = None
+        self.dialog: Any = None  # the dialog currently open, for keyboard users and tests
+
+        self.events = DeskEvents(desk, self)
+        self.model = OrdersModel(desk)
+        self._build_actions()
+        self._build_toolbar()
+        self._build_body()
+        self._build_status_bar()
+        self._connect()
+        self._restore_layout()
+
+    # ------------------------------------------------------------------ building
+
+    def _action(self, name: str, text: str, icon_name: str, slot: Any,
+                shortcut: QKeySequence | str | None = None) -> QAction:
+        action = QAction(icon(icon_name), text, self)
+        action.setObjectName(name)
+        action.triggered.connect(slot)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.add_action = self._action("addAction", tr("Add or import orders"), "add",
+                                       lambda: self.spawn(self.import_orders()),
+                                       QKeySequence.StandardKey.New)
+        self.verify_action = self._action("verifyAction", tr("Verify"), "verify",
+                                          lambda: self.spawn(self.verify()), "Ctrl+R")
+        self.capture_action = self._action("captureAction", tr("Capture"), "capture",
+                                           lambda: self.spawn(self.capture()))
+        self.track_action = self._action("trackAction", tr("Add tracking"), "tracking",
+                                         lambda: self.spawn(self.add_tracking()))
+        self.complete_action = self._action("completeAction", tr("Complete checkout"),
+                                            "complete", lambda: self.spawn(self.complete()))
+        self.refresh_action = self._action("refreshAction", tr("Refresh all"), "refresh",
+                                           self.start_refresh_all, QKeySequence.StandardKey.Refresh)
+        if self.refresh_action.shortcut() != QKeySequence("F5"):
+            self.refresh_action.setShortcuts([self.refresh_action.shortcut(), QKeySequence("F5")])
+        self.settings_action = self._action("settingsAction", tr("Settings"), "settings",
+                                            lambda: self.spawn(self.open_settings()),
+                                            QKeySequence.StandardKey.Preferences)
+        self.copy_action = self._action("copyAction", tr("Copy checkout session ID"), "copy",
+                                        self.copy_selected_id)
+        self.quit_action = self._action("quitAction", tr("Quit"), "quit", self.close,
+                                        QKeySequence.StandardKey.Quit)
+        self.verify_action.setToolTip(tr("Ask Amazon Pay for this order's current state (Ctrl+R)"))
+        self.refresh_action.setToolTip(tr("Ask Amazon Pay about every order that is not "
+                                          "finished yet (F5)"))
+        self.add_action.setToolTip(tr("Paste order IDs or import your shop's export (Ctrl+N)"))
+        self.settings_action.setToolTip(tr("Your Amazon Pay account and key"))
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar(tr("Actions"))
+        bar.setObjectName("mainToolBar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for action in (self.add_action, self.verify_action, self.capture_action,
+                       self.track_action, self.refresh_action, self.settings_action):
+            bar.addAction(action)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        fg, bg, text = BADGES.get(self.environment, ("#000", "#ddd", self.environment))
+        self.badge = QLabel(tr(text))
+        self.badge.setObjectName("environmentBadge")
+        self.badge.setAccessibleName(tr("Environment: {text}").format(text=tr(text)))
+        self.badge.setToolTip({
+            "LIVE": tr("Connected to Amazon Pay LIVE: captures charge real customers."),
+            "SANDBOX": tr("Connected to the Amazon Pay sandbox: no real money moves."),
+            "DEMO": tr("Demo: a built-in imitation of Amazon Pay with sample orders. "
+                       "Nothing leaves this computer."),
+        }.get(self.environment, ""))
+        self.badge.setStyleSheet(f"QLabel {{ color: {fg}; background: {bg}; font-weight: bold; "
+                                 f"padding: 4px 10px; border-radius: 4px; }}")
+        bar.addWidget(self.badge)
+        self.addToolBar(bar)
+
+    def _build_body(self) -> None:
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        if self.environment == "LIVE":
+            central.setStyleSheet("#central { border-top: 4px solid #b00020; }")
+        central.setObjectName("central")
+        self.day_strip = DayStrip()
+        layout.addWidget(self.day_strip)
+
+        filters = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setObjectName("searchBox")
+        self.search.setAccessibleName(tr("Search orders"))
+        self.search.setPlaceholderText(tr("Search by order ID, your reference, buyer name or "
+                                          "e-mail (Ctrl+F)"))
+        self.search.setClearButtonEnabled(True)
+        self.state_filter = QComboBox()
+        self.state_filter.setObjectName("stateFilter")
+        self.state_filter.setAccessibleName(tr("Show orders in state"))
+        for label, states in STATE_FILTERS:
+            self.state_filter.addItem(tr(label), states)
+        self.period_filter = QComboBox()
+        self.period_filter.setObjectName("periodFilter")
+        self.period_filter.setAccessibleName(tr("Show orders created"))
+        for label, days in PERIODS:
+            self.period_filter.addItem(tr(label), days)
+        filters.addWidget(self.search, 1)
+        filters.addWidget(self.state_filter)
+        filters.addWidget(self.period_filter)
+        layout.addLayout(filters)
+
+        self.view = OrdersView()
+        self.view.setObjectName("ordersView")
+        self.view.setAccessibleName(tr("Orders"))
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setSortingEnabled(True)
+        self.view.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
+        self.view.setAlternatingRowColors(True)
+        self.view.setWordWrap(False)
+        self.view.verticalHeader().hide()
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.horizontalHeader().setSectionsMovable(True)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        for column, width in enumerate((130, 130, 110, 150, 100, 150, 150, 100, 120)):
+            self.view.setColumnWidth(column, width)
+
+        self.detail = DetailPanel()
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.view)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([780, 420])
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.count_label = QLabel()
+        self.count_label.setObjectName("countLabel")
+        self.last_refresh_label = QLabel(tr("Last refresh: not yet"))
+        self.last_refresh_label.setObjectName("lastRefreshLabel")
+        self.pending_button = QPushButton()
+        self.pending_button.setObjectName("pendingButton")
+        self.pending_button.setFlat(True)
+        self.pending_button.clicked.connect(lambda: self.spawn(self.resume_pending()))
+        self.keyring_label = QLabel()
+        self.keyring_label.setObjectName("keyringLabel")
+        for widget in (self.count_label, self.last_refresh_label, self.pending_button,
+                       self.keyring_label):
+            bar.addPermanentWidget(widget)
+
+    def _connect(self) -> None:
+        QShortcut(QKeySequence.StandardKey.Find, self, self._focus_search)
+        self._search_timer = QTimer(self, singleShot=True, interval=150)
+        self._search_timer.timeout.connect(self.apply_filters)
+        self.search.textChanged.connect(lambda: self._search_timer.start())
+        self.search.returnPressed.connect(self.apply_filters)
+        self.state_filter.currentIndexChanged.connect(self.apply_filters)
+        self.period_filter.currentIndexChanged.connect(self.apply_filters)
+        self.day_strip.state_clicked.connect(self.filter_state)
+        self.view.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.view.open_requested.connect(self.open_next_action)
+        self.view.doubleClicked.connect(lambda _index: self.open_next_action())
+        self.view.copy_requested.connect(self.copy_selected_id)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+        self.model.modelAboutToBeReset.connect(self._remember_current)
+        self.model.modelReset.connect(self._restore_current)
+        self.model.listed.connect(self._listed)
+        self.detail.copied.connect(lambda value: self.statusBar().showMessage(
+            tr("Copied {value}").format(value=value), 4000))
+        self.events.orders_changed.connect(self._orders_changed)
+        self.events.progress.connect(self._progress)
+        self.events.pending_count.connect(self._show_pending)
+        self.events.cache_reset.connect(self._cache_reset)
+        self._summary_timer = QTimer(self, singleShot=True, interval=250)
+        self._summary_timer.timeout.connect(self.update_summary)
+        self._reload_timer = QTimer(self, singleShot=True, interval=300)
+        self._reload_timer.timeout.connect(self.model.reload)
+
+    # ------------------------------------------------------------------ start
+
+    def start(self) -> None:
+        """List the cached orders (synchronous SQL: fast, indexed) and fill the status bar."""
+        self.model.reload()
+        if self.model.rowCount():
+            self.view.selectRow(0)
+        self.update_summary()
+        self._show_pending(self.desk.pending_count())
+        backend = self.desk.keyring_backend()
+        self.keyring_label.setText(tr("Key stored in: {backend}").format(backend=backend))
+        self.keyring_label.setToolTip(tr("Where your Amazon Pay private key is kept"))
+        self.update_actions()
+        self.view.setFocus()
+        self.listed.emit(self.model.rowCount())
+
+    def _listed(self, count: int) -> None:
+        self.count_label.setText(tr("{n} orders").format(n=count))
+
+    # ------------------------------------------------------------------ tasks
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, busy: str | None = None
+              ) -> asyncio.Task[Any]:
+        """Run a coroutine on the loop, tracked so closing can ask and cancel it in order."""
+        task = asyncio.ensure_future(self._guard(coro))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        if busy:
+            self._busy[busy] = task
+            task.add_done_callback(lambda _t: self._busy.pop(busy, None))
+        return task
+
+    async def _guard(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        try:
+            return await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            kind = type(error).__name__
+            if kind not in ("ApiError", "TransportError", "RuleError", "OutcomeUnknown",
+                            "InvalidResponse"):
+                log.exception("unexpected error in the window")
+            await self.show_failure(error)
+            return None
+
+    async def show_failure(self, error: BaseException) -> None:
+        failure = describe_failure(error)
+        details = failure.text().split("\n\n", 1)
+        await message_box(self, QMessageBox.Icon.Warning, tr("Merchant Desk"), details[0],
+                          informative=details[1] if len(details) > 1 else "")
+
+    @property
+    def busy(self) -> bool:
+        return any(not t.done() for t in self._busy.values())
+
+    # ------------------------------------------------------------------ selection
+
+    def current_id(self) -> str | None:
+        index = self.view.currentIndex()
+        return self.model.order_id(index.row()) if index.isValid() else None
+
+    def current_row(self) -> Any | None:
+        index = self.view.currentIndex()
+        return self.model.order_row(index.row()) if index.isValid() else None
+
+    def select_id(self, order_id: str) -> bool:
+        row = self.model.row_of(order_id)
+        if row is None:
+            return False
+        self.view.selectionModel().setCurrentIndex(
+            self.model.index(row, 0),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows)
+        self.view.scrollTo(self.model.index(row, 0))
+        return True
+
+    def _remember_current(self) -> None:
+        self._restore_id = self.current_id()
+
+    def _restore_current(self) -> None:
+        if self._restore_id and not self.select_id(self._restore_id):
+            self.show_detail()
+        self._restore_id = None
+        self.update_actions()
+
+    def _current_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
+        self.show_detail()
+        self.update_actions()
+
+    def show_detail(self) -> None:
+        order_id = self.current_id()
+        self.detail.show_detail(self.desk.order_detail(order_id) if order_id else None)
+
+    def update_actions(self) -> None:
+        row = self.current_row()
+        for action, allowed in (
+            (self.verify_action, availability.can_verify(row)),
+            (self.capture_action, availability.can_capture(row)),
+            (self.track_action, availability.can_track(row)),
+            (self.complete_action, availability.can_complete(row)),
+        ):
+            action.setEnabled(allowed.ok)
+            base = action.text()
+            action.setToolTip(base if allowed.ok else f"{base}: {allowed.why_not}")
+            action.setStatusTip(allowed.why_not)
+        self.copy_action.setEnabled(row is not None)
+        self.refresh_action.setEnabled(not self.busy)
+
+    # ------------------------------------------------------------------ filters
+
+    def _focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def apply_filters(self) -> None:
+        self._search_timer.stop()
+        days = self.period_filter.currentData()
+        created_from = None if days is None else date.today() - timedelta(days=days)
+        self.model.set_filters(replace(
+            self.model.filters,
+            search=self.search.text().strip() or None,
+            states=self.state_filter.currentData() or frozenset(),
+            created_from=created_from,
+        ))
+        if not self.current_id() and self.model.rowCount():
+            self.view.selectRow(0)
+
+    def filter_state(self, state: str) -> None:
+        for i in range(self.state_filter.count()):
+            if self.state_filter.itemData(i) == frozenset({state}):
+                self.state_filter.setCurrentIndex(i)
+                return
+
+    def clear_filters(self) -> None:
+        self.search.clear()
+        self.state_filter.setCurrentIndex(0)
+        self.period_filter.setCurrentIndex(0)
+        self.model.set_filters(Filters())
+
+    # ------------------------------------------------------------------ desk events
+
+    def _orders_changed(self, ids: tuple[str, ...]) -> None:
+        known = [oid for oid in ids if self.model.row_of(oid) is not None]
+        if known:
+            self.model.orders_changed(known)
+        if len(known) < len(ids) or not ids:
+            self._reload_timer.start()  # new orders: one re-query, however many events
+        current = self.current_id()
+        if current in ids:
+            self.show_detail()
+            self.update_actions()
+        self._summary_timer.start()
+
+    def update_summary(self) -> None:
+        summary = self.desk.day_summary()
+        self.day_strip.set_summary(summary.counts, summary.awaiting_capture)
+
+    def _progress(self, task: str, done: int, total: int) -> None:
+        if self.progress_dialog is not None:
+            self.progress_dialog.set_progress(done, total)
+        if isinstance(self.dialog, ImportDialog):
+            self.dialog.set_progress(done, total)
+
+    def _show_pending(self, count: int) -> None:
+        if count:
+            self.pending_button.setText(tr("⚠ {n} pending operation(s): click to resume")
+                                        .format(n=count))
+            self.pending_button.setToolTip(tr("Operations sent to Amazon Pay whose answer never "
+                                              "arrived. Resuming asks again with the same key, "
+                                              "so nothing is charged twice."))
+        else:
+            self.pending_button.setText(tr("No pending operations"))
+            self.pending_button.setToolTip("")
+        self.pending_button.setEnabled(bool(count))
+
+    def _cache_reset(self, moved_to: str) -> None:
+        self.spawn(message_box(
+            self, QMessageBox.Icon.Information, tr("Merchant Desk"),
+            tr("The local order cache could not be read, so a fresh one was started."),
+            informative=tr("The old file was kept at {path}. Use Refresh all or import your "
+                           "orders again: Amazon Pay still has them.").format(path=moved_to)))
+        self.model.forget_all()
+
+    # ------------------------------------------------------------------ actions
+
+    def open_next_action(self) -> None:
+        step = availability.natural_next(self.current_row())
+        {
+            "capture": self.capture_action,
+            "complete": self.complete_action,
+            "track": self.track_action,
+            "verify": self.verify_action,
+        }.get(step, self.verify_action).trigger()
+
+    def copy_selected_id(self) -> None:
+        order_id = self.current_id()
+        if order_id:
+            QGuiApplication.clipboard().setText(order_id)
+            self.statusBar().showMessage(tr("Copied {value}").format(value=order_id), 4000)
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if not index.isValid():
+            return
+        self.view.selectRow(index.row())
+        menu = QMenu(self)
+        for action in (self.verify_action, self.capture_action, self.track_action,
+                       self.complete_action):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.copy_action)
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    async def verify(self) -> None:
+        order_id = self.current_id()
+        if not order_id:
+            return
+        self.statusBar().showMessage(tr("Asking Amazon Pay about {id}…").format(id=order_id))
+        row = await self.desk.verify(order_id)
+        self.statusBar().showMessage(tr("Verified: {state}").format(
+            state=row.session_state + (f" / {row.charge_state}" if row.charge_state else "")),
+            6000)
+
+    async def complete(self) -> None:
+        row = self.current_row()
+        if row is None or not availability.can_complete(row).ok:
+            return
+        answer = await message_box(
+            self, QMessageBox.Icon.Question, tr("Complete checkout"),
+            tr("Complete the checkout of order {order} for {amount}?").format(
+                order=row.merchant_reference or row.checkout_session_id,
+                amount=money(row.amount, row.currency)),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Yes,
+            informative=tr("This confirms the order with Amazon Pay, which then authorizes "
+                           "the payment. Environment: {env}.").format(env=self.environment))
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        result = await self.desk.complete(row.checkout_session_id)
+        self.statusBar().showMessage(tr("Checkout completed: {state}").format(
+            state=result.session_state), 6000)
+
+    async def capture(self) -> None:
+        row = self.current_row()
+        if row is None or not availability.can_capture(row).ok:
+            return
+
+        async def submit(amount: str, descriptor: str | None) -> Any:
+            return await self.desk.capture(row.charge_id, amount, row.currency, descriptor)
+
+        dialog = CaptureDialog(row, self.environment, submit, self)
+        await self._run_dialog(dialog)
+
+    async def add_tracking(self) -> None:
+        row = self.current_row()
+        if row is None or not availability.can_track(row).ok:
+            return
+        from .asyncdialog import execute
+
+        dialog = TrackingDialog(row, self)
+        self.dialog = dialog
+        try:
+            if not await execute(dialog):
+                return
+            carrier, number = dialog.values()
+        finally:
+            self.dialog = None
+            dialog.deleteLater()
+        self.statusBar().showMessage(tr("Sending tracking to Amazon Pay…"))
+        await self.desk.add_tracking(row.charge_permission_id, carrier, number)
+        self.statusBar().showMessage(tr("Tracking {number} ({carrier}) added.").format(
+            number=number, carrier=carrier), 6000)
+
+    async def import_orders(self) -> None:
+        async def submit(text: str, verify: bool) -> Any:
+            return await self.desk.import_ids(text, verify=verify)
+
+        report = await self._run_dialog(ImportDialog(submit, self), busy="Add or import")
+        if report is not None:
+            self.statusBar().showMessage(tr("Import finished: {report}").format(
+                report=_report_text(report)), 10000)
+
+    async def _run_dialog(self, dialog: Any, busy: str | None = None) -> Any:
+        self.dialog = dialog
+        if busy:
+            self._busy[busy] = asyncio.current_task()  # type: ignore[assignment]
+        try:
+            return await dialog.run()
+        finally:
+            if busy:
+                self._busy.pop(busy, None)
+            self.dialog = None
+            dialog.deleteLater()
+
+    def start_refresh_all(self) -> None:
+        if not self.busy:
+            self.spawn(self.refresh_all(), busy="Refresh all")
+            self.update_actions()
+
+    async def refresh_all(self) -> Any:
+        cancel = asyncio.Event()
+        dialog = ProgressDialog(tr("Refresh all orders"), self)
+        dialog.cancel_requested.connect(cancel.set)
+        self.progress_dialog = dialog
+        dialog.show()
+        try:
+            report = await self.desk.refresh_many(cancel=cancel)
+        finally:
+            self.progress_dialog = None
+            dialog.hide()
+            dialog.deleteLater()
+            self.update_actions()
+        self.last_refresh_label.setText(tr("Last refresh: {when}").format(
+            when=when(_now())))
+        self.statusBar().showMessage(tr("Refresh finished: {report}").format(
+            report=_report_text(report)), 10000)
+        return report
+
+    async def resume_pending(self) -> None:
+        results = await self.desk.resume_pending()
+        self.statusBar().showMessage(tr("{n} pending operation(s) resolved.").format(
+            n=len(results)), 6000)
+        self._show_pending(self.desk.pending_count())
+
+    async def open_settings(self) -> None:
+        from .dialogs.settings import SettingsDialog
+
+        dialog = SettingsDialog(self.desk, self)
+        await self._run_dialog(dialog)
+
+    # ------------------------------------------------------------------ closing
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.busy and not self._close_confirmed:
+            event.ignore()
+            self.spawn(self._ask_to_close())
+            return
+        self._save_layout()
+        event.accept()
+
+    async def _ask_to_close(self) -> None:
+        if getattr(self, "_asking", False):
+            return
+        self._asking = True
+        try:
+            names = ", ".join(name for name, task in self._busy.items() if not task.done())
+            answer = await message_box(
+                self, QMessageBox.Icon.Question, tr("Work in progress"),
+                tr("{work} is still running. Stop it and close Merchant Desk?").format(
+                    work=names),
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+                informative=tr("Orders already checked stay checked. Money operations that "
+                               "were sent are kept under Pending operations and resumed "
+                               "safely next time."))
+        finally:
+            self._asking = False
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        await self.stop_work()
+        self._close_confirmed = True
+        self.close()
+
+    async def stop_work(self) -> None:
+        """Cancel every tracked task and wait until they have all stopped."""
+        current = asyncio.current_task()
+        tasks = [t for t in self._tasks if t is not current and not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    # ------------------------------------------------------------------ layout memory
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("mainWindow/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 780)
+        header = self.settings.value("mainWindow/columns")
+        if header is not None:
+            self.view.horizontalHeader().restoreState(header)
+        splitter = self.settings.value("mainWindow/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def _save_layout(self) -> None:
+        self.settings.setValue("mainWindow/geometry", self.saveGeometry())
+        self.settings.setValue("mainWindow/columns", self.view.horizontalHeader().saveState())
+        self.settings.setValue("mainWindow/splitter", self.splitter.saveState())
+        self.settings.sync()
+
+
+def _now() -> Any:
+    from datetime import datetime
+
+    return datetime.now().astimezone()
+
+
+def _report_text(report: Any) -> str:
+    summary = getattr(report, "summary", None)
+    if callable(summary):
+        return str(summary())
+    return str(report)

@@ -1,0 +1,287 @@
+"""The order list as a table model over the desk's SQL queries (Anki's browser table idea).
+
+The model keeps only the IDs the last query returned, in order; rows are read lazily from the
+desk in small blocks into a bounded LRU cache. Sorting and filtering re-run the query in SQL:
+there is no ``QSortFilterProxyModel``, so 100,000 cached orders cost a list of strings.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
+
+from .text import money, short_id, tr, when
+
+Index = QModelIndex | QPersistentModelIndex
+
+ID_ROLE = Qt.ItemDataRole.UserRole + 1  # the full checkout session ID of a row
+ROW_ROLE = Qt.ItemDataRole.UserRole + 2  # the desk's OrderRow
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # the OrderQuery sort key
+    title: str
+
+
+def columns() -> tuple[Column, ...]:
+    return (
+        Column("created", tr("Created")),
+        Column("checkout_session_id", tr("Checkout session")),
+        Column("merchant_reference", tr("Merchant ref")),
+        Column("buyer_name", tr("Buyer")),
+        Column("amount", tr("Amount")),
+        Column("session_state", tr("Session state")),
+        Column("charge_state", tr("Charge state")),
+        Column("captured_amount", tr("Captured")),
+        Column("tracking", tr("Tracking")),
+    )
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the operator asked to see; the model turns it into the desk's ``OrderQuery``."""
+
+    search: str | None = None
+    states: frozenset[str] = frozenset()
+    created_from: date | None = None
+    created_to: date | None = None
+
+
+# Calm colours: green done, amber waiting for the operator, grey/red ended.
+_STATE_COLOURS = {
+    "Authorized": QColor("#8a5a00"),
+    "AuthorizationInitiated": QColor("#8a5a00"),
+    "Open": QColor("#8a5a00"),
+    "Captured": QColor("#1b6e20"),
+    "Completed": QColor("#1b6e20"),
+    "Canceled": QColor("#9b1c1c"),
+    "Declined": QColor("#9b1c1c"),
+}
+
+#: Rows fetched from the desk around a missing one; one indexed query per block, not per row.
+BLOCK = 64
+
+
+class OrdersModel(QAbstractTableModel):
+    """IDs from ``desk.list_order_ids`` plus lazily loaded ``desk.order_rows``."""
+
+    #: Emitted after every re-query with the number of matching orders.
+    listed = Signal(int)
+
+    def __init__(self, desk: Any, *, cache_size: int = 2048, query_type: Any = None) -> None:
+        super().__init__()
+        if query_type is None:
+            from ..desk import OrderQuery as query_type
+        self._desk = desk
+        self._query_type = query_type
+        self._columns = columns()
+        self._filters = Filters()
+        self._sort = "created"
+        self._descending = True
+        self._ids: list[str] = []
+        self._rows_of: dict[str, int] | None = None  # built on demand: id -> row
+        self._cache: OrderedDict[str, Any] = OrderedDict()
+        self._cache_size = cache_size
+
+    # ------------------------------------------------------------------ query
+
+    @property
+    def filters(self) -> Filters:
+        return self._filters
+
+    @property
+    def sort_key(self) -> tuple[str, bool]:
+        return self._sort, self._descending
+
+    def set_filters(self, filters: Filters) -> None:
+        if filters != self._filters:
+            self._filters = filters
+            self.reload()
+
+    def set_search(self, text: str) -> None:
+        self.set_filters(replace(self._filters, search=text.strip() or None))
+
+    def reload(self) -> None:
+        """Re-run the query; rows already cached stay cached (they are still right)."""
+        f = self._filters
+        query = self._query_type(
+            search=f.search,
+            states=f.states,
+            created_from=f.created_from,
+            created_to=f.created_to,
+            sort=self._sort,
+            descending=self._descending,
+            limit=None,
+            offset=0,
+        )
+        ids = list(self._desk.list_order_ids(query))
+        self.beginResetModel()
+        self._ids = ids
+        self._rows_of = None
+        self.endResetModel()
+        self.listed.emit(len(ids))
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(self._columns):
+            return
+        self._sort = self._columns[column].key
+        self._descending = order == Qt.SortOrder.DescendingOrder
+        self.layoutAboutToBeChanged.emit()
+        self.reload()
+        self.layoutChanged.emit()
+
+    def sort_column(self) -> int:
+        for i, column in enumerate(self._columns):
+            if column.key == self._sort:
+                return i
+        return 0
+
+    # ------------------------------------------------------------------ rows
+
+    def order_id(self, row: int) -> str | None:
+        return self._ids[row] if 0 <= row < len(self._ids) else None
+
+    def row_of(self, order_id: str) -> int | None:
+        if self._rows_of is None:
+            self._rows_of = {oid: i for i, oid in enumerate(self._ids)}
+        return self._rows_of.get(order_id)
+
+    def order_row(self, row: int) -> Any | None:
+        """The desk's ``OrderRow`` for a table row, read in a block if not cached."""
+        oid = self.order_id(row)
+        if oid is None:
+            return None
+        cached = self._cache.get(oid)
+        if cached is not None:
+            self._cache.move_to_end(oid)
+            return cached
+        start = max(0, row - BLOCK // 4)
+        block = [i for i in self._ids[start:start + BLOCK] if i not in self._cache]
+        self._remember(self._desk.order_rows(block))
+        return self._cache.get(oid)
+
+    def _remember(self, rows: dict[str, Any]) -> None:
+        self._cache.update(rows)
+        for oid in rows:
+            self._cache.move_to_end(oid)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    def orders_changed(self, ids: Iterable[str]) -> None:
+        """The desk changed these orders: forget their rows; new IDs mean a re-query."""
+        ids = tuple(ids)
+        for oid in ids:
+            self._cache.pop(oid, None)
+        rows = [self.row_of(oid) for oid in ids]
+        if any(r is None for r in rows) or not ids:
+            self.layoutAboutToBeChanged.emit()
+            self.reload()
+            self.layoutChanged.emit()
+            return
+        last = self.columnCount() - 1
+        for r in rows:
+            assert r is not None
+            self.dataChanged.emit(self.index(r, 0), self.index(r, last))
+
+    def forget_all(self) -> None:
+        self._cache.clear()
+        self.reload()
+
+    # ------------------------------------------------------------------ Qt model
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self._columns[section].title
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        if role == ID_ROLE:
+            return self.order_id(index.row())
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
+                        Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.TextAlignmentRole,
+                        ROW_ROLE):
+            return None
+        row = self.order_row(index.row())
+        if row is None:
+            return None
+        if role == ROW_ROLE:
+            return row
+        key = self._columns[index.column()].key
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if key in ("amount", "captured_amount"):
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if key == "session_state":
+                return _STATE_COLOURS.get(row.session_state or "")
+            if key == "charge_state":
+                return _STATE_COLOURS.get(row.charge_state or "")
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _tooltip(key, row)
+        return cell_text(key, row)
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+def cell_text(key: str, row: Any) -> str:
+    if key == "created":
+        return when(row.created)
+    if key == "checkout_session_id":
+        return short_id(row.checkout_session_id)
+    if key == "merchant_reference":
+        return row.merchant_reference or ""
+    if key == "buyer_name":
+        return row.buyer_name or row.buyer_email or ""
+    if key == "amount":
+        return money(row.amount, row.currency)
+    if key == "session_state":
+        return _state(row.session_state, row.session_reason)
+    if key == "charge_state":
+        return _state(row.charge_state, row.charge_reason)
+    if key == "captured_amount":
+        captured = row.captured_amount
+        return money(captured, row.currency) if captured else ""
+    if key == "tracking":
+        return row.tracking or ""
+    return ""
+
+
+def _state(state: str | None, reason: str | None) -> str:
+    if not state:
+        return ""
+    return f"{state} ({reason})" if reason else state
+
+
+def _tooltip(key: str, row: Any) -> str | None:
+    if key == "checkout_session_id":
+        return row.checkout_session_id
+    if key == "buyer_name":
+        return "\n".join(p for p in (row.buyer_name, row.buyer_email) if p) or None
+    if getattr(row, "gone", False):
+        return tr("Amazon Pay no longer has this order (deleted after 30 days); "
+                  "the desk keeps its last known state.")
+    return None
+
+
+def selected_ids(model: OrdersModel, rows: Sequence[int]) -> list[str]:
+    return [oid for oid in (model.order_id(r) for r in rows) if oid]

@@ -1,0 +1,123 @@
+"""How the window writes things: money with its currency, dates, short IDs, failures in plain words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from PySide6.QtCore import QCoreApplication
+
+from ..amazonpay.errors import ApiError, InvalidResponse, TransportError
+from ..amazonpay.models import Money
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("MerchantDesk", text)
+
+
+def money(amount: Decimal | None, currency: str | None) -> str:
+    """``14.00 USD``; an empty string when there is no amount."""
+    if amount is None or not currency:
+        return ""
+    return str(Money.of(amount, currency))
+
+
+def short_id(value: str | None) -> str:
+    """Amazon IDs are long (``bd504926-f659-4ad7-a1a9-9a747aaf5275``); the list shows the start."""
+    if not value:
+        return ""
+    return value if len(value) <= 14 else value[:8] + "…" + value[-4:]
+
+
+def when(value: datetime | date | str | None) -> str:
+    """Local time, to the minute, in ISO order (unambiguous in every country)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone()
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failure as the operator reads it: what happened, Amazon's own words, what to do next."""
+
+    title: str
+    reason_code: str | None
+    message: str
+    next_step: str
+    request_id: str | None = None
+    meaning: str = ""
+
+    def text(self) -> str:
+        parts = [self.title]
+        if self.reason_code:
+            parts.append(tr("Amazon Pay answered: {code}\n“{message}”").format(
+                code=self.reason_code, message=self.message))
+        elif self.message:
+            parts.append(self.message)
+        if self.meaning:
+            parts.append(self.meaning)
+        if self.next_step:
+            parts.append(tr("What to do next: {step}").format(step=self.next_step))
+        if self.request_id:
+            parts.append(tr("Request ID (for Amazon Pay support): {rid}").format(rid=self.request_id))
+        return "\n\n".join(parts)
+
+
+def describe_failure(error: BaseException) -> Failure:
+    """Every failure the desk can raise, in the operator's terms."""
+    kind = type(error).__name__
+    if isinstance(error, ApiError):
+        from .. import rules
+
+        explanation = rules.explain_error(error.reason_code, error.message)
+        meaning = explanation.meaning
+        if error.message and error.message in meaning:
+            meaning = ""  # the generic explanation only repeats Amazon's message
+        return Failure(
+            title=explanation.title,
+            reason_code=error.reason_code,
+            message=error.message,
+            next_step=explanation.next_step,
+            request_id=error.request_id,
+            meaning=meaning,
+        )
+    if isinstance(error, TransportError):
+        return Failure(
+            title=tr("Amazon Pay could not be reached."),
+            reason_code=None,
+            message=error.message,
+            next_step=tr("Check the internet connection, then try again. "
+                         "If money was being moved, use Pending operations in the status bar: "
+                         "the desk re-sends it safely, never twice."),
+        )
+    if isinstance(error, InvalidResponse):
+        return Failure(
+            title=tr("Amazon Pay sent an answer the desk cannot read."),
+            reason_code=None,
+            message=f"HTTP {error.status}",
+            next_step=tr("Wait a minute and try again."),
+            request_id=error.request_id,
+        )
+    if kind == "RuleError":
+        return Failure(title=tr("Nothing was sent."), reason_code=None, message=str(error),
+                       next_step=tr("Correct the value and try again."))
+    if kind == "OutcomeUnknown":
+        return Failure(
+            title=tr("No answer came back, so the desk cannot tell yet whether it happened."),
+            reason_code=None,
+            message=str(error),
+            next_step=tr("It is kept under Pending operations (status bar). Click it to ask "
+                         "again: Amazon Pay answers with the first result, so nobody is "
+                         "charged twice."),
+        )
+    return Failure(title=tr("Something unexpected went wrong."), reason_code=None,
+                   message=f"{kind}: {error}",
+                   next_step=tr("The details are in the log file in the data folder."))
+

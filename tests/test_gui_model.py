@@ -1,0 +1,140 @@
+"""The order list model: IDs from the query, rows loaded lazily in blocks, sorting in the query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from PySide6.QtCore import Qt
+
+from merchant_desk.ui.orders_model import ID_ROLE, Filters, OrdersModel
+
+
+@dataclass(frozen=True)
+class Query:
+    search: str | None = None
+    states: frozenset[str] = frozenset()
+    created_from: object = None
+    created_to: object = None
+    sort: str = "created"
+    descending: bool = True
+    limit: int | None = None
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class Row:
+    checkout_session_id: str
+    created: datetime
+    merchant_reference: str
+    buyer_name: str
+    buyer_email: str
+    amount: Decimal
+    currency: str
+    session_state: str
+    session_reason: str | None = None
+    charge_permission_id: str | None = None
+    charge_id: str | None = None
+    charge_state: str | None = None
+    charge_reason: str | None = None
+    authorized_amount: Decimal | None = None
+    captured_amount: Decimal | None = None
+    refunded_amount: Decimal | None = None
+    tracking: str | None = None
+    gone: bool = False
+
+
+@dataclass
+class SqlLikeDesk:
+    """Stands in for the store's indexed queries: what the model asks, and how often."""
+
+    rows: dict[str, Row]
+    queries: list[Query] = field(default_factory=list)
+    row_reads: list[int] = field(default_factory=list)
+
+    def list_order_ids(self, query: Query) -> list[str]:
+        self.queries.append(query)
+        rows = [r for r in self.rows.values()
+                if (not query.search or query.search.lower() in r.buyer_name.lower()
+                    or query.search in r.checkout_session_id)
+                and (not query.states or r.session_state in query.states
+                     or r.charge_state in query.states)]
+        rows.sort(key=lambda r: getattr(r, query.sort), reverse=query.descending)
+        return [r.checkout_session_id for r in rows]
+
+    def order_rows(self, ids):
+        self.row_reads.append(len(ids))
+        return {i: self.rows[i] for i in ids if i in self.rows}
+
+
+def make_rows(n: int) -> dict[str, Row]:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = {}
+    for i in range(n):
+        oid = f"{i:08d}-0000-4000-8000-000000000000"
+        rows[oid] = Row(oid, start + timedelta(minutes=i), f"ORDER-{i}",
+                        "Ada Lovelace" if i % 10 == 0 else f"Buyer {i}", f"b{i}@example.com",
+                        Decimal("14.00") + i, "USD",
+                        "Completed" if i % 3 else "Open",
+                        charge_state="Authorized" if i % 3 else None)
+    return rows
+
+
+@pytest.fixture
+def desk():
+    return SqlLikeDesk(make_rows(5000))
+
+
+def test_lists_every_id_but_reads_only_the_rows_shown(qapp, desk):
+    model = OrdersModel(desk, cache_size=200, query_type=Query)
+    model.reload()
+    assert model.rowCount() == 5000
+    assert desk.row_reads == []  # nothing read until a cell is asked for
+    assert model.data(model.index(0, 4)) == "5013.00 USD"  # newest first
+    assert model.data(model.index(1, 4)) == "5012.00 USD"
+    assert len(desk.row_reads) == 1  # one block for neighbouring rows
+    assert model.data(model.index(0, 1), ID_ROLE).startswith("00004999")
+
+
+def test_cache_stays_bounded_while_scrolling(qapp, desk):
+    model = OrdersModel(desk, cache_size=200, query_type=Query)
+    model.reload()
+    for row in range(0, 5000, 7):
+        model.data(model.index(row, 3))
+    assert len(model._cache) <= 200
+
+
+def test_search_and_state_filters_rerun_the_query(qapp, desk):
+    model = OrdersModel(desk, query_type=Query)
+    model.reload()
+    model.set_search("ada")
+    assert model.rowCount() == 500
+    assert desk.queries[-1].search == "ada"
+    model.set_filters(Filters(search="ada", states=frozenset({"Open"})))
+    assert model.rowCount() == sum(1 for i in range(0, 5000, 10) if i % 3 == 0)
+
+
+def test_sorting_is_done_by_the_query_not_a_proxy(qapp, desk):
+    model = OrdersModel(desk, query_type=Query)
+    model.reload()
+    model.sort(4, Qt.SortOrder.AscendingOrder)
+    assert (desk.queries[-1].sort, desk.queries[-1].descending) == ("amount", False)
+    assert model.data(model.index(0, 4)) == "14.00 USD"
+
+
+def test_a_changed_order_is_reread_and_a_new_one_requeried(qapp, desk):
+    model = OrdersModel(desk, query_type=Query)
+    model.reload()
+    first = model.order_id(0)
+    assert model.data(model.index(0, 6)) == "Authorized"
+    old = desk.rows[first]
+    desk.rows[first] = Row(**{**old.__dict__, "charge_state": "Captured",
+                              "captured_amount": old.amount})
+    changed = []
+    model.dataChanged.connect(lambda a, b: changed.append(a.row()))
+    model.orders_changed([first])
+    assert changed == [0]
+    assert model.data(model.index(0, 6)) == "Captured"
+    assert model.data(model.index(0, 7)) == "5013.00 USD"
