@@ -72,11 +72,21 @@ class TransportError(AmazonPayError):
 class InvalidResponse(AmazonPayError):
     """An answer that is not the JSON Amazon sends (HTML error page, truncated body...)."""
 
-    def __init__(self, status: int, excerpt: str, request_id: str | None = None) -> None:
-        super().__init__(f"HTTP {status}: unreadable response: {excerpt!r}")
+    def __init__(
+        self,
+        status: int,
+        excerpt: str,
+        request_id: str | None = None,
+        *,
+        detail: str | None = None,
+    ) -> None:
+        why = f" ({detail})" if detail else ""
+        super().__init__(f"HTTP {status}: unreadable response{why}: {excerpt!r}")
         self.status = status
         self.excerpt = excerpt
         self.request_id = request_id
+        #: What was wrong with it (not JSON, wrong shape...), when known.
+        self.detail = detail
 
     @property
     def retryable(self) -> bool:

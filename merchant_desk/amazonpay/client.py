@@ -1,0 +1,872 @@
+"""The async, signed Amazon Pay API v2 client: one method per operation.
+
+Everything that makes a request acceptable to Amazon lives here or in :mod:`.signing`:
+URLs per region and environment (REFERENCE section 1), the signed headers and the exact bytes
+(section 2), idempotency keys, retries and client-side pacing (section 3), and reading errors
+(section 6). The client never touches SQLite or Qt; it returns frozen models.
+
+Exactness: the body is serialised once and the same bytes are hashed and sent; the path and
+query are sent in their canonical (already percent-encoded) form through ``raw_path``, so httpx
+has nothing to re-quote and Amazon rebuilds the very canonical request we signed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import email.utils
+import ipaddress
+import json
+import logging
+import platform
+import random
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .. import __version__
+from . import signing
+from .errors import ApiError, ConfigurationError, InvalidResponse, TransportError
+from .models import (
+    Charge,
+    ChargePermission,
+    CheckoutSession,
+    DeliveryTracker,
+    Money,
+    Refund,
+)
+from .pacer import Pacer
+
+log = logging.getLogger("merchant_desk.amazonpay")
+
+# --------------------------------------------------------------------------- regions and URLs
+
+#: region setting -> canonical region (the ``x-amz-pay-region`` value)
+REGION_ALIASES: dict[str, str] = {
+    "na": "na",
+    "us": "na",
+    "eu": "eu",
+    "de": "eu",
+    "uk": "eu",
+    "jp": "jp",
+}
+#: canonical region -> Amazon Pay API host
+REGION_HOSTS: dict[str, str] = {
+    "na": "pay-api.amazon.com",
+    "eu": "pay-api.amazon.eu",
+    "jp": "pay-api.amazon.jp",
+}
+ENVIRONMENTS = ("sandbox", "live")
+API_VERSION = "v2"
+
+
+def normalize_region(region: str) -> str:
+    """``na``/``us`` -> ``na``, ``eu``/``de``/``uk`` -> ``eu``, ``jp``; case-insensitive."""
+    canonical = REGION_ALIASES.get((region or "").strip().lower())
+    if canonical is None:
+        raise ConfigurationError(
+            f"Unknown region {region!r}: use na (or us), eu (or de, uk) or jp."
+        )
+    return canonical
+
+
+def normalize_environment(environment: str) -> str:
+    """``sandbox`` or ``live``, case-insensitive."""
+    value = (environment or "").strip().lower()
+    if value not in ENVIRONMENTS:
+        raise ConfigurationError(f"Unknown environment {environment!r}: use sandbox or live.")
+    return value
+
+
+def key_selects_environment(public_key_id: str) -> bool:
+    """True for environment-specific key IDs (``LIVE-...``, ``SANDBOX-...``; any case).
+
+    Such keys are only valid in their own environment, so Amazon's URL drops the
+    ``/sandbox`` or ``/live`` segment. The prefix test is the SDKs' own (PHP, Node, Java, .NET).
+    """
+    upper = public_key_id.strip().upper()
+    return upper.startswith("LIVE") or upper.startswith("SANDBOX")
+
+
+def environment_of_key(public_key_id: str, environment: str) -> str:
+    """The environment requests really go to: the key's own when it names one."""
+    upper = public_key_id.strip().upper()
+    if upper.startswith("SANDBOX"):
+        return "sandbox"
+    if upper.startswith("LIVE"):
+        return "live"
+    return normalize_environment(environment)
+
+
+def api_base_path(environment: str, public_key_id: str) -> str:
+    """``/sandbox/v2``, ``/live/v2``, or ``/v2`` for environment-specific key IDs."""
+    if key_selects_environment(public_key_id):
+        return f"/{API_VERSION}"
+    return f"/{normalize_environment(environment)}/{API_VERSION}"
+
+
+def service_base_url(
+    region: str, environment: str, public_key_id: str, endpoint: str | None = None
+) -> str:
+    """The SDKs' base URL: ``https://{host}/{sandbox|live}/`` (or ``https://{host}/``).
+
+    ``endpoint`` replaces ``https://{host}`` (the emulator); it is checked like the config's.
+    """
+    origin = check_endpoint(endpoint) if endpoint else f"https://{REGION_HOSTS[normalize_region(region)]}"
+    if key_selects_environment(public_key_id):
+        return f"{origin}/"
+    return f"{origin}/{normalize_environment(environment)}/"
+
+
+def service_url(
+    region: str,
+    environment: str,
+    public_key_id: str,
+    resource: str,
+    endpoint: str | None = None,
+) -> str:
+    """Full URL of ``resource`` (e.g. ``checkoutSessions/ID``), unencoded."""
+    base = service_base_url(region, environment, public_key_id, endpoint)
+    return f"{base}{API_VERSION}/{resource.lstrip('/')}"
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost``, 127.0.0.0/8 or ``::1``: the only hosts plain http may reach."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_endpoint(endpoint: str) -> str:
+    """Validate an endpoint override; return it without a trailing ``/``.
+
+    Plain ``http`` would send signed payment requests (and let anyone on the path replay
+    them) in clear text, so it is refused unless the host is this machine.
+    """
+    try:
+        parts = urlsplit(endpoint.strip())
+        host = parts.hostname
+        _ = parts.port  # raises ValueError for a malformed port
+    except ValueError as exc:
+        raise ConfigurationError(f"Endpoint {endpoint!r} is not a valid URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise ConfigurationError(
+            f"Endpoint {endpoint!r} must be an http(s) URL such as https://pay-api.example "
+            "or http://127.0.0.1:8080."
+        )
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigurationError(
+            f"Endpoint {endpoint!r} must not carry a query, fragment or user name."
+        )
+    if parts.scheme == "http" and not is_loopback_host(host):
+        raise ConfigurationError(
+            f"Endpoint {endpoint!r} uses plain http to a host that is not this machine; "
+            "use https (plain http is accepted only for 127.0.0.1, ::1 or localhost)."
+        )
+    return endpoint.strip().rstrip("/")
+
+
+_KEY_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,100}", re.ASCII)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientConfig:
+    """Everything needed to reach and sign for one Amazon Pay account.
+
+    Values are normalised on construction (``us`` becomes ``na``...). ``private_key`` is the
+    loaded key object (load it once with :func:`signing.load_private_key`); it never appears in
+    ``repr``. ``endpoint`` replaces ``https://{host}`` (the emulator); the signed
+    ``x-amz-pay-host`` stays the region's real Amazon host either way.
+    """
+
+    public_key_id: str
+    private_key: rsa.RSAPrivateKey = field(repr=False, compare=False)
+    region: str = "na"
+    environment: str = "sandbox"
+    algorithm: str = signing.DEFAULT_ALGORITHM
+    endpoint: str | None = None
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    write_timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        key_id = (self.public_key_id or "").strip()
+        if not _KEY_ID_RE.fullmatch(key_id):
+            # It is written into the authorization header: a space or comma would break it.
+            raise ConfigurationError(
+                f"Public key ID {self.public_key_id!r} is not valid: letters, digits, '-' and "
+                "'_' only (Seller Central shows it beside the key)."
+            )
+        if not isinstance(self.private_key, rsa.RSAPrivateKey):
+            raise ConfigurationError(
+                "private_key must be a loaded RSA private key (use signing.load_private_key)."
+            )
+        if self.algorithm not in signing.ALGORITHMS:
+            raise ConfigurationError(
+                f"Unknown signing algorithm {self.algorithm!r}: use "
+                f"{' or '.join(signing.ALGORITHMS)}."
+            )
+        for name in ("connect_timeout", "read_timeout", "write_timeout"):
+            if not getattr(self, name) > 0:
+                raise ConfigurationError(f"{name} must be more than 0 seconds.")
+        object.__setattr__(self, "public_key_id", key_id)
+        object.__setattr__(self, "region", normalize_region(self.region))
+        object.__setattr__(self, "environment", normalize_environment(self.environment))
+        if self.endpoint:
+            object.__setattr__(self, "endpoint", check_endpoint(self.endpoint))
+        else:
+            object.__setattr__(self, "endpoint", None)
+
+    @property
+    def host(self) -> str:
+        """The region's Amazon host: the signed ``x-amz-pay-host`` value."""
+        return REGION_HOSTS[self.region]
+
+    @property
+    def effective_environment(self) -> str:
+        """Where requests really land: an environment-specific key ID overrides ``environment``."""
+        return environment_of_key(self.public_key_id, self.environment)
+
+    @property
+    def origin(self) -> str:
+        """``https://{host}``, or the endpoint override."""
+        return self.endpoint or f"https://{self.host}"
+
+    def path(self, resource: str) -> str:
+        """Unencoded request path of ``resource``, including any path prefix of the endpoint."""
+        prefix = urlsplit(self.endpoint).path.rstrip("/") if self.endpoint else ""
+        base = api_base_path(self.environment, self.public_key_id)
+        return f"{prefix}{base}/{resource.lstrip('/')}"
+
+    def url(self, resource: str) -> str:
+        """Full URL of ``resource`` (unencoded), for display and tests."""
+        return service_url(self.region, self.environment, self.public_key_id, resource, self.endpoint)
+
+
+# --------------------------------------------------------------------------- retries
+
+
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+# A POST without an idempotency key is not safe to repeat when the server may have acted on
+# it: 500/502/504 leave that open. These four say the request was not processed.
+NOT_PROCESSED_STATUSES = frozenset({408, 425, 429, 503})
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Up to ``max_retries`` retries, exponential back-off with full jitter.
+
+    The n-th retry (0-based) waits ``jitter() * min(max_delay, base_delay * 2**n)`` seconds, or
+    at least what ``Retry-After`` asks. A ``Retry-After`` longer than ``max_retry_after`` is not
+    waited out: the error is raised with ``retry_after`` set. ``sleep`` and ``jitter`` are
+    injectable so tests run without sleeping.
+    """
+
+    max_retries: int = 3
+    base_delay: float = 1.0
+    max_delay: float = 20.0
+    max_retry_after: float = 60.0
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
+    jitter: Callable[[], float] = random.random
+
+    def backoff(self, retry_index: int) -> float:
+        """Seconds to wait before retry number ``retry_index`` (0-based), jittered."""
+        return self.jitter() * min(self.max_delay, self.base_delay * (2**retry_index))
+
+    def delay(self, retry_index: int, retry_after: float | None = None) -> float:
+        """The back-off, but never less than the server's ``Retry-After``."""
+        wait = self.backoff(retry_index)
+        return max(wait, retry_after) if retry_after is not None else wait
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """``Retry-After`` as seconds: delta-seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            moment = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return max(0.0, (moment - now).total_seconds())
+    if seconds != seconds or seconds < 0:  # NaN or negative: ignore it
+        return None
+    return seconds
+
+
+# --------------------------------------------------------------------------- idempotency
+
+IDEMPOTENCY_KEY_LENGTH = 32
+_IDEMPOTENCY_KEY_RE = re.compile(r"[A-Za-z0-9_-]{1,32}", re.ASCII)
+
+
+def new_idempotency_key() -> str:
+    """A fresh key: 32 characters of ``A-Za-z0-9_-`` (24 random bytes, URL-safe Base64)."""
+    return secrets.token_urlsafe(24)
+
+
+def check_idempotency_key(key: str) -> str:
+    """A caller's key: at most 32 characters of ``A-Za-z0-9_-`` (Amazon's rule), else ValueError."""
+    if not isinstance(key, str) or not _IDEMPOTENCY_KEY_RE.fullmatch(key):
+        raise ValueError(
+            f"idempotency key {key!r} must be 1 to 32 characters of A-Z, a-z, 0-9, '-' and '_'"
+        )
+    return key
+
+
+# --------------------------------------------------------------------------- responses
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseMeta:
+    """What the transport learnt about a successful response (models stay pure Amazon JSON)."""
+
+    operation: str
+    method: str
+    path: str
+    status: int
+    request_id: str | None
+    attempts: int
+    idempotency_key: str | None
+
+    @property
+    def pending(self) -> bool:
+        """202 Accepted: Complete Checkout Session's authorization is still pending."""
+        return self.status == 202
+
+
+@dataclass(frozen=True, slots=True)
+class ApiResponse:
+    """A 2xx answer: its JSON object, its raw bytes and its meta."""
+
+    data: dict[str, Any]
+    content: bytes = field(repr=False)
+    meta: ResponseMeta
+
+
+EXCERPT_CHARS = 200
+
+
+def excerpt(content: bytes, limit: int = EXCERPT_CHARS) -> str:
+    """A short, single-line, printable excerpt of a body for error messages."""
+    if not content:
+        return "(empty body)"
+    text = " ".join(content[: limit * 4].decode("utf-8", "replace").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _read_json_object(status: int, content: bytes, request_id: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidResponse(
+            status, excerpt(content), request_id, detail="not JSON or truncated"
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidResponse(
+            status,
+            excerpt(content),
+            request_id,
+            detail=f"a JSON {type(data).__name__} where an object was expected",
+        )
+    return data
+
+
+def error_from_response(
+    status: int, content: bytes, request_id: str | None, retry_after: float | None = None
+) -> ApiError | InvalidResponse:
+    """Amazon's ``{reasonCode, message}`` as :class:`ApiError`; anything else InvalidResponse."""
+    try:
+        data = _read_json_object(status, content, request_id)
+    except InvalidResponse as exc:
+        return exc
+    code = data.get("reasonCode")
+    message = data.get("message")
+    if not isinstance(code, str) or not code.strip():
+        return InvalidResponse(status, excerpt(content), request_id, detail="no reasonCode")
+    if message is not None and not isinstance(message, str):
+        return InvalidResponse(
+            status, excerpt(content), request_id, detail="message is not a string"
+        )
+    return ApiError(status, code.strip(), message or "", request_id, retry_after=retry_after)
+
+
+# --------------------------------------------------------------------------- the client
+
+
+def default_user_agent() -> str:
+    """``merchant-desk/<version> (Python/<ver>; <platform>)``."""
+    return (
+        f"merchant-desk/{__version__} "
+        f"(Python/{platform.python_version()}; {platform.system()} {platform.machine()})"
+    )
+
+
+M = TypeVar("M")
+
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,99}", re.ASCII)
+_SIMULATION_RE = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+
+# Errors where the request certainly never reached the server.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Errors where it may have: it was (partly) written, then the answer never came.
+_MAYBE_SENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+# Task-local, so concurrent tasks on one client each see their own last response.
+_LAST_RESPONSE: contextvars.ContextVar[tuple[int, ResponseMeta] | None] = contextvars.ContextVar(
+    "merchant_desk_amazonpay_last_response", default=None
+)
+
+
+def _check_id(value: str, what: str) -> str:
+    # IDs go into the path: refusing '/', '..' and friends keeps one ID one path segment.
+    if not isinstance(value, str) or not _ID_RE.fullmatch(value):
+        raise ValueError(f"{what} {value!r} is not a valid Amazon Pay ID")
+    return value
+
+
+def _check_money(value: Money, what: str) -> dict[str, str]:
+    if not isinstance(value, Money):
+        raise TypeError(f"{what} must be a Money (Decimal amount), not {type(value).__name__}")
+    return value.to_json()
+
+
+class AmazonPayClient:
+    """Amazon Pay API v2 over one ``httpx.AsyncClient``; use ``async with`` or :meth:`aclose`.
+
+    ``transport`` replaces the network (``httpx.ASGITransport`` to the emulator, a mock...).
+    ``pacer=True`` paces each operation at the documented rates of the key's environment;
+    ``False`` switches pacing off; a :class:`Pacer` instance is used as is (share one between
+    clients of the same account). Create and close the client on the event loop that uses it.
+    """
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        pacer: bool | Pacer = True,
+        retry: RetryPolicy = RetryPolicy(),  # frozen: one shared default is safe
+        user_agent: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.config = config
+        self.signer = signing.Signer(config.private_key, config.public_key_id, config.algorithm)
+        if pacer is True:
+            self.pacer: Pacer | None = Pacer.for_environment(config.effective_environment)
+        elif pacer is False:
+            self.pacer = None
+        else:
+            self.pacer = pacer
+        self.retry = retry
+        self.user_agent = user_agent or default_user_agent()
+        self._clock = clock or (lambda: datetime.now(UTC))
+        timeout = httpx.Timeout(
+            connect=config.connect_timeout,
+            read=config.read_timeout,
+            write=config.write_timeout,
+            pool=config.connect_timeout,
+        )
+        loopback = config.endpoint is not None and is_loopback_host(
+            urlsplit(config.endpoint).hostname or ""
+        )
+        try:
+            self._http = httpx.AsyncClient(
+                transport=transport,
+                timeout=timeout,
+                follow_redirects=False,  # a redirect would need a new signature anyway
+                # A proxy from the environment must not sit between us and a loopback emulator.
+                trust_env=not loopback,
+            )
+        except FileNotFoundError as exc:  # SSL_CERT_FILE pointing nowhere (TESTING.md)
+            raise ConfigurationError(
+                f"The CA certificate file could not be read ({exc}); check SSL_CERT_FILE."
+            ) from None
+        self._origin = httpx.URL(config.origin)
+
+    # ----------------------------------------------------------------- lifecycle
+
+    async def __aenter__(self) -> AmazonPayClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool; call it on the loop that used the client."""
+        await self._http.aclose()
+
+    @property
+    def last_response(self) -> ResponseMeta | None:
+        """Meta of this client's last successful response *in the current task* (or None)."""
+        last = _LAST_RESPONSE.get()
+        return last[1] if last is not None and last[0] == id(self) else None
+
+    @property
+    def last_request_id(self) -> str | None:
+        """``x-amz-pay-request-id`` of :attr:`last_response` (quote it to Amazon support)."""
+        meta = self.last_response
+        return meta.request_id if meta else None
+
+    # ----------------------------------------------------------------- the wire
+
+    async def request(
+        self,
+        operation: str,
+        method: str,
+        resource: str,
+        *,
+        query: signing.QueryInput = None,
+        body: Mapping[str, Any] | bytes | None = None,
+        idempotency_key: str | None = None,
+        simulation_code: str | None = None,
+    ) -> ApiResponse:
+        """Sign and send one request, with pacing and retries; return the 2xx JSON object.
+
+        ``resource`` is relative to ``/v2/`` and unencoded. Raises :class:`ApiError`
+        (``{reasonCode, message}`` answer), :class:`InvalidResponse` (unreadable answer) or
+        :class:`TransportError` (no answer), each after the retries allowed.
+        """
+        method = method.upper()
+        path = self.config.path(resource)
+        target = signing.canonical_uri(path)
+        canonical_query = signing.canonical_query(query)
+        if canonical_query:
+            target = f"{target}?{canonical_query}"
+        # raw_path is sent verbatim: it is already the canonical encoding we sign.
+        url = self._origin.copy_with(raw_path=target.encode("ascii"))
+        if body is None:
+            content = b""
+        elif isinstance(body, bytes):
+            content = body
+        else:
+            # Serialised once: these bytes are hashed and these bytes are sent.
+            content = json.dumps(body, separators=(",", ":")).encode("utf-8")
+        if idempotency_key is not None:
+            check_idempotency_key(idempotency_key)
+        extra: dict[str, str] = {"user-agent": self.user_agent}
+        if simulation_code is not None:
+            if not _SIMULATION_RE.fullmatch(simulation_code):
+                raise ValueError(f"simulation code {simulation_code!r} is not valid")
+            if self.config.effective_environment != "sandbox":
+                raise ValueError("simulation codes work only in the sandbox")
+            extra["x-amz-pay-simulation-code"] = simulation_code  # not signed (REFERENCE 7)
+
+        policy = self.retry
+        attempts = policy.max_retries + 1
+        may_have_arrived = False
+        for attempt in range(1, attempts + 1):
+            if self.pacer is not None:
+                await self.pacer.acquire(operation)
+            headers = {
+                "accept": "application/json",
+                "content-type": "application/json",
+                # Fresh on every attempt: a retry must not carry a stale date or signature.
+                "x-amz-pay-date": signing.format_pay_date(self._clock()),
+                "x-amz-pay-host": self.config.host,
+                "x-amz-pay-region": self.config.region,
+            }
+            if idempotency_key is not None:
+                headers["x-amz-pay-idempotency-key"] = idempotency_key
+            signed = self.signer.sign(method, path, query, headers, content)
+            request = self._http.build_request(
+                method, url, headers={**signed.headers, **extra}, content=content or None
+            )
+            started = time.monotonic()
+            try:
+                response = await self._http.send(request)
+            except (*_NOT_SENT, *_MAYBE_SENT) as exc:
+                never_sent = isinstance(exc, _NOT_SENT)
+                may_have_arrived = may_have_arrived or not never_sent
+                log.debug(
+                    "%s %s %s -> %s attempt=%d/%d",
+                    operation, method, target, type(exc).__name__, attempt, attempts,
+                )
+                repeatable = never_sent or method in ("GET", "DELETE") or bool(idempotency_key)
+                if repeatable and attempt < attempts:
+                    wait = policy.delay(attempt - 1)
+                    log.info(
+                        "%s: %s; retrying in %.2f s (attempt %d of %d)",
+                        operation, _describe(exc), wait, attempt + 1, attempts,
+                    )
+                    await policy.sleep(wait)
+                    continue
+                raise TransportError(
+                    f"{operation}: no answer from {self.config.origin} after {attempt} "
+                    f"attempt(s): {_describe(exc)}",
+                    operation=operation,
+                    sent=may_have_arrived,
+                ) from exc
+            except httpx.TransportError as exc:  # unsupported protocol, proxy refusal...
+                raise TransportError(
+                    f"{operation}: {_describe(exc)}", operation=operation, sent=may_have_arrived
+                ) from exc
+
+            may_have_arrived = True
+            status = response.status_code
+            request_id = response.headers.get("x-amz-pay-request-id")
+            log.debug(
+                "%s %s %s -> %d request_id=%s attempt=%d/%d %.0f ms",
+                operation, method, target, status, request_id, attempt, attempts,
+                (time.monotonic() - started) * 1000,
+            )
+            if 200 <= status < 300:
+                data = _read_json_object(status, response.content, request_id)
+                meta = ResponseMeta(
+                    operation, method, target, status, request_id, attempt, idempotency_key
+                )
+                _LAST_RESPONSE.set((id(self), meta))
+                return ApiResponse(data, response.content, meta)
+
+            retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock())
+            error = error_from_response(status, response.content, request_id, retry_after)
+            retry_statuses = (
+                NOT_PROCESSED_STATUSES
+                if method == "POST" and idempotency_key is None
+                else RETRY_STATUSES
+            )
+            if status == 429 and self.pacer is not None:
+                self.pacer.drain(operation)
+            if (
+                status in retry_statuses
+                and attempt < attempts
+                and (retry_after is None or retry_after <= policy.max_retry_after)
+            ):
+                wait = policy.delay(attempt - 1, retry_after)
+                log.info(
+                    "%s: HTTP %d (%s); retrying in %.2f s (attempt %d of %d)",
+                    operation, status, getattr(error, "reason_code", "unreadable body"),
+                    wait, attempt + 1, attempts,
+                )
+                await policy.sleep(wait)
+                continue
+            raise error
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    async def _call(
+        self,
+        model: Callable[[Any], M],
+        operation: str,
+        method: str,
+        resource: str,
+        **kwargs: Any,
+    ) -> M:
+        response = await self.request(operation, method, resource, **kwargs)
+        try:
+            return model(response.data)
+        # The boundary: whatever a hostile 2xx body makes the parser trip on is an
+        # unreadable response, never a stray TypeError in the caller's face.
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise InvalidResponse(
+                response.meta.status,
+                excerpt(response.content),
+                response.meta.request_id,
+                detail=str(exc),
+            ) from exc
+
+    # ----------------------------------------------------------------- operations
+
+    async def get_checkout_session(self, checkout_session_id: str) -> CheckoutSession:
+        """Get Checkout Session."""
+        sid = _check_id(checkout_session_id, "checkout session ID")
+        return await self._call(
+            CheckoutSession.parse, "getCheckoutSession", "GET", f"checkoutSessions/{sid}"
+        )
+
+    async def complete_checkout_session(
+        self,
+        checkout_session_id: str,
+        charge_amount: Money,
+        *,
+        simulation_code: str | None = None,
+    ) -> CheckoutSession:
+        """Complete Checkout Session with the session's own amount.
+
+        Amazon answers 202 while the authorization is pending: then
+        ``client.last_response.pending`` is True and the charge must be polled.
+        """
+        sid = _check_id(checkout_session_id, "checkout session ID")
+        body = {"chargeAmount": _check_money(charge_amount, "charge_amount")}
+        return await self._call(
+            CheckoutSession.parse,
+            "completeCheckoutSession",
+            "POST",
+            f"checkoutSessions/{sid}/complete",
+            body=body,
+            simulation_code=simulation_code,
+        )
+
+    async def get_charge_permission(self, charge_permission_id: str) -> ChargePermission:
+        """Get Charge Permission."""
+        pid = _check_id(charge_permission_id, "charge permission ID")
+        return await self._call(
+            ChargePermission.parse, "getChargePermission", "GET", f"chargePermissions/{pid}"
+        )
+
+    async def close_charge_permission(
+        self,
+        charge_permission_id: str,
+        closure_reason: str,
+        *,
+        cancel_pending_charges: bool = False,
+        simulation_code: str | None = None,
+    ) -> ChargePermission:
+        """Close Charge Permission (``DELETE`` with a JSON body)."""
+        pid = _check_id(charge_permission_id, "charge permission ID")
+        if not closure_reason or len(closure_reason) > 255:
+            raise ValueError("closure_reason must be 1 to 255 characters")
+        body = {"closureReason": closure_reason, "cancelPendingCharges": cancel_pending_charges}
+        return await self._call(
+            ChargePermission.parse,
+            "closeChargePermission",
+            "DELETE",
+            f"chargePermissions/{pid}/close",
+            body=body,
+            simulation_code=simulation_code,
+        )
+
+    async def create_charge(
+        self,
+        charge_permission_id: str,
+        charge_amount: Money,
+        *,
+        capture_now: bool = False,
+        soft_descriptor: str | None = None,
+        can_handle_pending_authorization: bool = False,
+        idempotency_key: str | None = None,
+        simulation_code: str | None = None,
+    ) -> Charge:
+        """Create Charge; an idempotency key is generated unless one is given."""
+        pid = _check_id(charge_permission_id, "charge permission ID")
+        if soft_descriptor is not None and not capture_now:
+            raise ValueError("Amazon accepts soft_descriptor on Create Charge only with capture_now")
+        body: dict[str, Any] = {
+            "chargePermissionId": pid,
+            "chargeAmount": _check_money(charge_amount, "charge_amount"),
+            "captureNow": capture_now,
+            "canHandlePendingAuthorization": can_handle_pending_authorization,
+        }
+        if soft_descriptor is not None:
+            body["softDescriptor"] = soft_descriptor
+        return await self._call(
+            Charge.parse,
+            "createCharge",
+            "POST",
+            "charges",
+            body=body,
+            idempotency_key=_key(idempotency_key),
+            simulation_code=simulation_code,
+        )
+
+    async def get_charge(self, charge_id: str) -> Charge:
+        """Get Charge."""
+        cid = _check_id(charge_id, "charge ID")
+        return await self._call(Charge.parse, "getCharge", "GET", f"charges/{cid}")
+
+    async def capture_charge(
+        self,
+        charge_id: str,
+        capture_amount: Money,
+        *,
+        soft_descriptor: str | None = None,
+        idempotency_key: str | None = None,
+        simulation_code: str | None = None,
+    ) -> Charge:
+        """Capture Charge; pass the journal's idempotency key so a re-send charges once."""
+        cid = _check_id(charge_id, "charge ID")
+        body: dict[str, Any] = {"captureAmount": _check_money(capture_amount, "capture_amount")}
+        if soft_descriptor is not None:
+            body["softDescriptor"] = soft_descriptor
+        return await self._call(
+            Charge.parse,
+            "captureCharge",
+            "POST",
+            f"charges/{cid}/capture",
+            body=body,
+            idempotency_key=_key(idempotency_key),
+            simulation_code=simulation_code,
+        )
+
+    async def cancel_charge(self, charge_id: str, cancellation_reason: str) -> Charge:
+        """Cancel Charge (``DELETE`` with a JSON body)."""
+        cid = _check_id(charge_id, "charge ID")
+        if not cancellation_reason or len(cancellation_reason) > 255:
+            raise ValueError("cancellation_reason must be 1 to 255 characters")
+        return await self._call(
+            Charge.parse,
+            "cancelCharge",
+            "DELETE",
+            f"charges/{cid}/cancel",
+            body={"cancellationReason": cancellation_reason},
+        )
+
+    async def create_refund(
+        self,
+        charge_id: str,
+        refund_amount: Money,
+        *,
+        soft_descriptor: str | None = None,
+        idempotency_key: str | None = None,
+        simulation_code: str | None = None,
+    ) -> Refund:
+        """Create Refund; always asynchronous (``RefundInitiated`` first)."""
+        cid = _check_id(charge_id, "charge ID")
+        body: dict[str, Any] = {
+            "chargeId": cid,
+            "refundAmount": _check_money(refund_amount, "refund_amount"),
+        }
+        if soft_descriptor is not None:
+            body["softDescriptor"] = soft_descriptor
+        return await self._call(
+            Refund.parse,
+            "createRefund",
+            "POST",
+            "refunds",
+            body=body,
+            idempotency_key=_key(idempotency_key),
+            simulation_code=simulation_code,
+        )
+
+    async def get_refund(self, refund_id: str) -> Refund:
+        """Get Refund."""
+        rid = _check_id(refund_id, "refund ID")
+        return await self._call(Refund.parse, "getRefund", "GET", f"refunds/{rid}")
+
+    async def create_delivery_tracker(
+        self, charge_permission_id: str, tracking_number: str, carrier_code: str
+    ) -> DeliveryTracker:
+        """Delivery Tracker: register one shipment so Amazon can notify the buyer."""
+        pid = _check_id(charge_permission_id, "charge permission ID")
+        body = {
+            "chargePermissionId": pid,
+            "deliveryDetails": [{"trackingNumber": tracking_number, "carrierCode": carrier_code}],
+        }
+        return await self._call(
+            DeliveryTracker.parse, "deliveryTrackers", "POST", "deliveryTrackers", body=body
+        )
+
+
+def _key(given: str | None) -> str:
+    return new_idempotency_key() if given is None else check_idempotency_key(given)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

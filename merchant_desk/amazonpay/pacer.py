@@ -1,0 +1,140 @@
+"""Client-side throttling: one token bucket per operation, at Amazon's documented rates.
+
+Amazon throttles each operation separately with a burst and a restore rate (REFERENCE
+section 3). A bulk refresh that ignores them collects ``429 TooManyRequests`` and then sleeps
+through back-off; pacing ourselves at the same rates means bulk work simply waits its turn.
+The pacer never refuses: :meth:`Pacer.acquire` waits until a token is available.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """A token bucket's shape: ``burst`` requests at once, ``restore`` tokens back per second."""
+
+    burst: int
+    restore: float
+
+
+#: US production rates (REFERENCE section 3): operation -> (burst, restore per second).
+PRODUCTION_RATES: dict[str, Rate] = {
+    "getCheckoutSession": Rate(40, 8),
+    "completeCheckoutSession": Rate(20, 4),
+    "getChargePermission": Rate(20, 4),
+    "closeChargePermission": Rate(10, 2),
+    "getCharge": Rate(20, 4),
+    "createCharge": Rate(10, 4),
+    "captureCharge": Rate(20, 4),
+    "cancelCharge": Rate(10, 2),
+    "createRefund": Rate(10, 4),
+    "getRefund": Rate(20, 4),
+    "deliveryTrackers": Rate(10, 1),
+}
+
+#: Sandbox rates (REFERENCE section 3): much lower than production.
+SANDBOX_RATES: dict[str, Rate] = {
+    "getCheckoutSession": Rate(10, 1),
+    "completeCheckoutSession": Rate(2, 1),
+    "getChargePermission": Rate(10, 1),
+    "closeChargePermission": Rate(2, 1),
+    "getCharge": Rate(5, 1),
+    "createCharge": Rate(2, 1),
+    "captureCharge": Rate(2, 1),
+    "cancelCharge": Rate(2, 1),
+    "createRefund": Rate(2, 1),
+    "getRefund": Rate(5, 1),
+    "deliveryTrackers": Rate(1, 1),
+}
+
+
+def rates_for(environment: str) -> dict[str, Rate]:
+    """The rate table of ``"sandbox"`` or ``"live"``."""
+    return SANDBOX_RATES if environment == "sandbox" else PRODUCTION_RATES
+
+
+class _Bucket:
+    __slots__ = ("lock", "rate", "stamp", "tokens")
+
+    def __init__(self, rate: Rate, now: float) -> None:
+        self.rate = rate
+        self.tokens = float(rate.burst)
+        self.stamp = now
+        # FIFO: asyncio.Lock wakes waiters in order, so the first caller in is served first
+        # and a burst of coroutines is spread out at the restore rate, not stampeding.
+        self.lock = asyncio.Lock()
+
+    def refill(self, now: float) -> None:
+        elapsed = max(0.0, now - self.stamp)
+        self.tokens = min(float(self.rate.burst), self.tokens + elapsed * self.rate.restore)
+        self.stamp = now
+
+
+class Pacer:
+    """Token buckets per operation; async-safe across any number of coroutines on one loop.
+
+    ``clock`` (monotonic seconds) and ``sleep`` are injectable so tests run on a fake clock.
+    Operations missing from ``rates`` are not paced.
+    """
+
+    def __init__(
+        self,
+        rates: Mapping[str, Rate],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self.rates = dict(rates)
+        self._clock = clock
+        self._sleep = sleep
+        self._buckets: dict[str, _Bucket] = {}
+
+    @classmethod
+    def for_environment(cls, environment: str, **kwargs: object) -> Pacer:
+        """A pacer with the documented rates of ``"sandbox"`` or ``"live"``."""
+        return cls(rates_for(environment), **kwargs)  # type: ignore[arg-type]
+
+    def _bucket(self, operation: str) -> _Bucket | None:
+        bucket = self._buckets.get(operation)
+        if bucket is None:
+            rate = self.rates.get(operation)
+            if rate is None:
+                return None
+            bucket = self._buckets[operation] = _Bucket(rate, self._clock())
+        return bucket
+
+    async def acquire(self, operation: str) -> float:
+        """Take one token for ``operation``, waiting as long as needed; return the seconds waited."""
+        bucket = self._bucket(operation)
+        if bucket is None:
+            return 0.0
+        waited = 0.0
+        async with bucket.lock:
+            while True:
+                bucket.refill(self._clock())
+                if bucket.tokens >= 1.0:
+                    bucket.tokens -= 1.0
+                    return waited
+                delay = (1.0 - bucket.tokens) / bucket.rate.restore
+                waited += delay
+                await self._sleep(delay)
+
+    def drain(self, operation: str) -> None:
+        """Empty ``operation``'s bucket: Amazon said 429, so our idea of its bucket was too rosy."""
+        bucket = self._bucket(operation)
+        if bucket is not None:
+            bucket.refill(self._clock())
+            bucket.tokens = 0.0
+
+    def available(self, operation: str) -> float:
+        """Tokens available now (for tests and progress displays)."""
+        bucket = self._bucket(operation)
+        if bucket is None:
+            return float("inf")
+        bucket.refill(self._clock())
+        return bucket.tokens
