@@ -92,7 +92,7 @@ async def _main(app: QApplication, data_dir: Path, settings: Any, *, demo: bool,
         desk = await Desk.open(settings)
     window: Any = None
     try:
-        window = MainWindow(desk, settings=QSettings())
+        window = MainWindow(desk, settings=QSettings(), data_dir=data_dir)
         window.show()
         window.start()
         if demo and not settings.has_credentials_hint:

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Coroutine
 from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
@@ -38,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..paths import default_data_dir
 from . import availability
 from .asyncdialog import message_box
 from .day_strip import DayStrip
@@ -98,9 +100,10 @@ class MainWindow(QMainWindow):
     listed = Signal(int)
 
     def __init__(self, desk: Any, *, settings: QSettings | None = None,
-                 parent: QWidget | None = None) -> None:
+                 data_dir: Path | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desk = desk
+        self.data_dir = data_dir or default_data_dir()  # the profile's, not the demo's
         self.settings = settings or QSettings()
         self.setObjectName("mainWindow")
         self.environment = desk.environment_label
@@ -236,7 +239,7 @@ class MainWindow(QMainWindow):
         self.view.horizontalHeader().setStretchLastSection(True)
         self.view.horizontalHeader().setSectionsMovable(True)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        for column, width in enumerate((130, 130, 110, 150, 100, 150, 150, 100, 120)):
+        for column, width in enumerate((125, 115, 95, 135, 95, 170, 110, 95, 110)):
             self.view.setColumnWidth(column, width)
 
         self.detail = DetailPanel()
@@ -246,7 +249,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([780, 420])
+        self.splitter.setSizes([1000, 380])
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
@@ -621,8 +624,10 @@ class MainWindow(QMainWindow):
     async def open_settings(self) -> None:
         from .dialogs.settings import SettingsDialog
 
-        dialog = SettingsDialog(self.desk, self)
-        await self._run_dialog(dialog)
+        saved = await self._run_dialog(SettingsDialog(self.data_dir, self))
+        if saved is not None:
+            self.statusBar().showMessage(tr("Settings saved. Restart Merchant Desk to connect "
+                                            "with them."))
 
     # ------------------------------------------------------------------ closing
 

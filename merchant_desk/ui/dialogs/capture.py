@@ -49,7 +49,7 @@ class CaptureDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("captureDialog")
         self.setWindowTitle(tr("Capture payment"))
-        self.setMinimumWidth(480)
+        self.setMinimumWidth(520)
         self._row = row
         self._env = environment
         self._submit = submit
@@ -96,7 +96,7 @@ class CaptureDialog(QDialog):
         self.amount_error.setObjectName("amountError")
         self.amount_error.setWordWrap(True)
         self.amount_error.setStyleSheet(ERROR_STYLE)
-        form.addRow("", self.amount_error)
+        form.addRow(self.amount_error)
 
         descriptor_row = QHBoxLayout()
         self.descriptor_edit = QLineEdit()
@@ -115,7 +115,7 @@ class CaptureDialog(QDialog):
         self.descriptor_error.setObjectName("descriptorError")
         self.descriptor_error.setWordWrap(True)
         self.descriptor_error.setStyleSheet(ERROR_STYLE)
-        form.addRow("", self.descriptor_error)
+        form.addRow(self.descriptor_error)
         layout.addLayout(form)
 
         buttons = QHBoxLayout()
@@ -203,8 +203,11 @@ class CaptureDialog(QDialog):
             self.descriptor_error.setText(str(error))
             ok = False
         self.counter.setStyleSheet(ERROR_STYLE if len(text) > rules.SOFT_DESCRIPTOR_MAX else "")
-        self.amount_error.setVisible(bool(self.amount_error.text()))
-        self.descriptor_error.setVisible(bool(self.descriptor_error.text()))
+        shown = (bool(self.amount_error.text()), bool(self.descriptor_error.text()))
+        self.amount_error.setVisible(shown[0])
+        self.descriptor_error.setVisible(shown[1])
+        if self.isVisible():
+            self.adjustSize()  # room for the messages that just appeared or went
         self.capture_button.setEnabled(ok)
         return ok
 
@@ -223,10 +226,10 @@ class CaptureDialog(QDialog):
         where = (tr("<b style='color:#b00020'>LIVE: a real card is charged.</b>") if env == "LIVE"
                  else tr("{env}: no real money moves.").format(env=env))
         self.confirm_text.setText(
-            tr("<p>Capture <b>{amount}</b> ({currency}) for order <b>{order}</b>?</p>"
+            tr("<p>Capture <b>{amount}</b> for order <b>{order}</b>?</p>"
                "<p>Buyer: {buyer}<br>Statement text: {descriptor}<br>Environment: {where}</p>"
                "<p>Once captured, the money can only be returned with a refund.</p>").format(
-                amount=shown, currency=self._currency, order=order,
+                amount=shown, order=order,
                 buyer=self._row.buyer_name or tr("unknown"),
                 descriptor=rules.descriptor_preview(descriptor), where=where))
         self.confirm_button.setText(tr("Capture {amount} now").format(amount=shown))
@@ -250,6 +253,7 @@ class CaptureDialog(QDialog):
     async def run(self) -> Any:
         loop = asyncio.get_running_loop()
         self.open()
+        self.adjustSize()
         try:
             while True:
                 self._decision = loop.create_future()

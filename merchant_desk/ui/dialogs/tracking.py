@@ -59,7 +59,7 @@ class TrackingDialog(QDialog):
         self.carrier_note = QLabel()
         self.carrier_note.setObjectName("carrierNote")
         self.carrier_note.setWordWrap(True)
-        form.addRow("", self.carrier_note)
+        form.addRow(self.carrier_note)
 
         self.number_edit = QLineEdit()
         self.number_edit.setObjectName("trackingEdit")
@@ -71,7 +71,7 @@ class TrackingDialog(QDialog):
         self.number_error.setObjectName("trackingError")
         self.number_error.setWordWrap(True)
         self.number_error.setStyleSheet(ERROR_STYLE)
-        form.addRow("", self.number_error)
+        form.addRow(self.number_error)
         layout.addLayout(form)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)

@@ -1,0 +1,109 @@
+"""Save screenshots of the main window, the capture dialog and the settings dialog (offscreen).
+
+    .venv/bin/python packaging/screenshots.py [OUT_DIR]      # default: shots/
+
+Runs the demo (embedded emulator, seeded orders) in a temporary data directory, so it never
+touches the operator's own data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+async def shoot(out: Path, data_dir: Path) -> list[Path]:
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from merchant_desk.ui.availability import can_capture
+    from merchant_desk.ui.dialogs.capture import CaptureDialog
+    from merchant_desk.ui.dialogs.settings import SettingsDialog
+    from merchant_desk.ui.main_window import MainWindow
+
+    desk = await open_desk(data_dir)
+    settings = QSettings(str(data_dir / "window.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(desk, settings=settings, data_dir=data_dir)
+    saved: list[Path] = []
+    try:
+        window.resize(1400, 820)
+        window.show()
+        window.start()
+        # Show an order that is ready to capture: the most useful detail for a first look.
+        for row in range(window.model.rowCount()):
+            if can_capture(window.model.order_row(row)).ok:
+                window.view.selectRow(row)
+                break
+        await asyncio.sleep(0.2)
+        QApplication.processEvents()
+        saved.append(_save(window, out / "main-window.png"))
+
+        async def never(amount: str, descriptor: str | None) -> None:
+            raise AssertionError("the screenshot never captures")
+
+        capture = CaptureDialog(window.current_row(), window.environment, never, window)
+        capture.descriptor_edit.setText("MYSHOP ORDER 42")
+        capture.show()
+        capture.adjustSize()
+        await asyncio.sleep(0.1)
+        saved.append(_save(capture, out / "capture-dialog.png"))
+        capture._to_confirm()
+        await asyncio.sleep(0.1)
+        saved.append(_save(capture, out / "capture-confirm.png"))
+        capture.pages.setCurrentIndex(0)
+        capture.amount_edit.setText("14.001")
+        capture.descriptor_edit.setText("MYSHOP ORDER 4242")
+        await asyncio.sleep(0.1)
+        saved.append(_save(capture, out / "capture-invalid.png"))
+        capture.close()
+
+        dialog = SettingsDialog(data_dir / "profile", window)
+        dialog.show()
+        dialog.adjustSize()
+        await asyncio.sleep(0.1)
+        saved.append(_save(dialog, out / "settings-dialog.png"))
+        dialog.close()
+    finally:
+        window.events.close()
+        window.close()
+        await desk.aclose()
+    return saved
+
+
+async def open_desk(data_dir: Path):
+    from merchant_desk.desk import Desk
+
+    return await Desk.open_demo(data_dir / "demo")
+
+
+def _save(widget, path: Path) -> Path:
+    widget.grab().save(str(path))
+    return path
+
+
+def main() -> int:
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "shots"
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with tempfile.TemporaryDirectory() as tmp, loop:
+        saved = loop.run_until_complete(shoot(out, Path(tmp)))
+    for path in saved:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
