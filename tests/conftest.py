@@ -71,3 +71,89 @@ def public_pem(rsa_key) -> bytes:
     return rsa_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+
+
+@pytest.fixture
+def loopback():
+    """Start raw loopback HTTP servers (tests/loopback.py) for a test; all stopped afterwards."""
+    from tests.loopback import LoopbackServer
+
+    servers: list[LoopbackServer] = []
+
+    def start(handler) -> LoopbackServer:
+        server = LoopbackServer(handler).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def trusted_memory_keyring():
+    """merchant_desk.secrets accepts only allow-listed keyrings: let it trust the test one."""
+    from merchant_desk import secrets
+
+    secrets.trust_backend(MemoryKeyring, "test memory keyring")
+
+
+# --------------------------------------------------------------------------- Amazon Pay emulator
+# One uvicorn server per test session (starting one per test would cost time); the `emulator`
+# fixture empties its world before each test, so every test starts from nothing.
+
+
+@pytest.fixture(scope="session")
+def _emulator_server(rsa_key):
+    from merchant_desk.sandbox.app import create_app
+    from merchant_desk.sandbox.testing import TEST_PLAIN_KEY_ID, TEST_SANDBOX_KEY_ID, LoopbackServer
+
+    app = create_app(
+        keys={TEST_SANDBOX_KEY_ID: rsa_key.public_key(), TEST_PLAIN_KEY_ID: rsa_key.public_key()},
+        throttle=False,
+    )
+    server = LoopbackServer(app)
+    server.start()
+    yield app, server.base_url
+    server.stop()
+
+
+@pytest.fixture
+def emulator(_emulator_server, rsa_key, private_pem):
+    """The Amazon Pay emulator on real loopback HTTP, empty, throttling off.
+
+    Gives a ``merchant_desk.sandbox.testing.EmulatorHandle``: ``base_url`` (endpoint override),
+    ``key_id`` ("SANDBOX-TESTKEY...": URLs ``/v2/...``), ``plain_key_id`` (URLs
+    ``/sandbox/v2/...``), ``private_key``/``private_pem`` (the session's test key, registered
+    under both IDs), ``emulator`` (in-process object: ``.world``, ``.faults``,
+    ``.throttle.enabled``), and helpers ``create_session(amount, payment_intent=...,
+    outcome=...)``, ``ledger()``, ``advance(seconds)``, ``fault(operation, mode, ...)``,
+    ``caller(httpx_client)``.
+    """
+    from merchant_desk.sandbox.testing import TEST_PLAIN_KEY_ID, TEST_SANDBOX_KEY_ID, EmulatorHandle
+
+    app, base_url = _emulator_server
+    state = app.state.emulator
+    state.reset()
+    yield EmulatorHandle(
+        base_url=base_url,
+        key_id=TEST_SANDBOX_KEY_ID,
+        plain_key_id=TEST_PLAIN_KEY_ID,
+        emulator=state,
+        private_key=rsa_key,
+        private_pem=private_pem,
+    )
+    state.reset()
+
+
+@pytest.fixture
+def emulator_app(rsa_key):
+    """A fresh in-process emulator app (use with ``httpx.ASGITransport``), test key registered
+    under the same two IDs as ``emulator``; throttling off. ``app.state.emulator`` is the object."""
+    from merchant_desk.sandbox.app import create_app
+    from merchant_desk.sandbox.testing import TEST_PLAIN_KEY_ID, TEST_SANDBOX_KEY_ID
+
+    return create_app(
+        keys={TEST_SANDBOX_KEY_ID: rsa_key.public_key(), TEST_PLAIN_KEY_ID: rsa_key.public_key()},
+        throttle=False,
+    )
