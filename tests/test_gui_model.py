@@ -26,6 +26,7 @@ class Query:
 
 @dataclass(frozen=True)
 class Row:
+    order_id: str
     checkout_session_id: str
     created: datetime
     merchant_reference: str
@@ -42,8 +43,13 @@ class Row:
     authorized_amount: Decimal | None = None
     captured_amount: Decimal | None = None
     refunded_amount: Decimal | None = None
-    tracking: str | None = None
+    tracking_carrier: str | None = None
+    tracking_number: str | None = None
     gone: bool = False
+
+    @property
+    def state(self) -> str:
+        return self.charge_state or self.session_state
 
 
 @dataclass
@@ -59,8 +65,7 @@ class SqlLikeDesk:
         rows = [r for r in self.rows.values()
                 if (not query.search or query.search.lower() in r.buyer_name.lower()
                     or query.search in r.checkout_session_id)
-                and (not query.states or r.session_state in query.states
-                     or r.charge_state in query.states)]
+                and (not query.states or r.state in query.states)]
         rows.sort(key=lambda r: getattr(r, query.sort), reverse=query.descending)
         return [r.checkout_session_id for r in rows]
 
@@ -74,7 +79,7 @@ def make_rows(n: int) -> dict[str, Row]:
     rows = {}
     for i in range(n):
         oid = f"{i:08d}-0000-4000-8000-000000000000"
-        rows[oid] = Row(oid, start + timedelta(minutes=i), f"ORDER-{i}",
+        rows[oid] = Row(oid, oid, start + timedelta(minutes=i), f"ORDER-{i}",
                         "Ada Lovelace" if i % 10 == 0 else f"Buyer {i}", f"b{i}@example.com",
                         Decimal("14.00") + i, "USD",
                         "Completed" if i % 3 else "Open",
@@ -114,6 +119,7 @@ def test_search_and_state_filters_rerun_the_query(qapp, desk):
     assert desk.queries[-1].search == "ada"
     model.set_filters(Filters(search="ada", states=frozenset({"Open"})))
     assert model.rowCount() == sum(1 for i in range(0, 5000, 10) if i % 3 == 0)
+    assert desk.queries[-1].states == frozenset({"Open"})
 
 
 def test_sorting_is_done_by_the_query_not_a_proxy(qapp, desk):
@@ -122,6 +128,17 @@ def test_sorting_is_done_by_the_query_not_a_proxy(qapp, desk):
     model.sort(4, Qt.SortOrder.AscendingOrder)
     assert (desk.queries[-1].sort, desk.queries[-1].descending) == ("amount", False)
     assert model.data(model.index(0, 4)) == "14.00 USD"
+
+
+def test_a_column_the_store_cannot_sort_keeps_the_current_order(qapp, desk):
+    model = OrdersModel(desk, query_type=Query)
+    model.reload()
+    refused = []
+    model.sort_refused.connect(refused.append)
+    queries = len(desk.queries)
+    model.sort(8, Qt.SortOrder.AscendingOrder)  # Tracking
+    assert refused == [8] and len(desk.queries) == queries
+    assert model.sort_column() == 0
 
 
 def test_a_changed_order_is_reread_and_a_new_one_requeried(qapp, desk):

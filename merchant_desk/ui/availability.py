@@ -77,6 +77,6 @@ def natural_next(row: Any | None) -> str:
         return "capture"
     if can_complete(row).ok:
         return "complete"
-    if can_track(row).ok and row.charge_state == "Captured" and not row.tracking:
+    if can_track(row).ok and row.charge_state == "Captured" and not row.tracking_number:
         return "track"
     return "verify"

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from .icons import icon
+from .orders_model import tracking_text
 from .text import money, tr, when
 
 
@@ -171,7 +172,7 @@ class DetailPanel(QScrollArea):
         self.captured.setText(money(row.captured_amount, currency) or nothing)
         self.refunded.setText(money(row.refunded_amount, currency) or nothing)
 
-        self.session_id.set_value(row.checkout_session_id)
+        self.session_id.set_value(row.checkout_session_id or row.order_id)
         self.permission_id.set_value(row.charge_permission_id)
         self.charge_id.set_value(row.charge_id)
         self.reference.setText(row.merchant_reference or tr("none"))
@@ -180,7 +181,7 @@ class DetailPanel(QScrollArea):
                            or tr("not shared yet"))
         lines = list(getattr(detail, "shipping_address", None) or [])
         self.address.setText("\n".join(lines) or tr("no shipping address (digital order?)"))
-        self.tracking.setText(row.tracking or tr("not added yet"))
+        self.tracking.setText(tracking_text(row) or tr("not added yet"))
         entries = [f"{when(e.at)}  {e.text}" for e in getattr(detail, "timeline", ())]
         self.timeline.setText("\n".join(entries) or tr("Nothing recorded on this computer yet."))
 

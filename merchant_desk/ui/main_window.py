@@ -286,6 +286,7 @@ class MainWindow(QMainWindow):
         self.model.modelAboutToBeReset.connect(self._remember_current)
         self.model.modelReset.connect(self._restore_current)
         self.model.listed.connect(self._listed)
+        self.model.sort_refused.connect(self._sort_refused)
         self.detail.copied.connect(lambda value: self.statusBar().showMessage(
             tr("Copied {value}").format(value=value), 4000))
         self.events.orders_changed.connect(self._orders_changed)
@@ -312,6 +313,16 @@ class MainWindow(QMainWindow):
         self.update_actions()
         self.view.setFocus()
         self.listed.emit(self.model.rowCount())
+
+    def _sort_refused(self, column: int) -> None:
+        order = Qt.SortOrder.DescendingOrder if self.model.sort_key[1] else \
+            Qt.SortOrder.AscendingOrder
+        header = self.view.horizontalHeader()
+        header.blockSignals(True)
+        header.setSortIndicator(self.model.sort_column(), order)
+        header.blockSignals(False)
+        self.statusBar().showMessage(tr("The list cannot be sorted by {column}.").format(
+            column=self.model.headerData(column, Qt.Orientation.Horizontal)), 4000)
 
     def _listed(self, count: int) -> None:
         self.count_label.setText(tr("{n} orders").format(n=count))
@@ -511,13 +522,14 @@ class MainWindow(QMainWindow):
         menu.popup(self.view.viewport().mapToGlobal(pos))
 
     async def verify(self) -> None:
-        order_id = self.current_id()
-        if not order_id:
+        current = self.current_row()
+        if current is None:
             return
+        order_id = current.checkout_session_id or current.order_id
         self.statusBar().showMessage(tr("Asking Amazon Pay about {id}…").format(id=order_id))
         row = await self.desk.verify(order_id)
         self.statusBar().showMessage(tr("Verified: {state}").format(
-            state=row.session_state + (f" / {row.charge_state}" if row.charge_state else "")),
+            state=" / ".join(s for s in (row.session_state, row.charge_state) if s)),
             6000)
 
     async def complete(self) -> None:

@@ -20,27 +20,28 @@ from .text import money, short_id, tr, when
 
 Index = QModelIndex | QPersistentModelIndex
 
-ID_ROLE = Qt.ItemDataRole.UserRole + 1  # the full checkout session ID of a row
+ID_ROLE = Qt.ItemDataRole.UserRole + 1  # the order ID of a row (its checkout session ID)
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2  # the desk's OrderRow
 
 
 @dataclass(frozen=True)
 class Column:
-    key: str  # the OrderQuery sort key
+    key: str
     title: str
+    sort: str | None  # the store's sort key; None: the store has no index to sort it by
 
 
 def columns() -> tuple[Column, ...]:
     return (
-        Column("created", tr("Created")),
-        Column("checkout_session_id", tr("Checkout session")),
-        Column("merchant_reference", tr("Merchant ref")),
-        Column("buyer_name", tr("Buyer")),
-        Column("amount", tr("Amount")),
-        Column("session_state", tr("Session state")),
-        Column("charge_state", tr("Charge state")),
-        Column("captured_amount", tr("Captured")),
-        Column("tracking", tr("Tracking")),
+        Column("created", tr("Created"), "created"),
+        Column("checkout_session_id", tr("Checkout session"), "checkout_session_id"),
+        Column("merchant_reference", tr("Merchant ref"), "merchant_reference"),
+        Column("buyer_name", tr("Buyer"), "buyer_name"),
+        Column("amount", tr("Amount"), "amount"),
+        Column("session_state", tr("Session state"), "state"),
+        Column("charge_state", tr("Charge state"), "state"),
+        Column("captured_amount", tr("Captured"), None),
+        Column("tracking", tr("Tracking"), None),
     )
 
 
@@ -74,6 +75,8 @@ class OrdersModel(QAbstractTableModel):
 
     #: Emitted after every re-query with the number of matching orders.
     listed = Signal(int)
+    #: The operator asked to sort by a column the store cannot sort by.
+    sort_refused = Signal(int)
 
     def __init__(self, desk: Any, *, cache_size: int = 2048, query_type: Any = None) -> None:
         super().__init__()
@@ -84,6 +87,7 @@ class OrdersModel(QAbstractTableModel):
         self._columns = columns()
         self._filters = Filters()
         self._sort = "created"
+        self._sort_column = 0
         self._descending = True
         self._ids: list[str] = []
         self._rows_of: dict[str, int] | None = None  # built on demand: id -> row
@@ -129,19 +133,23 @@ class OrdersModel(QAbstractTableModel):
         self.listed.emit(len(ids))
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Re-run the query sorted in SQL; columns the store cannot sort keep the last order."""
         if not 0 <= column < len(self._columns):
             return
-        self._sort = self._columns[column].key
+        key = self._columns[column].sort
+        if key is None:
+            self.sort_refused.emit(column)
+            return
+        self._sort = key
+        self._sort_column = column
         self._descending = order == Qt.SortOrder.DescendingOrder
-        self.layoutAboutToBeChanged.emit()
         self.reload()
-        self.layoutChanged.emit()
 
     def sort_column(self) -> int:
-        for i, column in enumerate(self._columns):
-            if column.key == self._sort:
-                return i
-        return 0
+        return self._sort_column
+
+    def sortable(self, column: int) -> bool:
+        return 0 <= column < len(self._columns) and self._columns[column].sort is not None
 
     # ------------------------------------------------------------------ rows
 
@@ -232,6 +240,8 @@ class OrdersModel(QAbstractTableModel):
                 return _STATE_COLOURS.get(row.session_state or "")
             if key == "charge_state":
                 return _STATE_COLOURS.get(row.charge_state or "")
+            if getattr(row, "gone", False):
+                return QColor("#777777")
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
             return _tooltip(key, row)
@@ -247,7 +257,7 @@ def cell_text(key: str, row: Any) -> str:
     if key == "created":
         return when(row.created)
     if key == "checkout_session_id":
-        return short_id(row.checkout_session_id)
+        return short_id(row.checkout_session_id or row.order_id)
     if key == "merchant_reference":
         return row.merchant_reference or ""
     if key == "buyer_name":
@@ -255,6 +265,8 @@ def cell_text(key: str, row: Any) -> str:
     if key == "amount":
         return money(row.amount, row.currency)
     if key == "session_state":
+        if row.session_state is None and row.state == "Unverified":
+            return tr("not verified yet")
         return _state(row.session_state, row.session_reason)
     if key == "charge_state":
         return _state(row.charge_state, row.charge_reason)
@@ -262,8 +274,12 @@ def cell_text(key: str, row: Any) -> str:
         captured = row.captured_amount
         return money(captured, row.currency) if captured else ""
     if key == "tracking":
-        return row.tracking or ""
+        return tracking_text(row)
     return ""
+
+
+def tracking_text(row: Any) -> str:
+    return " ".join(p for p in (row.tracking_carrier, row.tracking_number) if p)
 
 
 def _state(state: str | None, reason: str | None) -> str:
@@ -274,7 +290,7 @@ def _state(state: str | None, reason: str | None) -> str:
 
 def _tooltip(key: str, row: Any) -> str | None:
     if key == "checkout_session_id":
-        return row.checkout_session_id
+        return row.checkout_session_id or row.order_id
     if key == "buyer_name":
         return "\n".join(p for p in (row.buyer_name, row.buyer_email) if p) or None
     if getattr(row, "gone", False):
