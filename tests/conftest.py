@@ -157,3 +157,11 @@ def emulator_app(rsa_key):
         keys={TEST_SANDBOX_KEY_ID: rsa_key.public_key(), TEST_PLAIN_KEY_ID: rsa_key.public_key()},
         throttle=False,
     )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def trusted_memory_keyring():
+    """merchant_desk.secrets accepts only allow-listed keyrings: let it trust the test one."""
+    from merchant_desk import secrets
+
+    secrets.trust_backend(MemoryKeyring, "test memory keyring")

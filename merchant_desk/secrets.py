@@ -1,0 +1,633 @@
+"""Private key storage: the OS keyring first, a passphrase-encrypted PEM file as the fallback.
+
+The Amazon Pay private key and its public key ID live in the operator's OS keyring (macOS
+Keychain, Windows Credential Locker, Secret Service, KWallet). Backends that would not protect
+the key are refused by name: keyring's ``fail`` and ``null`` backends, every ``keyrings.alt``
+backend (its "plaintext" keyring is only base64), and any backend not on the allow-list. When no
+good backend exists (a headless Linux box), the key can instead go into a PEM file encrypted
+with a passphrase, in the data directory, readable by the user only. Nothing ever falls back to
+plaintext silently.
+
+Where each profile's key went is remembered in ``credentials.json`` in the data directory (no
+secret in it: the public key ID, the key's fingerprint, and the keyring backend or file used),
+so a later session reads from the same place or says plainly why it cannot.
+
+Key material and passphrases never reach a log, an exception's text or a repr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import secrets as _random
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+import keyring
+import keyring.backend
+import keyring.core
+import keyring.errors
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from . import rules
+from .amazonpay import signing
+from .amazonpay.errors import KeyLoadError
+
+log = logging.getLogger(__name__)
+
+#: The keyring service name; each profile is one user name under it.
+SERVICE = "merchant-desk"
+DEFAULT_PROFILE = "default"
+#: Non-secret record of where each profile's key is kept.
+INDEX_FILE = "credentials.json"
+MIN_PASSPHRASE_LENGTH = 8
+# Windows Credential Locker holds at most 2,560 bytes per entry (1,280 UTF-16 characters) and a
+# 2048-bit PKCS#8 PEM is ~1,700 characters, so the PEM is stored in parts under one head entry.
+_PART_CHARS = 1000
+
+#: Backends known to keep secrets encrypted and per-user, by ``module.ClassName``.
+TRUSTED_BACKENDS: dict[str, str] = {
+    "keyring.backends.macOS.Keyring": "macOS Keychain",
+    "keyring.backends.Windows.WinVaultKeyring": "Windows Credential Locker",
+    "keyring.backends.SecretService.Keyring": "Secret Service (GNOME Keyring, KWallet)",
+    "keyring.backends.libsecret.Keyring": "Secret Service (libsecret)",
+    "keyring.backends.kwallet.DBusKeyring": "KWallet",
+    "keyring.backends.kwallet.DBusKeyringKWallet4": "KWallet 4",
+}
+# Backends trusted at run time through trust_backend() (tests' in-memory keyring).
+_extra_trusted: dict[str, str] = {}
+
+_PROFILE_RE = re.compile(r"[A-Za-z0-9_-]{1,40}", re.ASCII)
+
+Kind = Literal["keyring", "file"]
+
+
+class SecretsError(Exception):
+    """The key could not be stored, found or unlocked; the message says why and what to do.
+
+    Messages are written here, never copied from key material or a passphrase.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class KeyringStatus:
+    """Whether the OS keyring can hold the key: the backend's ``module.Class`` and why (not)."""
+
+    usable: bool
+    backend_name: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredWhere:
+    """Where a profile's key is kept: ``kind`` is ``"keyring"`` or ``"file"``; ``detail`` the
+    backend's ``module.Class`` or the file's path."""
+
+    kind: Kind
+    detail: str
+
+    def __str__(self) -> str:
+        if self.kind == "keyring":
+            return f"the system keyring ({_label(self.detail)})"
+        return f"the passphrase-encrypted file {self.detail}"
+
+
+class Credentials(NamedTuple):
+    """What signing needs. The key object's repr shows no key material."""
+
+    public_key_id: str
+    private_key: rsa.RSAPrivateKey
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialsInfo:
+    """What may be shown about stored credentials: never the key itself."""
+
+    public_key_id: str
+    fingerprint: str
+    where: StoredWhere
+
+    def as_dict(self) -> dict[str, str]:
+        """JSON-ready form for ``credentials show --json``."""
+        return {
+            "publicKeyId": self.public_key_id,
+            "fingerprint": self.fingerprint,
+            "where": self.where.kind,
+            "location": self.where.detail,
+        }
+
+
+# --------------------------------------------------------------------------- backends
+
+
+def trust_backend(backend_class: type[keyring.backend.KeyringBackend], label: str = "") -> None:
+    """Accept one more backend class (tests' in-memory keyring, an embedder's own store).
+
+    Only call this for a backend that keeps secrets safe; the allow-list is the protection.
+    """
+    _extra_trusted[_qualified_class(backend_class)] = label or backend_class.__name__
+
+
+def _qualified_class(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _qualified(backend: keyring.backend.KeyringBackend) -> str:
+    return _qualified_class(type(backend))
+
+
+def _label(name: str) -> str:
+    return TRUSTED_BACKENDS.get(name) or _extra_trusted.get(name) or name
+
+
+def _is_trusted(name: str) -> bool:
+    return name in TRUSTED_BACKENDS or name in _extra_trusted
+
+
+def _refusal(backend: keyring.backend.KeyringBackend) -> str:
+    """Why ``backend`` is not used, in words an operator can act on."""
+    name = _qualified(backend)
+    if name == "keyring.backends.fail.Keyring":
+        return (
+            "No system keyring is available (usual on a server or a Linux session without a "
+            "desktop keyring such as GNOME Keyring or KWallet)."
+        )
+    if name == "keyring.backends.null.Keyring":
+        return "The keyring is switched off (the 'null' backend would silently lose the key)."
+    if name.startswith("keyrings.alt."):
+        return (
+            f"The keyring backend {name} keeps secrets in a plain or only base64-encoded file, "
+            "so Merchant Desk does not put the private key there."
+        )
+    if name == "keyring.backends.chainer.ChainerBackend":
+        return "None of the available keyring backends is one Merchant Desk trusts."
+    return (
+        f"The keyring backend {name} is not one Merchant Desk knows to be safe (macOS Keychain, "
+        "Windows Credential Locker, Secret Service, KWallet)."
+    )
+
+
+def _current_backend() -> tuple[keyring.backend.KeyringBackend | None, KeyringStatus]:
+    """The trusted backend to use now, or None with the reason."""
+    current = keyring.get_keyring()
+    candidates = [current]
+    if _qualified(current) == "keyring.backends.chainer.ChainerBackend":
+        # The chainer writes to its highest-priority backend; use the best trusted one directly
+        # rather than let it write somewhere we would refuse.
+        candidates = list(getattr(current, "backends", []))
+    for backend in candidates:
+        name = _qualified(backend)
+        if _is_trusted(name):
+            return backend, KeyringStatus(True, name, f"The key is kept in {_label(name)}.")
+    return None, KeyringStatus(False, _qualified(current), _refusal(current))
+
+
+def keyring_status(*, probe: bool = False) -> KeyringStatus:
+    """Whether the OS keyring can hold the key, with the backend's name and a plain reason.
+
+    With ``probe``, also read a missing entry to prove the keyring answers (locked or
+    unreachable keyrings fail here); ``doctor`` uses that.
+    """
+    backend, status = _current_backend()
+    if backend is None or not probe:
+        return status
+    try:
+        backend.get_password(SERVICE, "__probe__")
+    except Exception as exc:  # any backend failure means "not usable now"
+        return KeyringStatus(
+            False,
+            status.backend_name,
+            f"{_label(status.backend_name)} is installed but did not answer "
+            f"({type(exc).__name__}); unlock it or start it, then try again.",
+        )
+    return status
+
+
+def _remembered_backend(name: str) -> keyring.backend.KeyringBackend:
+    """The backend the key was stored with: never another one chosen silently."""
+    backend, status = _current_backend()
+    if backend is not None and _qualified(backend) == name:
+        return backend
+    if not _is_trusted(name):
+        raise SecretsError(
+            f"The key was stored with the keyring backend {name}, which Merchant Desk no "
+            "longer trusts. Set the credentials again."
+        )
+    try:
+        return keyring.core.load_keyring(name)
+    except Exception as exc:
+        raise SecretsError(
+            f"The key is in {_label(name)}, which cannot be opened now ({type(exc).__name__}). "
+            f"{status.reason} Unlock or start it, or set the credentials again."
+        ) from None
+
+
+def _keyring_call(what: str, backend: keyring.backend.KeyringBackend, call: Any, *args: Any) -> Any:
+    try:
+        return call(*args)
+    except keyring.errors.PasswordDeleteError:
+        return None
+    except Exception as exc:
+        # The exception type and the backend say enough; the text of some backends' errors
+        # could echo what was being written.
+        raise SecretsError(
+            f"Could not {what} {_label(_qualified(backend))} ({type(exc).__name__}). Unlock the "
+            "keyring and try again."
+        ) from None
+
+
+# --------------------------------------------------------------------------- keyring entries
+
+
+def _part_name(profile: str, generation: str, index: int) -> str:
+    return f"{profile}/{generation}/{index}"
+
+
+def _parse_head(raw: str) -> dict[str, Any] | None:
+    try:
+        head = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(head, dict) or not isinstance(head.get("parts"), int):
+        return None
+    return head
+
+
+def _read_head(
+    backend: keyring.backend.KeyringBackend, profile: str, *, strict: bool = True
+) -> dict[str, Any] | None:
+    """The profile's head entry; an entry we did not write is an error unless not ``strict``
+    (writing or deleting may replace it: the service name is ours)."""
+    raw = _keyring_call("read from", backend, backend.get_password, SERVICE, profile)
+    if raw is None:
+        return None
+    head = _parse_head(raw)
+    if head is None and strict:
+        raise SecretsError(
+            f"The keyring entry '{SERVICE}/{profile}' is not one Merchant Desk wrote. "
+            "Set the credentials again."
+        )
+    return head
+
+
+def _keyring_write(
+    backend: keyring.backend.KeyringBackend, profile: str, public_key_id: str, pem: str
+) -> None:
+    old = _read_head(backend, profile, strict=False)
+    # A fresh generation per write: the head entry, written last, is the commit point, so a
+    # crash midway leaves the previous credentials readable.
+    generation = _random.token_hex(4)
+    parts = [pem[i : i + _PART_CHARS] for i in range(0, len(pem), _PART_CHARS)]
+    for index, part in enumerate(parts):
+        name = _part_name(profile, generation, index)
+        _keyring_call("write to", backend, backend.set_password, SERVICE, name, part)
+    head = {
+        "v": 1,
+        "publicKeyId": public_key_id,
+        "generation": generation,
+        "parts": len(parts),
+        "sha256": hashlib.sha256(pem.encode("ascii")).hexdigest(),
+    }
+    _keyring_call("write to", backend, backend.set_password, SERVICE, profile, json.dumps(head))
+    if old is not None:
+        _keyring_delete_parts(backend, profile, old)
+
+
+def _keyring_read(backend: keyring.backend.KeyringBackend, profile: str) -> tuple[str, str] | None:
+    """``(public_key_id, pem)`` from the keyring, or None when there is no entry."""
+    head = _read_head(backend, profile)
+    if head is None:
+        return None
+    chunks = []
+    for index in range(head["parts"]):
+        name = _part_name(profile, str(head.get("generation")), index)
+        chunk = _keyring_call("read from", backend, backend.get_password, SERVICE, name)
+        chunks.append(chunk or "")
+    pem = "".join(chunks)
+    if hashlib.sha256(pem.encode("utf-8")).hexdigest() != head.get("sha256"):
+        raise SecretsError(
+            f"The private key in {_label(_qualified(backend))} is incomplete or damaged. "
+            "Set the credentials again."
+        )
+    return str(head.get("publicKeyId") or ""), pem
+
+
+def _keyring_delete_parts(
+    backend: keyring.backend.KeyringBackend, profile: str, head: dict[str, Any]
+) -> None:
+    for index in range(int(head.get("parts", 0))):
+        name = _part_name(profile, str(head.get("generation")), index)
+        _keyring_call("remove from", backend, backend.delete_password, SERVICE, name)
+
+
+def _keyring_delete(backend: keyring.backend.KeyringBackend, profile: str) -> bool:
+    raw = _keyring_call("read from", backend, backend.get_password, SERVICE, profile)
+    if raw is None:
+        return False
+    # Head first: once it is gone the credentials are gone, whatever happens to the parts.
+    _keyring_call("remove from", backend, backend.delete_password, SERVICE, profile)
+    head = _parse_head(raw)
+    if head is not None:
+        _keyring_delete_parts(backend, profile, head)
+    return True
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _key_file(data_dir: Path, profile: str) -> Path:
+    return Path(data_dir) / f"private-key-{profile}.pem"
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` atomically to ``path`` (mode 0600): the old file stays until it is done."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.chmod(tmp, 0o600)  # mkstemp already uses 0600; say so where it matters
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    if os.name == "posix":
+        # Make the rename itself durable: a power cut must not leave neither file.
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _read_index(data_dir: Path) -> dict[str, Any]:
+    path = Path(data_dir) / INDEX_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError):
+        # The index only says where the key is; the key itself is still found by looking.
+        log.warning("%s could not be read; looking for the key in the keyring and files", path)
+        return {}
+    profiles = data.get("profiles") if isinstance(data, dict) else None
+    return profiles if isinstance(profiles, dict) else {}
+
+
+def _write_index(data_dir: Path, profiles: dict[str, Any]) -> None:
+    text = json.dumps({"version": 1, "profiles": profiles}, indent=2, sort_keys=True)
+    _write_private(Path(data_dir) / INDEX_FILE, text.encode("utf-8"))
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def _check_profile(profile: str) -> str:
+    if not _PROFILE_RE.fullmatch(profile or ""):
+        raise SecretsError(
+            f"Profile name {profile!r} is not allowed: use letters, digits, '-' and '_' "
+            "(e.g. default)."
+        )
+    return profile
+
+
+def _check_passphrase(passphrase: str | bytes | None) -> bytes:
+    if passphrase is None or len(passphrase) == 0:
+        raise SecretsError("A passphrase is needed to encrypt the key file.")
+    data = passphrase.encode("utf-8") if isinstance(passphrase, str) else bytes(passphrase)
+    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        raise SecretsError(
+            f"The passphrase is too short: use at least {MIN_PASSPHRASE_LENGTH} characters."
+        )
+    if len(data) > 1023:  # OpenSSL's PEM passphrase limit
+        raise SecretsError("The passphrase is too long: use at most 1023 bytes.")
+    return data
+
+
+def store_credentials(
+    public_key_id: str,
+    private_pem: bytes | str,
+    *,
+    data_dir: Path,
+    passphrase: str | bytes | None = None,
+    profile: str = DEFAULT_PROFILE,
+    where: Literal["auto", "keyring", "file"] = "auto",
+) -> StoredWhere:
+    """Check the key, then keep it and its public key ID; return where it went.
+
+    ``where="auto"`` uses a trusted OS keyring when there is one, otherwise the encrypted file,
+    which needs ``passphrase``; without one a :class:`SecretsError` explains the choice. The key
+    is validated (RSA, PKCS#8 or PKCS#1, not a public key) before anything is written, and kept
+    as PKCS#8. Credentials previously stored for the profile elsewhere are removed afterwards,
+    so exactly one copy remains.
+    """
+    profile = _check_profile(profile)
+    try:
+        key_id = rules.check_public_key_id(public_key_id)
+    except rules.RuleError as exc:
+        raise SecretsError(str(exc)) from None
+    try:
+        key = signing.load_private_key(private_pem)
+    except KeyLoadError as exc:
+        raise SecretsError(str(exc)) from None
+    fingerprint = signing.fingerprint(key)
+
+    backend, status = _current_backend()
+    if where == "keyring" and backend is None:
+        raise SecretsError(status.reason)
+    use_keyring = where == "keyring" or (where == "auto" and backend is not None)
+    if not use_keyring and passphrase is None:
+        raise SecretsError(
+            f"{status.reason} To keep the key in a passphrase-encrypted file in {data_dir} "
+            "instead, give a passphrase."
+            if backend is None
+            else "A passphrase is needed to encrypt the key file."
+        )
+
+    index = _read_index(data_dir)
+    previous = index.get(profile) if isinstance(index.get(profile), dict) else None
+    if use_keyring:
+        assert backend is not None
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode("ascii")
+        _keyring_write(backend, profile, key_id, pem)
+        # Read it back: a backend that accepts writes and keeps nothing must not pass.
+        if _keyring_read(backend, profile) != (key_id, pem):
+            raise SecretsError(
+                f"{_label(_qualified(backend))} did not keep the key. Check the keyring, or "
+                "use a passphrase-encrypted file instead."
+            )
+        stored = StoredWhere("keyring", _qualified(backend))
+        entry: dict[str, Any] = {"where": "keyring", "backend": stored.detail}
+    else:
+        secret = _check_passphrase(passphrase)
+        encrypted = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(secret),
+        )
+        path = _key_file(data_dir, profile)
+        _write_private(path, encrypted)
+        stored = StoredWhere("file", str(path))
+        entry = {"where": "file", "file": path.name}
+
+    entry.update({"publicKeyId": key_id, "fingerprint": fingerprint})
+    index[profile] = entry
+    _write_index(data_dir, index)
+    _remove_other_copies(data_dir, profile, keep=stored, previous=previous)
+    log.info("credentials for profile %s stored in %s (key %s)", profile, stored, fingerprint)
+    return stored
+
+
+def _remove_other_copies(
+    data_dir: Path, profile: str, *, keep: StoredWhere, previous: dict[str, Any] | None
+) -> None:
+    """After a successful store, drop the profile's key from wherever else it was."""
+    if keep.kind == "keyring":
+        _key_file(data_dir, profile).unlink(missing_ok=True)
+    if previous and previous.get("where") == "keyring":
+        if keep.kind == "keyring" and previous.get("backend") == keep.detail:
+            return  # the same entry was just overwritten
+        try:
+            _keyring_delete(_remembered_backend(str(previous.get("backend"))), profile)
+        except SecretsError as exc:
+            log.warning("the old key could not be removed from the keyring: %s", exc)
+    elif keep.kind == "file":
+        backend, _ = _current_backend()
+        if backend is not None:
+            with contextlib.suppress(SecretsError):
+                _keyring_delete(backend, profile)
+
+
+def _from_file(path: Path, passphrase: str | bytes | None, key_id: str) -> Credentials:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SecretsError(f"The key file {path} is missing. Set the credentials again.") from None
+    if passphrase is None or len(passphrase) == 0:
+        raise SecretsError(f"The private key is in the encrypted file {path}: give its passphrase.")
+    try:
+        key = signing.load_private_key(data, passphrase)
+    except KeyLoadError as exc:
+        if "passphrase" in str(exc).lower() or "decrypt" in str(exc).lower():
+            raise SecretsError(
+                f"The passphrase is wrong: the key file {path} could not be unlocked. "
+                "Nothing was changed; try again."
+            ) from None
+        raise SecretsError(f"The key file {path} could not be read: {exc}") from None
+    if not key_id:
+        raise SecretsError("The public key ID is not recorded. Set the credentials again.")
+    return Credentials(key_id, key)
+
+
+def _from_pem(pem: str, key_id: str, where: str) -> Credentials:
+    try:
+        key = signing.load_private_key(pem)
+    except KeyLoadError as exc:
+        raise SecretsError(f"The key in {where} could not be read: {exc}") from None
+    return Credentials(key_id, key)
+
+
+def load_credentials(
+    *,
+    data_dir: Path,
+    passphrase: str | bytes | None = None,
+    profile: str = DEFAULT_PROFILE,
+) -> Credentials:
+    """The public key ID and private key of ``profile``, from wherever they were stored.
+
+    The keyring used is the one the key was stored with; if it cannot be reached the error says
+    so instead of looking elsewhere. A key in the encrypted file needs ``passphrase``; a wrong
+    one raises :class:`SecretsError` and changes nothing.
+    """
+    profile = _check_profile(profile)
+    entry = _read_index(data_dir).get(profile)
+    if isinstance(entry, dict) and entry.get("where") == "keyring":
+        backend = _remembered_backend(str(entry.get("backend")))
+        found = _keyring_read(backend, profile)
+        if found is None:
+            raise SecretsError(
+                f"The key is no longer in {_label(_qualified(backend))} (it was removed "
+                "outside Merchant Desk). Set the credentials again."
+            )
+        return _from_pem(found[1], found[0], _label(_qualified(backend)))
+    if isinstance(entry, dict) and entry.get("where") == "file":
+        return _from_file(
+            _key_file(data_dir, profile), passphrase, str(entry.get("publicKeyId") or "")
+        )
+    # No record (a new data directory): look in the trusted keyring, then for the file.
+    backend, _ = _current_backend()
+    if backend is not None:
+        found = _keyring_read(backend, profile)
+        if found is not None:
+            return _from_pem(found[1], found[0], _label(_qualified(backend)))
+    path = _key_file(data_dir, profile)
+    if path.exists():
+        raise SecretsError(
+            f"The key file {path} exists but its public key ID is not recorded. "
+            "Set the credentials again."
+        )
+    raise SecretsError(
+        f"No credentials are stored for profile '{profile}'. Add them with "
+        "'merchant-desk credentials set'."
+    )
+
+
+def describe(data_dir: Path, *, profile: str = DEFAULT_PROFILE) -> CredentialsInfo | None:
+    """What ``credentials show`` prints: public key ID, fingerprint and where; never the key.
+
+    Reads only the record in the data directory (no keyring prompt, no passphrase); ``None``
+    when nothing is recorded for the profile.
+    """
+    profile = _check_profile(profile)
+    entry = _read_index(data_dir).get(profile)
+    if not isinstance(entry, dict) or entry.get("where") not in ("keyring", "file"):
+        return None
+    if entry["where"] == "keyring":
+        where = StoredWhere("keyring", str(entry.get("backend")))
+    else:
+        where = StoredWhere("file", str(_key_file(data_dir, profile)))
+    return CredentialsInfo(
+        str(entry.get("publicKeyId") or ""), str(entry.get("fingerprint") or ""), where
+    )
+
+
+def delete_credentials(data_dir: Path, *, profile: str = DEFAULT_PROFILE) -> bool:
+    """Remove the profile's key from the keyring and the data directory; True if any was there.
+
+    The keyring is cleaned first: if it cannot be reached, a :class:`SecretsError` says so and
+    the record stays, so the operator can retry.
+    """
+    profile = _check_profile(profile)
+    index = _read_index(data_dir)
+    entry = index.get(profile)
+    removed = False
+    if isinstance(entry, dict) and entry.get("where") == "keyring":
+        removed = _keyring_delete(_remembered_backend(str(entry.get("backend"))), profile)
+    else:
+        backend, _ = _current_backend()
+        if backend is not None:
+            removed = _keyring_delete(backend, profile)
+    path = _key_file(data_dir, profile)
+    if path.exists():
+        path.unlink()
+        removed = True
+    if profile in index:
+        del index[profile]
+        _write_index(data_dir, index)
+        removed = True
+    if removed:
+        log.info("credentials for profile %s deleted", profile)
+    return removed
