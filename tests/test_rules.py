@@ -119,7 +119,7 @@ def test_parse_amount_accepts_only_plain_digits_and_round_trips(text):
     assert rules.parse_amount(rules.amount_text(value, "USD"), "USD") == value
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     st.sampled_from(sorted(rules.CURRENCIES)),
     st.decimals(min_value=Decimal("0.01"), max_value=Decimal("10000000"), places=2),
@@ -134,9 +134,13 @@ def test_every_valid_amount_round_trips_through_its_text(currency, amount):
     assert (rules.parse_amount(text, code), code) == (amount, currency)
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.from_regex(r"\A[0-9]{1,6}(\.[0-9]{1,2})?\Z"))
-def test_plain_usd_amounts_in_range_are_accepted(text):
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=150000),
+    st.one_of(st.none(), st.text(alphabet="0123456789", min_size=1, max_size=2)),
+)
+def test_plain_usd_amounts_in_range_are_accepted(whole, fraction):
+    text = f"{whole}" if fraction is None else f"{whole}.{fraction}"
     if not 0 < Decimal(text) <= 150000:
         return
     assert rules.parse_amount(text, "USD") == Decimal(text)
