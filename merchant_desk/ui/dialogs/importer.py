@@ -121,9 +121,22 @@ class ImportDialog(QDialog):
     def _choose_file(self) -> None:
         self._picking = asyncio.ensure_future(self._pick())
 
+    def _next_decision(self) -> asyncio.Future[str]:
+        # Created on first use, so a click that comes before run() reaches its await counts.
+        if self._decision is None:
+            self._decision = asyncio.get_event_loop().create_future()
+        return self._decision
+
     def _decide(self, what: str) -> None:
-        if self._decision is not None and not self._decision.done():
-            self._decision.set_result(what)
+        decision = self._next_decision()
+        if not decision.done():  # a second click before the first is handled is ignored
+            decision.set_result(what)
+
+    async def _decided(self) -> str:
+        try:
+            return await self._next_decision()
+        finally:
+            self._decision = None
 
     def reject(self) -> None:
         if self._work is not None and not self._work.done():
@@ -135,8 +148,7 @@ class ImportDialog(QDialog):
         self.open()
         try:
             while True:
-                self._decision = asyncio.get_running_loop().create_future()
-                if await self._decision != "import":
+                if await self._decided() != "import":
                     return None
                 self.import_button.setEnabled(False)
                 self.text.setReadOnly(True)

@@ -197,9 +197,22 @@ class SettingsDialog(QDialog):
             public_key_id=self.public_key_id.text().strip() or None,
         ).validated()
 
+    def _next_decision(self) -> asyncio.Future[str]:
+        # Created on first use, so a click that comes before run() reaches its await counts.
+        if self._decision is None:
+            self._decision = asyncio.get_event_loop().create_future()
+        return self._decision
+
     def _decide(self, what: str) -> None:
-        if self._decision is not None and not self._decision.done():
-            self._decision.set_result(what)
+        decision = self._next_decision()
+        if not decision.done():  # a second click before the first is handled is ignored
+            decision.set_result(what)
+
+    async def _decided(self) -> str:
+        try:
+            return await self._next_decision()
+        finally:
+            self._decision = None
 
     def reject(self) -> None:
         self._decide("cancel")
@@ -252,8 +265,7 @@ class SettingsDialog(QDialog):
         self.adjustSize()
         try:
             while True:
-                self._decision = asyncio.get_running_loop().create_future()
-                decision = await self._decision
+                decision = await self._decided()
                 if decision == "cancel":
                     return None
                 if decision == "test":

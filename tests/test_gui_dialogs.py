@@ -1,0 +1,164 @@
+"""The money dialogs, as an operator uses them: live validation with the rules' own messages,
+a confirmation that repeats everything, and Amazon's reasonCode when it refuses."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+import qasync
+from PySide6.QtCore import Qt
+
+from merchant_desk.amazonpay.errors import ApiError
+from merchant_desk.ui.dialogs.capture import CaptureDialog
+from merchant_desk.ui.dialogs.importer import ImportDialog
+from merchant_desk.ui.dialogs.tracking import TrackingDialog
+
+
+@pytest.fixture
+def qloop(qapp, qtbot):
+    """TESTING.md's fixture: a qasync loop on the already running Qt app; never loop.stop()."""
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    yield loop
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+    qtbot.wait(20)  # let the cancellations run
+    # close() refuses a running loop and stop() would quit the QApplication (app.exit()), which
+    # breaks every later waitSignal: mark this loop not running by hand, then close it.
+    loop._QEventLoop__is_running = False
+    loop.close()
+    asyncio.events._set_running_loop(None)
+    asyncio.set_event_loop(None)
+
+
+@dataclass(frozen=True)
+class Row:
+    order_id: str = "bd504926-f659-4ad7-a1a9-9a747aaf5275"
+    checkout_session_id: str = "bd504926-f659-4ad7-a1a9-9a747aaf5275"
+    merchant_reference: str = "SHOP-1042"
+    buyer_name: str = "Ada Lovelace"
+    amount: Decimal = Decimal("14.00")
+    currency: str = "USD"
+    charge_id: str = "S01-5105180-3221187-C056351"
+    charge_permission_id: str = "S01-5105180-3221187"
+    charge_state: str = "Authorized"
+    authorized_amount: Decimal = Decimal("14.00")
+    captured_amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Charge:
+    state: str = "Captured"
+
+
+def open_capture(qtbot, environment="SANDBOX", submit=None):
+    calls = []
+
+    async def record(amount, descriptor):
+        calls.append((amount, descriptor))
+        return Charge()
+
+    dialog = CaptureDialog(Row(), environment, submit or record)
+    qtbot.addWidget(dialog)
+    task = asyncio.ensure_future(dialog.run())
+    return dialog, task, calls
+
+
+def test_capture_refuses_bad_input_with_the_rules_own_words(qtbot, qloop):
+    dialog, _task, calls = open_capture(qtbot)
+    assert dialog.amount_edit.text() == "14.00"  # what is still authorized
+    assert dialog.capture_button.isEnabled()
+
+    dialog.amount_edit.setText("14.001")
+    assert not dialog.capture_button.isEnabled()
+    assert "at most 2 decimals" in dialog.amount_error.text()
+
+    dialog.amount_edit.setText("14.00")
+    dialog.descriptor_edit.setText("A" * 17)
+    assert dialog.counter.text() == "17/16"
+    assert "at most 16 characters" in dialog.descriptor_error.text()
+    assert not dialog.capture_button.isEnabled()
+
+    dialog.descriptor_edit.setText("MYSHOP ORDER 42")
+    assert dialog.counter.text() == "15/16"
+    assert dialog.preview.text() == "AMZ* MYSHOP ORDER 42"
+    assert dialog.capture_button.isEnabled()
+
+    dialog.amount_edit.setText("15.00")  # more than was authorized
+    assert not dialog.capture_button.isEnabled()
+    assert "14.00 USD" in dialog.amount_error.text()
+    assert calls == []
+
+
+def test_capture_confirms_amount_order_and_environment_then_sends_once(qtbot, qloop):
+    dialog, task, calls = open_capture(qtbot)
+    dialog.amount_edit.setText("10.50")
+    qtbot.mouseClick(dialog.capture_button, Qt.MouseButton.LeftButton)
+    text = dialog.confirm_text.text()
+    assert "10.50 USD" in text and "SHOP-1042" in text and "SANDBOX" in text
+    assert calls == []
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Captured 10.50 USD" in dialog.outcome.text(), timeout=3000)
+    assert calls == [("10.50", None)]
+    qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(task.done, timeout=3000)
+    assert task.result() == Charge()
+
+
+def test_live_capture_needs_an_explicit_extra_confirmation(qtbot, qloop):
+    dialog, _task, _calls = open_capture(qtbot, environment="LIVE")
+    qtbot.mouseClick(dialog.capture_button, Qt.MouseButton.LeftButton)
+    assert "LIVE" in dialog.confirm_text.text()
+    assert dialog.live_check.isVisibleTo(dialog)
+    assert not dialog.confirm_button.isEnabled()
+    dialog.live_check.setChecked(True)
+    assert dialog.confirm_button.isEnabled()
+
+
+def test_a_refused_capture_shows_amazons_reason_message_and_next_step(qtbot, qloop):
+    async def refuse(amount, descriptor):
+        raise ApiError(400, "TransactionAmountExceeded", "You have exceeded the maximum amount",
+                       "req-1")
+
+    dialog, _task, _ = open_capture(qtbot, submit=refuse)
+    qtbot.mouseClick(dialog.capture_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "TransactionAmountExceeded" in dialog.outcome.text(), timeout=3000)
+    shown = dialog.outcome.text()
+    assert "You have exceeded the maximum amount" in shown
+    assert "What to do next" in shown
+    assert dialog.back_button.isVisible()  # the operator can correct and try again
+
+
+def test_tracking_finds_carriers_by_name_and_checks_the_number(qtbot, qloop):
+    dialog = TrackingDialog(Row())
+    qtbot.addWidget(dialog)
+    assert not dialog.add_button.isEnabled()
+    dialog.carrier_edit.setText("ups")
+    assert "UPS" in dialog.carrier_note.text()
+    dialog.number_edit.setText("1Z999AA1*")
+    assert not dialog.add_button.isEnabled()
+    assert "letters, digits" in dialog.number_error.text()
+    dialog.number_edit.setText("1Z999AA10123456784")
+    assert dialog.add_button.isEnabled()
+    assert dialog.values() == ("UPS", "1Z999AA10123456784")
+    completer = dialog.carrier_edit.completer()
+    completer.setCompletionPrefix("deutsche")
+    assert completer.completionCount() >= 1
+
+
+def test_import_previews_the_ids_it_found(qtbot, qloop):
+    async def submit(text, verify):
+        return None
+
+    dialog = ImportDialog(submit)
+    qtbot.addWidget(dialog)
+    assert not dialog.import_button.isEnabled()
+    dialog.text.setPlainText("order,id\n1,bd504926-f659-4ad7-a1a9-9a747aaf5275\n"
+                             "2,S01-5105180-3221187\n")
+    assert "1 checkout session" in dialog.preview.text()
+    assert "1 other" in dialog.preview.text()
+    assert dialog.import_button.isEnabled()
