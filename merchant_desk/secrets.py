@@ -78,11 +78,15 @@ class SecretsError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class KeyringStatus:
-    """Whether the OS keyring can hold the key: the backend's ``module.Class`` and why (not)."""
+    """Whether the OS keyring can hold the key: the backend's ``module.Class`` and why (not).
+
+    ``label`` is the backend's friendly name ("macOS Keychain") for the window.
+    """
 
     usable: bool
     backend_name: str
     reason: str
+    label: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,8 +189,10 @@ def _current_backend() -> tuple[keyring.backend.KeyringBackend | None, KeyringSt
     for backend in candidates:
         name = _qualified(backend)
         if _is_trusted(name):
-            return backend, KeyringStatus(True, name, f"The key is kept in {_label(name)}.")
-    return None, KeyringStatus(False, _qualified(current), _refusal(current))
+            status = KeyringStatus(True, name, f"The key is kept in {_label(name)}.", _label(name))
+            return backend, status
+    name = _qualified(current)
+    return None, KeyringStatus(False, name, _refusal(current), _label(name))
 
 
 def keyring_status(*, probe: bool = False) -> KeyringStatus:
@@ -206,6 +212,7 @@ def keyring_status(*, probe: bool = False) -> KeyringStatus:
             status.backend_name,
             f"{_label(status.backend_name)} is installed but did not answer "
             f"({type(exc).__name__}); unlock it or start it, then try again.",
+            status.label,
         )
     return status
 

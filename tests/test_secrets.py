@@ -257,6 +257,7 @@ def test_trusted_backend_status(memory_keyring):
     status = secrets.keyring_status(probe=True)
     assert status.usable is True
     assert status.backend_name.endswith("MemoryKeyring")
+    assert status.label == "test memory keyring"
 
 
 def test_chainer_uses_its_trusted_backend_and_skips_plaintext(
