@@ -89,7 +89,8 @@ async def _main(app: QApplication, data_dir: Path, settings: Any, *, demo: bool,
     if demo:
         desk = await Desk.open_demo(data_dir / "demo")
     else:
-        desk = await Desk.open(settings)
+        desk = await Desk.open(settings, data_dir=data_dir,
+                               passphrase=await _passphrase_if_needed(data_dir))
     window: Any = None
     try:
         window = MainWindow(desk, settings=QSettings(), data_dir=data_dir)
@@ -117,6 +118,25 @@ async def _main(app: QApplication, data_dir: Path, settings: Any, *, demo: bool,
             window.events.close()
             window.close()
         await desk.aclose()
+
+
+async def _passphrase_if_needed(data_dir: Path) -> str | None:
+    """The key file's passphrase, asked without a nested loop, when there is no keyring copy."""
+    from .. import secrets
+    from .asyncdialog import execute
+
+    info = secrets.describe(data_dir)
+    if info is None or info.where.kind != "file":
+        return None
+    from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+    dialog = QInputDialog()
+    dialog.setWindowTitle(tr("Unlock your Amazon Pay key"))
+    dialog.setLabelText(tr("Passphrase of the key file (this computer has no system keyring):"))
+    dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
+    if not await execute(dialog):
+        raise SystemExit(0)
+    return dialog.textValue()
 
 
 def _log_to_file(data_dir: Path) -> None:

@@ -177,12 +177,12 @@ class DetailPanel(QScrollArea):
         self.charge_id.set_value(row.charge_id)
         self.reference.setText(row.merchant_reference or tr("none"))
 
-        self.buyer.setText("\n".join(p for p in (row.buyer_name, row.buyer_email) if p)
+        self.buyer.setText("\n".join(p for p in (detail.buyer_name, detail.buyer_email) if p)
                            or tr("not shared yet"))
-        lines = list(getattr(detail, "shipping_address", None) or [])
+        lines = list(detail.shipping_address)
         self.address.setText("\n".join(lines) or tr("no shipping address (digital order?)"))
         self.tracking.setText(tracking_text(row) or tr("not added yet"))
-        entries = [f"{when(e.at)}  {e.text}" for e in getattr(detail, "timeline", ())]
+        entries = [f"{when(e.at)}  {e.text}" for e in detail.timeline]
         self.timeline.setText("\n".join(entries) or tr("Nothing recorded on this computer yet."))
 
 

@@ -22,7 +22,7 @@ class DeskEvents(QObject):
     orders_changed = Signal(tuple)  # ids
     progress = Signal(str, int, int)  # task, done, total
     pending_count = Signal(int)
-    cache_reset = Signal(str)  # where the unreadable cache was moved
+    cache_reset = Signal(str)  # what happened to the unreadable cache, in words
 
     def __init__(self, desk: Any, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -37,7 +37,7 @@ class DeskEvents(QObject):
         elif name == "PendingCount":
             self.pending_count.emit(event.count)
         elif name == "CacheReset":
-            self.cache_reset.emit(str(event.moved_to))
+            self.cache_reset.emit(event.message)
         else:
             log.debug("desk event ignored by the window: %r", event)
 

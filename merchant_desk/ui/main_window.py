@@ -239,7 +239,7 @@ class MainWindow(QMainWindow):
         self.view.horizontalHeader().setStretchLastSection(True)
         self.view.horizontalHeader().setSectionsMovable(True)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        for column, width in enumerate((125, 115, 95, 135, 95, 170, 110, 95, 110)):
+        for column, width in enumerate((125, 135, 85, 135, 90, 165, 125, 85, 110)):
             self.view.setColumnWidth(column, width)
 
         self.detail = DetailPanel()
@@ -308,8 +308,15 @@ class MainWindow(QMainWindow):
         self.update_summary()
         self._show_pending(self.desk.pending_count())
         backend = self.desk.keyring_backend()
-        self.keyring_label.setText(tr("Key stored in: {backend}").format(backend=backend))
-        self.keyring_label.setToolTip(tr("Where your Amazon Pay private key is kept"))
+        if backend.startswith("keyring.backends.fail") or backend.endswith("null.Keyring"):
+            shown = tr("Key storage: no system keyring (passphrase file)")
+        else:
+            shown = tr("Key storage: {backend}").format(backend=backend.rsplit(".", 2)[-2]
+                                                         if "." in backend else backend)
+        self.keyring_label.setText(shown)
+        self.keyring_label.setAccessibleName(shown)
+        self.keyring_label.setToolTip(tr("Where your Amazon Pay private key is kept: {backend}")
+                                      .format(backend=backend))
         self.update_actions()
         self.view.setFocus()
         self.listed.emit(self.model.rowCount())
@@ -483,12 +490,11 @@ class MainWindow(QMainWindow):
             self.pending_button.setToolTip("")
         self.pending_button.setEnabled(bool(count))
 
-    def _cache_reset(self, moved_to: str) -> None:
+    def _cache_reset(self, message: str) -> None:
         self.spawn(message_box(
             self, QMessageBox.Icon.Information, tr("Merchant Desk"),
             tr("The local order cache could not be read, so a fresh one was started."),
-            informative=tr("The old file was kept at {path}. Use Refresh all or import your "
-                           "orders again: Amazon Pay still has them.").format(path=moved_to)))
+            informative=message))
         self.model.forget_all()
 
     # ------------------------------------------------------------------ actions
@@ -525,9 +531,9 @@ class MainWindow(QMainWindow):
         current = self.current_row()
         if current is None:
             return
-        order_id = current.checkout_session_id or current.order_id
-        self.statusBar().showMessage(tr("Asking Amazon Pay about {id}…").format(id=order_id))
-        row = await self.desk.verify(order_id)
+        self.statusBar().showMessage(tr("Asking Amazon Pay about {id}…").format(
+            id=current.order_id))
+        row = await self.desk.verify_order(current.order_id)
         self.statusBar().showMessage(tr("Verified: {state}").format(
             state=" / ".join(s for s in (row.session_state, row.charge_state) if s)),
             6000)
@@ -622,15 +628,18 @@ class MainWindow(QMainWindow):
             dialog.deleteLater()
             self.update_actions()
         self.last_refresh_label.setText(tr("Last refresh: {when}").format(
-            when=when(_now())))
+            when=when(self.desk.last_refresh or _now())))
         self.statusBar().showMessage(tr("Refresh finished: {report}").format(
             report=_report_text(report)), 10000)
         return report
 
     async def resume_pending(self) -> None:
         results = await self.desk.resume_pending()
-        self.statusBar().showMessage(tr("{n} pending operation(s) resolved.").format(
-            n=len(results)), 6000)
+        lines = [f"{r.operation} {r.object_id}: {r.status}. {r.message}" for r in results]
+        self._show_pending(self.desk.pending_count())
+        await message_box(self, QMessageBox.Icon.Information, tr("Pending operations"),
+                          tr("{n} pending operation(s) asked again.").format(n=len(results)),
+                          informative="\n".join(lines))
         self._show_pending(self.desk.pending_count())
 
     async def open_settings(self) -> None:
@@ -712,7 +721,15 @@ def _now() -> Any:
 
 
 def _report_text(report: Any) -> str:
-    summary = getattr(report, "summary", None)
-    if callable(summary):
-        return str(summary())
-    return str(report)
+    """RefreshReport / ImportReport in words."""
+    parts = []
+    if getattr(report, "found", None) is not None:
+        parts.append(tr("{n} found, {a} new").format(n=report.found, a=report.added))
+    parts.append(tr("{n} checked").format(n=report.verified + getattr(report, "gone", 0)))
+    if report.failed:
+        first_id, why = report.failed[0]
+        parts.append(tr("{n} could not be checked (first: {id}: {why})").format(
+            n=len(report.failed), id=first_id, why=why))
+    if report.cancelled:
+        parts.append(tr("stopped before the end"))
+    return ", ".join(parts)

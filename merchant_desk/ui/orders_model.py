@@ -66,6 +66,9 @@ _STATE_COLOURS = {
     "Declined": QColor("#9b1c1c"),
 }
 
+#: The model holds every matching ID (a list of strings; 100,000 are a few MB) and pages rows.
+ALL_ROWS = 10_000_000
+
 #: Rows fetched from the desk around a missing one; one indexed query per block, not per row.
 BLOCK = 64
 
@@ -122,7 +125,7 @@ class OrdersModel(QAbstractTableModel):
             created_to=f.created_to,
             sort=self._sort,
             descending=self._descending,
-            limit=None,
+            limit=ALL_ROWS,
             offset=0,
         )
         ids = list(self._desk.list_order_ids(query))
@@ -293,6 +296,8 @@ def _tooltip(key: str, row: Any) -> str | None:
         return row.checkout_session_id or row.order_id
     if key == "buyer_name":
         return "\n".join(p for p in (row.buyer_name, row.buyer_email) if p) or None
+    if key in ("session_state", "charge_state", "merchant_reference", "tracking"):
+        return cell_text(key, row) or None
     if getattr(row, "gone", False):
         return tr("Amazon Pay no longer has this order (deleted after 30 days); "
                   "the desk keeps its last known state.")

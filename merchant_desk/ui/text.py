@@ -105,6 +105,16 @@ def describe_failure(error: BaseException) -> Failure:
             next_step=tr("Wait a minute and try again."),
             request_id=error.request_id,
         )
+    explanation = getattr(error, "explanation", None)
+    if kind in ("ActionNotAllowed", "OperationPending", "DeskError") or (
+            explanation is not None and kind != "OutcomeUnknown"):
+        return Failure(
+            title=explanation.title if explanation else tr("Nothing was sent."),
+            reason_code=None,
+            message=str(getattr(error, "message", error)),
+            next_step=explanation.next_step if explanation else "",
+            meaning=explanation.meaning if explanation else "",
+        )
     if kind == "RuleError":
         return Failure(title=tr("Nothing was sent."), reason_code=None, message=str(error),
                        next_step=tr("Correct the value and try again."))
