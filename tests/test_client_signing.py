@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from merchant_desk.amazonpay import signing
 from merchant_desk.amazonpay.errors import KeyLoadError
@@ -135,3 +139,20 @@ def test_damaged_pem_is_refused_plainly(private_pem):
     damaged = private_pem.replace(private_pem[60:90], b"A" * 30)
     with pytest.raises(KeyLoadError, match="could not be read"):
         signing.load_private_key(damaged)
+
+
+# --------------------------------------------------------------------------- encoding shortcut
+
+
+def _slow_encode(value: str) -> str:
+    return "".join(signing._ENCODED_BYTE[b] for b in value.encode("utf-8"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aZ09-_.~/ /%+?üé\u2603") | st.characters(), max_size=40))
+def test_encoding_shortcut_gives_the_same_result_as_the_byte_loop(value):
+    assert signing.encode(value) == _slow_encode(value)
+    collapsed = re.sub("/{2,}", "/", value)
+    assert signing.encode(value, is_path=True) == "/".join(
+        _slow_encode(part) for part in collapsed.split("/")
+    )
