@@ -518,6 +518,22 @@ def _remove_other_copies(
                 _keyring_delete(backend, profile)
 
 
+def _load_stored_key(data: bytes, passphrase: str | bytes | None) -> rsa.RSAPrivateKey:
+    """A key this module stored: it was fully validated then, so OpenSSL's RSA consistency
+    check (~0.1 s on every start) is skipped; on any failure the checked loader runs again for
+    its plain-language message (KeyLoadError)."""
+    secret = passphrase.encode("utf-8") if isinstance(passphrase, str) else passphrase
+    try:
+        key = serialization.load_pem_private_key(
+            data, password=secret or None, unsafe_skip_rsa_key_validation=True
+        )
+    except Exception:
+        key = None
+    if isinstance(key, rsa.RSAPrivateKey):
+        return key
+    return signing.load_private_key(data, passphrase)
+
+
 def _from_file(path: Path, passphrase: str | bytes | None, key_id: str) -> Credentials:
     try:
         data = path.read_bytes()
@@ -526,7 +542,7 @@ def _from_file(path: Path, passphrase: str | bytes | None, key_id: str) -> Crede
     if passphrase is None or len(passphrase) == 0:
         raise SecretsError(f"The private key is in the encrypted file {path}: give its passphrase.")
     try:
-        key = signing.load_private_key(data, passphrase)
+        key = _load_stored_key(data, passphrase)
     except KeyLoadError as exc:
         if "passphrase" in str(exc).lower() or "decrypt" in str(exc).lower():
             raise SecretsError(
@@ -541,7 +557,7 @@ def _from_file(path: Path, passphrase: str | bytes | None, key_id: str) -> Crede
 
 def _from_pem(pem: str, key_id: str, where: str) -> Credentials:
     try:
-        key = signing.load_private_key(pem)
+        key = _load_stored_key(pem.encode("utf-8"), None)
     except KeyLoadError as exc:
         raise SecretsError(f"The key in {where} could not be read: {exc}") from None
     return Credentials(key_id, key)
