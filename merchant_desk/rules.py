@@ -468,6 +468,10 @@ def classify_id(text: str | None) -> IdKind | None:
     return None
 
 
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
 def check_id(text: str | None, kind: IdKind) -> str:
     """``text`` trimmed and normalised if it is an ID of ``kind``; a :class:`RuleError` otherwise."""
     field, example = _ID_EXAMPLES[kind]
@@ -478,9 +482,9 @@ def check_id(text: str | None, kind: IdKind) -> str:
     if not value:
         raise RuleError(field, "is required", example)
     if found is not None:
-        raise RuleError(
-            field, f"this is a {_ID_EXAMPLES[found][0].lower()}, not a {field.lower()}", example
-        )
+        found_name = _ID_EXAMPLES[found][0]
+        rule = f"this is a {_lower_first(found_name)}, not a {_lower_first(field)}"
+        raise RuleError(field, rule, example)
     raise RuleError(field, f"must look like {example}", example)
 
 

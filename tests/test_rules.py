@@ -442,12 +442,16 @@ def test_not_ids(text):
     [
         (rules.check_checkout_session_id, "", "Checkout session ID: is required"),
         (rules.check_checkout_session_id, "abc", f"must look like {SESSION}"),
-        (rules.check_checkout_session_id, CHARGE, "this is a charge id"),
-        (rules.check_charge_permission_id, CHARGE, "this is a charge id, not a charge permission"),
-        (rules.check_charge_permission_id, SESSION, "this is a checkout session id"),
-        (rules.check_charge_id, PERMISSION, "this is a charge permission id"),
+        (rules.check_checkout_session_id, CHARGE, "this is a charge ID"),
+        (
+            rules.check_charge_permission_id,
+            CHARGE,
+            "this is a charge ID, not a charge permission ID",
+        ),
+        (rules.check_charge_permission_id, SESSION, "this is a checkout session ID"),
+        (rules.check_charge_id, PERMISSION, "this is a charge permission ID"),
         (rules.check_charge_id, "S01-1", "must look like S01-1234567-1234567-C123456"),
-        (rules.check_refund_id, CHARGE, "this is a charge id, not a refund id"),
+        (rules.check_refund_id, CHARGE, "this is a charge ID, not a refund ID"),
     ],
 )
 def test_wrong_ids_say_what_they_are(check, text, words):
