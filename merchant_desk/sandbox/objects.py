@@ -1,0 +1,303 @@
+"""The emulator's records and their JSON views, with Amazon's full key sets.
+
+Records are plain mutable dataclasses owned by :class:`~merchant_desk.sandbox.world.World`;
+the ``*_json`` functions render exactly the keys Amazon returns (``null`` where unknown).
+Money is ``Decimal`` throughout; times are aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from .validation import Money
+
+
+def timestamp(moment: datetime | None) -> str | None:
+    """Amazon's timestamp form, ``20190714T155300Z``."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def money(amount: Decimal | None, currency_code: str) -> dict[str, str] | None:
+    return None if amount is None else Money(amount, currency_code).to_json()
+
+
+@dataclass
+class CheckoutSession:
+    checkout_session_id: str
+    created: datetime
+    updated: datetime
+    amount: Decimal
+    currency_code: str
+    payment_intent: str
+    state: str
+    reason_code: str | None
+    reason_description: str | None
+    buyer: dict[str, Any]
+    shipping_address: dict[str, Any] | None
+    billing_address: dict[str, Any] | None
+    payment_descriptor: str
+    merchant_metadata: dict[str, Any]
+    release_environment: str
+    can_handle_pending_authorization: bool = False
+    charge_permission_id: str | None = None
+    charge_id: str | None = None
+
+
+@dataclass
+class ChargePermission:
+    charge_permission_id: str
+    checkout_session_id: str | None
+    created: datetime
+    updated: datetime
+    amount_limit: Decimal
+    currency_code: str
+    state: str
+    reason_code: str | None
+    reason_description: str | None
+    buyer: dict[str, Any]
+    shipping_address: dict[str, Any] | None
+    billing_address: dict[str, Any] | None
+    payment_descriptor: str
+    merchant_metadata: dict[str, Any]
+    release_environment: str
+    charge_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Charge:
+    charge_id: str
+    charge_permission_id: str
+    created: datetime
+    updated: datetime
+    amount: Decimal
+    currency_code: str
+    state: str
+    reason_code: str | None
+    reason_description: str | None
+    release_environment: str
+    authorized_at: datetime | None = None
+    capture_amount: Decimal | None = None
+    captured_at: datetime | None = None
+    soft_descriptor: str | None = None
+    capture_now: bool = False
+    #: when an asynchronous state (AuthorizationInitiated, CaptureInitiated) resolves, and to what:
+    #: "Authorized", "Captured" or "Declined:<reasonCode>".
+    resolve_at: datetime | None = None
+    resolve_to: str | None = None
+    refund_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Refund:
+    refund_id: str
+    charge_id: str
+    created: datetime
+    updated: datetime
+    amount: Decimal
+    currency_code: str
+    state: str
+    reason_code: str | None
+    reason_description: str | None
+    release_environment: str
+    soft_descriptor: str | None = None
+    resolve_at: datetime | None = None
+    resolve_to: str | None = None
+
+
+@dataclass
+class DeliveryTracker:
+    charge_permission_id: str | None
+    amazon_order_reference_id: str | None
+    tracking_number: str
+    carrier_code: str
+    created: datetime
+
+
+@dataclass
+class IdempotencyRecord:
+    """The first answer given for an idempotency key, replayed for the same request."""
+
+    fingerprint: str
+    status: int
+    body: dict[str, Any]
+
+
+# --------------------------------------------------------------------------- JSON views
+
+
+def session_json(s: CheckoutSession) -> dict[str, Any]:
+    """Get Checkout Session: full details while Open; IDs only once Completed; state only when Canceled."""
+    out: dict[str, Any] = {
+        "checkoutSessionId": s.checkout_session_id,
+        "webCheckoutDetails": None,
+        "chargePermissionType": None,
+        "recurringMetadata": None,
+        "productType": None,
+        "paymentDetails": None,
+        "merchantMetadata": None,
+        "supplementaryData": None,
+        "buyer": None,
+        "billingAddress": None,
+        "paymentPreferences": None,
+        "statusDetails": {
+            "state": s.state,
+            "reasonCode": s.reason_code,
+            "reasonDescription": s.reason_description,
+            "lastUpdatedTimestamp": timestamp(s.updated),
+        },
+        "shippingAddress": None,
+        "platformId": None,
+        "chargePermissionId": None,
+        "chargeId": None,
+        "constraints": None,
+        "creationTimestamp": timestamp(s.created),
+        "expirationTimestamp": None,
+        "storeId": None,
+        "deliverySpecifications": None,
+        "providerMetadata": None,
+        "checkoutButtonText": None,
+        "releaseEnvironment": None,
+    }
+    if s.state == "Completed":
+        # As on the starting page: a Completed session only points at the permission and charge.
+        out["chargePermissionId"] = s.charge_permission_id
+        out["chargeId"] = s.charge_id
+    elif s.state == "Open":
+        out.update(
+            {
+                "webCheckoutDetails": {
+                    "checkoutReviewReturnUrl": None,
+                    "checkoutResultReturnUrl": "https://shop.example/checkout/result",
+                    "amazonPayRedirectUrl": None,
+                    "checkoutCancelUrl": None,
+                },
+                "chargePermissionType": "OneTime",
+                "productType": "PayAndShip",
+                "paymentDetails": {
+                    "paymentIntent": s.payment_intent,
+                    "canHandlePendingAuthorization": s.can_handle_pending_authorization,
+                    "chargeAmount": money(s.amount, s.currency_code),
+                    "totalOrderAmount": None,
+                    "softDescriptor": None,
+                    "presentmentCurrency": s.currency_code,
+                    "allowOvercharge": None,
+                    "extendExpiration": None,
+                },
+                "merchantMetadata": dict(s.merchant_metadata),
+                "buyer": dict(s.buyer),
+                "billingAddress": s.billing_address and dict(s.billing_address),
+                "paymentPreferences": [{"billingAddress": None, "paymentDescriptor": s.payment_descriptor}],
+                "shippingAddress": s.shipping_address and dict(s.shipping_address),
+                "constraints": [],
+                "expirationTimestamp": timestamp(s.created + timedelta(hours=24)),
+                "storeId": "amzn1.application-oa2-client.merchantdesksandbox",
+                "providerMetadata": {"providerReferenceId": None},
+                "releaseEnvironment": s.release_environment,
+            }
+        )
+    return out
+
+
+def permission_json(
+    p: ChargePermission,
+    *,
+    state: str,
+    reason_code: str | None,
+    reason_description: str | None,
+    balance: Decimal,
+    buyer_readable: bool,
+    expiration: datetime,
+) -> dict[str, Any]:
+    """Get Charge Permission; buyer, addresses and payment descriptor only while readable (30 days)."""
+    reasons = None
+    if reason_code is not None:
+        reasons = [{"reasonCode": reason_code, "reasonDescription": reason_description}]
+    return {
+        "chargePermissionId": p.charge_permission_id,
+        "chargePermissionReferenceId": None,
+        "chargePermissionType": "OneTime",
+        "recurringMetadata": None,
+        "buyer": dict(p.buyer) if buyer_readable else None,
+        "releaseEnvironment": p.release_environment,
+        "shippingAddress": dict(p.shipping_address) if buyer_readable and p.shipping_address else None,
+        "billingAddress": dict(p.billing_address) if buyer_readable and p.billing_address else None,
+        "paymentPreferences": (
+            [{"billingAddress": None, "paymentDescriptor": p.payment_descriptor}]
+            if buyer_readable
+            else None
+        ),
+        "statusDetails": {
+            "state": state,
+            "reasons": reasons,
+            "lastUpdatedTimestamp": timestamp(p.updated),
+        },
+        "creationTimestamp": timestamp(p.created),
+        "expirationTimestamp": timestamp(expiration),
+        "merchantMetadata": dict(p.merchant_metadata),
+        "platformId": None,
+        "limits": {
+            "amountLimit": money(p.amount_limit, p.currency_code),
+            "amountBalance": money(balance, p.currency_code),
+        },
+        "presentmentCurrency": p.currency_code,
+    }
+
+
+def charge_json(c: Charge, *, refunded: Decimal, expiration: datetime) -> dict[str, Any]:
+    """Get Charge, as in the starting page's capture response."""
+    captured = c.capture_amount if c.state in ("Captured", "CaptureInitiated") else None
+    return {
+        "chargeId": c.charge_id,
+        "chargePermissionId": c.charge_permission_id,
+        "chargeAmount": money(c.amount, c.currency_code),
+        "captureAmount": money(captured, c.currency_code),
+        "refundedAmount": money(refunded, c.currency_code),
+        "convertedAmount": None,
+        "conversionRate": None,
+        "channel": None,
+        "chargeInitiator": None,
+        "softDescriptor": c.soft_descriptor,
+        "merchantMetadata": None,
+        "providerMetadata": {"providerReferenceId": None},
+        "statusDetails": {
+            "state": c.state,
+            "reasonCode": c.reason_code,
+            "reasonDescription": c.reason_description,
+            "lastUpdatedTimestamp": timestamp(c.updated),
+        },
+        "creationTimestamp": timestamp(c.created),
+        "expirationTimestamp": timestamp(expiration),
+        "releaseEnvironment": c.release_environment,
+    }
+
+
+def refund_json(r: Refund) -> dict[str, Any]:
+    """Get Refund."""
+    return {
+        "refundId": r.refund_id,
+        "chargeId": r.charge_id,
+        "creationTimestamp": timestamp(r.created),
+        "refundAmount": money(r.amount, r.currency_code),
+        "softDescriptor": r.soft_descriptor,
+        "statusDetails": {
+            "state": r.state,
+            "reasonCode": r.reason_code,
+            "reasonDescription": r.reason_description,
+            "lastUpdatedTimestamp": timestamp(r.updated),
+        },
+        "releaseEnvironment": r.release_environment,
+    }
+
+
+def tracker_json(t: DeliveryTracker) -> dict[str, Any]:
+    """Delivery Tracker: the request echoed back."""
+    return {
+        "amazonOrderReferenceId": t.amazon_order_reference_id,
+        "chargePermissionId": t.charge_permission_id,
+        "deliveryDetails": [{"trackingNumber": t.tracking_number, "carrierCode": t.carrier_code}],
+    }
