@@ -80,6 +80,7 @@ class Emulator:
         self.world = world
         self.keys: dict[str, RSAPublicKey] = dict(keys or {})
         self.throttle = Throttler(enabled=throttle)
+        self._throttle_default = throttle
         self.faults = FaultBook()
         self.region = region
         #: The last API requests (newest last): operation, status, key ID, the signed x-amz-pay-host...
@@ -99,6 +100,7 @@ class Emulator:
         self.world = World(clock=self.world._clock)
         self.faults.clear()
         self.throttle.reset()
+        self.throttle.enabled = self._throttle_default
         self.recent.clear()
 
     def create_checkout_session(self, **kwargs: Any) -> dict[str, Any]:
