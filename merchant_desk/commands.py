@@ -106,7 +106,13 @@ def verify_command(
     except UsageError as exc:
         _err(str(exc))
         return EXIT_USAGE
-    return asyncio.run(_verify(config, ids, as_json=args.json, retry=retry, transport=transport))
+    try:
+        return asyncio.run(
+            _verify(config, ids, as_json=args.json, retry=retry, transport=transport)
+        )
+    except ConfigurationError as exc:  # raised before any request (e.g. unreadable CA file)
+        _err(str(exc))
+        return EXIT_USAGE
 
 
 async def _verify(

@@ -148,8 +148,15 @@ def _slow_encode(value: str) -> str:
     return "".join(signing._ENCODED_BYTE[b] for b in value.encode("utf-8"))
 
 
+# Lone surrogates cannot be UTF-8 encoded at all (the byte loop refuses them too).
+TEXT = st.text(
+    alphabet=st.sampled_from("aZ09-_.~/ /%+?üé\u2603") | st.characters(exclude_categories=["Cs"]),
+    max_size=40,
+)
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from("aZ09-_.~/ /%+?üé\u2603") | st.characters(), max_size=40))
+@given(TEXT)
 def test_encoding_shortcut_gives_the_same_result_as_the_byte_loop(value):
     assert signing.encode(value) == _slow_encode(value)
     collapsed = re.sub("/{2,}", "/", value)
