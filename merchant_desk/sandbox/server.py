@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -47,6 +48,10 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return host == "localhost"
+
+
+def _ignore(signum: int, frame: object) -> None:
+    """Signal handler that does nothing (the stop was already handled)."""
 
 
 def serve_command(args: argparse.Namespace) -> int:
@@ -89,13 +94,17 @@ def serve_command(args: argparse.Namespace) -> int:
     config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False,
                             timeout_graceful_shutdown=3)
     server = uvicorn.Server(config)
+    # uvicorn catches SIGINT/SIGTERM during serve (stops accepting, finishes what is in flight),
+    # then re-raises the signal to the handler that was installed before: make that a no-op so
+    # a requested stop ends with exit code 0 instead of death by signal.
+    previous = {sig: signal.signal(sig, _ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        # uvicorn.Server handles SIGINT/SIGTERM itself: it stops accepting, finishes what is in
-        # flight, and returns.
         asyncio.run(server.serve(sockets=[sock]))
     except KeyboardInterrupt:
         pass
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         app.state.emulator.world.close()
         sock.close()
     return EXIT_OK

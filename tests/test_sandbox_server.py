@@ -1,0 +1,108 @@
+"""``merchant-desk sandbox serve`` as a real process: the contract's first line, signals, state."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from merchant_desk.sandbox.testing import SignedCaller
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
+def start(*args: str) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "merchant_desk.cli", "sandbox", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    line = process.stdout.readline().strip()
+    assert line.startswith("listening on http://127.0.0.1:"), (line, process.stderr.read())
+    return process, line.removeprefix("listening on ")
+
+
+def stop(process: subprocess.Popen, sig=signal.SIGTERM) -> int:
+    process.send_signal(sig)
+    try:
+        return process.wait(10)
+    finally:
+        process.stdout.close()
+        process.stderr.close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_serve_prints_the_url_first_and_stops_cleanly(tmp_path, public_pem, rsa_key, sig):
+    pem = tmp_path / "key.pem"
+    pem.write_bytes(public_pem)
+    state = tmp_path / "state.sqlite"
+    process, url = start("--key", f"AGSERVEKEY={pem}", "--state", str(state), "--seed", "--region", "eu")
+    try:
+        with httpx.Client(base_url=url, timeout=5) as client:
+            session = client.post("/_sandbox/checkout-sessions", json={"amount": "12.50"}).json()
+            caller = SignedCaller(client, rsa_key, "AGSERVEKEY")
+            charge = caller.call("GET", f"charges/{session['chargeId']}")
+            assert charge.status_code == 200 and charge.json()["chargeAmount"]["currencyCode"] == "EUR"
+    finally:
+        assert stop(process, sig) == 0
+
+    process, url = start("--key", f"AGSERVEKEY={pem}", "--state", str(state), "--seed")
+    try:
+        with httpx.Client(base_url=url, timeout=5) as client:
+            again = SignedCaller(client, rsa_key, "AGSERVEKEY").call("GET", f"charges/{session['chargeId']}")
+            assert again.json() == charge.json()
+            assert client.get("/_sandbox/ledger").json()["requests"] == 2
+    finally:
+        assert stop(process) == 0
+
+
+def test_serve_refuses_a_bad_key_argument(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "merchant_desk.cli", "sandbox", "serve", "--key", f"X={tmp_path / 'missing.pem'}"],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode == 2 and "cannot read" in result.stderr
+
+
+def test_seed_covers_every_state_and_reason():
+    from merchant_desk.sandbox.errors import Refusal
+    from merchant_desk.sandbox.seed import seed_world
+    from merchant_desk.sandbox.world import (
+        CHARGE_CANCELED_REASONS,
+        DECLINE_REASONS,
+        PERMISSION_NON_CHARGEABLE_REASONS,
+        World,
+    )
+
+    world = World()
+    assert 35 <= seed_world(world, "jp") <= 50
+    charges = {(v["statusDetails"]["state"], v["statusDetails"]["reasonCode"])
+               for v in map(world.charge_view, list(world.charges))}
+    assert {("Declined", r) for r in DECLINE_REASONS} <= charges
+    assert {("Canceled", r) for r in CHARGE_CANCELED_REASONS} <= charges
+    assert {("Authorized", None), ("Captured", None), ("CaptureInitiated", None),
+            ("AuthorizationInitiated", None)} <= charges
+    permissions = {(v["statusDetails"]["state"], (v["statusDetails"]["reasons"] or [{}])[0].get("reasonCode"))
+                   for v in map(world.permission_view, list(world.permissions))}
+    assert {("NonChargeable", r) for r in PERMISSION_NON_CHARGEABLE_REASONS} <= permissions
+    assert {("Closed", r) for r in ("MerchantClosed", "BuyerClosed", "AmazonCanceled", "AmazonClosed",
+                                    "Expired")} <= permissions
+    sessions = set()
+    for sid in list(world.sessions):
+        try:
+            details = world.session_view(sid)["statusDetails"]
+        except Refusal:  # sessions older than 30 days are deleted, as Amazon does
+            continue
+        sessions.add((details["state"], details["reasonCode"]))
+    assert {("Open", None), ("Completed", None), ("Canceled", "BuyerCanceled"), ("Canceled", "Expired"),
+            ("Canceled", "AmazonCanceled"), ("Canceled", "Declined")} <= sessions
+    currencies = {c.currency_code for c in world.charges.values()}
+    assert currencies == {"JPY"}
+    refs = [world.permission_view(p)["merchantMetadata"]["merchantReferenceId"] for p in world.permissions]
+    assert all(ref.startswith("#") for ref in refs)
+    assert {r.state for r in world.refunds.values()} >= {"Refunded", "Declined", "RefundInitiated"}
+    json.dumps(world.ledger())
+    world.check_invariants()
