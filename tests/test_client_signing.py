@@ -163,3 +163,14 @@ def test_encoding_shortcut_gives_the_same_result_as_the_byte_loop(value):
     assert signing.encode(value, is_path=True) == "/".join(
         _slow_encode(part) for part in collapsed.split("/")
     )
+
+
+def test_current_pay_date_is_utc_now_in_amazons_format():
+    from datetime import UTC, datetime
+
+    before = datetime.now(UTC).replace(microsecond=0)
+    text = signing.format_pay_date()
+    after = datetime.now(UTC)
+    assert re.fullmatch(r"\d{8}T\d{6}Z", text)
+    assert before <= signing.parse_pay_date(text) <= after
+    assert signing.format_pay_date(datetime(2019, 10, 15, 21, 5, 56, tzinfo=UTC)) == "20191015T210556Z"

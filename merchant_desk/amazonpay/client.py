@@ -477,7 +477,8 @@ class AmazonPayClient:
             self.pacer = pacer
         self.retry = retry
         self.user_agent = user_agent or default_user_agent()
-        self._clock = clock or (lambda: datetime.now(UTC))
+        # None: the real clock, through signing's once-a-second cached date text.
+        self._clock = clock
         timeout = httpx.Timeout(
             connect=config.connect_timeout,
             read=config.read_timeout,
@@ -579,7 +580,7 @@ class AmazonPayClient:
                 "accept": "application/json",
                 "content-type": "application/json",
                 # Fresh on every attempt: a retry must not carry a stale date or signature.
-                "x-amz-pay-date": signing.format_pay_date(self._clock()),
+                "x-amz-pay-date": signing.format_pay_date(self._clock() if self._clock else None),
                 "x-amz-pay-host": self.config.host,
                 "x-amz-pay-region": self.config.region,
             }
@@ -635,7 +636,8 @@ class AmazonPayClient:
                 _LAST_RESPONSE.set((id(self), meta))
                 return ApiResponse(data, response.content, meta)
 
-            retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock())
+            now = self._clock() if self._clock else datetime.now(UTC)
+            retry_after = parse_retry_after(response.headers.get("retry-after"), now)
             error = error_from_response(status, response.content, request_id, retry_after)
             retry_statuses = (
                 NOT_PROCESSED_STATUSES
