@@ -153,7 +153,10 @@ def _show_dialog(log: CrashLog, summary: str) -> None:
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication, QMessageBox
 
-        app = QApplication.instance() or QApplication(sys.argv[:1])
+        app = QApplication.instance()
+        created = app is None
+        if created:
+            app = QApplication(sys.argv[:1])
         box = QMessageBox(QMessageBox.Icon.Critical, "Merchant Desk",
                           "Merchant Desk stopped because of an unexpected problem. Your orders "
                           "and money are not affected by this message.")
@@ -162,7 +165,12 @@ def _show_dialog(log: CrashLog, summary: str) -> None:
         if auto_close:
             QTimer.singleShot(int(auto_close), box.accept)
         box.exec()
-        del app
+        # Tear Qt down now, in order: left to interpreter shutdown it crashes (seen on Linux).
+        import shiboken6
+
+        shiboken6.delete(box)
+        if created:
+            app.shutdown()
         log.note("(the operator was shown this in a dialog)")
     except Exception as error:  # the log is what matters; the dialog is a courtesy
         log.note(f"(no dialog could be shown: {type(error).__name__}: {error})")
