@@ -1,0 +1,657 @@
+"""Opening the desk's two SQLite files: WAL, private modes, migrations, integrity, move-aside.
+
+Two files, because they differ in what losing them costs:
+
+``cache.sqlite3``
+    A mirror of what Amazon says: checkout sessions, charge permissions, charges and refunds
+    (raw JSON plus the columns the list needs), and the ``orders`` table the window lists.
+    Everything in it can be fetched again, so a damaged cache is moved aside (renamed with a
+    ``.corrupt-YYYYMMDDTHHMMSS`` suffix, its ``-wal``/``-shm`` files with it), a fresh one is
+    created, and the caller is told through :attr:`Store.cache_reset`.
+
+``journal.sqlite3``
+    The shop's own record, which nothing can rebuild: the operations journal (intent before
+    send, outcome after), the audit log, and ``order_records``. A damaged journal is never
+    replaced: :class:`JournalCorruptError` names the file and it is left exactly where it is.
+
+Where buyer, shipping address and payment descriptor live (the choice the issue asks for):
+Amazon shows them for 30 days only, so they are precious. They are read into the cache like
+everything else (the list searches and sorts on buyer name and email, which must be indexed
+columns of ``orders``), and *copied* into the journal file's ``order_records`` whenever a read
+adds something new. The same record keeps every order ID the shop has ever had, the amounts,
+the merchant reference and the last known states, because after 30 days Amazon answers 404
+and the cache would be the only other copy. Delivery trackers live only in the journal file:
+Amazon has no call to read them back. So after a cache reset, :meth:`Orders.restore_from_journal`
+re-seeds the list from the journal (unverified, due for a refresh) and nothing precious is lost;
+the next refresh fills in the raw objects again.
+
+Writes to the two files are not one transaction; the order is cache first, then the journal
+copy, and a crash in between leaves the cache still holding the data, copied on the next read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import sqlite3
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlite_utils
+
+if TYPE_CHECKING:  # the modules below import this one; only the type checker needs them here
+    from merchant_desk.store.journal import Journal
+    from merchant_desk.store.orders import Orders
+
+log = logging.getLogger(__name__)
+
+CACHE_FILE = "cache.sqlite3"
+JOURNAL_FILE = "journal.sqlite3"
+#: How long a writer waits for another process (the CLI beside the window) to finish.
+BUSY_TIMEOUT_MS = 5000
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+# --------------------------------------------------------------------------- errors and events
+
+
+class StoreError(Exception):
+    """Something about the desk's data files that the operator has to know about."""
+
+
+class JournalCorruptError(StoreError):
+    """The journal file is damaged. It has been left in place, untouched."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"The journal file {path} is damaged ({reason}). It holds the shop's record of money "
+            "operations and cannot be rebuilt, so Merchant Desk left it untouched and did not "
+            "start. Restore it from a backup; or, if there is none, move it elsewhere to start "
+            "an empty journal (keep the damaged file: its operations may still be recoverable)."
+        )
+
+
+class SchemaTooNewError(StoreError):
+    """The file was written by a newer Merchant Desk than this one."""
+
+    def __init__(self, path: Path, found: int, known: int) -> None:
+        self.path = path
+        super().__init__(
+            f"{path} has schema version {found}, but this Merchant Desk knows only up to "
+            f"{known}. Use the newer Merchant Desk that wrote it."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CacheReset:
+    """The cache was damaged and replaced; what the UI and the CLI tell the operator."""
+
+    path: Path
+    moved_to: Path
+    reason: str
+    #: Orders put back into the fresh cache from the journal's records.
+    restored_orders: int = 0
+
+    def message(self) -> str:
+        """One plain sentence for a status bar or stderr."""
+        return (
+            f"The local cache {self.path} was damaged ({self.reason}); it was moved to "
+            f"{self.moved_to} and a fresh one was created. {self.restored_orders} orders were "
+            "restored from the journal; the next refresh reloads them from Amazon Pay."
+        )
+
+
+class _Damaged(Exception):
+    """Internal: the file is not a usable database (the reason is for people)."""
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def utc_now_text() -> str:
+    """The store's own event timestamps: UTC, microseconds, sortable as text."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@contextlib.contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """A write transaction that takes the write lock up front (``BEGIN IMMEDIATE``).
+
+    sqlite-utils' ``atomic()`` starts with a plain ``BEGIN``: a read followed by a write in it
+    can fail with ``SQLITE_BUSY`` when the CLI wrote in between, and the busy timeout cannot
+    help then. Taking the lock first makes read-then-write safe across processes. Nested use
+    becomes a savepoint.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    try:
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+
+
+@contextlib.contextmanager
+def relaxed_sync(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """Commit without an fsync (``synchronous=NORMAL``) inside the block, then back to FULL.
+
+    For journal-file writes that are copies of something still readable elsewhere (the
+    order records: Amazon keeps the data 30 days, the cache has it too). In WAL, the next
+    FULL commit (an intent) syncs these frames with it; a power cut can lose at most the
+    copies of the last moments, which the next read makes again. Intents never use this.
+    """
+    if db.conn.in_transaction:
+        yield db  # the enclosing transaction decides
+        return
+    db.execute("PRAGMA synchronous = NORMAL")
+    try:
+        yield db
+    finally:
+        db.execute("PRAGMA synchronous = FULL")
+
+
+def _is_damage(error: sqlite3.DatabaseError) -> bool:
+    """Corruption, as opposed to "locked", "busy" or a full disk (which must not move files)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        # SQLITE_CORRUPT (11) and SQLITE_NOTADB (26), with their extended codes
+        return code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+    text = str(error).lower()
+    return "malformed" in text or "not a database" in text
+
+
+def _private_dir(path: Path) -> None:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if os.name == "posix" and path.stat().st_mode & 0o077:
+        # the data directory is the app's own; an existing one may have been made by hand
+        path.chmod(0o700)
+
+
+def _private_file(path: Path) -> None:
+    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            if os.name == "posix" and candidate.stat().st_mode & 0o077:
+                candidate.chmod(0o600)
+
+
+def _connect(path: Path, *, synchronous: str) -> sqlite_utils.Database:
+    """Open an *existing* file (never creating one by accident) with the desk's settings."""
+    # mode=rw: a missing file is an error here instead of a silently created empty database
+    conn = sqlite3.connect(
+        f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
+    )
+    try:
+        db = sqlite_utils.Database(conn, execute_plugins=False)
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # journal_mode reads the header: a file that is not a database fails here
+        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"{path}: cannot use WAL (journal mode is {mode})")
+        db.execute(f"PRAGMA synchronous = {synchronous}")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA temp_store = MEMORY")
+        # 32 MB of page cache (the default is 2 MB): a 100k-order list stays in memory
+        db.execute("PRAGMA cache_size = -32768")
+        return db
+    except BaseException:
+        conn.close()
+        raise
+
+
+def _check(db: sqlite_utils.Database) -> None:
+    rows = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
+    if rows != ["ok"]:
+        raise _Damaged("integrity check failed: " + "; ".join(str(r) for r in rows[:3]))
+
+
+def _migrate(db: sqlite_utils.Database, path: Path, migrations: Sequence[Migration]) -> None:
+    """Apply the migrations the file has not had yet, in order, in one transaction."""
+    target = len(migrations)
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version == target:
+        return
+    if version > target:
+        raise SchemaTooNewError(path, version, target)
+    with write_transaction(db):
+        # read again under the write lock: another process may have migrated meanwhile
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > target:
+            raise SchemaTooNewError(path, version, target)
+        for migration in migrations[version:]:
+            migration(db)
+        db.execute(f"PRAGMA user_version = {target}")
+    log.info("%s migrated from schema %d to %d", path.name, version, target)
+
+
+def _open_file(
+    path: Path, migrations: Sequence[Migration], *, synchronous: str
+) -> sqlite_utils.Database:
+    """Open, check and migrate; ``_Damaged`` when the file is not a usable database."""
+    if path.stat().st_size == 0:
+        # new files are built under a temporary name and published whole, so an empty file
+        # here was truncated, not freshly made
+        raise _Damaged("the file is empty")
+    _private_file(path)
+    try:
+        db = _connect(path, synchronous=synchronous)
+    except sqlite3.DatabaseError as error:
+        if _is_damage(error):
+            raise _Damaged(str(error)) from error
+        raise
+    try:
+        _check(db)
+        _migrate(db, path, migrations)
+        return db
+    except sqlite3.DatabaseError as error:
+        db.close()
+        if _is_damage(error):
+            raise _Damaged(str(error)) from error
+        raise
+    except BaseException:
+        db.close()
+        raise
+
+
+def _create_file(path: Path, migrations: Sequence[Migration], *, synchronous: str) -> None:
+    """Build a new database under a temporary name (0600 from the start) and publish it whole."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    # created 0600 before SQLite touches it: SQLite gives the -wal and -shm the same mode
+    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    try:
+        db = _connect(tmp, synchronous=synchronous)
+        try:
+            _migrate(db, tmp, migrations)
+        finally:
+            db.close()  # the last close checkpoints and removes the -wal and -shm
+        if sys.platform == "win32":
+            os.rename(tmp, path)  # refuses to replace an existing file on Windows
+        else:
+            # link refuses to replace: if another process published first, theirs stands
+            os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename a damaged file (and its -wal/-shm, which must not meet a new file) out of the way."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    counter = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{counter}")
+        counter += 1
+    os.replace(path, target)
+    for suffix in ("-wal", "-shm"):
+        side = Path(f"{path}{suffix}")
+        if side.exists():
+            os.replace(side, Path(f"{target}{suffix}"))
+    return target
+
+
+# --------------------------------------------------------------------------- migrations
+#
+# One function per schema version, applied in order inside one transaction by ``_migrate``;
+# ``PRAGMA user_version`` records how many have run. Never edit a released migration: add one.
+# Money columns are TEXT (exact decimal text, e.g. "14.00"); TEXT affinity never turns text
+# into a number, so nothing becomes a REAL. ``amount_minor`` is an exact integer sort key.
+
+
+def _cache_v1(db: sqlite_utils.Database) -> None:
+    """The Amazon objects (raw JSON + extracted columns) and the list's ``orders`` table."""
+    db["checkout_sessions"].create(
+        {
+            "checkout_session_id": str,
+            "state": str,
+            "reason_code": str,
+            "charge_permission_id": str,
+            "charge_id": str,
+            "last_updated": str,
+            "fetched_at": str,
+            "raw": str,
+        },
+        pk="checkout_session_id",
+        not_null={"state", "raw", "fetched_at"},
+    )
+    db["charge_permissions"].create(
+        {
+            "charge_permission_id": str,
+            "state": str,
+            "reason_code": str,
+            "last_updated": str,
+            "fetched_at": str,
+            "raw": str,
+        },
+        pk="charge_permission_id",
+        not_null={"state", "raw", "fetched_at"},
+    )
+    db["charges"].create(
+        {
+            "charge_id": str,
+            "charge_permission_id": str,
+            "state": str,
+            "reason_code": str,
+            "charge_amount": str,
+            "capture_amount": str,
+            "refunded_amount": str,
+            "currency": str,
+            "last_updated": str,
+            "fetched_at": str,
+            "raw": str,
+        },
+        pk="charge_id",
+        not_null={"state", "raw", "fetched_at"},
+    )
+    db["charges"].create_index(["charge_permission_id"], index_name="ix_charges_permission")
+    db["charges"].create_index(["state"], index_name="ix_charges_state")
+    db["refunds"].create(
+        {
+            "refund_id": str,
+            "charge_id": str,
+            "state": str,
+            "reason_code": str,
+            "refund_amount": str,
+            "currency": str,
+            "last_updated": str,
+            "fetched_at": str,
+            "raw": str,
+        },
+        pk="refund_id",
+        not_null={"state", "raw", "fetched_at"},
+    )
+    db["refunds"].create_index(["charge_id"], index_name="ix_refunds_charge")
+    db["orders"].create(
+        {
+            "order_id": str,
+            "checkout_session_id": str,
+            "created": str,
+            "merchant_reference": str,
+            "buyer_name": str,
+            "buyer_email": str,
+            "amount": str,
+            "currency": str,
+            "amount_minor": int,
+            "state": str,
+            "session_state": str,
+            "session_reason": str,
+            "charge_permission_id": str,
+            "charge_permission_state": str,
+            "charge_id": str,
+            "charge_state": str,
+            "charge_reason": str,
+            "authorized_amount": str,
+            "captured_amount": str,
+            "refunded_amount": str,
+            "tracking_carrier": str,
+            "tracking_number": str,
+            "gone": int,
+            "gone_at": str,
+            "needs_refresh": int,
+            "last_verified_at": str,
+            "first_seen_at": str,
+            "search_text": str,
+        },
+        pk="order_id",
+        not_null={"state", "gone", "needs_refresh", "first_seen_at", "search_text"},
+        defaults={"gone": 0, "needs_refresh": 1},
+    )
+    # Every sort ends with order_id so paging is stable; each sortable column has an index
+    # in that shape so a page is an index walk, not a sort of 100k rows.
+    for name, columns in (
+        ("created", "created, order_id"),
+        ("state", "state, created, order_id"),
+        ("amount", "amount_minor, order_id"),
+        ("reference", "merchant_reference COLLATE NOCASE, order_id"),
+        ("buyer_name", "buyer_name COLLATE NOCASE, order_id"),
+        ("buyer_email", "buyer_email COLLATE NOCASE, order_id"),
+        ("verified", "last_verified_at, order_id"),
+        ("permission", "charge_permission_id"),
+        ("charge", "charge_id"),
+        # a one- or two-letter search cannot use the trigram index below: it scans this
+        # narrow covering index instead of the wide table
+        ("search", "search_text"),
+    ):
+        db.execute(f"CREATE INDEX ix_orders_{name} ON orders ({columns})")
+    # Substring search (buyer name, email, merchant reference) through a trigram index: a
+    # LIKE '%smi%' scan of 100k rows costs tens of milliseconds, a trigram lookup well under
+    # one. sqlite-utils' triggers keep it in step with every insert, update and delete.
+    db["orders"].enable_fts(["search_text"], tokenize="trigram", create_triggers=True)
+    db.execute(
+        "CREATE INDEX ix_orders_refresh ON orders (last_verified_at, order_id) "
+        "WHERE needs_refresh = 1"
+    )
+
+
+def _journal_v1(db: sqlite_utils.Database) -> None:
+    """Operations journal, audit log, the shop's order records and delivery trackers."""
+    db["intents"].create(
+        {
+            "intent_id": int,
+            "operation": str,
+            "object_id": str,
+            "idempotency_key": str,
+            "request": str,
+            "created_at": str,
+            "status": str,
+            "reason_code": str,
+            "message": str,
+            "request_id": str,
+            "http_status": int,
+            "response": str,
+            "outcome_at": str,
+        },
+        pk="intent_id",
+        not_null={"operation", "object_id", "request", "created_at"},
+    )
+    db["intents"].create_index(["idempotency_key"], unique=True, index_name="ux_intents_key")
+    db["intents"].create_index(["object_id", "created_at"], index_name="ix_intents_object")
+    db.execute(
+        "CREATE INDEX ix_intents_pending ON intents (operation, object_id) "
+        "WHERE status IS NULL OR status = 'unknown'"
+    )
+    db["outcomes"].create(
+        {
+            "outcome_id": int,
+            "intent_id": int,
+            "status": str,
+            "reason_code": str,
+            "message": str,
+            "request_id": str,
+            "http_status": int,
+            "response": str,
+            "recorded_at": str,
+        },
+        pk="outcome_id",
+        not_null={"intent_id", "status", "recorded_at"},
+        foreign_keys=[("intent_id", "intents", "intent_id")],
+    )
+    db["outcomes"].create_index(["intent_id"], index_name="ix_outcomes_intent")
+    db["audit_log"].create(
+        {"audit_id": int, "at": str, "event": str, "object_id": str, "detail": str},
+        pk="audit_id",
+        not_null={"at", "event"},
+    )
+    db["audit_log"].create_index(["object_id", "at"], index_name="ix_audit_object")
+    db["order_records"].create(
+        {
+            "order_id": str,
+            "checkout_session_id": str,
+            "charge_permission_id": str,
+            "charge_id": str,
+            "created": str,
+            "merchant_reference": str,
+            "amount": str,
+            "currency": str,
+            "buyer": str,
+            "shipping_address": str,
+            "billing_address": str,
+            "payment_descriptor": str,
+            "session_state": str,
+            "session_reason": str,
+            "charge_permission_state": str,
+            "charge_state": str,
+            "charge_reason": str,
+            "authorized_amount": str,
+            "captured_amount": str,
+            "refunded_amount": str,
+            "gone_at": str,
+            "first_seen_at": str,
+            "updated_at": str,
+        },
+        pk="order_id",
+        not_null={"first_seen_at", "updated_at"},
+    )
+    db["order_records"].create_index(["charge_permission_id"], index_name="ix_records_permission")
+    db["delivery_trackers"].create(
+        {
+            "tracker_id": int,
+            "charge_permission_id": str,
+            "amazon_order_reference_id": str,
+            "tracking_number": str,
+            "carrier_code": str,
+            "raw": str,
+            "recorded_at": str,
+        },
+        pk="tracker_id",
+        not_null={"tracking_number", "carrier_code", "raw", "recorded_at"},
+    )
+    db["delivery_trackers"].create_index(
+        ["charge_permission_id", "tracking_number", "carrier_code"],
+        unique=True,
+        index_name="ux_trackers",
+    )
+
+
+CACHE_MIGRATIONS: tuple[Migration, ...] = (_cache_v1,)
+JOURNAL_MIGRATIONS: tuple[Migration, ...] = (_journal_v1,)
+
+
+# --------------------------------------------------------------------------- the handle
+
+
+class Store:
+    """Both open databases. Use :attr:`orders` and :attr:`journal`; close when done."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        cache_db: sqlite_utils.Database,
+        journal_db: sqlite_utils.Database,
+        cache_reset: CacheReset | None = None,
+    ) -> None:
+        self.data_dir = data_dir
+        self.cache_db = cache_db
+        self.journal_db = journal_db
+        #: Set when the cache was damaged and replaced during :func:`open_database`.
+        self.cache_reset = cache_reset
+        self._orders: Orders | None = None
+        self._journal: Journal | None = None
+
+    @property
+    def cache_path(self) -> Path:
+        return self.data_dir / CACHE_FILE
+
+    @property
+    def journal_path(self) -> Path:
+        return self.data_dir / JOURNAL_FILE
+
+    @property
+    def orders(self) -> Orders:
+        """The order cache and the list queries."""
+        if self._orders is None:
+            from merchant_desk.store.orders import Orders
+
+            self._orders = Orders(self)
+        return self._orders
+
+    @property
+    def journal(self) -> Journal:
+        """The operations journal and the audit log."""
+        if self._journal is None:
+            from merchant_desk.store.journal import Journal
+
+            self._journal = Journal(self)
+        return self._journal
+
+    def close(self) -> None:
+        """Close both files (the last close checkpoints the WAL)."""
+        self.cache_db.close()
+        self.journal_db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_database(data_dir: Path) -> Store:
+    """Open (creating if needed) the cache and the journal in ``data_dir``.
+
+    The directory is made 0700 and the files 0600. Both files get WAL, foreign keys and a busy
+    timeout; the journal also ``synchronous=FULL`` so an intent is on disk before its request
+    leaves. Each file is checked with ``PRAGMA quick_check`` and migrated to the current schema.
+
+    A damaged cache is moved aside and replaced, and the returned store's ``cache_reset`` says
+    so. A damaged journal raises :class:`JournalCorruptError` and is left in place.
+    """
+    data_dir = Path(data_dir)
+    _private_dir(data_dir)
+
+    # the journal first: if it is damaged, nothing else is touched
+    journal_path = data_dir / JOURNAL_FILE
+    if not journal_path.exists():
+        _create_file(journal_path, JOURNAL_MIGRATIONS, synchronous="FULL")
+    try:
+        journal_db = _open_file(journal_path, JOURNAL_MIGRATIONS, synchronous="FULL")
+    except _Damaged as damaged:
+        raise JournalCorruptError(journal_path, str(damaged)) from damaged
+
+    cache_path = data_dir / CACHE_FILE
+    reset: CacheReset | None = None
+    try:
+        if not cache_path.exists():
+            _create_file(cache_path, CACHE_MIGRATIONS, synchronous="NORMAL")
+        try:
+            cache_db = _open_file(cache_path, CACHE_MIGRATIONS, synchronous="NORMAL")
+        except (_Damaged, SchemaTooNewError) as problem:
+            # the cache can always be rebuilt: never let it stop the desk from starting
+            reason = str(problem) if isinstance(problem, _Damaged) else "written by a newer version"
+            moved_to = _move_aside(cache_path)
+            log.warning("cache %s damaged (%s); moved to %s", cache_path, reason, moved_to)
+            _create_file(cache_path, CACHE_MIGRATIONS, synchronous="NORMAL")
+            cache_db = _open_file(cache_path, CACHE_MIGRATIONS, synchronous="NORMAL")
+            reset = CacheReset(cache_path, moved_to, reason)
+    except BaseException:
+        journal_db.close()
+        raise
+
+    store = Store(data_dir, cache_db, journal_db)
+    if reset is not None:
+        try:
+            restored = store.orders.restore_from_journal()
+        except BaseException:
+            store.close()
+            raise
+        store.cache_reset = replace(reset, restored_orders=restored)
+    return store

@@ -1,0 +1,312 @@
+"""The order cache: upserts, kept buyer details, and the list's SQL (search, filter, sort, page)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from merchant_desk.store import UNVERIFIED, OrderRef, open_database
+from tests import store_samples as sample
+
+
+@pytest.fixture
+def store(tmp_path):
+    with open_database(tmp_path / "data") as opened:
+        yield opened
+
+
+@pytest.fixture
+def orders(store):
+    return store.orders
+
+
+def row(orders, n):
+    return orders.get_order_rows([sample.session_id(n)])[sample.session_id(n)]
+
+
+# --------------------------------------------------------------------------- upserts
+
+
+def test_the_same_read_twice_leaves_one_identical_order(orders):
+    orders.upsert_checkout_session(sample.session(1))
+    first = row(orders, 1)
+    assert orders.upsert_checkout_session(sample.session(1))
+    assert orders.count_orders() == 1
+    again = row(orders, 1)
+    assert dataclasses.replace(again, last_verified_at=None) == dataclasses.replace(
+        first, last_verified_at=None
+    )
+
+
+def test_a_newer_read_wins_and_an_older_one_is_ignored(orders):
+    orders.upsert_checkout_session(sample.session(1, state="Open", updated="20261101T100000Z"))
+    assert orders.upsert_checkout_session(sample.session(1, updated="20261101T110000Z"))
+    assert row(orders, 1).session_state == "Completed"
+    assert not orders.upsert_checkout_session(
+        sample.session(1, state="Open", updated="20261101T100000Z")
+    )
+    assert row(orders, 1).session_state == "Completed"
+
+    orders.upsert_charge(
+        sample.charge(1, state="Captured", captured="14.00", updated="20261102T000000Z")
+    )
+    assert not orders.upsert_charge(
+        sample.charge(1, state="Authorized", updated="20261101T000000Z")
+    )
+    assert row(orders, 1).charge_state == "Captured"
+
+
+def test_a_completed_order_shows_its_charge_amounts_and_tracking(orders):
+    orders.upsert_checkout_session(sample.session(1, amount="14.00"))
+    orders.upsert_charge_permission(sample.permission(1))
+    orders.upsert_charge(sample.charge(1, state="Captured", captured="14.00", refunded="0.00"))
+    orders.upsert_refund(sample.refund(1, amount="4.00"))
+    orders.record_delivery_tracker(sample.tracker(1, "TRACK-1", "DHL"))
+    r = row(orders, 1)
+    assert (r.state, r.session_state, r.charge_state) == ("Captured", "Completed", "Captured")
+    assert (r.amount, r.currency) == (Decimal("14.00"), "USD")
+    assert r.authorized_amount == Decimal("14.00")
+    assert r.captured_amount == Decimal("14.00")
+    assert r.refunded_amount == Decimal("4.00")
+    assert (r.tracking_carrier, r.tracking_number) == ("DHL", "TRACK-1")
+    assert r.charge_permission_id == sample.permission_id(1)
+    assert r.charge_id == sample.charge_id(1)
+    assert r.charge_permission_state == "Chargeable"
+    detail = orders.get_order(sample.session_id(1))
+    assert detail.checkout_session.checkout_session_id == sample.session_id(1)
+    assert [c.charge_id for c in detail.charges] == [sample.charge_id(1)]
+    assert len(detail.refunds) == 1 and len(detail.delivery_trackers) == 1
+    assert detail.payment_descriptor == "AMZ*Shop"
+    assert detail.billing_address.city == "Shelbyville"
+
+
+def test_buyer_address_and_descriptor_survive_amazon_forgetting_them(orders):
+    orders.upsert_checkout_session(sample.session(1, updated="20261101T000000Z"))
+    orders.upsert_charge_permission(sample.permission(1, updated="20261101T000000Z"))
+    # 30 days later Amazon answers with nulls
+    orders.upsert_checkout_session(sample.session(1, buyer=None, updated="20261201T000000Z"))
+    orders.upsert_charge_permission(
+        sample.permission(1, buyer=False, descriptor=None, updated="20261201T000000Z")
+    )
+    r = row(orders, 1)
+    assert (r.buyer_name, r.buyer_email) == ("Buyer 1", "buyer1@example.com")
+    detail = orders.get_order(sample.session_id(1))
+    assert detail.buyer.name == "Buyer 1"
+    assert detail.shipping_address.address_line1 == "1 Main St"
+    assert detail.billing_address.city == "Shelbyville"
+    assert detail.payment_descriptor == "AMZ*Shop"
+    assert orders.list_order_ids(search="buyer 1") == [sample.session_id(1)]
+
+
+def test_an_order_imported_by_permission_joins_its_session_when_that_arrives(orders):
+    result = orders.add_orders([OrderRef(charge_id=sample.charge_id(1))])
+    assert result.added == 1 and result.order_ids == (sample.permission_id(1),)
+    assert orders.get_order_rows(result.order_ids)[sample.permission_id(1)].state == UNVERIFIED
+    orders.upsert_charge(sample.charge(1))
+    assert orders.get_order_rows(result.order_ids)[sample.permission_id(1)].state == "Authorized"
+    orders.upsert_checkout_session(sample.session(1))
+    assert orders.count_orders() == 1
+    r = row(orders, 1)
+    assert (r.state, r.charge_id, r.buyer_name) == ("Authorized", sample.charge_id(1), "Buyer 1")
+    again = orders.add_orders([OrderRef(checkout_session_id=sample.session_id(1))])
+    assert (again.added, again.already_known) == (0, 1)
+
+
+def test_bare_ids_are_unverified_until_read_and_due_for_refresh(orders):
+    orders.add_orders([OrderRef(checkout_session_id=sample.session_id(i)) for i in range(3)])
+    assert orders.counts_by_state() == {UNVERIFIED: 3}
+    assert set(orders.ids_needing_refresh()) == {sample.session_id(i) for i in range(3)}
+
+
+def test_only_orders_not_yet_final_and_still_on_amazon_need_refresh(orders):
+    orders.upsert_checkout_session(sample.session(1, state="Open"))
+    orders.upsert_checkout_session(sample.session(2))
+    orders.upsert_charge(sample.charge(2, state="Authorized"))
+    orders.upsert_checkout_session(sample.session(3))
+    orders.upsert_charge(sample.charge(3, state="Captured", captured="14.00"))
+    orders.upsert_checkout_session(sample.session(4, state="Canceled", reason="BuyerCanceled"))
+    orders.upsert_checkout_session(sample.session(5, state="Open"))
+    orders.upsert_checkout_session(sample.session(6))
+    orders.upsert_charge(sample.charge(6, state="Captured", captured="14.00"))
+    orders.upsert_refund(sample.refund(6, state="RefundInitiated"))
+    assert orders.mark_gone(sample.session_id(5)) == [sample.session_id(5)]
+    assert set(orders.ids_needing_refresh()) == {
+        sample.session_id(1),
+        sample.session_id(2),
+        sample.session_id(6),
+    }
+    gone = row(orders, 5)
+    assert gone.gone and gone.session_state == "Open"
+
+
+def test_counts_and_awaiting_capture_are_exact_decimals_per_currency(orders):
+    for n, amount, currency in [(1, "0.10", "USD"), (2, "0.20", "USD"), (3, "1500", "JPY")]:
+        orders.upsert_checkout_session(sample.session(n, amount=amount, currency=currency))
+        orders.upsert_charge(sample.charge(n, amount=amount, currency=currency))
+    orders.upsert_checkout_session(sample.session(4))
+    orders.upsert_charge(sample.charge(4, state="Captured", captured="14.00"))
+    orders.upsert_checkout_session(sample.session(5, state="Open"))
+    assert orders.total_awaiting_capture() == {"JPY": Decimal("1500"), "USD": Decimal("0.30")}
+    assert orders.counts_by_state() == {"Authorized": 3, "Captured": 1, "Open": 1}
+
+
+# --------------------------------------------------------------------------- the list
+
+NAMES = ["Ada Smith", "Ben Jones", "Zoë Smithers", "Dan O'Brien", 'Eve "Q" Quote', "Émile Zola"]
+REFS = ["50%OFF-{n}", "A_B-{n}", "AXB-{n}", "PLAIN-{n}"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """~1,200 orders through the real upserts, built once for the read-only list tests; the
+    expected answers are computed in Python."""
+    store = open_database(tmp_path_factory.mktemp("listed"))
+    orders = store.orders
+    expected = []
+    for n in range(1200):
+        name = NAMES[n % len(NAMES)]
+        ref = REFS[n % len(REFS)].format(n=n)
+        state = ["Completed", "Completed", "Open", "Canceled"][n % 4]
+        amount = f"{(n * 37) % 1000}.{n % 100:02d}"
+        created = f"2026{1 + n % 12:02d}{1 + n % 28:02d}T{n % 24:02d}{n % 60:02d}00Z"
+        orders.upsert_checkout_session(
+            sample.session(
+                n,
+                state=state,
+                reason="BuyerCanceled" if state == "Canceled" else None,
+                amount=amount,
+                created=created,
+                reference=ref,
+                buyer={"name": name, "email": f"user{n}@example.com"},
+            )
+        )
+        expected.append(
+            {
+                "id": sample.session_id(n),
+                "name": name,
+                "ref": ref,
+                "state": state,
+                "amount": Decimal(amount),
+                "created": datetime.strptime(created, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC),
+                "email": f"user{n}@example.com",
+            }
+        )
+    yield orders, expected
+    store.close()
+
+
+@pytest.fixture
+def listed(built):
+    return built[1]
+
+
+@pytest.fixture
+def lister(built):
+    return built[0]
+
+
+def _all_pages(orders, page=137, **filters):
+    ids, offset = [], 0
+    while batch := orders.list_order_ids(limit=page, offset=offset, **filters):
+        ids += batch
+        offset += page
+    return ids
+
+
+def test_paging_through_the_default_sort_gives_every_order_once_newest_first(lister, listed):
+    ids = _all_pages(lister)
+    by_created = sorted(listed, key=lambda e: (e["created"], e["id"]), reverse=True)
+    assert ids == [e["id"] for e in by_created]
+    assert lister.count_orders() == 1200
+
+
+@pytest.mark.parametrize(
+    ("column", "key"),
+    [
+        ("amount", lambda e: (e["amount"], e["id"])),
+        ("buyer_name", lambda e: (e["name"].lower(), e["id"])),
+        ("order_id", lambda e: (e["id"],)),
+    ],
+)
+@pytest.mark.parametrize("descending", [False, True])
+def test_each_sort_orders_the_whole_list(lister, listed, column, key, descending):
+    ids = _all_pages(lister, page=500, sort_column=column, descending=descending)
+    expected = [e["id"] for e in sorted(listed, key=key, reverse=descending)]
+    if column == "buyer_name":  # NOCASE folds ASCII only: compare the ASCII-named part
+        expected = [i for i in expected if i in ids]
+    assert ids == expected
+
+
+def test_sorting_by_an_unknown_column_is_refused(orders):
+    with pytest.raises(ValueError, match="cannot sort"):
+        orders.list_order_ids(sort_column="amount; DROP TABLE orders")
+
+
+@pytest.mark.parametrize(
+    ("text", "matches"),
+    [
+        ("smi", lambda e: "smi" in e["name"].lower()),
+        ("SMITH", lambda e: "smith" in e["name"].lower()),
+        ("zoë", lambda e: "zoë" in e["name"].lower()),
+        ("ÉMILE", lambda e: "émile" in e["name"].lower()),
+        ("%", lambda e: "%" in e["ref"]),
+        ("50%", lambda e: "50%" in e["ref"]),
+        ("_", lambda e: "_" in e["ref"]),
+        ("a_b", lambda e: "a_b" in e["ref"].lower()),
+        ("'", lambda e: "'" in e["name"]),
+        ("o'brien", lambda e: "o'brien" in e["name"].lower()),
+        ('"', lambda e: '"' in e["name"]),
+        ('"q" q', lambda e: '"q" q' in e["name"].lower()),
+        ("user17@", lambda e: "user17@" in e["email"]),
+        ("plain-1199", lambda e: e["ref"] == "PLAIN-1199"),
+    ],
+)
+def test_search_is_literal_and_case_insensitive(lister, listed, text, matches):
+    expected = {e["id"] for e in listed if matches(e)}
+    assert expected, "the fixture should contain a match"
+    assert set(_all_pages(lister, page=400, search=text)) == expected
+    assert lister.count_orders(search=text) == len(expected)
+
+
+def test_search_finds_an_id_by_its_prefix_in_either_case(lister, listed):
+    target = listed[1034]["id"]
+    assert lister.list_order_ids(search=target[:8]) == [target]
+    assert lister.list_order_ids(search=target[:8].upper()) == [target]
+    # order 1036 is Completed, so it has a charge permission (S01-...), found in lower case
+    permission = sample.permission_id(1036)
+    found = lister.list_order_ids(search=permission.lower(), limit=2000)
+    assert found == [sample.session_id(1036)]
+
+
+def test_filters_combine_with_search_sort_and_paging(lister, listed):
+    frm, to = date(2026, 3, 1), date(2026, 6, 1)
+    expected = [
+        e
+        for e in listed
+        if e["state"] in {"Open", "Canceled"}
+        and frm <= e["created"].date() < to
+        and "smith" in e["name"].lower()
+    ]
+    filters = {
+        "search": "smith",
+        "states": {"Open", "Canceled"},
+        "created_from": frm,
+        "created_to": to,
+    }
+    ids = _all_pages(lister, page=7, sort_column="amount", descending=False, **filters)
+    assert ids == [e["id"] for e in sorted(expected, key=lambda e: (e["amount"], e["id"]))]
+    assert lister.count_orders(**filters) == len(expected)
+    assert lister.list_order_ids(states=set()) == []
+
+
+def test_a_page_of_rows_carries_decimal_amounts(lister, listed):
+    ids = lister.list_order_ids(limit=50)
+    rows = lister.get_order_rows(ids)
+    assert list(rows) == ids or set(rows) == set(ids)
+    assert all(isinstance(r.amount, Decimal) for r in rows.values())
+    by_id = {e["id"]: e for e in listed}
+    assert all(r.amount == by_id[r.order_id]["amount"] for r in rows.values())
+    assert lister.counts_by_state() == {"Canceled": 300, "Completed": 600, "Open": 300}
