@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from merchant_desk.store import UNVERIFIED, OrderRef, open_database
+from merchant_desk.store import SORT_COLUMNS, UNVERIFIED, OrderRef, open_database
+from merchant_desk.store import orders as orders_module
 from tests import store_samples as sample
 
 
@@ -310,3 +311,20 @@ def test_a_page_of_rows_carries_decimal_amounts(lister, listed):
     by_id = {e["id"]: e for e in listed}
     assert all(r.amount == by_id[r.order_id]["amount"] for r in rows.values())
     assert lister.counts_by_state() == {"Canceled": 300, "Completed": 600, "Open": 300}
+
+
+@pytest.mark.parametrize("column", sorted(SORT_COLUMNS))
+def test_a_search_matching_many_orders_pages_the_same_as_one_matching_few(
+    lister, column, monkeypatch
+):
+    # below the threshold the matches are sorted; above it the sort's index is walked
+    few = [
+        lister.list_order_ids(search="smith", sort_column=column, descending=d, limit=25, offset=9)
+        for d in (False, True)
+    ]
+    monkeypatch.setattr(orders_module, "_DENSE_MATCHES", 10)
+    many = [
+        lister.list_order_ids(search="smith", sort_column=column, descending=d, limit=25, offset=9)
+        for d in (False, True)
+    ]
+    assert many == few and all(len(page) == 25 for page in many)
