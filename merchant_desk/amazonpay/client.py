@@ -501,6 +501,8 @@ class AmazonPayClient:
                 f"The CA certificate file could not be read ({exc}); check SSL_CERT_FILE."
             ) from None
         self._origin = httpx.URL(config.origin)
+        #: The ``Date`` header of the last answer (any status): ``doctor`` measures clock skew.
+        self.last_server_date: datetime | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -621,6 +623,7 @@ class AmazonPayClient:
                 ) from exc
 
             may_have_arrived = True
+            self.last_server_date = _http_date(response.headers.get("date"))
             status = response.status_code
             request_id = response.headers.get("x-amz-pay-request-id")
             log.debug(
@@ -863,6 +866,17 @@ class AmazonPayClient:
         return await self._call(
             DeliveryTracker.parse, "deliveryTrackers", "POST", "deliveryTrackers", body=body
         )
+
+
+def _http_date(value: str | None) -> datetime | None:
+    """An HTTP ``Date`` header as an aware datetime; None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _key(given: str | None) -> str:
