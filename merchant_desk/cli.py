@@ -20,6 +20,13 @@ EXIT_UNREACHABLE = 3
 EXIT_PENDING = 4
 
 
+COMMANDS = {
+    name: f"{name}_command"
+    for name in ("verify", "complete", "capture", "track", "sessions", "import", "refresh",
+                 "pending", "credentials", "doctor", "audit")
+}
+
+
 def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, default)
 
@@ -57,6 +64,54 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="+", metavar="ID")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
 
+    p = sub.add_parser("complete", help="Complete Checkout Session for an Open session")
+    p.add_argument("id", metavar="SESSION_ID")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("capture", help="validate, journal and capture a charge (exactly once)")
+    p.add_argument("id", metavar="CHARGE_ID")
+    p.add_argument("--amount", required=True, help="e.g. 14.00 (the charge's currency)")
+    p.add_argument("--currency", help="default: the charge's currency")
+    p.add_argument("--descriptor", help="soft descriptor, at most 16 characters")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("track", help="add carrier tracking (Delivery Tracker)")
+    p.add_argument("id", metavar="PERMISSION_ID")
+    p.add_argument("--carrier", required=True, help="carrier code from Amazon's list, e.g. UPS")
+    p.add_argument("--tracking", required=True, help="tracking number")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("sessions", help="list the cached orders")
+    p.add_argument("--state", action="append", help="filter by state (repeatable)")
+    p.add_argument("--search", help="ID, buyer or merchant reference")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("import", help="read IDs from a CSV or text export, cache and verify")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--no-verify", action="store_true")
+
+    p = sub.add_parser("refresh", help="re-verify every cached order not yet final")
+    p.add_argument("--concurrency", type=int, default=4)
+
+    p = sub.add_parser("pending", help="list, or re-send, operations whose outcome is unknown")
+    p.add_argument("--resume", action="store_true")
+
+    p = sub.add_parser("credentials", help="store, show or delete the key and its ID")
+    csub = p.add_subparsers(dest="credentials_command", metavar="ACTION", required=True)
+    c = csub.add_parser("set", help="store the private key (keyring, or an encrypted file)")
+    c.add_argument("--key-file", required=True, metavar="PEM")
+    c.add_argument("--file", action="store_true",
+                   help="use the passphrase-encrypted file even when a keyring exists")
+    c = csub.add_parser("show", help="the public key ID and the key's fingerprint")
+    c.add_argument("--json", action="store_true")
+    csub.add_parser("delete", help="remove the stored key")
+
+    sub.add_parser("doctor", help="keyring, key, clock skew and a signed test call")
+
+    p = sub.add_parser("audit", help="the audit log")
+    p.add_argument("--csv", action="store_true", help="as CSV")
+
     p = sub.add_parser("sandbox", help="the Amazon Pay emulator")
     ssub = p.add_subparsers(dest="sandbox_command", metavar="SANDBOX_COMMAND", required=True)
     s = ssub.add_parser("serve", help="run the emulator over HTTP")
@@ -80,10 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .sandbox.server import serve_command
 
         return serve_command(args)
-    if command == "verify":
-        from .commands import verify_command
+    if command in COMMANDS:
+        from . import commands
 
-        return verify_command(args)
+        return int(getattr(commands, COMMANDS[command])(args))
     if command == "gui":
         return _gui(args)
     parser.error(f"unknown command {command!r}")

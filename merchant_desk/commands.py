@@ -18,7 +18,7 @@ from typing import Any, TextIO
 import httpx
 
 from . import rules
-from .amazonpay.client import AmazonPayClient, ClientConfig, RetryPolicy
+from .amazonpay.client import RetryPolicy
 from .amazonpay.errors import (
     ApiError,
     ConfigurationError,
@@ -27,46 +27,14 @@ from .amazonpay.errors import (
     TransportError,
 )
 from .amazonpay.models import CheckoutSession, format_timestamp
-from .amazonpay.signing import DEFAULT_ALGORITHM, load_private_key
-from .cli import EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE
+from .cli import EXIT_OK, EXIT_PENDING, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE
+from .desk import Desk
+from .paths import default_data_dir
+from .store import OrderRow, open_database
 
 
 class UsageError(Exception):
     """Bad options or input: print the message, exit 2, send nothing."""
-
-
-def client_config(args: argparse.Namespace) -> ClientConfig:
-    """A :class:`ClientConfig` from the global options; :class:`UsageError` when unusable."""
-    if not args.public_key_id:
-        raise UsageError(
-            "No public key ID: pass --public-key-id ID or set MERCHANT_DESK_PUBLIC_KEY_ID "
-            "(Seller Central shows it beside the key)."
-        )
-    if not args.private_key_file:
-        # TODO(secrets): fall back to the keyring once `credentials set` stores the key.
-        raise UsageError(
-            "No private key: pass --private-key-file PEM or set MERCHANT_DESK_PRIVATE_KEY_FILE "
-            "(the .pem file Seller Central downloaded with the public key ID)."
-        )
-    path = Path(args.private_key_file).expanduser()
-    try:
-        pem = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"Cannot read the private key file {str(path)!r}: {exc.strerror}.") from None
-    try:
-        key = load_private_key(pem)
-        return ClientConfig(
-            public_key_id=args.public_key_id,
-            private_key=key,
-            region=args.region or "na",
-            environment=args.environment or "sandbox",
-            algorithm=args.algorithm or DEFAULT_ALGORITHM,
-            endpoint=args.endpoint or None,
-        )
-    except KeyLoadError as exc:
-        raise UsageError(f"{path}: {exc}") from None
-    except ConfigurationError as exc:
-        raise UsageError(str(exc)) from None
 
 
 def _err(text: str) -> None:
@@ -102,36 +70,29 @@ def verify_command(
         _err("Nothing was sent: fix the IDs above and run verify again.")
         return EXIT_USAGE
     try:
-        config = client_config(args)
+        return asyncio.run(_verify(args, ids, retry=retry, transport=transport))
     except UsageError as exc:
-        _err(str(exc))
-        return EXIT_USAGE
-    try:
-        return asyncio.run(
-            _verify(config, ids, as_json=args.json, retry=retry, transport=transport)
-        )
-    except ConfigurationError as exc:  # raised before any request (e.g. unreadable CA file)
         _err(str(exc))
         return EXIT_USAGE
 
 
 async def _verify(
-    config: ClientConfig,
+    args: argparse.Namespace,
     ids: list[str],
     *,
-    as_json: bool,
     retry: RetryPolicy | None,
     transport: httpx.AsyncBaseTransport | None,
 ) -> int:
     out = sys.stdout
+    as_json = bool(args.json)
     refused = False
-    kwargs: dict[str, Any] = {"transport": transport}
-    if retry is not None:
-        kwargs["retry"] = retry
-    async with AmazonPayClient(config, **kwargs) as client:
+    desk = await _open_desk(args, retry=retry, transport=transport)
+    client = desk.client
+    _say_cache_reset(desk)
+    try:
         for index, session_id in enumerate(ids):
             try:
-                session = await client.get_checkout_session(session_id)
+                row = await desk.verify(session_id)
             except ApiError as exc:
                 refused = True
                 _report_refusal(out, session_id, exc, as_json)
@@ -146,7 +107,7 @@ async def _verify(
             except TransportError as exc:
                 _err(
                     f"Checkout session {session_id}: Amazon Pay could not be reached at "
-                    f"{config.origin} ({exc.message}). Check the network connection (and "
+                    f"{client.config.origin} ({exc.message}). Check the network connection (and "
                     "--endpoint), then run verify again; verifying changes nothing."
                 )
                 if as_json:
@@ -154,10 +115,19 @@ async def _verify(
                                      "error": {"unreachable": True, "message": exc.message}})
                 _report_skipped(ids[index + 1 :])
                 return EXIT_UNREACHABLE
+            stored = desk.orders.get_order(row.order_id)
+            session = stored.checkout_session if stored else None
+            if session is None:  # gone: Amazon no longer answers for it
+                _print_row(out, row, as_json)
+                continue
             if as_json:
-                _json_line(out, _session_json(session, client.last_request_id))
+                line = _session_json(session, client.last_request_id)
+                line.update(_row_extras(row))
+                _json_line(out, line)
             else:
                 _print_session(out, session)
+    finally:
+        await desk.aclose()
     return EXIT_REFUSED if refused else EXIT_OK
 
 
@@ -253,3 +223,494 @@ def _report_unreadable(out: TextIO, session_id: str, exc: InvalidResponse, as_js
                 "error": {"status": exc.status, "unreadable": exc.excerpt, "requestId": exc.request_id},
             },
         )
+
+
+def resolve_data_dir(args: argparse.Namespace) -> Path:
+    """``--data-dir`` (or MERCHANT_DESK_DATA_DIR), else the per-user default."""
+    return Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
+
+
+def _say_cache_reset(desk: Desk) -> None:
+    if desk.cache_reset is not None:
+        _err(desk.cache_reset.message)
+
+
+def _row_extras(row: OrderRow) -> dict[str, Any]:
+    """The cached order's own facts, under Amazon's field names where Amazon has one."""
+    def money(value: Any) -> dict[str, str | None] | None:
+        return None if value is None else {"amount": format(value, "f"), "currencyCode": row.currency}
+
+    return {
+        "chargeState": row.charge_state,
+        "chargeReasonCode": row.charge_reason,
+        "chargeAmount": money(row.authorized_amount),
+        "captureAmount": money(row.captured_amount),
+        "refundedAmount": money(row.refunded_amount),
+        "merchantReferenceId": row.merchant_reference,
+        "gone": row.gone,
+    }
+
+
+def _print_row(out: TextIO, row: OrderRow, as_json: bool) -> None:
+    from .desk import explain_row
+
+    if as_json:
+        line = {
+            "checkoutSessionId": row.checkout_session_id,
+            "state": row.session_state,
+            "reasonCode": row.session_reason,
+            "chargePermissionId": row.charge_permission_id,
+            "chargeId": row.charge_id,
+        }
+        line.update(_row_extras(row))
+        _json_line(out, line)
+        return
+    explanation = explain_row(row)
+    out.write(f"Order {row.order_id}: {explanation.title}\n")
+    out.write(f"  {'Meaning:':<19}{explanation.meaning}\n  {'Next step:':<19}{explanation.next_step}\n")
+    out.flush()
+
+
+# --------------------------------------------------------------------------- the desk's commands
+# Every command below runs through Desk (journal, cache, rules). Input rules are checked before
+# anything is sent; failures print Amazon's reasonCode and message and what to do next.
+
+PASSPHRASE_ENV = "MERCHANT_DESK_KEY_PASSPHRASE"
+
+
+def _passphrase(data_dir: Path, *, confirm: bool = False) -> str | None:
+    """The key file's passphrase: from the environment, else asked on a terminal."""
+    import getpass
+    import os
+
+    value = os.environ.get(PASSPHRASE_ENV)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        return None
+    first = getpass.getpass("Passphrase of the Merchant Desk key file: ")
+    if confirm and getpass.getpass("Same passphrase again: ") != first:
+        raise UsageError("The two passphrases differ; nothing was stored.")
+    return first
+
+
+def _settings(args: argparse.Namespace) -> tuple[Path, Any]:
+    from .settings import SettingsError, resolve
+
+    overrides = {
+        "region": args.region,
+        "environment": args.environment,
+        "public_key_id": args.public_key_id,
+        "endpoint": args.endpoint,
+        "algorithm": args.algorithm,
+        "private_key_file": args.private_key_file,
+    }
+    try:
+        return resolve(overrides, resolve_data_dir(args))
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
+
+
+async def _open_desk(args: argparse.Namespace, **client_options: Any) -> Desk:
+    from . import secrets
+    from .settings import SettingsError
+
+    data_dir, settings = _settings(args)
+    passphrase = None
+    if settings.private_key_file and not settings.public_key_id:
+        raise UsageError(
+            "No public key ID: pass --public-key-id ID or set MERCHANT_DESK_PUBLIC_KEY_ID "
+            "(Seller Central shows it beside the key)."
+        )
+    if not settings.private_key_file:
+        info = secrets.describe(data_dir)
+        if info is None:
+            raise UsageError(
+                "No private key: pass --private-key-file PEM (or set "
+                "MERCHANT_DESK_PRIVATE_KEY_FILE), or store it once with 'merchant-desk "
+                "credentials set --key-file PEM --public-key-id ID'. To try Merchant Desk on "
+                "sample orders: 'merchant-desk gui --demo'."
+            )
+        if info is not None and info.where.kind == "file":
+            passphrase = _passphrase(data_dir)
+    try:
+        return await Desk.open(
+            settings, data_dir=data_dir, passphrase=passphrase, **client_options
+        )
+    except (secrets.SecretsError, KeyLoadError, ConfigurationError, SettingsError) as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"Cannot read the private key file: {exc}") from None
+
+
+def _run(args: argparse.Namespace, body: Any) -> int:
+    """Open the desk, run ``body(desk)``, map failures to the contract's exit codes."""
+    from .desk import ActionNotAllowed, DeskError, OperationPending, OutcomeUnknown
+
+    async def main() -> int:
+        desk = await _open_desk(args)
+        _say_cache_reset(desk)
+        try:
+            return int(await body(desk))
+        finally:
+            await desk.aclose()
+
+    as_json = bool(getattr(args, "json", False))
+    try:
+        return asyncio.run(main())
+    except UsageError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    except rules.RuleError as exc:
+        _err(f"{exc}\nNothing was sent.")
+        return EXIT_USAGE
+    except (OutcomeUnknown, OperationPending) as exc:
+        _err(exc.message)
+        if as_json:
+            _json_line(sys.stdout, {"error": {"pending": True, "journalId": exc.intent.intent_id,
+                                              "message": exc.message}})
+        return EXIT_PENDING
+    except ActionNotAllowed as exc:
+        _err(exc.message)
+        if exc.explanation is not None:
+            _err(f"  Meaning:           {exc.explanation.meaning}\n"
+                 f"  What to do:        {exc.explanation.next_step}")
+        return EXIT_REFUSED
+    except ApiError as exc:
+        _report_api_error(exc, as_json)
+        return EXIT_UNREACHABLE if exc.retryable else EXIT_REFUSED
+    except InvalidResponse as exc:
+        _err(f"Amazon Pay answered HTTP {exc.status} with something that is not its JSON: "
+             f"{exc.excerpt!r}. Try again later.")
+        return EXIT_UNREACHABLE if exc.retryable else EXIT_REFUSED
+    except TransportError as exc:
+        _err(f"Amazon Pay could not be reached ({exc.message}). Check the network connection "
+             "(and --endpoint), then try again.")
+        return EXIT_UNREACHABLE
+    except DeskError as exc:
+        _err(exc.message)
+        return EXIT_USAGE
+
+
+def _report_api_error(exc: ApiError, as_json: bool) -> None:
+    explanation = rules.explain_error(exc.reason_code, exc.message)
+    lines = [
+        f"Amazon Pay refused: {explanation.title}",
+        f"  Amazon said:       {exc.status} {exc.reason_code}: {exc.message or '(no message)'}",
+        f"  Meaning:           {explanation.meaning}",
+        f"  What to do:        {explanation.next_step}",
+    ]
+    if exc.request_id:
+        lines.append(f"  Request ID:        {exc.request_id} (quote it to Amazon Pay support)")
+    _err("\n".join(lines))
+    if as_json:
+        _json_line(sys.stdout, {"error": {"status": exc.status, "reasonCode": exc.reason_code,
+                                          "message": exc.message, "requestId": exc.request_id}})
+
+
+def _charge_json(charge: Any) -> dict[str, Any]:
+    return {
+        "chargeId": charge.charge_id,
+        "chargePermissionId": charge.charge_permission_id,
+        "state": charge.state,
+        "reasonCode": charge.status.reason_code,
+        "chargeAmount": charge.charge_amount.to_json() if charge.charge_amount else None,
+        "captureAmount": charge.capture_amount.to_json() if charge.capture_amount else None,
+        "softDescriptor": charge.soft_descriptor,
+    }
+
+
+def complete_command(args: argparse.Namespace) -> int:
+    """``complete SESSION_ID``: Complete Checkout Session with the session's own amount."""
+    try:
+        sid = rules.check_checkout_session_id(args.id)
+    except rules.RuleError as exc:
+        _err(f"{exc}\nNothing was sent.")
+        return EXIT_USAGE
+
+    async def body(desk: Desk) -> int:
+        row = await desk.complete(sid)
+        if args.json:
+            line = {"checkoutSessionId": row.checkout_session_id, "state": row.session_state,
+                    "chargePermissionId": row.charge_permission_id, "chargeId": row.charge_id}
+            line.update(_row_extras(row))
+            _json_line(sys.stdout, line)
+        else:
+            print(f"Checkout session {sid} completed: charge {row.charge_id or '-'} is "
+                  f"{row.charge_state or 'not created'}.")
+        return EXIT_OK
+
+    return _run(args, body)
+
+
+def capture_command(args: argparse.Namespace) -> int:
+    """``capture CHARGE_ID --amount A [--currency C] [--descriptor TEXT]``: exactly once."""
+    try:
+        charge_id = rules.check_charge_id(args.id)
+        descriptor = rules.check_soft_descriptor(args.descriptor)
+        if args.currency:
+            rules.parse_amount(args.amount, args.currency)  # data-free checks before anything
+    except rules.RuleError as exc:
+        _err(f"{exc}\nNothing was sent.")
+        return EXIT_USAGE
+
+    async def body(desk: Desk) -> int:
+        currency = args.currency or await desk.charge_currency(charge_id)
+        charge = await desk.capture(charge_id, args.amount, currency, descriptor)
+        if args.json:
+            _json_line(sys.stdout, _charge_json(charge))
+        else:
+            shown = rules.descriptor_preview(descriptor) if descriptor else "(none)"
+            print(f"Charge {charge_id}: {charge.state}. Captured {charge.capture_amount}; "
+                  f"the buyer's statement shows {shown}.")
+        return EXIT_OK
+
+    return _run(args, body)
+
+
+def track_command(args: argparse.Namespace) -> int:
+    """``track PERMISSION_ID --carrier CODE --tracking NUMBER``: Delivery Tracker."""
+    try:
+        pid = rules.check_charge_permission_id(args.id)
+        carrier = rules.check_carrier(args.carrier)
+        number = rules.check_tracking_number(args.tracking)
+    except rules.RuleError as exc:
+        _err(f"{exc}\nNothing was sent.")
+        return EXIT_USAGE
+
+    async def body(desk: Desk) -> int:
+        tracker = await desk.add_tracking(pid, carrier.code, number)
+        if args.json:
+            _json_line(sys.stdout, dict(tracker.raw))
+        else:
+            print(f"Tracking {number} ({carrier.name}) added to {pid}; Amazon will tell the buyer "
+                  "when the parcel ships and arrives.")
+        return EXIT_OK
+
+    return _run(args, body)
+
+
+def sessions_command(args: argparse.Namespace) -> int:
+    """``sessions [--state S] [--search TEXT] [--limit N]``: the cache, no network."""
+    from .desk import OrderQuery
+    from .store import StoreError
+
+    data_dir = resolve_data_dir(args)
+    try:
+        store = open_database(data_dir)
+    except StoreError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    try:
+        if store.cache_reset is not None:
+            _err(store.cache_reset.message())
+        query = OrderQuery(search=args.search, states=frozenset(args.state or ()),
+                           limit=args.limit)
+        orders = store.orders
+        ids = orders.list_order_ids(search=query.search, states=query.states or None,
+                                    limit=query.limit or 50)
+        rows = orders.get_order_rows(ids)
+        for order_id in ids:
+            row = rows[order_id]
+            if args.json:
+                line = {"checkoutSessionId": row.checkout_session_id,
+                        "state": row.session_state, "reasonCode": row.session_reason,
+                        "chargePermissionId": row.charge_permission_id,
+                        "chargeId": row.charge_id,
+                        "creationTimestamp": row.created.strftime("%Y%m%dT%H%M%SZ")
+                        if row.created else None,
+                        "buyerName": row.buyer_name}
+                line.update(_row_extras(row))
+                _json_line(sys.stdout, line)
+            else:
+                amount = rules.format_money(row.amount, row.currency) if (
+                    row.amount is not None and row.currency) else "-"
+                created = row.created.strftime("%Y-%m-%d %H:%M") if row.created else "-"
+                print(f"{created:16}  {order_id:36}  {row.state:22}  {amount:>14}  "
+                      f"{row.merchant_reference or '-':8}  {row.buyer_name or '-'}")
+        if not args.json:
+            total = orders.count_orders(search=query.search, states=query.states or None)
+            print(f"{len(ids)} of {total} orders shown.")
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def import_command(args: argparse.Namespace) -> int:
+    """``import FILE [--no-verify]``: IDs from a CSV or text export."""
+    try:
+        text = Path(args.file).expanduser().read_text(encoding="utf-8-sig", errors="replace")
+    except OSError as exc:
+        _err(f"Cannot read {args.file}: {exc.strerror}.")
+        return EXIT_USAGE
+    if not rules.find_ids(text):
+        _err(f"No checkout session, charge permission or charge IDs were found in {args.file}.")
+        return EXIT_USAGE
+
+    async def body(desk: Desk) -> int:
+        unsubscribe = desk.subscribe(_progress_printer("Verifying"))
+        try:
+            report = await desk.import_ids(text, verify=not args.no_verify)
+        finally:
+            unsubscribe()
+        print(f"Found {report.found} IDs: {report.added} new, {report.already_known} already "
+              f"known, {report.verified} verified, {len(report.failed)} failed.")
+        for order_id, why in report.failed:
+            _err(f"  {order_id}: {why}")
+        return EXIT_REFUSED if report.failed else EXIT_OK
+
+    return _run(args, body)
+
+
+def _progress_printer(label: str) -> Any:
+    """A desk listener drawing a progress bar on a terminal (nothing when piped)."""
+    def on_event(event: Any) -> None:
+        if type(event).__name__ != "Progress" or not sys.stderr.isatty() or not event.total:
+            return
+        width = 30
+        filled = int(width * event.done / event.total)
+        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] "
+                         f"{event.done}/{event.total}")
+        if event.done == event.total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return on_event
+
+
+def refresh_command(args: argparse.Namespace) -> int:
+    """``refresh [--concurrency N]``: re-verify every order not yet final."""
+
+    async def body(desk: Desk) -> int:
+        unsubscribe = desk.subscribe(_progress_printer("Refreshing"))
+        try:
+            report = await desk.refresh_many(concurrency=args.concurrency)
+        finally:
+            unsubscribe()
+        print(f"Refreshed {report.verified} of {report.total} orders; {report.gone} no longer "
+              f"on Amazon; {len(report.failed)} failed.")
+        for order_id, why in report.failed:
+            _err(f"  {order_id}: {why}")
+        return EXIT_REFUSED if report.failed else EXIT_OK
+
+    return _run(args, body)
+
+
+def pending_command(args: argparse.Namespace) -> int:
+    """``pending [--resume]``: journaled operations whose outcome is unknown."""
+    if not args.resume:
+        from .store import StoreError
+
+        try:
+            store = open_database(resolve_data_dir(args))
+        except StoreError as exc:
+            _err(str(exc))
+            return EXIT_USAGE
+        try:
+            intents = store.journal.pending()
+            for intent in intents:
+                print(f"#{intent.intent_id}  {intent.created_at:%Y-%m-%d %H:%M}  "
+                      f"{intent.operation:24} {intent.object_id}  {intent.status or 'sent'}")
+            print(f"{len(intents)} pending operation(s)."
+                  + (" Run 'merchant-desk pending --resume' to finish them." if intents else ""))
+        finally:
+            store.close()
+        return EXIT_PENDING if intents else EXIT_OK
+
+    async def body(desk: Desk) -> int:
+        results = await desk.resume_pending()
+        for result in results:
+            print(f"#{result.intent_id}  {result.operation:24} {result.object_id}  "
+                  f"{result.status}: {result.message}")
+        print(f"{len(results)} pending operation(s) resumed.")
+        if any(r.status == "unknown" for r in results):
+            return EXIT_PENDING
+        return EXIT_REFUSED if any(r.status == "refused" for r in results) else EXIT_OK
+
+    return _run(args, body)
+
+
+def credentials_command(args: argparse.Namespace) -> int:
+    """``credentials set/show/delete``: the key in the keyring (or the encrypted file)."""
+    from . import secrets
+
+    data_dir = resolve_data_dir(args)
+    try:
+        if args.credentials_command == "show":
+            info = secrets.describe(data_dir)
+            if info is None:
+                print("No credentials stored.")
+                return EXIT_OK
+            if getattr(args, "json", False):
+                _json_line(sys.stdout, info.as_dict())
+            else:
+                print(f"Public key ID: {info.public_key_id}\nFingerprint:   {info.fingerprint}\n"
+                      f"Stored in:     {info.where}")
+            return EXIT_OK
+        if args.credentials_command == "delete":
+            removed = secrets.delete_credentials(data_dir)
+            print("Credentials deleted." if removed else "No credentials were stored.")
+            return EXIT_OK
+        # set
+        key_id = rules.check_public_key_id(args.public_key_id)
+        pem = Path(args.key_file).expanduser().read_bytes()
+        status = secrets.keyring_status()
+        passphrase = None
+        where = "keyring"
+        if not status.usable or args.file:
+            if not status.usable:
+                _err(f"No usable system keyring ({status.reason}); the key goes into a "
+                     "passphrase-encrypted file in the data directory instead.")
+            passphrase = _passphrase(data_dir, confirm=True)
+            if not passphrase:
+                raise UsageError(f"A passphrase is needed: type it, or set {PASSPHRASE_ENV}.")
+            where = "file"
+        stored = secrets.store_credentials(key_id, pem, data_dir=data_dir,
+                                           passphrase=passphrase, where=where)
+        info = secrets.describe(data_dir)
+        print(f"Stored in {stored}." + (f" Fingerprint {info.fingerprint}." if info else ""))
+        return EXIT_OK
+    except (secrets.SecretsError, KeyLoadError, UsageError, rules.RuleError) as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    except OSError as exc:
+        _err(f"Cannot read the key file: {exc}")
+        return EXIT_USAGE
+
+
+def doctor_command(args: argparse.Namespace) -> int:
+    """``doctor``: keyring backend, key, clock skew, a signed test call."""
+
+    async def body(desk: Desk) -> int:
+        checks = await desk.doctor()
+        for check in checks:
+            print(f"[{'ok' if check.ok else 'FAIL'}] {check.name}: {check.detail}")
+        return EXIT_OK if all(c.ok for c in checks) else EXIT_REFUSED
+
+    return _run(args, body)
+
+
+def audit_command(args: argparse.Namespace) -> int:
+    """``audit [--csv]``: the audit log (the shop's own record)."""
+    from .store import StoreError
+
+    try:
+        store = open_database(resolve_data_dir(args))
+    except StoreError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    try:
+        if args.csv:
+            store.journal.export_audit_csv(sys.stdout)
+        else:
+            import csv
+            import io
+
+            buffer = io.StringIO()
+            store.journal.export_audit_csv(buffer)
+            buffer.seek(0)
+            for row in list(csv.reader(buffer))[1:]:
+                print("  ".join(row))
+    finally:
+        store.close()
+    return EXIT_OK

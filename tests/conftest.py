@@ -43,6 +43,14 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
 
 
 @pytest.fixture(autouse=True)
+def private_data_dir(tmp_path, monkeypatch):
+    """No test writes to the developer's real data directory."""
+    path = tmp_path / "merchant-desk-data"
+    monkeypatch.setenv("MERCHANT_DESK_DATA_DIR", str(path))
+    return path
+
+
+@pytest.fixture(autouse=True)
 def memory_keyring():
     """Never touch the developer's real keyring: every test gets an empty in-memory one."""
     previous = keyring.get_keyring()
@@ -157,11 +165,3 @@ def emulator_app(rsa_key):
         keys={TEST_SANDBOX_KEY_ID: rsa_key.public_key(), TEST_PLAIN_KEY_ID: rsa_key.public_key()},
         throttle=False,
     )
-
-
-@pytest.fixture(autouse=True, scope="session")
-def trusted_memory_keyring():
-    """merchant_desk.secrets accepts only allow-listed keyrings: let it trust the test one."""
-    from merchant_desk import secrets
-
-    secrets.trust_backend(MemoryKeyring, "test memory keyring")
