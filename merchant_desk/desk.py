@@ -227,6 +227,8 @@ class Desk:
         self._on_close = on_close
         #: The embedded emulator in demo mode (tests and the demo reach its controls), else None.
         self.emulator: Any = None
+        #: Where the private key came from, in words: "the key file ...", "the system keyring"...
+        self.key_source = "a key given by the caller"
         self.last_refresh: datetime | None = None
         #: The cache reset found on open, for whoever subscribes later (the window).
         self.cache_reset: CacheReset | None = None
@@ -251,6 +253,7 @@ class Desk:
         from .amazonpay import signing
 
         if settings.private_key_file:
+            key_source = f"the key file {settings.private_key_file}"
             pem = Path(settings.private_key_file).expanduser().read_bytes()
             private_key = signing.load_private_key(pem, passphrase)
             public_key_id = settings.public_key_id
@@ -260,6 +263,8 @@ class Desk:
                 )
         else:
             credentials = secrets.load_credentials(data_dir=data_dir, passphrase=passphrase)
+            stored = secrets.describe(data_dir)
+            key_source = str(stored.where) if stored else "the system keyring"
             private_key = credentials.private_key
             public_key_id = settings.public_key_id or credentials.public_key_id
         config = ClientConfig(
@@ -276,12 +281,14 @@ class Desk:
         client = AmazonPayClient(config, **options)
         store = open_database(data_dir)
         status = secrets.keyring_status()
-        return cls(
+        desk = cls(
             client,
             store,
             environment_label=config.effective_environment.upper(),
             keyring_backend=_keyring_label(status),
         )
+        desk.key_source = key_source
+        return desk
 
     @classmethod
     async def open_demo(cls, data_dir: Path, *, region: str = "na") -> Desk:
@@ -328,6 +335,7 @@ class Desk:
             on_close=close_emulator,
         )
         desk.emulator = app.state.emulator
+        desk.key_source = "a throwaway demo key (never stored)"
         # The emulator plays the shop's order export: cache whatever the desk does not know.
         session_ids = sorted(app.state.emulator.world.sessions)
         missing = [sid for sid in session_ids if not desk.orders.find_order_ids(sid)]
@@ -620,13 +628,13 @@ class Desk:
 
         checks: list[Check] = []
         status = secrets.keyring_status()
-        checks.append(
-            Check(
-                "Keyring",
-                status.usable,
-                f"{_keyring_label(status)}" + ("" if status.usable else f": {status.reason}"),
-            )
-        )
+        uses_keyring = "keyring" in self.key_source
+        detail = _keyring_label(status)
+        if not status.usable:
+            detail += f": {status.reason}"
+            if not uses_keyring:
+                detail += f" Not needed now: the key comes from {self.key_source}."
+        checks.append(Check("Keyring", status.usable or not uses_keyring, detail))
         from .amazonpay import signing
 
         checks.append(
@@ -635,7 +643,7 @@ class Desk:
                 True,
                 f"RSA {self.client.config.private_key.key_size} bits, "
                 f"{signing.fingerprint(self.client.config.private_key)}, "
-                f"public key ID {self.client.config.public_key_id}",
+                f"public key ID {self.client.config.public_key_id}, from {self.key_source}",
             )
         )
         probe = "00000000-0000-4000-8000-000000000000"
