@@ -21,6 +21,12 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from . import paths
+from .amazonpay.models import (
+    CURRENCY_DECIMALS,
+    MAX_CHARGE,
+    REFUND_OVER_CAPTURE_CAP,
+    REFUND_OVER_CAPTURE_RATE,
+)
 
 # --------------------------------------------------------------------------- errors
 
@@ -66,10 +72,8 @@ class Currency:
 
 #: REFERENCE section 4: ledger currencies, decimals and the maximum charge.
 CURRENCIES: dict[str, Currency] = {
-    "USD": Currency("USD", 2, Decimal("150000"), "14.00"),
-    "EUR": Currency("EUR", 2, Decimal("150000"), "14.00"),
-    "GBP": Currency("GBP", 2, Decimal("150000"), "14.00"),
-    "JPY": Currency("JPY", 0, Decimal("10000000"), "1400"),
+    code: Currency(code, decimals, MAX_CHARGE[code], "1400" if decimals == 0 else "14.00")
+    for code, decimals in CURRENCY_DECIMALS.items()
 }
 
 # Only ASCII digits with one optional '.' between digits. ``re.ASCII`` is belt and braces: the
@@ -206,20 +210,13 @@ def check_capture_amount(
     return value
 
 
-#: REFERENCE 4: refunds may exceed the captured amount by min(15 %, this cap).
-REFUND_EXTRA_CAP: dict[str, Decimal] = {
-    "USD": Decimal("75"),
-    "EUR": Decimal("75"),
-    "GBP": Decimal("75"),
-    "JPY": Decimal("8400"),
-}
 
 
 def refund_limit(captured: Decimal, already_refunded: Decimal, currency: str) -> Decimal:
     """How much may still be refunded: captured + min(15 %, cap) - already refunded, >= 0."""
     cur = check_currency(currency)
-    extra = (captured * Decimal("0.15")).quantize(cur.exponent, rounding=ROUND_DOWN)
-    ceiling = captured + min(extra, REFUND_EXTRA_CAP[cur.code])
+    extra = (captured * REFUND_OVER_CAPTURE_RATE).quantize(cur.exponent, rounding=ROUND_DOWN)
+    ceiling = captured + min(extra, REFUND_OVER_CAPTURE_CAP[cur.code])
     return max(Decimal(0), ceiling - already_refunded).quantize(cur.exponent)
 
 

@@ -17,7 +17,24 @@ from typing import Any
 
 # --------------------------------------------------------------------------- vocabulary
 
+#: REFERENCE section 4, the one place these facts live (rules and the emulator read them here).
+#: Decimal places per ledger currency: JPY 0, every other 2.
 CURRENCY_DECIMALS: dict[str, int] = {"USD": 2, "EUR": 2, "GBP": 2, "JPY": 0}
+#: The largest single charge per currency.
+MAX_CHARGE: dict[str, Decimal] = {
+    "USD": Decimal("150000"),
+    "EUR": Decimal("150000"),
+    "GBP": Decimal("150000"),
+    "JPY": Decimal("10000000"),
+}
+#: Refunds may exceed the captured amount by min(REFUND_OVER_CAPTURE_RATE, this cap).
+REFUND_OVER_CAPTURE_CAP: dict[str, Decimal] = {
+    "USD": Decimal("75"),
+    "EUR": Decimal("75"),
+    "GBP": Decimal("75"),
+    "JPY": Decimal("8400"),
+}
+REFUND_OVER_CAPTURE_RATE = Decimal("0.15")
 
 CHECKOUT_SESSION_STATES = frozenset({"Open", "Completed", "Canceled"})
 CHECKOUT_SESSION_REASONS = frozenset({"BuyerCanceled", "Expired", "AmazonCanceled", "Declined"})

@@ -15,26 +15,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ..amazonpay.models import (
+    CURRENCY_DECIMALS,
+    MAX_CHARGE,
+)
 from ..paths import resource
 from .errors import Refusal, invalid
-
-#: Decimal places per ledger currency (REFERENCE section 4: JPY 0, every other 2).
-CURRENCY_DECIMALS: dict[str, int] = {"USD": 2, "EUR": 2, "GBP": 2, "JPY": 0}
-#: The largest single charge per currency.
-MAX_CHARGE: dict[str, Decimal] = {
-    "USD": Decimal("150000"),
-    "EUR": Decimal("150000"),
-    "GBP": Decimal("150000"),
-    "JPY": Decimal("10000000"),
-}
-#: The absolute part of the refund cap: captured + min(15 %, this).
-REFUND_OVER_CAPTURE_CAP: dict[str, Decimal] = {
-    "USD": Decimal("75"),
-    "EUR": Decimal("75"),
-    "GBP": Decimal("75"),
-    "JPY": Decimal("8400"),
-}
-REFUND_OVER_CAPTURE_RATE = Decimal("0.15")
 
 # '.' is the only separator; no sign, exponent, grouping or leading zeros.
 _AMOUNT_RE = re.compile(r"^(0|[1-9][0-9]*)(\.[0-9]+)?$")

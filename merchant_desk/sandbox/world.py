@@ -23,12 +23,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from ..amazonpay.models import REFUND_OVER_CAPTURE_CAP, REFUND_OVER_CAPTURE_RATE
 from . import objects as o
 from .errors import Refusal, invalid, not_found
 from .persistence import MemoryStore, Store
 from .validation import (
-    REFUND_OVER_CAPTURE_CAP,
-    REFUND_OVER_CAPTURE_RATE,
     Money,
     carrier_codes,
     check_fields,
