@@ -83,6 +83,8 @@ class SqliteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # buyers' names and addresses live here (sample ones in the demo): the user's eyes only
+        self.path.touch(mode=0o600, exist_ok=True)
         # The server thread writes, tests may read from another thread: one lock serialises both.
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)

@@ -140,10 +140,15 @@ async def _passphrase_if_needed(data_dir: Path) -> str | None:
 
 
 def _log_to_file(data_dir: Path) -> None:
+    from ..settings import ensure_private_dir
+
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(data_dir)
+        path = data_dir / LOG_FILE
+        path.touch(mode=0o600, exist_ok=True)
+        path.chmod(0o600)  # order IDs and buyer names may appear: the user's eyes only
         handler: logging.Handler = logging.handlers.RotatingFileHandler(
-            data_dir / LOG_FILE, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+            path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
     except OSError:
         handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -151,6 +156,8 @@ def _log_to_file(data_dir: Path) -> None:
     root.addHandler(handler)
     if root.level > logging.INFO or root.level == logging.NOTSET:
         root.setLevel(logging.INFO)
+    # httpx logs every request line at INFO; our client logs what matters (without secrets)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _install_error_handlers(loop: asyncio.AbstractEventLoop, failures: list[BaseException],
