@@ -450,3 +450,33 @@ def test_a_corrupt_cache_is_moved_aside_and_the_journal_survives(emulator, tmp_p
     assert "moved" in resets[0].message
     assert detail.row.charge_state == "Captured"
     assert any("Capture" in item.text for item in detail.timeline)  # journal kept the history
+
+
+def test_demo_desk_runs_the_emulator_in_process_and_keeps_its_files_private(tmp_path):
+    data_dir = tmp_path / "demo"
+
+    async def open_twice():
+        desk = await Desk.open_demo(data_dir)
+        try:
+            first = set(desk.list_order_ids(OrderQuery(limit=None)))
+            sent = desk.emulator.world.ledger()["requests"]
+            summary = desk.day_summary()
+        finally:
+            await desk.aclose()
+        desk = await Desk.open_demo(data_dir)
+        try:
+            second = set(desk.list_order_ids(OrderQuery(limit=None)))
+            resent = desk.emulator.world.ledger()["requests"]
+        finally:
+            await desk.aclose()
+        return first, second, sent, resent, summary, desk.environment_label
+
+    first, second, sent, resent, summary, label = asyncio.run(open_twice())
+    assert len(first) >= 40 and first == second  # the same sample orders on every start
+    assert sent > 0 and resent == sent  # nothing re-imported the second time
+    assert label == "DEMO"
+    assert summary.awaiting_capture and all(isinstance(v, Decimal) for v in
+                                            summary.awaiting_capture.values())
+    assert data_dir.stat().st_mode & 0o777 == 0o700
+    for path in data_dir.iterdir():
+        assert path.stat().st_mode & 0o077 == 0, path  # nobody but the user reads them
