@@ -16,7 +16,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,10 @@ TRACK = "deliveryTrackers"
 MONEY_OPERATIONS = (CAPTURE, COMPLETE, TRACK)
 
 DEMO_PUBLIC_KEY_ID = "SANDBOX-DEMOKEY000000000000000"
+
+#: How old a settled order's cached charge permission may get before refresh reads it again
+#: (when its charge has not changed; a changed charge always re-reads it).
+PERMISSION_MAX_AGE = timedelta(hours=12)
 
 
 # --------------------------------------------------------------------------- events
@@ -230,6 +234,8 @@ class Desk:
         #: Where the private key came from, in words: "the key file ...", "the system keyring"...
         self.key_source = "a key given by the caller"
         self.last_refresh: datetime | None = None
+        #: Refresh re-reads a settled order's charge permission when its copy is this old.
+        self.permission_max_age = PERMISSION_MAX_AGE
         #: The cache reset found on open, for whoever subscribes later (the window).
         self.cache_reset: CacheReset | None = None
         if store.cache_reset is not None:
@@ -511,6 +517,44 @@ class Desk:
             await self._read_charge(row.charge_id)
         if notify:
             self._emit(OrdersChanged((order_id,)))
+        return self._row(order_id)
+
+    async def _refresh_order(self, order_id: str) -> OrderRow:
+        """Read only what can have changed since the order was last verified (refresh's rule).
+
+        - Never verified, an Open session, or no charge known yet: the full read of
+          :meth:`verify_order` (an Open session may have been completed or expired since; a
+          404 marks the order gone).
+        - A Completed session is final on Amazon's side (until it is deleted after 30 days, by
+          which time its authorization has expired and the charge is final): only the charge
+          moves, so Get Charge alone, one request.
+        - The charge permission only when the charge changed (a capture or decline may close
+          or exhaust it), or when the cached copy is older than :attr:`permission_max_age` and
+          not Closed (a shop may close it from Seller Central; it expires after 180 days).
+
+        :meth:`verify` and :meth:`verify_order` keep their meaning: an explicit verification
+        reads everything again.
+        """
+        row = self._row(order_id)
+        settled = row.last_verified_at is not None and (
+            row.session_state == "Completed"
+            or (row.checkout_session_id is None and row.charge_permission_state is not None)
+        )
+        if not settled or not row.charge_id:
+            return await self.verify_order(order_id, notify=False)
+        charge = await self._read_charge(row.charge_id)
+        if charge is None:  # 404: let the full read find out whether the order is gone
+            return await self.verify_order(order_id, notify=False)
+        changed = (charge.state, charge.status.reason_code) != (row.charge_state, row.charge_reason)
+        verified_at = row.last_verified_at or datetime.min.replace(tzinfo=UTC)
+        stale = (
+            row.charge_permission_state != "Closed"
+            and datetime.now(UTC) - verified_at >= self.permission_max_age
+        )
+        if row.charge_permission_id and (changed or stale or row.charge_permission_state is None):
+            await self._read_permission(
+                row.charge_permission_id, gone_on_404=row.checkout_session_id is None
+            )
         return self._row(order_id)
 
     def _row(self, order_id: str) -> OrderRow:
@@ -828,7 +872,8 @@ class Desk:
     ) -> RefreshReport:
         """Re-verify every order not yet final, ``concurrency`` at a time, paced by the client.
 
-        Progress events as it goes; ``cancel`` stops it between orders (what is done stays).
+        Each order sends only what can have changed (:meth:`_refresh_order`). Progress events
+        as it goes; ``cancel`` stops it between orders (what is done stays).
         """
         ids = list(order_ids) if order_ids is not None else self.orders.ids_needing_refresh()
         report = RefreshReport(total=len(ids))
@@ -853,7 +898,7 @@ class Desk:
                 order_id = queue.get_nowait()
                 try:
                     # bulk work batches its OrdersChanged events (see flush)
-                    row = await self.verify_order(order_id, notify=False)
+                    row = await self._refresh_order(order_id)
                     if row.gone:
                         report.gone += 1
                     else:

@@ -6,8 +6,10 @@ Money operations are judged by the emulator's ledger: what really happened at "A
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -386,6 +388,112 @@ def test_refresh_polls_only_orders_not_yet_final(emulator, tmp_path):
     # the canceled session is final; the open one and the authorized charge are not
     assert report.total == 2 and report.verified == 2
     assert progress[-1].done == progress[-1].total == 2
+
+
+async def _operations_sent(
+    emulator, during: Callable[[], Awaitable[Any]]
+) -> tuple[Any, list[str]]:
+    """Run ``during``; its result and the API operations the emulator received meanwhile."""
+    before = len(emulator.emulator.recent)
+    result = await during()
+    return result, [r["operation"] for r in list(emulator.emulator.recent)[before:]]
+
+
+def _perform(emulator, operation: str, resource_id: str, body: dict[str, Any], **kw: Any) -> None:
+    """Change Amazon's side behind the desk's back (the shop's site or Seller Central did it)."""
+    status, answer, _ = emulator.world.perform(
+        operation, resource_id=resource_id, body=json.dumps(body).encode(), **kw
+    )
+    assert status < 300, answer
+
+
+def test_refresh_of_a_completed_authorized_order_sends_one_get_charge(emulator, tmp_path):
+    sid = authorized_order(emulator, "5.00")
+
+    async def scenario(desk: Desk):
+        await desk.verify(sid)
+        report, sent = await _operations_sent(emulator, desk.refresh_many)
+        return report, sent, desk.order_rows([sid])[sid]
+
+    report, sent, row = run(emulator, tmp_path, scenario)
+    assert report.total == report.verified == 1
+    assert sent == ["getCharge"]
+    assert row.charge_state == "Authorized" and row.needs_refresh
+
+
+def test_refresh_reflects_a_charge_captured_elsewhere_and_rereads_its_permission(
+    emulator, tmp_path
+):
+    sid = authorized_order(emulator, "5.00")
+
+    async def scenario(desk: Desk):
+        row = await desk.verify(sid)
+        _perform(
+            emulator,
+            "captureCharge",
+            row.charge_id,
+            {"captureAmount": {"amount": "5.00", "currencyCode": "USD"}},
+            idempotency_key="captured-in-seller-central",
+        )
+        _, sent = await _operations_sent(emulator, desk.refresh_many)
+        again = await desk.refresh_many()
+        return sent, again, desk.order_rows([sid])[sid]
+
+    sent, again, row = run(emulator, tmp_path, scenario)
+    assert sorted(sent) == ["getCharge", "getChargePermission"]
+    assert row.charge_state == "Captured" and row.captured_amount == Decimal("5.00")
+    assert not row.needs_refresh and again.total == 0  # final: not polled again
+
+
+def test_refresh_reads_an_old_permission_copy_again(emulator, tmp_path):
+    sid = authorized_order(emulator, "5.00")
+
+    async def scenario(desk: Desk):
+        await desk.verify(sid)
+        desk.permission_max_age = timedelta(0)
+        _, sent = await _operations_sent(emulator, desk.refresh_many)
+        return sent
+
+    assert sorted(run(emulator, tmp_path, scenario)) == ["getCharge", "getChargePermission"]
+
+
+def test_refresh_of_an_open_session_completed_since_reads_its_permission_and_charge(
+    emulator, tmp_path
+):
+    sid = emulator.create_session("8.00", outcome="Open")["checkoutSessionId"]
+
+    async def scenario(desk: Desk):
+        first = await desk.verify(sid)
+        _, unchanged = await _operations_sent(emulator, desk.refresh_many)
+        _perform(
+            emulator,
+            "completeCheckoutSession",
+            sid,
+            {"chargeAmount": {"amount": "8.00", "currencyCode": "USD"}},
+        )
+        _, sent = await _operations_sent(emulator, desk.refresh_many)
+        return first, unchanged, sent, desk.order_rows([sid])[sid]
+
+    first, unchanged, sent, row = run(emulator, tmp_path, scenario)
+    assert first.session_state == "Open" and unchanged == ["getCheckoutSession"]
+    assert sent == ["getCheckoutSession", "getChargePermission", "getCharge"]
+    assert row.session_state == "Completed" and row.charge_state == "Authorized"
+    assert row.charge_permission_state and row.authorized_amount == Decimal("8.00")
+
+
+def test_verify_still_reads_everything_for_a_completed_order(emulator, tmp_path):
+    sid = authorized_order(emulator, "5.00")
+
+    async def scenario(desk: Desk):
+        await desk.verify(sid)
+        _, sent = await _operations_sent(emulator, lambda: desk.verify(sid))
+        return sent
+
+    assert run(emulator, tmp_path, scenario) == [
+        "getCheckoutSession",
+        "getChargePermission",
+        "getCharge",
+    ]
 
 
 def test_import_finds_ids_anywhere_in_an_export_and_deduplicates(emulator, tmp_path):
