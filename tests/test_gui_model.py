@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from PySide6.QtCore import Qt
 
-from merchant_desk.ui.orders_model import ID_ROLE, Filters, OrdersModel
+from merchant_desk.ui.orders_model import ID_ROLE, PAGE, Filters, OrdersModel
 
 
 @dataclass(frozen=True)
@@ -59,15 +59,24 @@ class SqlLikeDesk:
     rows: dict[str, Row]
     queries: list[Query] = field(default_factory=list)
     row_reads: list[int] = field(default_factory=list)
+    counts: int = 0
 
-    def list_order_ids(self, query: Query) -> list[str]:
-        self.queries.append(query)
+    def _matching(self, query: Query) -> list[str]:
         rows = [r for r in self.rows.values()
                 if (not query.search or query.search.lower() in r.buyer_name.lower()
                     or query.search in r.checkout_session_id)
                 and (not query.states or r.state in query.states)]
         rows.sort(key=lambda r: getattr(r, query.sort), reverse=query.descending)
         return [r.checkout_session_id for r in rows]
+
+    def list_order_ids(self, query: Query) -> list[str]:
+        self.queries.append(query)
+        ids = self._matching(query)[query.offset:]
+        return ids if query.limit is None else ids[:query.limit]
+
+    def count_orders(self, query: Query) -> int:
+        self.counts += 1
+        return len(self._matching(query))
 
     def order_rows(self, ids):
         self.row_reads.append(len(ids))
@@ -101,6 +110,18 @@ def test_lists_every_id_but_reads_only_the_rows_shown(qapp, desk):
     assert model.data(model.index(1, 4)) == "5012.00 USD"
     assert len(desk.row_reads) == 1  # one block for neighbouring rows
     assert model.data(model.index(0, 1), ID_ROLE).startswith("00004999")
+
+
+def test_a_query_reads_a_count_and_one_page_of_ids_then_pages_on_scrolling(qapp, desk):
+    model = OrdersModel(desk, query_type=Query)
+    model.set_search("buyer")
+    assert model.rowCount() == 4500 and desk.counts == 1
+    assert [(q.limit, q.offset) for q in desk.queries] == [(PAGE, 0)]
+    assert model.order_id(4499).startswith("00000001")  # the oldest match, read on demand
+    assert desk.queries[-1].offset == 4000 and len(desk.queries) == 2
+    assert model.row_of(model.order_id(4499)) == 4499
+    model.set_filters(Filters(search="ada", states=frozenset({"Open"})))
+    assert model.rowCount() == 167 and desk.counts == 1  # fewer than a page: no count needed
 
 
 def test_cache_stays_bounded_while_scrolling(qapp, desk):

@@ -1,8 +1,10 @@
 """The order list as a table model over the desk's SQL queries (Anki's browser table idea).
 
-The model keeps only the IDs the last query returned, in order; rows are read lazily from the
-desk in small blocks into a bounded LRU cache. Sorting and filtering re-run the query in SQL:
-there is no ``QSortFilterProxyModel``, so 100,000 cached orders cost a list of strings.
+A query asks the desk for the number of matching orders and the first page of their IDs only;
+further pages of IDs are read when the view scrolls to them, and rows are read lazily in small
+blocks into a bounded LRU cache. Sorting and filtering re-run the query in SQL: there is no
+``QSortFilterProxyModel``. So a keystroke in the search box costs one count and one page,
+however many of the 100,000 cached orders match.
 """
 
 from __future__ import annotations
@@ -66,8 +68,8 @@ _STATE_COLOURS = {
     "Declined": QColor("#9b1c1c"),
 }
 
-#: The model holds every matching ID (a list of strings; 100,000 are a few MB) and pages rows.
-ALL_ROWS = 10_000_000
+#: IDs are read from the desk a page at a time, when the view reaches them.
+PAGE = 500
 
 #: Rows fetched from the desk around a missing one; one indexed query per block, not per row.
 BLOCK = 64
@@ -92,8 +94,9 @@ class OrdersModel(QAbstractTableModel):
         self._sort = "created"
         self._sort_column = 0
         self._descending = True
-        self._ids: list[str] = []
-        self._rows_of: dict[str, int] | None = None  # built on demand: id -> row
+        self._total = 0
+        self._pages: dict[int, list[str]] = {}  # page number -> the IDs of that page
+        self._rows_of: dict[str, int] = {}  # id -> row, for the pages read so far
         self._cache: OrderedDict[str, Any] = OrderedDict()
         self._cache_size = cache_size
 
@@ -112,28 +115,52 @@ class OrdersModel(QAbstractTableModel):
             self._filters = filters
             self.reload()
 
+    def set_desk(self, desk: Any) -> None:
+        """Another desk (the window reconnected): nothing cached is kept."""
+        self._desk = desk
+        self._cache.clear()
+        self.reload()
+
     def set_search(self, text: str) -> None:
         self.set_filters(replace(self._filters, search=text.strip() or None))
 
-    def reload(self) -> None:
-        """Re-run the query; rows already cached stay cached (they are still right)."""
+    def _query(self, limit: int, offset: int) -> Any:
         f = self._filters
-        query = self._query_type(
+        return self._query_type(
             search=f.search,
             states=f.states,
             created_from=f.created_from,
             created_to=f.created_to,
             sort=self._sort,
             descending=self._descending,
-            limit=ALL_ROWS,
-            offset=0,
+            limit=limit,
+            offset=offset,
         )
-        ids = list(self._desk.list_order_ids(query))
+
+    def reload(self) -> None:
+        """Re-run the query (a count and the first page); cached rows stay (they are still right)."""
+        first = list(self._desk.list_order_ids(self._query(PAGE, 0)))
+        total = len(first) if len(first) < PAGE else self._desk.count_orders(self._query(PAGE, 0))
         self.beginResetModel()
-        self._ids = ids
-        self._rows_of = None
+        self._total = max(total, len(first))
+        self._pages = {}
+        self._rows_of = {}
+        self._store_page(0, first)
         self.endResetModel()
-        self.listed.emit(len(ids))
+        self.listed.emit(self._total)
+
+    def _store_page(self, number: int, ids: list[str]) -> None:
+        self._pages[number] = ids
+        base = number * PAGE
+        for i, oid in enumerate(ids):
+            self._rows_of[oid] = base + i
+
+    def _page(self, number: int) -> list[str]:
+        ids = self._pages.get(number)
+        if ids is None:
+            ids = list(self._desk.list_order_ids(self._query(PAGE, number * PAGE)))
+            self._store_page(number, ids)
+        return ids
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Re-run the query sorted in SQL; columns the store cannot sort keep the last order."""
@@ -157,11 +184,14 @@ class OrdersModel(QAbstractTableModel):
     # ------------------------------------------------------------------ rows
 
     def order_id(self, row: int) -> str | None:
-        return self._ids[row] if 0 <= row < len(self._ids) else None
+        if not 0 <= row < self._total:
+            return None
+        ids = self._page(row // PAGE)
+        offset = row % PAGE
+        return ids[offset] if offset < len(ids) else None
 
     def row_of(self, order_id: str) -> int | None:
-        if self._rows_of is None:
-            self._rows_of = {oid: i for i, oid in enumerate(self._ids)}
+        """The row of an order among the pages read so far (what the view has shown)."""
         return self._rows_of.get(order_id)
 
     def order_row(self, row: int) -> Any | None:
@@ -174,7 +204,8 @@ class OrdersModel(QAbstractTableModel):
             self._cache.move_to_end(oid)
             return cached
         start = max(0, row - BLOCK // 4)
-        block = [i for i in self._ids[start:start + BLOCK] if i not in self._cache]
+        neighbours = (self.order_id(r) for r in range(start, min(self._total, start + BLOCK)))
+        block = [i for i in neighbours if i is not None and i not in self._cache]
         self._remember(self._desk.order_rows(block))
         return self._cache.get(oid)
 
@@ -208,7 +239,7 @@ class OrdersModel(QAbstractTableModel):
     # ------------------------------------------------------------------ Qt model
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._ids)
+        return 0 if parent.isValid() else self._total
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._columns)
