@@ -253,12 +253,22 @@ class Desk:
         transport: Any = None,
         pacer: Any = True,
         retry: Any = None,
+        private_key: Any = None,
     ) -> Desk:
-        """A desk on real credentials: the key from ``settings.private_key_file`` or secrets."""
+        """A desk on real credentials: the key from ``settings.private_key_file`` or secrets.
+
+        ``private_key`` (an already loaded RSA key, with ``settings.public_key_id``) is for
+        checking a key before it is stored: the window's Settings > Test connection.
+        """
         from . import secrets
         from .amazonpay import signing
 
-        if settings.private_key_file:
+        if private_key is not None:
+            key_source = "the key being checked in Settings"
+            public_key_id = settings.public_key_id
+            if not public_key_id:
+                raise DeskError("No public key ID: enter the one Seller Central shows beside the key.")
+        elif settings.private_key_file:
             key_source = f"the key file {settings.private_key_file}"
             pem = Path(settings.private_key_file).expanduser().read_bytes()
             private_key = signing.load_private_key(pem, passphrase)

@@ -117,6 +117,7 @@ async def _main(app: QApplication, data_dir: Path, settings: Any, *, demo: bool,
             await window.stop_work()
             window.events.close()
             window.close()
+            desk = window.desk  # Settings may have reconnected it to another desk
         await desk.aclose()
 
 

@@ -71,6 +71,10 @@ STATE_FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("Declined", frozenset({"Declined"})),
 )
 
+#: Search debounce: typing pauses this long before the list is re-queried.
+SEARCH_DELAY_MS = 180
+SHORT_SEARCH_DELAY_MS = 600
+
 PERIODS: tuple[tuple[str, int | None], ...] = (
     ("Any time", None),
     ("Today", 0),
@@ -177,27 +181,16 @@ class MainWindow(QMainWindow):
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
-        fg, bg, text = BADGES.get(self.environment, ("#000", "#ddd", self.environment))
-        self.badge = QLabel(tr(text))
+        self.badge = QLabel()
         self.badge.setObjectName("environmentBadge")
-        self.badge.setAccessibleName(tr("Environment: {text}").format(text=tr(text)))
-        self.badge.setToolTip({
-            "LIVE": tr("Connected to Amazon Pay LIVE: captures charge real customers."),
-            "SANDBOX": tr("Connected to the Amazon Pay sandbox: no real money moves."),
-            "DEMO": tr("Demo: a built-in imitation of Amazon Pay with sample orders. "
-                       "Nothing leaves this computer."),
-        }.get(self.environment, ""))
-        self.badge.setStyleSheet(f"QLabel {{ color: {fg}; background: {bg}; font-weight: bold; "
-                                 f"padding: 4px 10px; border-radius: 4px; }}")
         bar.addWidget(self.badge)
         self.addToolBar(bar)
 
     def _build_body(self) -> None:
         central = QWidget()
         layout = QVBoxLayout(central)
-        if self.environment == "LIVE":
-            central.setStyleSheet("#central { border-top: 4px solid #b00020; }")
         central.setObjectName("central")
+        self.central = central
         self.day_strip = DayStrip()
         layout.addWidget(self.day_strip)
 
@@ -252,6 +245,25 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([1000, 380])
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
+        self._show_environment()
+
+    def _show_environment(self) -> None:
+        """Title, badge and (LIVE) red edge for where the window is pointed."""
+        self.environment = self.desk.environment_label
+        self.setWindowTitle(tr("Merchant Desk — {env}").format(env=self.environment))
+        fg, bg, text = BADGES.get(self.environment, ("#000", "#ddd", self.environment))
+        self.badge.setText(tr(text))
+        self.badge.setAccessibleName(tr("Environment: {text}").format(text=tr(text)))
+        self.badge.setToolTip({
+            "LIVE": tr("Connected to Amazon Pay LIVE: captures charge real customers."),
+            "SANDBOX": tr("Connected to the Amazon Pay sandbox: no real money moves."),
+            "DEMO": tr("Demo: a built-in imitation of Amazon Pay with sample orders. "
+                       "Nothing leaves this computer."),
+        }.get(self.environment, ""))
+        self.badge.setStyleSheet(f"QLabel {{ color: {fg}; background: {bg}; font-weight: bold; "
+                                 f"padding: 4px 10px; border-radius: 4px; }}")
+        self.central.setStyleSheet("#central { border-top: 4px solid #b00020; }"
+                                   if self.environment == "LIVE" else "")
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -271,9 +283,9 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         QShortcut(QKeySequence.StandardKey.Find, self, self._focus_search)
-        self._search_timer = QTimer(self, singleShot=True, interval=150)
+        self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self.apply_filters)
-        self.search.textChanged.connect(lambda: self._search_timer.start())
+        self.search.textChanged.connect(self._search_typed)
         self.search.returnPressed.connect(self.apply_filters)
         self.state_filter.currentIndexChanged.connect(self.apply_filters)
         self.period_filter.currentIndexChanged.connect(self.apply_filters)
@@ -289,14 +301,17 @@ class MainWindow(QMainWindow):
         self.model.sort_refused.connect(self._sort_refused)
         self.detail.copied.connect(lambda value: self.statusBar().showMessage(
             tr("Copied {value}").format(value=value), 4000))
-        self.events.orders_changed.connect(self._orders_changed)
-        self.events.progress.connect(self._progress)
-        self.events.pending_count.connect(self._show_pending)
-        self.events.cache_reset.connect(self._cache_reset)
+        self._connect_events()
         self._summary_timer = QTimer(self, singleShot=True, interval=250)
         self._summary_timer.timeout.connect(self.update_summary)
         self._reload_timer = QTimer(self, singleShot=True, interval=300)
         self._reload_timer.timeout.connect(self.model.reload)
+
+    def _connect_events(self) -> None:
+        self.events.orders_changed.connect(self._orders_changed)
+        self.events.progress.connect(self._progress)
+        self.events.pending_count.connect(self._show_pending)
+        self.events.cache_reset.connect(self._cache_reset)
 
     # ------------------------------------------------------------------ start
 
@@ -428,6 +443,13 @@ class MainWindow(QMainWindow):
     def _focus_search(self) -> None:
         self.search.setFocus()
         self.search.selectAll()
+
+    def _search_typed(self, text: str) -> None:
+        """Debounce: one query when typing pauses, not one per key. One or two letters match
+        most orders and the store cannot use its trigram index for them (a scan, ~50-500 ms at
+        100,000 orders), so those wait for a longer pause, or for Enter."""
+        short = 0 < len(text.strip()) < 3
+        self._search_timer.start(SHORT_SEARCH_DELAY_MS if short else SEARCH_DELAY_MS)
 
     def apply_filters(self) -> None:
         self._search_timer.stop()
@@ -645,10 +667,89 @@ class MainWindow(QMainWindow):
     async def open_settings(self) -> None:
         from .dialogs.settings import SettingsDialog
 
-        saved = await self._run_dialog(SettingsDialog(self.data_dir, self))
-        if saved is not None:
-            self.statusBar().showMessage(tr("Settings saved. Restart Merchant Desk to connect "
-                                            "with them."))
+        dialog = SettingsDialog(self.data_dir, self)
+        passphrase: list[str | None] = [None]
+        dialog.accepted_passphrase.connect(lambda text: passphrase.__setitem__(0, text or None))
+        saved = await self._run_dialog(dialog)
+        if saved is None:
+            return
+        if not saved.has_credentials_hint:
+            self.statusBar().showMessage(tr("Settings saved. Enter the public key ID and import "
+                                            "the key to connect to your account."), 10000)
+            return
+        await self.reconnect(saved, passphrase[0])
+
+    async def reconnect(self, settings: Any, passphrase: str | None = None) -> bool:
+        """Point the window at a desk on ``settings``, then close the old desk in order.
+
+        The new desk is opened first: if that fails, the window stays as it was. Work still
+        running on the old desk is stopped only after the operator agrees."""
+        from ..desk import Desk
+
+        if self.busy:
+            names = ", ".join(name for name, task in self._busy.items() if not task.done())
+            answer = await message_box(
+                self, QMessageBox.Icon.Question, tr("Work in progress"),
+                tr("{work} is still running. Stop it and connect with the new settings "
+                   "now?").format(work=names),
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                self.statusBar().showMessage(tr("Settings saved. They are used the next time "
+                                                "Merchant Desk starts."))
+                return False
+        if passphrase is None:
+            passphrase = await self._ask_passphrase()
+        self.statusBar().showMessage(tr("Connecting with the new settings…"))
+        try:
+            desk = await Desk.open(settings, data_dir=self.data_dir, passphrase=passphrase)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.info("reconnect failed: %s", error)
+            self.statusBar().showMessage(tr("Settings saved, but the window could not connect "
+                                            "with them; it still shows {env}.").format(
+                env=self.environment))
+            await self.show_failure(error)
+            return False
+        await self.stop_work()
+        old = self.desk
+        self.events.close()
+        self.desk = desk
+        self.events = DeskEvents(desk, self)
+        self._connect_events()
+        self._show_environment()
+        self.model.set_desk(desk)
+        self.last_refresh_label.setText(tr("Last refresh: not yet"))
+        self.start()
+        try:
+            await old.aclose()
+        except Exception:  # the old desk is gone either way; the new one works
+            log.exception("closing the previous desk failed")
+        self.statusBar().showMessage(tr("Connected: {env}.").format(env=self.environment), 10000)
+        return True
+
+    async def _ask_passphrase(self) -> str | None:
+        """The key file's passphrase, when the key is in the encrypted file (no keyring)."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from .. import secrets
+        from .asyncdialog import execute
+
+        info = secrets.describe(self.data_dir)
+        if info is None or info.where.kind != "file":
+            return None
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle(tr("Unlock your Amazon Pay key"))
+        dialog.setLabelText(tr("Passphrase of the key file (this computer has no system "
+                               "keyring):"))
+        dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
+        self.dialog = dialog
+        try:
+            return dialog.textValue() if await execute(dialog) else None
+        finally:
+            self.dialog = None
+            dialog.deleteLater()
 
     # ------------------------------------------------------------------ closing
 

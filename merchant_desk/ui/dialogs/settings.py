@@ -4,11 +4,13 @@ keyring, or a passphrase-encrypted file when there is no keyring; never a plain 
 from __future__ import annotations
 
 import asyncio
+import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -36,18 +38,42 @@ REGIONS = (("na", "North America (USD)"), ("eu", "Europe and UK (EUR, GBP)"), ("
 ENVIRONMENTS = (("sandbox", "Sandbox: test orders, no real money"),
                 ("live", "Live: real customers, real money"))
 
+CheckResult = tuple[str, bool, str]
+Doctor = Callable[[Settings, Any], Awaitable[list[CheckResult]]]
+
+
+async def desk_doctor(settings: Settings, private_key: Any) -> list[CheckResult]:
+    """The desk's own ``doctor`` checks for the settings being edited: a desk is opened on
+    them (its cache in a throwaway folder, so the real one is not touched), checked, closed."""
+    from ...amazonpay.client import RetryPolicy
+    from ...desk import Desk
+
+    with tempfile.TemporaryDirectory(prefix="merchant-desk-check-") as folder:
+        desk = await Desk.open(settings, data_dir=Path(folder), private_key=private_key,
+                               pacer=False, retry=RetryPolicy(max_retries=1, base_delay=0.2))
+        try:
+            checks = await desk.doctor()
+        finally:
+            await desk.aclose()
+    return [(check.name, check.ok, check.detail) for check in checks]
+
 
 class SettingsDialog(QDialog):
     """Use :meth:`run`; it returns the saved :class:`Settings`, or None when cancelled."""
 
+    #: The passphrase typed for the key file, emitted on save (the window reconnects with it).
+    accepted_passphrase = Signal(str)
+    #: Test connection finished; the checklist shows the result.
+    checks_done = Signal()
+
     def __init__(self, data_dir: Path, parent: QWidget | None = None, *,
-                 doctor: Any = None) -> None:
+                 doctor: Doctor | None = desk_doctor) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle(tr("Settings"))
         self.setMinimumWidth(560)
         self._data_dir = data_dir
-        self._doctor = doctor  # async (Settings) -> [(name, ok, detail)]; the doctor's checks
+        self._doctor = doctor  # async (Settings, key) -> [(name, ok, detail)]: the desk's checks
         self._pem: bytes | None = None
         self._decision: asyncio.Future[str] | None = None
         try:
@@ -129,8 +155,15 @@ class SettingsDialog(QDialog):
         self.test_button = QPushButton(tr("Test connection"))
         self.test_button.setObjectName("testButton")
         self.test_button.clicked.connect(lambda: self._decide("test"))
+        self.checking = QLabel(tr("Checks the key and asks Amazon Pay to accept a signed "
+                                  "request, with the settings as they are in this window."))
+        self.checking.setObjectName("checkSummary")
+        self.checking.setWordWrap(True)
         checks_layout.addWidget(self.checklist)
-        checks_layout.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignLeft)
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.checking, 1)
+        checks_layout.addLayout(test_row)
         layout.addWidget(checks)
 
         self.error = QLabel()
@@ -217,33 +250,76 @@ class SettingsDialog(QDialog):
     def reject(self) -> None:
         self._decide("cancel")
 
+    def _key_for_check(self) -> tuple[Any, CheckResult]:
+        """The key being edited: the file just imported, else the stored one."""
+        from ...amazonpay.errors import KeyLoadError
+        from ...amazonpay.signing import fingerprint, load_private_key
+
+        name = tr("Private key")
+        try:
+            if self._pem is not None:
+                key = load_private_key(self._pem)
+                where = tr("from the imported file, not saved yet")
+            else:
+                stored = secrets.describe(self._data_dir)
+                try:
+                    credentials = secrets.load_credentials(
+                        data_dir=self._data_dir, passphrase=self.passphrase.text() or None)
+                except secrets.SecretsError:
+                    if stored is None:
+                        return None, (name, False, tr("no key stored yet: import the .pem file "
+                                                      "from Seller Central"))
+                    raise
+                key = credentials.private_key
+                where = tr("stored")
+        except (secrets.SecretsError, KeyLoadError, ValueError) as error:
+            return None, (name, False, str(error))
+        return key, (name, True, f"{fingerprint(key)} ({where})")
+
     async def _test(self) -> None:
+        """Test connection: the settings as edited, the key, then the desk's doctor checks."""
         self.checklist.clear()
         self.test_button.setEnabled(False)
+        self.checking.setText(tr("Checking…"))
         try:
-            checks = [(tr("Settings are complete"), True, "")]
+            checks: list[CheckResult] = []
+            settings: Settings | None = None
             try:
                 settings = self.values()
-                if not settings.public_key_id:
-                    checks = [(tr("Settings are complete"), False, tr("public key ID missing"))]
+                if settings.public_key_id:
+                    checks.append((tr("Settings are complete"), True, ""))
+                else:
+                    checks.append((tr("Settings are complete"), False,
+                                   tr("enter the public key ID")))
             except SettingsError as error:
-                checks = [(tr("Settings are complete"), False, str(error))]
-            status = secrets.keyring_status()
-            checks.append((tr("Safe place for the key"), True,
-                           status.backend_name if status.usable else
-                           tr("encrypted file (no system keyring)")))
-            info = secrets.describe(self._data_dir)
-            checks.append((tr("Private key stored"), info is not None or self._pem is not None,
-                           info.fingerprint if info else ""))
-            if self._doctor is not None and all(ok for _, ok, _ in checks):
-                checks += list(await self._doctor(self.values()))
+                checks.append((tr("Settings are complete"), False, str(error)))
+            key, key_check = self._key_for_check()
+            checks.append(key_check)
+            if self._doctor is not None and settings is not None and key is not None \
+                    and all(ok for _, ok, _ in checks):
+                try:
+                    checks += list(await self._doctor(settings, key))
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:  # the desk could not even be opened: say why
+                    from ..text import describe_failure
+
+                    checks.append((tr("Connection"), False,
+                                   describe_failure(error).text().replace("\n\n", " ")))
             for name, ok, detail in checks:
-                item = QListWidgetItem(("✓ " if ok else "✗ ") + name
+                item = QListWidgetItem(("✓ " if ok else "✗ ") + tr(name)
                                        + (f": {detail}" if detail else ""))
                 item.setForeground(Qt.GlobalColor.darkGreen if ok else Qt.GlobalColor.darkRed)
+                item.setToolTip(detail)
                 self.checklist.addItem(item)
+            passed = all(ok for _, ok, _ in checks)
+            self.checking.setText(tr("All checks passed: Merchant Desk can talk to Amazon Pay "
+                                     "with these settings.") if passed else
+                                  tr("Something needs attention: see the ✗ lines."))
+            self.checking.setStyleSheet("" if passed else ERROR_STYLE)
         finally:
             self.test_button.setEnabled(True)
+        self.checks_done.emit()
 
     async def _save(self) -> Settings | None:
         try:
@@ -255,6 +331,7 @@ class SettingsDialog(QDialog):
                                           data_dir=self._data_dir,
                                           passphrase=self.passphrase.text() or None)
             save_settings(self._data_dir, settings)
+            self.accepted_passphrase.emit(self.passphrase.text())
         except (SettingsError, secrets.SecretsError) as error:
             self.error.setText(str(error))
             return None
