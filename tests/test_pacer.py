@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 
 from merchant_desk.amazonpay.pacer import PRODUCTION_RATES, SANDBOX_RATES, Pacer, Rate
@@ -55,7 +56,7 @@ def test_rate_tables_are_the_documented_ones():
 
 def test_a_burst_passes_at_once_then_calls_wait_at_the_restore_rate():
     clock = FakeClock()
-    pacer = Pacer.for_environment("sandbox", clock=clock, sleep=clock.sleep)
+    pacer = Pacer.for_environment("sandbox", clock=clock, sleep=clock.sleep, headroom=0.0)
 
     async def go():
         return [await pacer.acquire("getCheckoutSession") for _ in range(13)]
@@ -68,7 +69,7 @@ def test_a_burst_passes_at_once_then_calls_wait_at_the_restore_rate():
 
 def test_tokens_come_back_with_time_up_to_the_burst():
     clock = FakeClock()
-    pacer = Pacer({"captureCharge": Rate(2, 1)}, clock=clock, sleep=clock.sleep)
+    pacer = Pacer({"captureCharge": Rate(2, 1)}, clock=clock, sleep=clock.sleep, headroom=0.0)
 
     async def go():
         await pacer.acquire("captureCharge")
@@ -98,7 +99,7 @@ def test_operations_have_separate_buckets_and_unknown_ones_are_not_paced():
 
 def test_many_coroutines_share_a_bucket_fairly_and_all_get_through():
     clock = FakeClock()
-    pacer = Pacer({"createCharge": Rate(10, 4)}, clock=clock, sleep=clock.sleep)
+    pacer = Pacer({"createCharge": Rate(10, 4)}, clock=clock, sleep=clock.sleep, headroom=0.0)
     done: list[tuple[int, float]] = []
 
     async def one(i: int) -> None:
@@ -117,6 +118,38 @@ def test_many_coroutines_share_a_bucket_fairly_and_all_get_through():
             assert end - start + 1 <= 10 + 4 * (times[end] - times[start]) + 1e-9
 
 
+def test_headroom_delays_the_requests_after_the_burst_once_not_per_request():
+    clock = FakeClock()
+    pacer = Pacer({"getCharge": Rate(20, 4)}, clock=clock, sleep=clock.sleep, headroom=0.1)
+    sent: list[float] = []
+
+    async def go():
+        for _ in range(60):
+            await pacer.acquire("getCharge")
+            sent.append(clock.now)
+
+    asyncio.run(go())
+    # 19 at once (0.4 token held back), then the documented 4 per second, 0.1 s later
+    assert sent[:19] == [0.0] * 19
+    assert abs(sent[-1] - ((60 - 20) / 4 + 0.1)) < 1e-9
+    gaps = [b - a for a, b in itertools.pairwise(sent[20:])]
+    assert all(abs(gap - 0.25) < 1e-9 for gap in gaps)  # the full restore rate
+    # what leaves never beats the bucket even if it arrives 0.1 s earlier than the first did
+    for start in range(len(sent)):
+        for end in range(start, len(sent)):
+            assert end - start + 1 <= 20 + 4 * max(0.0, sent[end] - sent[start] - 0.1) + 1e-9
+
+
+def test_a_burst_of_one_cannot_hold_a_reserve_and_waits_whole_tokens():
+    clock = FakeClock()
+    pacer = Pacer({"deliveryTrackers": Rate(1, 1)}, clock=clock, sleep=clock.sleep, headroom=0.1)
+
+    async def go():
+        return [await pacer.acquire("deliveryTrackers") for _ in range(3)]
+
+    assert asyncio.run(go()) == [0.0, 1.0, 1.0]
+
+
 def test_production_rates_are_higher_than_sandbox():
     for operation, rate in SANDBOX_RATES.items():
         assert PRODUCTION_RATES[operation].burst >= rate.burst
@@ -132,7 +165,7 @@ def test_the_client_paces_itself_and_a_429_drains_the_bucket(loopback, rsa_key):
         )
     )
     clock = FakeClock()
-    pacer = Pacer({"getCharge": Rate(5, 1)}, clock=clock, sleep=clock.sleep)
+    pacer = Pacer({"getCharge": Rate(5, 1)}, clock=clock, sleep=clock.sleep, headroom=0.0)
 
     async def go():
         async with make_client(server.url, rsa_key, pacer=pacer, jitter=0.0) as client:

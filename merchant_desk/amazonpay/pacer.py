@@ -4,6 +4,15 @@ Amazon throttles each operation separately with a burst and a restore rate (REFE
 section 3). A bulk refresh that ignores them collects ``429 TooManyRequests`` and then sleeps
 through back-off; pacing ourselves at the same rates means bulk work simply waits its turn.
 The pacer never refuses: :meth:`Pacer.acquire` waits until a token is available.
+
+Amazon's bucket counts a request when it *arrives*, ours when it leaves. Were the two buckets
+in lockstep, a request that travels a few milliseconds faster than the one that opened
+Amazon's bucket would arrive a little before its token is back, and be refused. So the pacer
+keeps ``headroom`` seconds' worth of tokens in reserve (:data:`DEFAULT_HEADROOM`): every
+request after the burst leaves that much later, once, not per request, so a long bulk run
+still goes at the full restore rate and pays ``headroom`` seconds in all; it absorbs that much
+difference in network delay. (A bucket whose burst is 1 cannot hold a reserve: there the pacer
+waits for the whole token.)
 """
 
 from __future__ import annotations
@@ -53,18 +62,24 @@ SANDBOX_RATES: dict[str, Rate] = {
 }
 
 
+#: Seconds of tokens held back to absorb differences in network delay (see the module doc).
+DEFAULT_HEADROOM = 0.1
+
+
 def rates_for(environment: str) -> dict[str, Rate]:
     """The rate table of ``"sandbox"`` or ``"live"``."""
     return SANDBOX_RATES if environment == "sandbox" else PRODUCTION_RATES
 
 
 class _Bucket:
-    __slots__ = ("lock", "rate", "stamp", "tokens")
+    __slots__ = ("lock", "need", "rate", "stamp", "tokens")
 
-    def __init__(self, rate: Rate, now: float) -> None:
+    def __init__(self, rate: Rate, now: float, headroom: float) -> None:
         self.rate = rate
         self.tokens = float(rate.burst)
         self.stamp = now
+        #: tokens there must be before one is taken: 1 plus the reserve, never above the burst
+        self.need = max(1.0, min(float(rate.burst), 1.0 + headroom * rate.restore))
         # FIFO: asyncio.Lock wakes waiters in order, so the first caller in is served first
         # and a burst of coroutines is spread out at the restore rate, not stampeding.
         self.lock = asyncio.Lock()
@@ -79,7 +94,8 @@ class Pacer:
     """Token buckets per operation; async-safe across any number of coroutines on one loop.
 
     ``clock`` (monotonic seconds) and ``sleep`` are injectable so tests run on a fake clock.
-    Operations missing from ``rates`` are not paced.
+    Operations missing from ``rates`` are not paced. ``headroom``: seconds of tokens kept in
+    reserve against differences in network delay (0 paces exactly at the documented rates).
     """
 
     def __init__(
@@ -88,8 +104,12 @@ class Pacer:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        headroom: float = DEFAULT_HEADROOM,
     ) -> None:
+        if not headroom >= 0:
+            raise ValueError("headroom must be 0 or more seconds")
         self.rates = dict(rates)
+        self.headroom = headroom
         self._clock = clock
         self._sleep = sleep
         self._buckets: dict[str, _Bucket] = {}
@@ -105,7 +125,7 @@ class Pacer:
             rate = self.rates.get(operation)
             if rate is None:
                 return None
-            bucket = self._buckets[operation] = _Bucket(rate, self._clock())
+            bucket = self._buckets[operation] = _Bucket(rate, self._clock(), self.headroom)
         return bucket
 
     async def acquire(self, operation: str) -> float:
@@ -117,10 +137,12 @@ class Pacer:
         async with bucket.lock:
             while True:
                 bucket.refill(self._clock())
-                if bucket.tokens >= 1.0:
+                # (a hair of tolerance: refilling exactly the missing part may land 1e-16 short)
+                if bucket.tokens >= bucket.need - 1e-9:
                     bucket.tokens -= 1.0
                     return waited
-                delay = (1.0 - bucket.tokens) / bucket.rate.restore
+                # A late wake-up costs nothing: the refill counts the real time that passed.
+                delay = (bucket.need - bucket.tokens) / bucket.rate.restore
                 waited += delay
                 await self._sleep(delay)
 
