@@ -332,6 +332,16 @@ def test_sandbox_rates_throttle_with_retry_after(emulator, api):
     assert 429 in statuses and statuses.index(429) >= 20
 
 
+def test_a_sandbox_key_on_v2_gets_sandbox_rates_as_the_client_paces_it(emulator, api):
+    """The key selects the environment on /v2/ (REFERENCE 1), and so the rates the client's
+    pacer uses: the emulator must throttle at the same ones or paced bulk work collects 429s."""
+    emulator.emulator.throttle.enabled = True
+    s = emulator.create_session()
+    v2 = emulator.caller(api.client, plain=False)  # SANDBOX- key, /v2/...
+    statuses = [v2.call("GET", f"charges/{s['chargeId']}").status_code for _ in range(6)]
+    assert statuses == [200] * 5 + [429]  # Get Charge: sandbox burst 5, not production's 20
+
+
 def test_throttle_restores_tokens():
     from merchant_desk.sandbox.throttle import Throttler
 

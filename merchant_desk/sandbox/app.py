@@ -181,8 +181,9 @@ async def api(request: Request) -> Response:
             and auth.public_key_id.upper().startswith("LIVE")
         )
         live = not sandbox
-        # Rates: sandbox ones under /sandbox/, production ones under /live/ and /v2/.
-        retry_after = emulator.throttle.check(operation, sandbox=path.startswith("/sandbox/"))
+        # Rates follow the environment, as the client's pacer does: sandbox rates under
+        # /sandbox/ and for a SANDBOX- key on /v2/; production rates for /live/ and LIVE- keys.
+        retry_after = emulator.throttle.check(operation, sandbox=sandbox)
         if retry_after is not None:
             record["status"] = 429
             return _error(
