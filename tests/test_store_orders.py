@@ -60,6 +60,18 @@ def test_a_newer_read_wins_and_an_older_one_is_ignored(orders):
     assert row(orders, 1).charge_state == "Captured"
 
 
+def test_a_charge_read_again_unchanged_writes_nothing_but_a_change_is_applied(orders):
+    orders.upsert_checkout_session(sample.session(1))
+    assert orders.upsert_charge(sample.charge(1, state="Authorized"))
+    before = row(orders, 1)
+    assert not orders.upsert_charge(sample.charge(1, state="Authorized"))  # same JSON again
+    assert row(orders, 1) == before
+    assert orders.upsert_charge(
+        sample.charge(1, state="Captured", captured="14.00", updated="20261101T130000Z")
+    )
+    assert row(orders, 1).charge_state == "Captured"
+
+
 def test_a_completed_order_shows_its_charge_amounts_and_tracking(orders):
     orders.upsert_checkout_session(sample.session(1, amount="14.00"))
     orders.upsert_charge_permission(sample.permission(1))

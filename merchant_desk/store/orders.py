@@ -490,12 +490,19 @@ class Orders:
         records: list[tuple[str, dict[str, Any]]] = []
         with write_transaction(self._cache):
             cached = self._cache.execute(
-                f"SELECT last_updated FROM {table} WHERE {pk} = ?", [row[pk]]
+                f"SELECT last_updated, raw FROM {table} WHERE {pk} = ?", [row[pk]]
             ).fetchone()
             stale = bool(
                 cached and cached[0] and row["last_updated"] and row["last_updated"] < cached[0]
             )
             if stale:
+                return False
+            if cached and not verified and cached[1] == row["raw"]:
+                # The refresh hot path: a charge read again, exactly as cached. Its orders
+                # cannot change; only note when it was fetched.
+                self._cache.execute(
+                    f"UPDATE {table} SET fetched_at = ? WHERE {pk} = ?", [row["fetched_at"], row[pk]]
+                )
                 return False
             _put(self._cache, table, row, pk)
             for order_id in order_ids():
