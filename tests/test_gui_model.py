@@ -118,7 +118,7 @@ def test_a_query_reads_a_count_and_one_page_of_ids_then_pages_on_scrolling(qapp,
     assert model.rowCount() == 4500 and desk.counts == 1
     assert [(q.limit, q.offset) for q in desk.queries] == [(PAGE, 0)]
     assert model.order_id(4499).startswith("00000001")  # the oldest match, read on demand
-    assert desk.queries[-1].offset == 4000 and len(desk.queries) == 2
+    assert desk.queries[-1].offset == 4499 // PAGE * PAGE and len(desk.queries) == 2
     assert model.row_of(model.order_id(4499)) == 4499
     model.set_filters(Filters(search="ada", states=frozenset({"Open"})))
     assert model.rowCount() == 167 and desk.counts == 1  # fewer than a page: no count needed

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import logging.handlers
 import signal
@@ -101,8 +102,13 @@ async def _main(app: QApplication, data_dir: Path, settings: Any, *, demo: bool,
                 "No Amazon Pay account is set up yet, so these are demo orders. "
                 "Open Settings to connect your account."))
         if smoke:
-            await asyncio.sleep(0.05)  # let the list paint
-            count = window.model.rowCount()
+            painted = asyncio.Event()
+            window.painted.connect(lambda _count: painted.set())
+            if window.has_painted:
+                painted.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(painted.wait(), 20)  # the list is on screen
+            count = window.model.rowCount() if window.has_painted else 0
             if count == 0 or not window.isVisible() or failures:
                 print(f"smoke failed: {count} orders listed", file=sys.stderr)
                 return 1

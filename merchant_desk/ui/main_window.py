@@ -11,7 +11,17 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPoint,
+    QSettings,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -102,6 +112,8 @@ class OrdersView(QTableView):
 class MainWindow(QMainWindow):
     #: Emitted once the first list is on screen (the smoke test and the bench wait for it).
     listed = Signal(int)
+    #: Emitted once, after the list's first paint with orders in it (smoke and bench/gui.py).
+    painted = Signal(int)
 
     def __init__(self, desk: Any, *, settings: QSettings | None = None,
                  data_dir: Path | None = None, parent: QWidget | None = None) -> None:
@@ -117,6 +129,7 @@ class MainWindow(QMainWindow):
         self._busy: dict[str, asyncio.Task[Any]] = {}
         self._close_confirmed = False
         self._restore_id: str | None = None
+        self.has_painted = False
         self.progress_dialog: ProgressDialog | None = None
         self.dialog: Any = None  # the dialog currently open, for keyboard users and tests
 
@@ -128,6 +141,16 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
         self._restore_layout()
+        self.view.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Only until the list's first paint with orders: then :attr:`painted` and removed."""
+        if event.type() == QEvent.Type.Paint and watched is self.view.viewport() \
+                and self.model.rowCount() and not self.has_painted:
+            self.has_painted = True
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, lambda: self.painted.emit(self.model.rowCount()))
+        return super().eventFilter(watched, event)
 
     # ------------------------------------------------------------------ building
 
@@ -232,7 +255,8 @@ class MainWindow(QMainWindow):
         self.view.horizontalHeader().setStretchLastSection(True)
         self.view.horizontalHeader().setSectionsMovable(True)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        for column, width in enumerate((125, 135, 85, 135, 90, 165, 125, 85, 110)):
+        # states keep room for Amazon's reason codes ("Canceled (BuyerCanceled)")
+        for column, width in enumerate((118, 120, 92, 120, 88, 175, 175, 82, 110)):
             self.view.setColumnWidth(column, width)
 
         self.detail = DetailPanel()

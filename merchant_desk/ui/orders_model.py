@@ -69,7 +69,7 @@ _STATE_COLOURS = {
 }
 
 #: IDs are read from the desk a page at a time, when the view reaches them.
-PAGE = 500
+PAGE = 200
 
 #: Rows fetched from the desk around a missing one; one indexed query per block, not per row.
 BLOCK = 64
@@ -251,40 +251,45 @@ class OrdersModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        # Called ~40 times per visible cell and paint: int role checks, constants, no enums built.
+        role = int(role)
+        if role not in _ROLES or not index.isValid():
             return None
-        if role == ID_ROLE:
+        if role == _ID:
             return self.order_id(index.row())
-        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
-                        Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.TextAlignmentRole,
-                        ROW_ROLE):
-            return None
         row = self.order_row(index.row())
         if row is None:
             return None
-        if role == ROW_ROLE:
+        if role == _DISPLAY:
+            return cell_text(self._columns[index.column()].key, row)
+        if role == _ROW:
             return row
         key = self._columns[index.column()].key
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if key in ("amount", "captured_amount"):
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            return None
-        if role == Qt.ItemDataRole.ForegroundRole:
+        if role == _ALIGN:
+            return _RIGHT if key in ("amount", "captured_amount") else None
+        if role == _FOREGROUND:
             if key == "session_state":
                 return _STATE_COLOURS.get(row.session_state or "")
             if key == "charge_state":
                 return _STATE_COLOURS.get(row.charge_state or "")
             if getattr(row, "gone", False):
-                return QColor("#777777")
+                return _GONE
             return None
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return _tooltip(key, row)
-        return cell_text(key, row)
+        return _tooltip(key, row)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
+
+
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
+_ID = int(ID_ROLE)
+_ROW = int(ROW_ROLE)
+_ROLES = frozenset({_DISPLAY, int(Qt.ItemDataRole.ToolTipRole), _FOREGROUND, _ALIGN, _ID, _ROW})
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_GONE = QColor("#777777")
 
 
 def cell_text(key: str, row: Any) -> str:

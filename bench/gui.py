@@ -1,0 +1,359 @@
+"""The window with a large history. Prints one JSON object.
+
+``orders``: orders in the cache (100,000 by default, built like bench/store.py's and kept in the
+temp folder between runs; ``--rebuild`` makes it again).
+``first_paint_s`` (goal <= 0.8): process start to the list painted, from source: median of
+``merchant-desk --data-dir CACHE --endpoint <nothing listening> gui --smoke`` runs, which print
+"smoke ok" after the list's first paint with orders in it (MainWindow.painted).
+``filter_ms`` (goal <= 30): one search keystroke applied (the query and the list repainted;
+debouncing left out), median over a dozen searches of 3+ letters; ``filter_query_ms`` is the
+part before the repaint (the desk's count and first page of IDs, the model reset, the detail). ``short_filter_ms``: the same
+for one- and two-letter searches, which the store cannot serve from its trigram index (the window
+waits for a longer pause before running those).
+``rss_mb`` (goal <= 200): peak resident memory of a window process that listed the 100,000
+orders, searched, and scrolled to the end.
+``max_stall_ms`` (goal <= 50): the longest event-loop stall (a 5 ms QTimer heartbeat's longest
+gap beyond 5 ms) while the window runs Refresh all over 1,000 orders (850 authorized, 150 open)
+against the emulator in its own process on loopback, throttling and pacing off.
+
+    .venv/bin/python bench/gui.py [--orders 100000] [--runs 5] [--rebuild]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import os
+import random
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+KEY_ID = "SANDBOX-BENCHKEY0000000000000000"
+NOWHERE = "http://127.0.0.1:9"  # the window makes no request before it has painted
+SEARCHES = ("smi", "smit", "smith", "ada", "ada s", "jon", "jones", "order-12", "order-123",
+            "example", "grace", "tanaka", "okafor", "müller")
+SHORT_SEARCHES = ("s", "sm", "a", "ad", "o", "or")
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+def cache_dir(orders: int) -> Path:
+    return Path(tempfile.gettempdir()) / "merchant-desk-bench-gui" / f"orders-{orders}"
+
+
+def build_cache(orders: int, rebuild: bool) -> Path:
+    """bench/store.py's orders, one executemany in one transaction; kept for the next run."""
+    data_dir = cache_dir(orders)
+    done = data_dir / ".complete"
+    if done.exists() and not rebuild:
+        return data_dir
+    shutil.rmtree(data_dir, ignore_errors=True)
+    spec = importlib.util.spec_from_file_location("bench_store", ROOT / "bench" / "store.py")
+    assert spec and spec.loader
+    bench_store = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_store)
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from merchant_desk.settings import Settings, save_settings
+    from merchant_desk.store import open_database
+    from merchant_desk.store.db import write_transaction
+
+    store = open_database(data_dir)
+    rows = list(bench_store.orders(orders, random.Random(4)))
+    columns = list(rows[0])
+    sql = f"INSERT INTO orders ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    with write_transaction(store.cache_db):
+        store.cache_db.conn.executemany(sql, ([row[c] for c in columns] for row in rows))
+    store.cache_db.execute("ANALYZE")
+    store.close()
+    # a throwaway test key for a profile that is never used against a real service
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (data_dir / "bench-key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    save_settings(data_dir, Settings(public_key_id=KEY_ID, endpoint=NOWHERE))
+    done.write_text("ok\n")
+    return data_dir
+
+
+def gui_env(data_dir: Path) -> dict[str, str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "MERCHANT_DESK_DATA_DIR": str(data_dir),
+           "PYTHONPATH": str(ROOT)}
+    # an installed app starts from bytecode: without .pyc files every start compiles ~130 modules
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+# --------------------------------------------------------------------------- first paint
+
+
+def first_paint(data_dir: Path, runs: int) -> list[float]:
+    command = [sys.executable, "-m", "merchant_desk.cli", "--data-dir", str(data_dir),
+               "--endpoint", NOWHERE, "--private-key-file", str(data_dir / "bench-key.pem"),
+               "--public-key-id", KEY_ID, "gui", "--smoke"]
+    times = []
+    for run in range(runs + 1):  # the first run writes the bytecode caches; not counted
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=gui_env(data_dir), cwd=ROOT,
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        assert process.stdout is not None
+        line = ""
+        for line in process.stdout:
+            if line.startswith("smoke ok"):
+                if run:
+                    times.append(time.perf_counter() - started)
+                break
+        process.wait(timeout=60)
+        if process.returncode != 0 or not line.startswith("smoke ok"):
+            raise SystemExit(f"the window did not paint the list (exit {process.returncode})")
+    return times
+
+
+# --------------------------------------------------------------------------- in a window process
+
+
+def _qt() -> tuple[Any, Any]:
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    return app, loop
+
+
+async def _painted(window: Any) -> None:
+    done = asyncio.Event()
+    window.painted.connect(lambda _n: done.set())
+    if window.has_painted:
+        done.set()
+    await asyncio.wait_for(done.wait(), 30)
+
+
+def _window(desk: Any, folder: Path) -> Any:
+    from PySide6.QtCore import QSettings
+
+    from merchant_desk.ui.main_window import MainWindow
+
+    window = MainWindow(desk, settings=QSettings(str(folder / "window.ini"),
+                                                 QSettings.Format.IniFormat), data_dir=folder)
+    window.show()
+    window.start()
+    return window
+
+
+def window_phase(data_dir: Path) -> dict[str, Any]:
+    """filter_ms, short_filter_ms and rss_mb, in this process (started for it alone)."""
+    from merchant_desk.desk import Desk
+    from merchant_desk.settings import load_settings
+
+    app, loop = _qt()
+
+    query_times: list[float] = []
+
+    def keystroke(window: Any, text: str) -> float:
+        started = time.perf_counter()
+        window.search.setText(text)
+        window.apply_filters()  # what the debounce timer calls
+        queried = time.perf_counter()
+        window.view.viewport().repaint()  # the rows shown are read and drawn
+        query_times.append((queried - started) * 1000)
+        return (time.perf_counter() - started) * 1000
+
+    async def main() -> dict[str, Any]:
+        from cryptography.hazmat.primitives import serialization
+
+        key = serialization.load_pem_private_key((data_dir / "bench-key.pem").read_bytes(), None)
+        with tempfile.TemporaryDirectory() as folder:
+            desk = await Desk.open(load_settings(data_dir), data_dir=data_dir, private_key=key)
+            window = _window(desk, Path(folder))
+            await _painted(window)
+            orders = window.model.rowCount()
+            for text in SEARCHES[:3]:  # warm the page cache as an operator's first searches do
+                keystroke(window, text)
+                keystroke(window, "")
+            times = []
+            query_times.clear()
+            for text in SEARCHES:
+                times.append(keystroke(window, text))
+                app.processEvents()
+            filter_query_ms = statistics.median(query_times)
+            short = []
+            for text in SHORT_SEARCHES:
+                short.append(keystroke(window, text))
+                app.processEvents()
+            window.clear_filters()
+            window.view.scrollToBottom()
+            window.view.viewport().repaint()
+            app.processEvents()
+            rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            window._close_confirmed = True
+            window.events.close()
+            window.close()
+            await desk.aclose()
+        return {"orders": orders, "filter_ms": round(statistics.median(times), 1),
+                "filter_query_ms": round(filter_query_ms, 1),
+                "short_filter_ms": round(statistics.median(short), 1),
+                "rss_mb": round(rss_mb, 1)}
+
+    with loop:
+        return loop.run_until_complete(main())
+
+
+def stall_phase(orders: int) -> dict[str, Any]:
+    """max_stall_ms: Refresh all in the window over ``orders`` orders on the emulator."""
+    import httpx
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from PySide6.QtCore import QTimer
+
+    from merchant_desk.desk import Desk
+    from merchant_desk.settings import Settings
+
+    _app, loop = _qt()
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    async def create(base_url: str) -> list[str]:
+        outcomes = ["Completed"] * (orders * 85 // 100)
+        outcomes += ["Open"] * (orders - len(outcomes))
+        random.Random(4).shuffle(outcomes)
+        limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
+        async with httpx.AsyncClient(base_url=base_url, limits=limits, trust_env=False) as http:
+            gate = asyncio.Semaphore(8)
+
+            async def one(i: int, outcome: str) -> str:
+                async with gate:
+                    r = await http.post("/_sandbox/checkout-sessions", json={
+                        "amount": f"{10 + i % 90}.{i % 100:02d}", "currencyCode": "USD",
+                        "paymentIntent": "Authorize", "outcome": outcome,
+                        "merchantReferenceId": f"#G{i:05d}"})
+                    r.raise_for_status()
+                    return str(r.json()["checkoutSessionId"])
+
+            return list(await asyncio.gather(*(one(i, o) for i, o in enumerate(outcomes))))
+
+    async def main(base_url: str, folder: Path) -> dict[str, Any]:
+        desk = await Desk.open(Settings(public_key_id=KEY_ID, endpoint=base_url),
+                               data_dir=folder / "data", private_key=key, pacer=False)
+        ids = await create(base_url)
+        report = await desk.import_ids("\n".join(ids), concurrency=8)
+        if report.failed or report.verified != len(ids):
+            raise SystemExit(f"could not fill the cache: {report.failed[:3]}")
+        window = _window(desk, folder)
+        await _painted(window)
+        gaps: list[float] = []
+        last = [time.perf_counter()]
+
+        def beat() -> None:
+            now = time.perf_counter()
+            gaps.append(now - last[0])
+            last[0] = now
+
+        heartbeat = QTimer(interval=5)
+        heartbeat.timeout.connect(beat)
+        await asyncio.sleep(0.2)
+        started = time.perf_counter()
+        last[0] = started
+        heartbeat.start()
+        window.start_refresh_all()
+        while window.busy:
+            await asyncio.sleep(0.01)
+        refresh_s = time.perf_counter() - started
+        heartbeat.stop()
+        window._close_confirmed = True
+        window.events.close()
+        window.close()
+        await desk.aclose()
+        stalls = sorted(max(0.0, g * 1000 - 5) for g in gaps)
+        return {"max_stall_ms": round(stalls[-1], 1),
+                "p99_stall_ms": round(stalls[int(len(stalls) * 0.99)], 1),
+                "refresh_s": round(refresh_s, 2), "refreshed": len(ids)}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        pem = folder / "key.pem"
+        pem.write_bytes(key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+        server = subprocess.Popen(
+            [sys.executable, "-m", "merchant_desk.cli", "sandbox", "serve", "--port", "0",
+             "--key", f"{KEY_ID}={pem}", "--no-throttle"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)})
+        try:
+            line = server.stdout.readline().strip() if server.stdout else ""
+            if not line.startswith("listening on "):
+                raise SystemExit(f"emulator did not start: {line!r}")
+            with loop:
+                return loop.run_until_complete(main(line.removeprefix("listening on "), folder))
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            if server.stdout:
+                server.stdout.close()
+
+
+def phase(name: str, *args: str) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, __file__, "--phase", name, *args], cwd=ROOT,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--refresh-orders", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=5, help="first-paint runs")
+    parser.add_argument("--rebuild", action="store_true", help="build the cache again")
+    parser.add_argument("--phase", choices=("window", "stall"), help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase == "window":
+        print(json.dumps(window_phase(Path(args.data_dir))))
+        return 0
+    if args.phase == "stall":
+        print(json.dumps(stall_phase(args.refresh_orders)))
+        return 0
+
+    data_dir = build_cache(args.orders, args.rebuild)
+    paints = first_paint(data_dir, args.runs)
+    window = phase("window", "--data-dir", str(data_dir))
+    stall = phase("stall", "--refresh-orders", str(args.refresh_orders))
+    result = {
+        "orders": window["orders"],
+        "first_paint_s": round(statistics.median(paints), 3),
+        "filter_ms": window["filter_ms"],
+        "rss_mb": window["rss_mb"],
+        "max_stall_ms": stall["max_stall_ms"],
+        # extras, for seeing where time goes
+        "first_paint_runs_s": [round(t, 3) for t in paints],
+        "filter_query_ms": window["filter_query_ms"],
+        "short_filter_ms": window["short_filter_ms"],
+        "p99_stall_ms": stall["p99_stall_ms"],
+        "refresh_1000_s": stall["refresh_s"],
+    }
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
