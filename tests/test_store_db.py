@@ -202,3 +202,41 @@ def test_money_columns_hold_exact_text_never_real(tmp_path):
         assert store.cache_db.execute("SELECT typeof(charge_amount) FROM charges").fetchone() == (
             "text",
         )
+
+
+def test_the_page_by_page_check_runs_only_after_an_unclean_close_or_a_change(
+    tmp_path, monkeypatch
+):
+    """A 100k cache costs most of a second to check; a clean close vouches for it instead."""
+    from merchant_desk.store import db as store_db
+
+    seen: list[bool] = []
+    real_check = store_db._check
+
+    def spy(db, *, thorough=True):
+        seen.append(thorough)
+        return real_check(db, thorough=thorough)
+
+    monkeypatch.setattr(store_db, "_check", spy)
+    _populated(tmp_path)  # opened and closed cleanly
+    seen.clear()
+    with open_database(tmp_path):
+        pass
+    assert seen == [True, False]  # journal always; cache vouched for by the clean close
+
+    # a crash: the cache was opened and never closed, so no mark is left behind
+    store = open_database(tmp_path)
+    store.cache_db.close()
+    store.journal_db.close()
+    seen.clear()
+    with open_database(tmp_path):
+        pass
+    assert seen == [True, True]
+
+    # the file changed after the clean close (copied over, restored from a backup...)
+    seen.clear()
+    cache = tmp_path / CACHE_FILE
+    cache.write_bytes(cache.read_bytes())
+    with open_database(tmp_path):
+        pass
+    assert seen == [True, True]

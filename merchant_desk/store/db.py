@@ -53,6 +53,10 @@ log = logging.getLogger(__name__)
 
 CACHE_FILE = "cache.sqlite3"
 JOURNAL_FILE = "journal.sqlite3"
+#: Written when the cache is closed cleanly: its size and mtime then. A full page-by-page check
+#: of a 100k-order cache costs most of a second at every start; it is only needed when the last
+#: session did not close the cache (a crash, kill -9, power loss) or the file changed since.
+CACHE_CLEAN_MARK = "cache.clean"
 #: How long a writer waits for another process (the CLI beside the window) to finish.
 BUSY_TIMEOUT_MS = 5000
 
@@ -215,7 +219,11 @@ def _connect(path: Path, *, synchronous: str) -> sqlite_utils.Database:
         raise
 
 
-def _check(db: sqlite_utils.Database) -> None:
+def _check(db: sqlite_utils.Database, *, thorough: bool = True) -> None:
+    if not thorough:
+        # reading the schema still catches a file that is not (or no longer) a database
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return
     rows = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
     if rows != ["ok"]:
         raise _Damaged("integrity check failed: " + "; ".join(str(r) for r in rows[:3]))
@@ -241,7 +249,7 @@ def _migrate(db: sqlite_utils.Database, path: Path, migrations: Sequence[Migrati
 
 
 def _open_file(
-    path: Path, migrations: Sequence[Migration], *, synchronous: str
+    path: Path, migrations: Sequence[Migration], *, synchronous: str, thorough: bool = True
 ) -> sqlite_utils.Database:
     """Open, check and migrate; ``_Damaged`` when the file is not a usable database."""
     if path.stat().st_size == 0:
@@ -256,7 +264,7 @@ def _open_file(
             raise _Damaged(str(error)) from error
         raise
     try:
-        _check(db)
+        _check(db, thorough=thorough)
         _migrate(db, path, migrations)
         return db
     except sqlite3.DatabaseError as error:
@@ -267,6 +275,36 @@ def _open_file(
     except BaseException:
         db.close()
         raise
+
+
+def _mark_path(cache_path: Path) -> Path:
+    return cache_path.with_name(CACHE_CLEAN_MARK)
+
+
+def _closed_cleanly(cache_path: Path) -> bool:
+    """True when the last session closed the cache and the file has not changed since.
+
+    The mark is removed here: from now on the cache is open, and only a clean close writes a
+    new one, so a crash leaves none and the next start checks every page.
+    """
+    mark = _mark_path(cache_path)
+    try:
+        recorded = mark.read_text(encoding="ascii").split()
+        mark.unlink()
+        stat = cache_path.stat()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return recorded == [str(stat.st_size), str(stat.st_mtime_ns)]
+
+
+def _mark_clean(cache_path: Path) -> None:
+    try:
+        stat = cache_path.stat()
+        fd = os.open(_mark_path(cache_path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as mark:
+            mark.write(f"{stat.st_size} {stat.st_mtime_ns}\n")
+    except OSError:  # no mark: the next start just checks every page
+        log.debug("could not mark %s closed cleanly", cache_path)
 
 
 def _create_file(path: Path, migrations: Sequence[Migration], *, synchronous: str) -> None:
@@ -594,9 +632,10 @@ class Store:
         return self._journal
 
     def close(self) -> None:
-        """Close both files (the last close checkpoints the WAL)."""
+        """Close both files (the last close checkpoints the WAL); mark the cache closed cleanly."""
         self.cache_db.close()
         self.journal_db.close()
+        _mark_clean(self.cache_path)
 
     def __enter__(self) -> Store:
         return self
@@ -633,7 +672,12 @@ def open_database(data_dir: Path) -> Store:
         if not cache_path.exists():
             _create_file(cache_path, CACHE_MIGRATIONS, synchronous="NORMAL")
         try:
-            cache_db = _open_file(cache_path, CACHE_MIGRATIONS, synchronous="NORMAL")
+            cache_db = _open_file(
+                cache_path,
+                CACHE_MIGRATIONS,
+                synchronous="NORMAL",
+                thorough=not _closed_cleanly(cache_path),
+            )
         except (_Damaged, SchemaTooNewError) as problem:
             # the cache can always be rebuilt: never let it stop the desk from starting
             reason = str(problem) if isinstance(problem, _Damaged) else "written by a newer version"
