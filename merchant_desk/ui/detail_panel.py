@@ -75,6 +75,8 @@ class DetailPanel(QScrollArea):
         self.setAccessibleName(tr("Order details"))
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        # the text wraps to the panel's width; a sideways scroll bar only hid its right edge
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget()
         layout = QVBoxLayout(body)
 
@@ -98,11 +100,11 @@ class DetailPanel(QScrollArea):
             content.addWidget(widget)
 
         amounts = QGroupBox(tr("Money"))
-        form = QFormLayout(amounts)
-        self.amount = _label(name="orderAmount")
-        self.authorized = _label(name="authorizedAmount")
-        self.captured = _label(name="capturedAmount")
-        self.refunded = _label(name="refundedAmount")
+        form = _form(amounts)
+        self.amount = _label(name="orderAmount", wrap=False)
+        self.authorized = _label(name="authorizedAmount", wrap=False)
+        self.captured = _label(name="capturedAmount", wrap=False)
+        self.refunded = _label(name="refundedAmount", wrap=False)
         form.addRow(tr("Order total:"), self.amount)
         form.addRow(tr("Authorized (reserved on the buyer's card):"), self.authorized)
         form.addRow(tr("Captured (charged):"), self.captured)
@@ -110,7 +112,7 @@ class DetailPanel(QScrollArea):
         content.addWidget(amounts)
 
         ids = QGroupBox(tr("Amazon Pay IDs"))
-        form = QFormLayout(ids)
+        form = _form(ids)
         self.session_id = IdRow(tr("checkout session ID"))
         self.permission_id = IdRow(tr("charge permission ID"))
         self.charge_id = IdRow(tr("charge ID"))
@@ -124,7 +126,7 @@ class DetailPanel(QScrollArea):
         content.addWidget(ids)
 
         buyer = QGroupBox(tr("Buyer and delivery"))
-        form = QFormLayout(buyer)
+        form = _form(buyer)
         self.buyer = _label(name="buyer")
         self.address = _label(name="shippingAddress")
         self.tracking = _label(name="tracking")
@@ -166,11 +168,10 @@ class DetailPanel(QScrollArea):
         self.reason.setVisible(bool(reasons))
 
         currency = row.currency
-        nothing = tr("nothing yet")
         self.amount.setText(money(row.amount, currency))
-        self.authorized.setText(money(row.authorized_amount, currency) or nothing)
-        self.captured.setText(money(row.captured_amount, currency) or nothing)
-        self.refunded.setText(money(row.refunded_amount, currency) or nothing)
+        self.authorized.setText(amount_text(row.authorized_amount, currency))
+        self.captured.setText(amount_text(row.captured_amount, currency))
+        self.refunded.setText(amount_text(row.refunded_amount, currency))
 
         self.session_id.set_value(row.checkout_session_id or row.order_id)
         self.permission_id.set_value(row.charge_permission_id)
@@ -184,6 +185,21 @@ class DetailPanel(QScrollArea):
         self.tracking.setText(tracking_text(row) or tr("not added yet"))
         entries = [f"{when(e.at)}  {e.text}" for e in detail.timeline]
         self.timeline.setText("\n".join(entries) or tr("Nothing recorded on this computer yet."))
+
+
+def amount_text(amount: Any, currency: str | None) -> str:
+    """Authorized, captured, refunded: the amount, or "nothing yet" when none or zero (Amazon
+    reports 0.00 refunded on every charge; "0.00 USD" beside "nothing yet" read as two rules)."""
+    if amount is None or not amount:
+        return tr("nothing yet")
+    return money(amount, currency) or tr("nothing yet")
+
+
+def _form(box: QGroupBox) -> QFormLayout:
+    """Label and value side by side when there is room, the value under its label when not."""
+    form = QFormLayout(box)
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    return form
 
 
 def _html(text: str) -> str:

@@ -17,7 +17,9 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPoint,
+    QRect,
     QSettings,
+    QSize,
     Qt,
     QTimer,
     Signal,
@@ -62,6 +64,7 @@ from .events import DeskEvents
 from .icons import icon
 from .orders_model import Filters, OrdersModel
 from .text import describe_failure, money, tr, when
+from .widgets import SortArrowStyle, StatusBar
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +83,26 @@ STATE_FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("Canceled", frozenset({"Canceled"})),
     ("Declined", frozenset({"Declined"})),
 )
+
+#: Each column's usual text, for its width (None: it stretches). Longer text is cut with "…".
+COLUMN_SAMPLES: tuple[str | None, ...] = (
+    "2026-12-31 23:59",  # created
+    "bd504926…5275",  # checkout session (short ID)
+    "#10000",  # merchant reference
+    None,  # buyer
+    "9999.99 USD",  # amount (never cut)
+    "Completed",  # session state
+    "Canceled (Expired)",  # charge state
+    "9999.99 USD",  # captured
+    "UPS 1Z99…",  # tracking
+)
+
+#: First start: the window's size (less on a smaller screen), centered.
+DEFAULT_SIZE = QSize(1280, 800)
+#: A saved size smaller than this (on a screen that has room) is not restored.
+MIN_RESTORED = QSize(720, 450)
+#: Column layout in QSettings; v2: the Buyer column stretches (older layouts overflowed).
+COLUMNS_KEY = "mainWindow/columns-v2"
 
 #: Search debounce: typing pauses this long before the list is re-queried.
 SEARCH_DELAY_MS = 180
@@ -245,19 +268,23 @@ class MainWindow(QMainWindow):
         self.view.setModel(self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.view.horizontalHeader()
+        self._header_style = SortArrowStyle()
+        self._header_style.setParent(header)
+        header.setStyle(self._header_style)
         self.view.setSortingEnabled(True)
-        self.view.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
+        header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)
         self.view.verticalHeader().hide()
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        self.view.horizontalHeader().setStretchLastSection(True)
-        self.view.horizontalHeader().setSectionsMovable(True)
+        header.setStretchLastSection(False)
+        header.setSectionsMovable(True)
+        header.setMinimumSectionSize(48)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)  # the tooltip has it whole
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        # states keep room for Amazon's reason codes ("Canceled (BuyerCanceled)")
-        for column, width in enumerate((118, 120, 92, 120, 88, 175, 175, 82, 110)):
-            self.view.setColumnWidth(column, width)
+        self.size_columns()
 
         self.detail = DetailPanel()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -270,6 +297,23 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
         self._show_environment()
+
+    def size_columns(self) -> None:
+        """All nine columns fit beside the detail panel from 1280 px: each column as wide as
+        its usual text, the Buyer column takes what is left; longer text is cut with "…" and
+        shown whole in the tooltip (states with Amazon's reason codes, tracking)."""
+        metrics = self.view.fontMetrics()
+        header = self.view.horizontalHeader()
+        pad = 12  # the cell's margins
+        for column, sample in enumerate(COLUMN_SAMPLES):
+            if sample is None:
+                header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+                continue
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            title = self.model.headerData(column, Qt.Orientation.Horizontal) or ""
+            width = max(metrics.horizontalAdvance(sample),
+                        header.fontMetrics().horizontalAdvance(title) + 14)  # + sort arrow
+            self.view.setColumnWidth(column, width + pad)
 
     def _show_environment(self) -> None:
         """Title, badge and (LIVE) red edge for where the window is pointed."""
@@ -290,7 +334,9 @@ class MainWindow(QMainWindow):
                                    if self.environment == "LIVE" else "")
 
     def _build_status_bar(self) -> None:
-        bar = self.statusBar()
+        bar = StatusBar(self)
+        bar.setObjectName("statusBar")
+        self.setStatusBar(bar)
         self.count_label = QLabel()
         self.count_label.setObjectName("countLabel")
         self.last_refresh_label = QLabel(tr("Last refresh: not yet"))
@@ -348,7 +394,7 @@ class MainWindow(QMainWindow):
         self._show_pending(self.desk.pending_count())
         backend = self.desk.keyring_backend()
         if backend.startswith("keyring.backends.fail") or backend.endswith("null.Keyring"):
-            shown = tr("Key storage: no system keyring (passphrase file)")
+            shown = tr("Key storage: passphrase file (no system keyring)")
         else:
             shown = tr("Key storage: {backend}").format(backend=backend.rsplit(".", 2)[-2]
                                                          if "." in backend else backend)
@@ -821,20 +867,40 @@ class MainWindow(QMainWindow):
 
     def _restore_layout(self) -> None:
         geometry = self.settings.value("mainWindow/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 780)
-        header = self.settings.value("mainWindow/columns")
+        restored = geometry is not None and self.restoreGeometry(geometry)
+        if not restored or not self._sensible_size():
+            self.apply_default_geometry()
+        header = self.settings.value(COLUMNS_KEY)
         if header is not None:
             self.view.horizontalHeader().restoreState(header)
         splitter = self.settings.value("mainWindow/splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)
 
+    def _sensible_size(self) -> bool:
+        """A restored size a person chose: not one left by an offscreen run on a tiny screen."""
+        available = self._available()
+        return (self.width() >= min(MIN_RESTORED.width(), available.width())
+                and self.height() >= min(MIN_RESTORED.height(), available.height()))
+
+    def _available(self) -> QRect:
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        return screen.availableGeometry() if screen is not None else QRect(0, 0, 1280, 800)
+
+    def apply_default_geometry(self) -> None:
+        """First start: 1280x800, or less on a smaller screen, centered on the screen."""
+        available = self._available()
+        width = min(DEFAULT_SIZE.width(), available.width() * 95 // 100)
+        height = min(DEFAULT_SIZE.height(), available.height() * 92 // 100)
+        self.resize(width, height)
+        self.move(available.x() + (available.width() - width) // 2,
+                  available.y() + (available.height() - height) // 2)
+
     def _save_layout(self) -> None:
+        if QGuiApplication.platformName() in ("offscreen", "minimal"):
+            return  # smoke runs and scripts: no window the operator saw; keep theirs
         self.settings.setValue("mainWindow/geometry", self.saveGeometry())
-        self.settings.setValue("mainWindow/columns", self.view.horizontalHeader().saveState())
+        self.settings.setValue(COLUMNS_KEY, self.view.horizontalHeader().saveState())
         self.settings.setValue("mainWindow/splitter", self.splitter.saveState())
         self.settings.sync()
 

@@ -36,12 +36,12 @@ class Column:
 def columns() -> tuple[Column, ...]:
     return (
         Column("created", tr("Created"), "created"),
-        Column("checkout_session_id", tr("Checkout session"), "checkout_session_id"),
-        Column("merchant_reference", tr("Merchant ref"), "merchant_reference"),
+        Column("checkout_session_id", tr("Order ID"), "checkout_session_id"),
+        Column("merchant_reference", tr("Your ref"), "merchant_reference"),
         Column("buyer_name", tr("Buyer"), "buyer_name"),
         Column("amount", tr("Amount"), "amount"),
-        Column("session_state", tr("Session state"), "state"),
-        Column("charge_state", tr("Charge state"), "state"),
+        Column("session_state", tr("Checkout"), "state"),
+        Column("charge_state", tr("Charge"), "state"),
         Column("captured_amount", tr("Captured"), None),
         Column("tracking", tr("Tracking"), None),
     )
@@ -246,8 +246,12 @@ class OrdersModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self._columns):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return self._columns[section].title
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _header_tooltip(self._columns[section].key)
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -325,6 +329,16 @@ def _state(state: str | None, reason: str | None) -> str:
     if not state:
         return ""
     return f"{state} ({reason})" if reason else state
+
+
+def _header_tooltip(key: str) -> str | None:
+    return {
+        "checkout_session_id": tr("Amazon Pay checkout session ID (start and end shown)"),
+        "merchant_reference": tr("Your shop's order number"),
+        "session_state": tr("State of the checkout session at Amazon Pay"),
+        "charge_state": tr("State of the charge (the payment) at Amazon Pay"),
+        "captured_amount": tr("Amount charged to the buyer so far"),
+    }.get(key)
 
 
 def _tooltip(key: str, row: Any) -> str | None:

@@ -1,0 +1,94 @@
+"""Small widgets the window needs and Qt does not quite give: a status bar whose message never
+runs under its permanent widgets, and a header whose sort arrow points the way the list runs."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QPainter, QResizeEvent
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QLabel,
+    QProxyStyle,
+    QSizePolicy,
+    QStatusBar,
+    QStyle,
+    QStyleOption,
+    QWidget,
+)
+
+
+class ElidedLabel(QLabel):
+    """One line of text, cut with "…" when there is no room; the whole text is its tooltip."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(40)
+
+    def full_text(self) -> str:
+        return self._full
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self.setAccessibleName(text)
+        self._elide()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = max(0, self.contentsRect().width())
+        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight,
+                                                   width))
+
+
+class StatusBar(QStatusBar):
+    """``showMessage`` writes into a label left of the permanent widgets, never under them.
+
+    QStatusBar paints a temporary message across the whole bar, so a long one was drawn under
+    "47 orders" and both were unreadable. Here the message is a normal widget that the
+    permanent widgets push aside; a long message is cut with "…" and is whole in its tooltip."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.message_label = ElidedLabel()
+        self.message_label.setObjectName("statusMessage")
+        self.addWidget(self.message_label, 1)
+        self._timer = QTimer(self, singleShot=True)
+        self._timer.timeout.connect(self.clearMessage)
+
+    def showMessage(self, text: str, timeout: int = 0) -> None:
+        self.message_label.set_full_text(text)
+        if timeout > 0:
+            self._timer.start(timeout)
+        else:
+            self._timer.stop()
+
+    def clearMessage(self) -> None:
+        self._timer.stop()
+        self.message_label.set_full_text("")
+
+    def currentMessage(self) -> str:
+        return self.message_label.full_text()
+
+
+class SortArrowStyle(QProxyStyle):
+    """The header's sort arrow: ▲ ascending (A to Z, oldest first), ▼ descending (newest first).
+
+    QHeaderView hands the style "SortDown" for Qt.AscendingOrder, and Fusion draws that as ▼, so
+    a list sorted newest first showed ▲. The arrow is drawn here from the header's own order."""
+
+    def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption,
+                      painter: QPainter, widget: QWidget | None = None) -> None:
+        if element == QStyle.PrimitiveElement.PE_IndicatorHeaderArrow \
+                and isinstance(widget, QHeaderView):
+            element = arrow_for(widget.sortIndicatorOrder())
+        super().drawPrimitive(element, option, painter, widget)
+
+
+def arrow_for(order: Qt.SortOrder) -> QStyle.PrimitiveElement:
+    return (QStyle.PrimitiveElement.PE_IndicatorArrowUp if order == Qt.SortOrder.AscendingOrder
+            else QStyle.PrimitiveElement.PE_IndicatorArrowDown)
