@@ -176,3 +176,24 @@ def test_a_changed_order_is_reread_and_a_new_one_requeried(qapp, desk):
     assert changed == [0]
     assert model.data(model.index(0, 6)) == "Captured"
     assert model.data(model.index(0, 7)) == "5013.00 USD"
+
+
+def test_a_refresh_that_leaves_the_list_as_it_was_resets_nothing(qapp, desk):
+    """Orders on pages not read yet changed: one re-query, no model reset, no repaint of the
+    rows on screen (the first page, unchanged)."""
+    model = OrdersModel(desk, query_type=Query)
+    model.reload()
+    resets, changed = [], []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.dataChanged.connect(lambda a, b: changed.append((a.row(), b.row())))
+    far = desk._matching(Query())[PAGE + 5]
+    assert model.row_of(far) is None
+    model.orders_changed([far])
+    assert resets == [] and changed == []
+    model.orders_changed([model.order_id(3), far])
+    assert resets == [] and changed == [(3, 3)]
+    new = Row(**{**desk.rows[far].__dict__, "order_id": "new", "checkout_session_id": "new",
+                 "created": datetime(2030, 1, 1, tzinfo=UTC)})
+    desk.rows["new"] = new
+    model.orders_changed(["new"])
+    assert resets == [1] and model.order_id(0) == "new"

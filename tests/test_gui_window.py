@@ -150,3 +150,17 @@ def test_detail_panel_shows_captured_and_refunded_alike(qtbot, demo_window):
             break
     detail = window.detail
     assert detail.captured.text() == detail.refunded.text() == "nothing yet"
+
+
+def test_desk_events_are_applied_at_most_once_per_interval(qtbot, demo_window):
+    """A refresh emits Progress per order and OrdersChanged per 50: the window coalesces."""
+    window = demo_window
+    calls = []
+    window.model.dataChanged.connect(lambda a, b: calls.append(1))
+    ids = [window.model.order_id(r) for r in range(5)]
+    for oid in ids:
+        window._orders_changed((oid,))
+    assert calls == []  # nothing yet: collected
+    qtbot.waitUntil(lambda: bool(calls), timeout=2000)
+    qtbot.wait(150)
+    assert len(calls) == 1  # one span for the five orders

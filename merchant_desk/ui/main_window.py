@@ -97,6 +97,9 @@ COLUMN_SAMPLES: tuple[str | None, ...] = (
     "UPS 1Z99…",  # tracking
 )
 
+#: Desk events (orders changed, progress) are applied at most this often.
+UPDATE_MS = 100
+
 #: First start: the window's size (less on a smaller screen), centered.
 DEFAULT_SIZE = QSize(1280, 800)
 #: A saved size smaller than this (on a screen that has room) is not restored.
@@ -374,8 +377,15 @@ class MainWindow(QMainWindow):
         self._connect_events()
         self._summary_timer = QTimer(self, singleShot=True, interval=250)
         self._summary_timer.timeout.connect(self.update_summary)
-        self._reload_timer = QTimer(self, singleShot=True, interval=300)
-        self._reload_timer.timeout.connect(self.model.reload)
+        # desk events arrive per order (Progress) and per 50 orders (OrdersChanged): the
+        # window applies them at most once per UPDATE_MS, so a refresh never stalls it
+        self._changed: set[str] = set()
+        self._requery = False
+        self._changes_timer = QTimer(self, singleShot=True, interval=UPDATE_MS)
+        self._changes_timer.timeout.connect(self._apply_changes)
+        self._progress_value: tuple[int, int] | None = None
+        self._progress_timer = QTimer(self, singleShot=True, interval=UPDATE_MS)
+        self._progress_timer.timeout.connect(self._apply_progress)
 
     def _connect_events(self) -> None:
         self.events.orders_changed.connect(self._orders_changed)
@@ -549,22 +559,51 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ desk events
 
     def _orders_changed(self, ids: tuple[str, ...]) -> None:
-        known = [oid for oid in ids if self.model.row_of(oid) is not None]
-        if known:
-            self.model.orders_changed(known)
-        if len(known) < len(ids) or not ids:
-            self._reload_timer.start()  # new orders: one re-query, however many events
+        """Collected, then applied by :meth:`_apply_changes` (at most once per UPDATE_MS)."""
+        if ids:
+            self._changed.update(ids)
+        else:
+            self._requery = True  # orders added: the list itself changed
+        if not self._changes_timer.isActive():
+            self._changes_timer.start()
+
+    def _apply_changes(self) -> None:
+        ids, self._changed = self._changed, set()
+        requery, self._requery = self._requery, False
         current = self.current_id()
-        if current in ids:
+        if requery:
+            self.model.orders_changed(())
+        elif ids:
+            self.model.orders_changed(ids)
+        if current in ids or requery:
             self.show_detail()
             self.update_actions()
         self._summary_timer.start()
+
+    def flush_changes(self) -> None:
+        """Apply what is collected now (tests; before acting on the current order)."""
+        self._changes_timer.stop()
+        self._apply_changes()
+        self._progress_timer.stop()
+        self._apply_progress()
 
     def update_summary(self) -> None:
         summary = self.desk.day_summary()
         self.day_strip.set_summary(summary.counts, summary.awaiting_capture)
 
     def _progress(self, task: str, done: int, total: int) -> None:
+        self._progress_value = (done, total)
+        if done >= total or done == 0:
+            self._progress_timer.stop()
+            self._apply_progress()
+        elif not self._progress_timer.isActive():
+            self._progress_timer.start()
+
+    def _apply_progress(self) -> None:
+        if self._progress_value is None:
+            return
+        done, total = self._progress_value
+        self._progress_value = None
         if self.progress_dialog is not None:
             self.progress_dialog.set_progress(done, total)
         if isinstance(self.dialog, ImportDialog):
@@ -828,6 +867,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             self.spawn(self._ask_to_close())
             return
+        for timer in (self._changes_timer, self._progress_timer, self._summary_timer):
+            timer.stop()  # nothing reaches a desk that is closing after the window
         self._save_layout()
         event.accept()
 

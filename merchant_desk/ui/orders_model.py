@@ -217,20 +217,46 @@ class OrdersModel(QAbstractTableModel):
             self._cache.popitem(last=False)
 
     def orders_changed(self, ids: Iterable[str]) -> None:
-        """The desk changed these orders: forget their rows; new IDs mean a re-query."""
+        """The desk changed these orders: forget their rows and repaint them; an ID not among
+        the pages read so far (new, or on a page not read yet) means a :meth:`requery`."""
         ids = tuple(ids)
         for oid in ids:
             self._cache.pop(oid, None)
         rows = [self.row_of(oid) for oid in ids]
-        if any(r is None for r in rows) or not ids:
-            self.layoutAboutToBeChanged.emit()
-            self.reload()
-            self.layoutChanged.emit()
+        known = [r for r in rows if r is not None]
+        if known:
+            # one signal for the span: the view repaints only the part of it that is on screen
+            self.dataChanged.emit(self.index(min(known), 0),
+                                  self.index(max(known), self.columnCount() - 1))
+        if len(known) < len(ids) or not ids:
+            self.requery()
+
+    def requery(self) -> None:
+        """Re-run the query; reset the model only when the list really changed.
+
+        A refresh changes many orders but rarely the list: same count, same first page. Then
+        the rows stay where they are (no reset: the selection, the scroll position and the
+        detail stay put) and are only repainted; pages after the first are read again when
+        the view reaches them."""
+        first = list(self._desk.list_order_ids(self._query(PAGE, 0)))
+        total = len(first) if len(first) < PAGE else self._desk.count_orders(self._query(PAGE, 0))
+        total = max(total, len(first))
+        if total != self._total or first != self._pages.get(0):
+            self.beginResetModel()
+            self._total = total
+            self._pages = {}
+            self._rows_of = {}
+            self._store_page(0, first)
+            self.endResetModel()
+            self.listed.emit(self._total)
             return
-        last = self.columnCount() - 1
-        for r in rows:
-            assert r is not None
-            self.dataChanged.emit(self.index(r, 0), self.index(r, last))
+        later = [n for n in self._pages if n]
+        for number in later:
+            for oid in self._pages.pop(number):
+                self._rows_of.pop(oid, None)
+        if later and self._total > PAGE:  # rows after the first page may have moved
+            self.dataChanged.emit(self.index(PAGE, 0),
+                                  self.index(self._total - 1, self.columnCount() - 1))
 
     def forget_all(self) -> None:
         self._cache.clear()
