@@ -165,3 +165,27 @@ def emulator_app(rsa_key):
         keys={TEST_SANDBOX_KEY_ID: rsa_key.public_key(), TEST_PLAIN_KEY_ID: rsa_key.public_key()},
         throttle=False,
     )
+
+
+# --------------------------------------------------------------------------- Qt + asyncio
+
+
+@pytest.fixture
+def qloop(qapp, qtbot):
+    """TESTING.md's fixture: a qasync loop on the already running Qt app; never loop.stop()."""
+    import asyncio
+
+    import qasync
+
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    yield loop
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+    qtbot.wait(20)  # let the cancellations run
+    # close() refuses a running loop and stop() would quit the QApplication (app.exit()), which
+    # breaks every later waitSignal: mark this loop not running by hand, then close it.
+    loop._QEventLoop__is_running = False
+    loop.close()
+    asyncio.events._set_running_loop(None)
+    asyncio.set_event_loop(None)

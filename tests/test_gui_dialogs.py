@@ -7,31 +7,12 @@ import asyncio
 from dataclasses import dataclass
 from decimal import Decimal
 
-import pytest
-import qasync
 from PySide6.QtCore import Qt
 
 from merchant_desk.amazonpay.errors import ApiError
 from merchant_desk.ui.dialogs.capture import CaptureDialog
 from merchant_desk.ui.dialogs.importer import ImportDialog
 from merchant_desk.ui.dialogs.tracking import TrackingDialog
-
-
-@pytest.fixture
-def qloop(qapp, qtbot):
-    """TESTING.md's fixture: a qasync loop on the already running Qt app; never loop.stop()."""
-    loop = qasync.QEventLoop(qapp, already_running=True)
-    asyncio.set_event_loop(loop)
-    yield loop
-    for task in asyncio.all_tasks(loop):
-        task.cancel()
-    qtbot.wait(20)  # let the cancellations run
-    # close() refuses a running loop and stop() would quit the QApplication (app.exit()), which
-    # breaks every later waitSignal: mark this loop not running by hand, then close it.
-    loop._QEventLoop__is_running = False
-    loop.close()
-    asyncio.events._set_running_loop(None)
-    asyncio.set_event_loop(None)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import qasync
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
@@ -24,28 +23,7 @@ from merchant_desk.settings import Settings, save_settings
 from merchant_desk.ui.dialogs.capture import CaptureDialog
 from merchant_desk.ui.dialogs.tracking import TrackingDialog
 from merchant_desk.ui.main_window import MainWindow
-
-
-@pytest.fixture
-def qloop(qapp, qtbot):
-    """TESTING.md's fixture: a qasync loop on the already running Qt app; never loop.stop()."""
-    loop = qasync.QEventLoop(qapp, already_running=True)
-    asyncio.set_event_loop(loop)
-    yield loop
-    for task in asyncio.all_tasks(loop):
-        task.cancel()
-    qtbot.wait(20)
-    loop._QEventLoop__is_running = False
-    loop.close()
-    asyncio.events._set_running_loop(None)
-    asyncio.set_event_loop(None)
-
-
-def run(qtbot, coro, timeout: int = 15000) -> Any:
-    """Await ``coro`` on the qasync loop while Qt keeps processing events."""
-    task = asyncio.ensure_future(coro)
-    qtbot.waitUntil(task.done, timeout=timeout)
-    return task.result()
+from tests.qtasync import run
 
 
 async def _no_sleep(_: float) -> None:

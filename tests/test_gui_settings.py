@@ -5,10 +5,8 @@ window to a desk on the new settings and closes the old one."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
-import qasync
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from PySide6.QtCore import QSettings, Qt
@@ -19,27 +17,7 @@ from merchant_desk.desk import Desk
 from merchant_desk.settings import Settings, load_settings, save_settings
 from merchant_desk.ui.dialogs.settings import SettingsDialog
 from merchant_desk.ui.main_window import MainWindow
-
-
-@pytest.fixture
-def qloop(qapp, qtbot):
-    """TESTING.md's fixture: a qasync loop on the already running Qt app; never loop.stop()."""
-    loop = qasync.QEventLoop(qapp, already_running=True)
-    asyncio.set_event_loop(loop)
-    yield loop
-    for task in asyncio.all_tasks(loop):
-        task.cancel()
-    qtbot.wait(20)
-    loop._QEventLoop__is_running = False
-    loop.close()
-    asyncio.events._set_running_loop(None)
-    asyncio.set_event_loop(None)
-
-
-def run(qtbot, coro, timeout: int = 15000) -> Any:
-    task = asyncio.ensure_future(coro)
-    qtbot.waitUntil(task.done, timeout=timeout)
-    return task.result()
+from tests.qtasync import run
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ from merchant_desk.ui.detail_panel import amount_text
 from merchant_desk.ui.main_window import DEFAULT_SIZE, MainWindow
 from tests import test_gui_flow as flow
 
-# the flow tests' fixtures: a qasync loop and a window on the demo desk
-qloop = flow.qloop
+# the flow tests' window on the demo desk (qloop comes from conftest)
 demo_window = flow.demo_window
 
 LONG = ("No Amazon Pay account is set up yet, so these are demo orders. "
