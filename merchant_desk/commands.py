@@ -557,6 +557,10 @@ def import_command(args: argparse.Namespace) -> int:
               f"known, {report.verified} verified, {len(report.failed)} failed.")
         for order_id, why in report.failed:
             _err(f"  {order_id}: {why}")
+        if report.unreachable:
+            _err("Amazon Pay could not be reached: the orders are saved; run 'merchant-desk "
+                 "refresh' when the connection is back.")
+            return EXIT_UNREACHABLE
         return EXIT_REFUSED if report.failed else EXIT_OK
 
     return _run(args, body)
@@ -591,6 +595,10 @@ def refresh_command(args: argparse.Namespace) -> int:
               f"on Amazon; {len(report.failed)} failed.")
         for order_id, why in report.failed:
             _err(f"  {order_id}: {why}")
+        if report.unreachable:
+            _err("Amazon Pay could not be reached, so the rest was not refreshed. Check the "
+                 "network connection (and --endpoint), then run refresh again.")
+            return EXIT_UNREACHABLE
         return EXIT_REFUSED if report.failed else EXIT_OK
 
     return _run(args, body)

@@ -185,6 +185,8 @@ class RefreshReport:
     gone: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     cancelled: bool = False
+    #: Amazon Pay could not be reached (after the client's retries): the rest was not tried.
+    unreachable: str | None = None
 
 
 @dataclass(slots=True)
@@ -195,6 +197,7 @@ class ImportReport:
     verified: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     cancelled: bool = False
+    unreachable: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -905,6 +908,8 @@ class Desk:
                 if cancel is not None and cancel.is_set():
                     report.cancelled = True
                     return
+                if report.unreachable:
+                    return
                 order_id = queue.get_nowait()
                 try:
                     # bulk work batches its OrdersChanged events (see flush)
@@ -913,7 +918,11 @@ class Desk:
                         report.gone += 1
                     else:
                         report.verified += 1
-                except (ApiError, TransportError, InvalidResponse, DeskError, RuleError) as error:
+                except TransportError as error:
+                    # every other order would wait out the same retries: stop and say so
+                    report.unreachable = error.message
+                    report.failed.append((order_id, _describe_error(error)))
+                except (ApiError, InvalidResponse, DeskError, RuleError) as error:
                     report.failed.append((order_id, _describe_error(error)))
                 done += 1
                 changed.append(order_id)
@@ -967,6 +976,7 @@ class Desk:
             report.verified = refreshed.verified + refreshed.gone
             report.failed = refreshed.failed
             report.cancelled = refreshed.cancelled
+            report.unreachable = refreshed.unreachable
         return report
 
 

@@ -588,3 +588,21 @@ def test_demo_desk_runs_the_emulator_in_process_and_keeps_its_files_private(tmp_
     assert data_dir.stat().st_mode & 0o777 == 0o700
     for path in data_dir.iterdir():
         assert path.stat().st_mode & 0o077 == 0, path  # nobody but the user reads them
+
+
+def test_refresh_stops_at_the_first_unreachable_answer_instead_of_waiting_out_every_order(
+    emulator, tmp_path
+):
+    sids = [emulator.create_session("5.00", outcome="Open")["checkoutSessionId"] for _ in range(12)]
+
+    async def scenario(desk: Desk):
+        await desk.import_ids("\n".join(sids), verify=False)
+        emulator.fault("getCheckoutSession", "drop-after-commit", times=1000)
+        before = emulator.ledger()["requests"]
+        report = await desk.refresh_many(concurrency=1)
+        return report, emulator.ledger()["requests"] - before
+
+    report, sent = run(emulator, tmp_path, scenario)
+    assert report.unreachable
+    assert len(report.failed) == 1 and report.verified == 0
+    assert sent == FAST_RETRY.max_retries + 1  # one order's attempts, not twelve orders' worth

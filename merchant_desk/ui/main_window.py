@@ -964,4 +964,7 @@ def _report_text(report: Any) -> str:
             n=len(report.failed), id=first_id, why=why))
     if report.cancelled:
         parts.append(tr("stopped before the end"))
+    if getattr(report, "unreachable", None):
+        parts.append(tr("Amazon Pay could not be reached, so the rest was left for later: "
+                        "check the internet connection and refresh again"))
     return ", ".join(parts)
