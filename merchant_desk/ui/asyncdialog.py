@@ -11,6 +11,33 @@ import asyncio
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
 
+class Decisions:
+    """A dialog's buttons resolve one decision at a time, which the dialog's coroutine awaits.
+
+    Mix in before ``QDialog``: a button calls ``self._decide("capture")``; ``run()`` awaits
+    ``self._decided()``.
+    """
+
+    _decision: asyncio.Future[str] | None = None
+
+    def _next_decision(self) -> asyncio.Future[str]:
+        # Created on first use, so a click that comes before run() reaches its await counts.
+        if self._decision is None:
+            self._decision = asyncio.get_event_loop().create_future()
+        return self._decision
+
+    def _decide(self, what: str) -> None:
+        decision = self._next_decision()
+        if not decision.done():  # a second click before the first is handled is ignored
+            decision.set_result(what)
+
+    async def _decided(self) -> str:
+        try:
+            return await self._next_decision()
+        finally:
+            self._decision = None
+
+
 async def execute(dialog: QDialog) -> int:
     """Show ``dialog`` modally without a nested loop; return its result code."""
     future: asyncio.Future[int] = asyncio.get_running_loop().create_future()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ... import rules
+from ..asyncdialog import Decisions
 from ..text import describe_failure, money, tr
 
 Submit = Callable[[str, str | None], Awaitable[Any]]
@@ -41,7 +42,7 @@ def _buddy(text: str, widget: QWidget) -> QLabel:
     return label
 
 
-class CaptureDialog(QDialog):
+class CaptureDialog(Decisions, QDialog):
     """Use :meth:`run`; it returns the desk's Charge, or None when nothing was captured."""
 
     def __init__(self, row: Any, environment: str, submit: Submit,
@@ -55,7 +56,6 @@ class CaptureDialog(QDialog):
         self._submit = submit
         self._currency = row.currency
         self._remaining = remaining_authorized(row)
-        self._decision: asyncio.Future[str] | None = None
         self.result_value: Any = None
 
         self.pages = QStackedWidget()
@@ -242,23 +242,6 @@ class CaptureDialog(QDialog):
         self.confirm_button.setEnabled(self._env != "LIVE" or self.live_check.isChecked())
 
     # ------------------------------------------------------------------ flow
-
-    def _next_decision(self) -> asyncio.Future[str]:
-        # Created on first use, so a click that comes before run() reaches its await counts.
-        if self._decision is None:
-            self._decision = asyncio.get_event_loop().create_future()
-        return self._decision
-
-    def _decide(self, what: str) -> None:
-        decision = self._next_decision()
-        if not decision.done():  # a second click before the first is handled is ignored
-            decision.set_result(what)
-
-    async def _decided(self) -> str:
-        try:
-            return await self._next_decision()
-        finally:
-            self._decision = None
 
     def reject(self) -> None:  # Escape and the window's close button
         self._decide("cancel" if self.pages.currentIndex() < 2 else "close")

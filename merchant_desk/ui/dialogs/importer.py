@@ -22,13 +22,13 @@ from PySide6.QtWidgets import (
 )
 
 from ... import rules
-from ..asyncdialog import execute
+from ..asyncdialog import Decisions, execute
 from ..text import describe_failure, tr
 
 Submit = Callable[[str, bool], Awaitable[Any]]
 
 
-class ImportDialog(QDialog):
+class ImportDialog(Decisions, QDialog):
     """Use :meth:`run`; it returns the desk's ImportReport, or None."""
 
     def __init__(self, submit: Submit, parent: QWidget | None = None) -> None:
@@ -37,7 +37,6 @@ class ImportDialog(QDialog):
         self.setWindowTitle(tr("Add or import orders"))
         self.resize(560, 420)
         self._submit = submit
-        self._decision: asyncio.Future[str] | None = None
         self._work: asyncio.Task[Any] | None = None
         self._picking: asyncio.Future[None] | None = None
 
@@ -120,23 +119,6 @@ class ImportDialog(QDialog):
 
     def _choose_file(self) -> None:
         self._picking = asyncio.ensure_future(self._pick())
-
-    def _next_decision(self) -> asyncio.Future[str]:
-        # Created on first use, so a click that comes before run() reaches its await counts.
-        if self._decision is None:
-            self._decision = asyncio.get_event_loop().create_future()
-        return self._decision
-
-    def _decide(self, what: str) -> None:
-        decision = self._next_decision()
-        if not decision.done():  # a second click before the first is handled is ignored
-            decision.set_result(what)
-
-    async def _decided(self) -> str:
-        try:
-            return await self._next_decision()
-        finally:
-            self._decision = None
 
     def reject(self) -> None:
         if self._work is not None and not self._work.done():

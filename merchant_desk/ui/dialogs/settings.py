@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from ... import secrets
 from ...settings import Settings, SettingsError, load_settings, save_settings
-from ..asyncdialog import execute
+from ..asyncdialog import Decisions, execute
 from ..text import tr
 
 ERROR_STYLE = "color: #9b1c1c;"
@@ -58,7 +58,7 @@ async def desk_doctor(settings: Settings, private_key: Any) -> list[CheckResult]
     return [(check.name, check.ok, check.detail) for check in checks]
 
 
-class SettingsDialog(QDialog):
+class SettingsDialog(Decisions, QDialog):
     """Use :meth:`run`; it returns the saved :class:`Settings`, or None when cancelled."""
 
     #: The passphrase typed for the key file, emitted on save (the window reconnects with it).
@@ -75,7 +75,6 @@ class SettingsDialog(QDialog):
         self._data_dir = data_dir
         self._doctor = doctor  # async (Settings, key) -> [(name, ok, detail)]: the desk's checks
         self._pem: bytes | None = None
-        self._decision: asyncio.Future[str] | None = None
         try:
             current = load_settings(data_dir)
         except SettingsError:
@@ -235,23 +234,6 @@ class SettingsDialog(QDialog):
             store_id=self.store_id.text().strip() or None,
             public_key_id=self.public_key_id.text().strip() or None,
         ).validated()
-
-    def _next_decision(self) -> asyncio.Future[str]:
-        # Created on first use, so a click that comes before run() reaches its await counts.
-        if self._decision is None:
-            self._decision = asyncio.get_event_loop().create_future()
-        return self._decision
-
-    def _decide(self, what: str) -> None:
-        decision = self._next_decision()
-        if not decision.done():  # a second click before the first is handled is ignored
-            decision.set_result(what)
-
-    async def _decided(self) -> str:
-        try:
-            return await self._next_decision()
-        finally:
-            self._decision = None
 
     def reject(self) -> None:
         self._decide("cancel")
