@@ -430,6 +430,14 @@ class World:
             return "NonChargeable", "ChargeInProgress", PERMISSION_NON_CHARGEABLE_REASONS["ChargeInProgress"]
         return p.state, p.reason_code, p.reason_description
 
+    @staticmethod
+    def refund_cap(c: o.Charge) -> Decimal:
+        """The most a captured charge may be refunded: captured + min(15 %, the currency's cap)."""
+        assert c.capture_amount is not None
+        return c.capture_amount + min(
+            c.capture_amount * REFUND_OVER_CAPTURE_RATE, REFUND_OVER_CAPTURE_CAP[c.currency_code]
+        )
+
     def refunded_total(self, c: o.Charge, *, include_pending: bool = False) -> Decimal:
         """Sum of the charge's refunds that completed (or that may still complete)."""
         states = ("Refunded", "RefundInitiated") if include_pending else ("Refunded",)
@@ -880,9 +888,7 @@ class World:
                 "CurrencyMismatch",
                 f"refundAmount is in {amount.currency_code} but the Charge is in {c.currency_code}.",
             )
-        cap = c.capture_amount + min(
-            c.capture_amount * REFUND_OVER_CAPTURE_RATE, REFUND_OVER_CAPTURE_CAP[c.currency_code]
-        )
+        cap = self.refund_cap(c)
         already = self.refunded_total(c, include_pending=True)
         if already + amount.amount > cap:
             raise Refusal(
@@ -1091,7 +1097,4 @@ class World:
                     assert c.capture_amount <= c.amount, f"{c.charge_id}: captured over authorized"
                 if c.state == "Captured":
                     assert c.capture_amount is not None
-                    cap = c.capture_amount + min(
-                        c.capture_amount * REFUND_OVER_CAPTURE_RATE, REFUND_OVER_CAPTURE_CAP[c.currency_code]
-                    )
-                    assert self.refunded_total(c, include_pending=True) <= cap
+                    assert self.refunded_total(c, include_pending=True) <= self.refund_cap(c)
