@@ -146,6 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _gui(args: argparse.Namespace) -> int:
+    # The desk (store, sqlite-utils) before Qt: once PySide6 is imported, its import hook reads
+    # the source of every module imported after it, which shows in the time to first paint.
+    from . import desk  # noqa: F401
+
     try:
         from .ui.app import run_gui
     except ImportError:

@@ -19,15 +19,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import rules
-from .amazonpay.client import AmazonPayClient, ClientConfig, new_idempotency_key
 from .amazonpay.errors import ApiError, InvalidResponse, TransportError
 from .amazonpay.models import Charge, ChargePermission, CheckoutSession, DeliveryTracker, Money
 from .rules import Explanation, IdKind, ObjectKind, RuleError
 from .store import Intent, OrderRef, OrderRow, Store, TimelineEntry, open_database
 from .store.orders import OrderDetail as StoredDetail
+
+if TYPE_CHECKING:  # the wire (httpx, the signed client) is imported when the desk connects
+    from .amazonpay.client import AmazonPayClient
 
 log = logging.getLogger(__name__)
 
@@ -217,14 +219,14 @@ class Desk:
 
     def __init__(
         self,
-        client: AmazonPayClient,
+        client: AmazonPayClient | None,
         store: Store,
         *,
         environment_label: str,
         keyring_backend: str = "unknown",
         on_close: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        self.client = client
+        self._client = client
         self.store = store
         self.orders = store.orders
         self.journal = store.journal
@@ -244,7 +246,31 @@ class Desk:
         if store.cache_reset is not None:
             self.cache_reset = CacheReset(str(store.cache_reset.moved_to), store.cache_reset.message())
 
+    @property
+    def client(self) -> AmazonPayClient:
+        """The signed client; :class:`DeskError` before :meth:`connect` has given it one."""
+        if self._client is None:
+            raise DeskError(
+                "Merchant Desk is not connected to Amazon Pay yet. Wait a moment and try "
+                "again; if it stays so, open Settings and use Test connection."
+            )
+        return self._client
+
+    @property
+    def connected(self) -> bool:
+        """True once the desk has its signed client (reading the cache needs none)."""
+        return self._client is not None
+
     # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def open_local(cls, data_dir: Path, *, environment_label: str) -> Desk:
+        """A desk on the data directory alone: the list, details and journal, no client yet.
+
+        The window paints the cached orders from it at once, then :meth:`connect` (keyring,
+        key, HTTP client) runs while the operator already sees the list.
+        """
+        return cls(None, open_database(data_dir), environment_label=environment_label)
 
     @classmethod
     async def open(
@@ -263,51 +289,46 @@ class Desk:
         ``private_key`` (an already loaded RSA key, with ``settings.public_key_id``) is for
         checking a key before it is stored: the window's Settings > Test connection.
         """
-        from . import secrets
-        from .amazonpay import signing
+        # the credentials first: a key that does not load leaves no store open
+        config, key_source = _client_config(settings, data_dir, passphrase, private_key)
+        desk = cls.open_local(data_dir, environment_label=config.effective_environment.upper())
+        try:
+            desk._attach_client(config, key_source, transport=transport, pacer=pacer,
+                                retry=retry)
+        except BaseException:
+            desk.store.close()
+            raise
+        return desk
 
-        if private_key is not None:
-            key_source = "the key being checked in Settings"
-            public_key_id = settings.public_key_id
-            if not public_key_id:
-                raise DeskError("No public key ID: enter the one Seller Central shows beside the key.")
-        elif settings.private_key_file:
-            key_source = f"the key file {settings.private_key_file}"
-            pem = Path(settings.private_key_file).expanduser().read_bytes()
-            private_key = signing.load_private_key(pem, passphrase)
-            public_key_id = settings.public_key_id
-            if not public_key_id:
-                raise DeskError(
-                    "No public key ID: give --public-key-id (Seller Central shows it beside the key)."
-                )
-        else:
-            credentials = secrets.load_credentials(data_dir=data_dir, passphrase=passphrase)
-            stored = secrets.describe(data_dir)
-            key_source = str(stored.where) if stored else "the system keyring"
-            private_key = credentials.private_key
-            public_key_id = settings.public_key_id or credentials.public_key_id
-        config = ClientConfig(
-            public_key_id=public_key_id,
-            private_key=private_key,
-            region=settings.region,
-            environment=settings.environment,
-            algorithm=settings.algorithm,
-            endpoint=settings.endpoint,
-        )
+    async def connect(
+        self,
+        settings: Any,
+        *,
+        passphrase: str | None = None,
+        transport: Any = None,
+        pacer: Any = True,
+        retry: Any = None,
+        private_key: Any = None,
+    ) -> None:
+        """Give a desk from :meth:`open_local` its signed client (as :meth:`open` does)."""
+        if self._client is not None:
+            raise DeskError("This desk is already connected.")
+        config, key_source = _client_config(settings, self.store.data_dir, passphrase,
+                                            private_key)
+        self._attach_client(config, key_source, transport=transport, pacer=pacer, retry=retry)
+
+    def _attach_client(self, config: Any, key_source: str, *, transport: Any, pacer: Any,
+                       retry: Any) -> None:
+        from . import secrets
+        from .amazonpay.client import AmazonPayClient
+
         options: dict[str, Any] = {"transport": transport, "pacer": pacer}
         if retry is not None:
             options["retry"] = retry
-        client = AmazonPayClient(config, **options)
-        store = open_database(data_dir)
-        status = secrets.keyring_status()
-        desk = cls(
-            client,
-            store,
-            environment_label=config.effective_environment.upper(),
-            keyring_backend=_keyring_label(status),
-        )
-        desk.key_source = key_source
-        return desk
+        self._client = AmazonPayClient(config, **options)
+        self.environment_label = config.effective_environment.upper()
+        self._keyring_backend = _keyring_label(secrets.keyring_status())
+        self.key_source = key_source
 
     @classmethod
     async def open_demo(cls, data_dir: Path, *, region: str = "na") -> Desk:
@@ -317,14 +338,29 @@ class Desk:
         the same from one start to the next; a throwaway key is generated for each start
         (registered only in the emulator's memory, never written anywhere).
         """
+        from .settings import ensure_private_dir
+
+        ensure_private_dir(data_dir)
+        desk = cls.open_local(data_dir, environment_label="DEMO")
+        try:
+            await desk.connect_demo(region=region)
+        except BaseException:
+            await desk.aclose()
+            raise
+        return desk
+
+    async def connect_demo(self, *, region: str = "na") -> None:
+        """Connect a desk from :meth:`open_local` to the embedded emulator (see :meth:`open_demo`)."""
         import httpx
         from cryptography.hazmat.primitives.asymmetric import rsa
 
         from . import secrets
+        from .amazonpay.client import AmazonPayClient, ClientConfig
         from .sandbox.app import create_app
-        from .settings import ensure_private_dir
 
-        ensure_private_dir(data_dir)
+        if self._client is not None:
+            raise DeskError("This desk is already connected.")
+        data_dir = self.store.data_dir
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         app = create_app(
             keys={DEMO_PUBLIC_KEY_ID: key.public_key()},
@@ -340,36 +376,42 @@ class Desk:
             environment="sandbox",
             endpoint="http://127.0.0.1",
         )
-        client = AmazonPayClient(config, transport=httpx.ASGITransport(app=app), pacer=False)
-        store = open_database(data_dir)
 
         async def close_emulator() -> None:
             app.state.emulator.world.close()
 
-        desk = cls(
-            client,
-            store,
-            environment_label="DEMO",
-            keyring_backend=_keyring_label(secrets.keyring_status()),
-            on_close=close_emulator,
-        )
-        desk.emulator = app.state.emulator
-        desk.key_source = "a throwaway demo key (never stored)"
+        self._client = AmazonPayClient(config, transport=httpx.ASGITransport(app=app),
+                                       pacer=False)
+        self._on_close = close_emulator
+        self.environment_label = "DEMO"
+        self._keyring_backend = _keyring_label(secrets.keyring_status())
+        self.emulator = app.state.emulator
+        self.key_source = "a throwaway demo key (never stored)"
         # The emulator plays the shop's order export: cache whatever the desk does not know.
         session_ids = sorted(app.state.emulator.world.sessions)
-        missing = [sid for sid in session_ids if not desk.orders.find_order_ids(sid)]
+        missing = [sid for sid in session_ids if not self.orders.find_order_ids(sid)]
         if missing:
-            await desk.import_ids("\n".join(missing))
-        return desk
+            await self.import_ids("\n".join(missing))
 
     async def aclose(self) -> None:
         """Close the client and the store (on the loop that used the client)."""
         try:
-            await self.client.aclose()
+            if self._client is not None:
+                await self._client.aclose()
             if self._on_close is not None:
                 await self._on_close()
         finally:
             self.store.close()
+
+    def _record_intent(self, operation: str, object_id: str, request: dict[str, Any], *,
+                       idempotent: bool) -> int:
+        """Journal a money operation before it is sent, with a fresh idempotency key when the
+        operation takes one. Refused (nothing journaled) while the desk has no client."""
+        _ = self.client  # DeskError: never an intent without a way to send it
+        from .amazonpay.client import new_idempotency_key
+
+        key = new_idempotency_key() if idempotent else None
+        return self.journal.record_intent(operation, object_id, request, key)
 
     # ------------------------------------------------------------------ events
 
@@ -621,7 +663,7 @@ class Desk:
             "captureAmount": rules.money_json(value, currency),
             "softDescriptor": descriptor,
         }
-        intent_id = self.journal.record_intent(CAPTURE, charge_id, request, new_idempotency_key())
+        intent_id = self._record_intent(CAPTURE, charge_id, request, idempotent=True)
         self.journal.audit("capture requested", charge_id, request)
         self._emit_pending()
         return await self._send(self._intent(intent_id))
@@ -640,7 +682,7 @@ class Desk:
             "chargePermissionId": pid,
             "deliveryDetails": [{"trackingNumber": number, "carrierCode": carrier.code}],
         }
-        intent_id = self.journal.record_intent(TRACK, pid, request, None)
+        intent_id = self._record_intent(TRACK, pid, request, idempotent=False)
         self.journal.audit("tracking requested", pid, request)
         self._emit_pending()
         return await self._send(self._intent(intent_id))
@@ -661,7 +703,7 @@ class Desk:
         if session.charge_amount is None:
             raise ActionNotAllowed("Amazon did not report this checkout's amount; verify it again.")
         request = {"checkoutSessionId": sid, "chargeAmount": session.charge_amount.to_json()}
-        intent_id = self.journal.record_intent(COMPLETE, sid, request, None)
+        intent_id = self._record_intent(COMPLETE, sid, request, idempotent=False)
         self.journal.audit("complete requested", sid, request)
         self._emit_pending()
         await self._send(self._intent(intent_id))
@@ -981,6 +1023,44 @@ class Desk:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _client_config(settings: Any, data_dir: Path, passphrase: str | None,
+                   private_key: Any) -> tuple[Any, str]:
+    """The client's configuration and where its key came from, in words (see Desk.open)."""
+    from . import secrets
+    from .amazonpay import signing
+    from .amazonpay.client import ClientConfig
+
+    if private_key is not None:
+        key_source = "the key being checked in Settings"
+        public_key_id = settings.public_key_id
+        if not public_key_id:
+            raise DeskError("No public key ID: enter the one Seller Central shows beside the key.")
+    elif settings.private_key_file:
+        key_source = f"the key file {settings.private_key_file}"
+        pem = Path(settings.private_key_file).expanduser().read_bytes()
+        private_key = signing.load_private_key(pem, passphrase)
+        public_key_id = settings.public_key_id
+        if not public_key_id:
+            raise DeskError(
+                "No public key ID: give --public-key-id (Seller Central shows it beside the key)."
+            )
+    else:
+        credentials = secrets.load_credentials(data_dir=data_dir, passphrase=passphrase)
+        stored = secrets.describe(data_dir)
+        key_source = str(stored.where) if stored else "the system keyring"
+        private_key = credentials.private_key
+        public_key_id = settings.public_key_id or credentials.public_key_id
+    config = ClientConfig(
+        public_key_id=public_key_id,
+        private_key=private_key,
+        region=settings.region,
+        environment=settings.environment,
+        algorithm=settings.algorithm,
+        endpoint=settings.endpoint,
+    )
+    return config, key_source
 
 
 def _keyring_label(status: Any) -> str:

@@ -140,6 +140,8 @@ class MainWindow(QMainWindow):
     listed = Signal(int)
     #: Emitted once, after the list's first paint with orders in it (smoke and bench/gui.py).
     painted = Signal(int)
+    #: Emitted once, after the list's first paint, empty or not (start-up connects after it).
+    framed = Signal()
 
     def __init__(self, desk: Any, *, settings: QSettings | None = None,
                  data_dir: Path | None = None, parent: QWidget | None = None) -> None:
@@ -155,7 +157,9 @@ class MainWindow(QMainWindow):
         self._busy: dict[str, asyncio.Task[Any]] = {}
         self._close_confirmed = False
         self._restore_id: str | None = None
+        self._connection_problem: str | None = None
         self.has_painted = False
+        self.has_framed = False
         self.progress_dialog: ProgressDialog | None = None
         self.dialog: Any = None  # the dialog currently open, for keyboard users and tests
 
@@ -166,16 +170,21 @@ class MainWindow(QMainWindow):
         self._build_body()
         self._build_status_bar()
         self._connect()
+        self.framed.connect(self.update_summary)
         self._restore_layout()
         self.view.viewport().installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Only until the list's first paint with orders: then :attr:`painted` and removed."""
-        if event.type() == QEvent.Type.Paint and watched is self.view.viewport() \
-                and self.model.rowCount() and not self.has_painted:
-            self.has_painted = True
-            watched.removeEventFilter(self)
-            QTimer.singleShot(0, lambda: self.painted.emit(self.model.rowCount()))
+        """Only until the list's first paint with orders: :attr:`framed` at the first paint of
+        the list (orders or not), :attr:`painted` at the first with orders; then removed."""
+        if event.type() == QEvent.Type.Paint and watched is self.view.viewport():
+            if not self.has_framed:
+                self.has_framed = True
+                QTimer.singleShot(0, self.framed.emit)
+            if self.model.rowCount() and not self.has_painted:
+                self.has_painted = True
+                watched.removeEventFilter(self)
+                QTimer.singleShot(0, lambda: self.painted.emit(self.model.rowCount()))
         return super().eventFilter(watched, event)
 
     # ------------------------------------------------------------------ building
@@ -214,9 +223,10 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action("quitAction", tr("Quit"), "quit", self.close,
                                         QKeySequence.StandardKey.Quit)
         self.verify_action.setToolTip(tr("Ask Amazon Pay for this order's current state (Ctrl+R)"))
-        self.refresh_action.setToolTip(tr("Ask Amazon Pay about every order that is not "
-                                          "finished yet (F5)"))
-        self.add_action.setToolTip(tr("Paste order IDs or import your shop's export (Ctrl+N)"))
+        self._refresh_tip = tr("Ask Amazon Pay about every order that is not finished yet (F5)")
+        self._add_tip = tr("Paste order IDs or import your shop's export (Ctrl+N)")
+        self.refresh_action.setToolTip(self._refresh_tip)
+        self.add_action.setToolTip(self._add_tip)
         self.settings_action.setToolTip(tr("Your Amazon Pay account and key"))
 
     def _build_toolbar(self) -> None:
@@ -396,12 +406,55 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ start
 
     def start(self) -> None:
-        """List the cached orders (synchronous SQL: fast, indexed) and fill the status bar."""
+        """List the cached orders (synchronous SQL: fast, indexed) and fill the status bar.
+
+        The desk may still be connecting (its client comes after the first paint): the
+        actions that need Amazon stay disabled until :meth:`connected`."""
         self.model.reload()
         if self.model.rowCount():
             self.view.selectRow(0)
-        self.update_summary()
+        # the day's counts are an aggregate over every order (~20 ms at 100,000): after the
+        # list's first paint (``framed`` runs it), not before it
+        if self.has_framed:
+            self.update_summary()
         self._show_pending(self.desk.pending_count())
+        self._show_keyring()
+        self.update_actions()
+        self.view.setFocus()
+        self.listed.emit(self.model.rowCount())
+
+    def connected(self) -> None:
+        """The desk has its client: the environment, key storage and actions are shown."""
+        self._connection_problem = None
+        self._show_environment()
+        self._show_keyring()
+        self.update_actions()
+
+    def connection_failed(self, error: BaseException) -> None:
+        """The desk could not connect: the list stays readable, Settings can fix it."""
+        failure = describe_failure(error)
+        self._connection_problem = failure.message or failure.title
+        self.keyring_label.setText(tr("Not connected"))
+        self.keyring_label.setAccessibleName(tr("Not connected to Amazon Pay"))
+        self.keyring_label.setToolTip(self._connection_problem)
+        self.statusBar().showMessage(tr("Not connected to Amazon Pay: open Settings to check "
+                                        "your account and key."))
+        self.update_actions()
+        self.spawn(self.show_failure(error))
+
+    def _offline_reason(self) -> str:
+        if self._connection_problem:
+            return tr("Not connected to Amazon Pay ({problem}). Open Settings to fix it.").format(
+                problem=self._connection_problem)
+        return tr("Connecting to Amazon Pay…")
+
+    def _show_keyring(self) -> None:
+        if not self.desk.connected:
+            if not self._connection_problem:
+                self.keyring_label.setText(tr("Connecting…"))
+                self.keyring_label.setAccessibleName(tr("Connecting to Amazon Pay"))
+                self.keyring_label.setToolTip(tr("Reading your key and preparing the connection"))
+            return
         backend = self.desk.keyring_backend()
         if backend.startswith("keyring.backends.fail") or backend.endswith("null.Keyring"):
             shown = tr("Key storage: passphrase file (no system keyring)")
@@ -412,9 +465,6 @@ class MainWindow(QMainWindow):
         self.keyring_label.setAccessibleName(shown)
         self.keyring_label.setToolTip(tr("Where your Amazon Pay private key is kept: {backend}")
                                       .format(backend=backend))
-        self.update_actions()
-        self.view.setFocus()
-        self.listed.emit(self.model.rowCount())
 
     def _sort_refused(self, column: int) -> None:
         order = Qt.SortOrder.DescendingOrder if self.model.sort_key[1] else \
@@ -505,18 +555,24 @@ class MainWindow(QMainWindow):
 
     def update_actions(self) -> None:
         row = self.current_row()
+        offline = None if self.desk.connected else availability.Allowed(False,
+                                                                        self._offline_reason())
         for action, allowed in (
-            (self.verify_action, availability.can_verify(row)),
-            (self.capture_action, availability.can_capture(row)),
-            (self.track_action, availability.can_track(row)),
-            (self.complete_action, availability.can_complete(row)),
+            (self.verify_action, offline or availability.can_verify(row)),
+            (self.capture_action, offline or availability.can_capture(row)),
+            (self.track_action, offline or availability.can_track(row)),
+            (self.complete_action, offline or availability.can_complete(row)),
         ):
             action.setEnabled(allowed.ok)
             base = action.text()
             action.setToolTip(base if allowed.ok else f"{base}: {allowed.why_not}")
             action.setStatusTip(allowed.why_not)
         self.copy_action.setEnabled(row is not None)
-        self.refresh_action.setEnabled(not self.busy)
+        self.refresh_action.setEnabled(not self.busy and offline is None)
+        for action, tip in ((self.add_action, self._add_tip), (self.refresh_action,
+                                                               self._refresh_tip)):
+            action.setToolTip(tip if offline is None else f"{action.text()}: {offline.why_not}")
+        self.add_action.setEnabled(offline is None)
 
     # ------------------------------------------------------------------ filters
 

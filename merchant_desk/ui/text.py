@@ -115,6 +115,15 @@ def describe_failure(error: BaseException) -> Failure:
             next_step=explanation.next_step if explanation else "",
             meaning=explanation.meaning if explanation else "",
         )
+    if kind in ("KeyLoadError", "ConfigurationError", "SecretsError", "SettingsError") \
+            or isinstance(error, OSError):
+        return Failure(
+            title=tr("Merchant Desk could not connect to your Amazon Pay account."),
+            reason_code=None,
+            message=str(error),
+            next_step=tr("Open Settings to check your account and key, then use Test "
+                         "connection. Your orders and the journal are not affected."),
+        )
     if kind == "RuleError":
         return Failure(title=tr("Nothing was sent."), reason_code=None, message=str(error),
                        next_step=tr("Correct the value and try again."))
