@@ -340,3 +340,47 @@ def test_a_search_matching_many_orders_pages_the_same_as_one_matching_few(
         for d in (False, True)
     ]
     assert many == few and all(len(page) == 25 for page in many)
+
+
+# --------------------------------------------------------------------------- the search's matches
+
+
+def _buyer_session(n: int, name: str):
+    return sample.session(n, updated=f"2026110{1 + n % 8}T10{n % 60:02d}00Z",
+                          buyer={"name": name, "email": f"b{n}@shop.test"})
+
+
+def test_a_repeated_search_sees_an_order_that_changed_since(orders):
+    for n in range(5):
+        orders.upsert_checkout_session(_buyer_session(n, "Grace Hopper" if n < 2 else "Alan Turing"))
+    assert orders.count_orders(search="hopper") == 2
+    assert len(orders.list_order_ids(search="hopper")) == 2
+    # the same search again after a buyer's name changed (a newer read of the session)
+    orders.upsert_checkout_session(sample.session(
+        3, updated="20261201T000000Z", buyer={"name": "Grace Hopper", "email": "b3@shop.test"}))
+    assert orders.count_orders(search="hopper") == 3
+    assert sample.session_id(3) in orders.list_order_ids(search="hopper")
+    orders.add_orders([OrderRef(checkout_session_id=sample.session_id(40))])
+    assert orders.count_orders(search=sample.session_id(40)[:8]) == 1
+
+
+def test_a_search_sees_what_another_process_wrote_to_the_cache(tmp_path):
+    with open_database(tmp_path / "data") as window, open_database(tmp_path / "data") as cli:
+        window.orders.upsert_checkout_session(_buyer_session(1, "Grace Hopper"))
+        assert window.orders.count_orders(search="hopper") == 1
+        cli.orders.upsert_checkout_session(_buyer_session(2, "Grace Hopper"))
+        assert window.orders.count_orders(search="hopper") == 2
+        assert len(window.orders.list_order_ids(search="hopper", states=["Completed"])) == 2
+
+
+def test_a_search_inside_a_transaction_neither_commits_nor_breaks_it(store, orders):
+    from merchant_desk.store.db import write_transaction
+
+    orders.upsert_checkout_session(_buyer_session(1, "Grace Hopper"))
+    with pytest.raises(RuntimeError), write_transaction(store.cache_db):
+        orders.upsert_checkout_session(_buyer_session(2, "Grace Hopper"))
+        assert orders.count_orders(search="hopper") == 2  # the transaction's own view
+        assert len(orders.list_order_ids(search="hopper")) == 2
+        raise RuntimeError("rolled back")
+    assert orders.count_orders(search="hopper") == 1
+    assert orders.list_order_ids(search="hopper") == [sample.session_id(1)]

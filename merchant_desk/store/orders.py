@@ -228,6 +228,8 @@ class Orders:
         self._store = store
         self._cache = store.cache_db
         self._journal = store.journal_db
+        #: ((search text, data_version), total_changes, count) of temp.search_hits
+        self._hits: tuple[tuple[str, int], int, int] | None = None
 
     # ------------------------------------------------------------------ writes
 
@@ -712,17 +714,21 @@ class Orders:
         """
         if sort_column not in SORT_COLUMNS:
             raise ValueError(f"cannot sort by {sort_column!r}; one of {sorted(SORT_COLUMNS)}")
-        where, params = _filters(search, states, created_from, created_to, gone)
+        hits = self._search_hits(search)
+        where, params = _filters(search, states, created_from, created_to, gone, hits=hits)
         hint = ""
         if search and search.strip():
             # SQLite cannot know how many orders a search matches. Few: fetch and sort them.
             # Many ("smi" on 100k): walk the sort's index and stop at the page, instead of
-            # sorting thousands. Counting the candidates costs well under a millisecond.
-            candidates_sql, candidate_params = _candidates(search)
-            many = self._cache.execute(
-                f"SELECT count(*) FROM ({candidates_sql} LIMIT {_DENSE_MATCHES + 1})",
-                candidate_params,
-            ).fetchone()[0]
+            # sorting thousands.
+            if hits is not None:
+                many = hits
+            else:
+                candidates_sql, candidate_params = _candidates(search)
+                many = self._cache.execute(
+                    f"SELECT count(*) FROM ({candidates_sql} LIMIT {_DENSE_MATCHES + 1})",
+                    candidate_params,
+                ).fetchone()[0]
             if many > _DENSE_MATCHES:
                 hint = f"INDEXED BY {_SORT_INDEXES[sort_column]}"
         direction = "DESC" if descending else "ASC"
@@ -743,15 +749,51 @@ class Orders:
         gone: bool | None = None,
     ) -> int:
         """How many orders :meth:`list_order_ids` would page through with the same filters."""
+        hits = self._search_hits(search)
         only_search = states is None and created_from is None and created_to is None
         if search and search.strip() and only_search and gone is None:
             # the search alone: count its matches without visiting each order's row
+            if hits is not None:
+                return hits
             candidates_sql, params = _candidates(search)
             sql = f"SELECT count(*) FROM ({candidates_sql})"
         else:
-            where, params = _filters(search, states, created_from, created_to, gone)
+            where, params = _filters(search, states, created_from, created_to, gone, hits=hits)
             sql = f"SELECT count(*) FROM orders {where}"
         return int(self._cache.execute(sql, params).fetchone()[0])
+
+    def _search_hits(self, search: str | None) -> int | None:
+        """The rowids ``search`` matches, in the connection's ``temp.search_hits``; how many.
+
+        A keystroke's count, density check and page, and the pages read on scrolling, all
+        need the same matches: the trigram index is asked once per search text instead of
+        three times a keystroke. Kept while the cache does not change (this connection's
+        ``total_changes``, another's ``data_version``). None (callers use the subquery) for
+        no search, or inside a transaction, which this must not commit.
+        """
+        if not search or not search.strip():
+            return None
+        conn = self._cache.conn
+        if conn.in_transaction:
+            return None
+        key = (search.strip(), conn.execute("PRAGMA data_version").fetchone()[0])
+        if self._hits is not None and self._hits[0] == key and \
+                self._hits[1] == conn.total_changes:
+            return self._hits[2]
+        self._hits = None
+        candidates_sql, params = _candidates(search)
+        conn.execute("BEGIN")
+        try:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS search_hits (id INTEGER PRIMARY KEY)")
+            conn.execute("DELETE FROM temp.search_hits")
+            conn.execute(f"INSERT INTO temp.search_hits {candidates_sql}", params)
+            count = int(conn.execute("SELECT count(*) FROM temp.search_hits").fetchone()[0])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self._hits = (key, conn.total_changes, count)
+        return count
 
     def get_order_rows(self, order_ids: Iterable[str]) -> dict[str, OrderRow]:
         """The rows for these IDs (the ones a view shows); unknown IDs are left out."""
@@ -1157,13 +1199,19 @@ def _filters(
     created_from: datetime | date | None,
     created_to: datetime | date | None,
     gone: bool | None,
+    *,
+    hits: int | None = None,
 ) -> tuple[str, list[Any]]:
+    """The WHERE clause; ``hits`` not None: the search's matches are in temp.search_hits."""
     clauses: list[str] = []
     params: list[Any] = []
     if search and search.strip():
-        candidates_sql, candidate_params = _candidates(search)
-        clauses.append(f"rowid IN ({candidates_sql})")
-        params.extend(candidate_params)
+        if hits is not None:
+            clauses.append("rowid IN temp.search_hits")
+        else:
+            candidates_sql, candidate_params = _candidates(search)
+            clauses.append(f"rowid IN ({candidates_sql})")
+            params.extend(candidate_params)
     if states is not None:
         wanted = sorted(set(states))
         if not wanted:
