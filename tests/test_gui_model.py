@@ -197,3 +197,39 @@ def test_a_refresh_that_leaves_the_list_as_it_was_resets_nothing(qapp, desk):
     desk.rows["new"] = new
     model.orders_changed(["new"])
     assert resets == [1] and model.order_id(0) == "new"
+
+
+def test_multi_data_answers_every_role_as_data_does(qapp, desk):
+    """The delegate's one call per cell (multiData) says exactly what data() says, role by role,
+    including 'nothing' for the roles the list does not use."""
+    from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan
+    from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
+
+    from merchant_desk.ui.orders_model import ROW_ROLE
+
+    rows = desk.rows
+    gone = next(iter(rows))
+    rows[gone] = Row(**{**rows[gone].__dict__, "gone": True})
+    model = OrdersModel(desk, cache_size=200, query_type=Query)
+    model.reload()
+    roles = [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.DecorationRole,
+             Qt.ItemDataRole.FontRole, Qt.ItemDataRole.TextAlignmentRole,
+             Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole,
+             Qt.ItemDataRole.CheckStateRole, Qt.ItemDataRole.ToolTipRole, ID_ROLE, ROW_ROLE]
+    checked = 0
+    for r in [*range(12), model.rowCount() - 1]:
+        for c in range(model.columnCount()):
+            index = model.index(r, c)
+            for role in roles:
+                item = QModelRoleData(int(role))
+                item.setData("stale")  # a reused span must not keep an earlier cell's value
+                model.multiData(index, QModelRoleDataSpan(item))
+                assert item.data() == model.data(index, role), (r, c, role)
+                checked += 1
+    assert checked == 13 * model.columnCount() * len(roles)
+    delegate = QStyledItemDelegate()
+    option = QStyleOptionViewItem()
+    amount = model.index(0, 4)
+    delegate.initStyleOption(option, amount)
+    assert option.text == model.data(amount) == "5013.00 USD"
+    assert option.displayAlignment & Qt.AlignmentFlag.AlignRight

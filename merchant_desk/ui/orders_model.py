@@ -307,6 +307,31 @@ class OrdersModel(QAbstractTableModel):
             return None
         return _tooltip(key, row)
 
+    def multiData(self, index: Index, span: Any) -> None:
+        """All the roles a painted cell asks for in one call (Qt 6's item delegates ask for
+        seven at once; the default calls :meth:`data` once per role, from C++ into Python)."""
+        row = self.order_row(index.row()) if index.isValid() else None
+        key = self._columns[index.column()].key if row is not None else ""
+        for item in span:
+            role = item.role()
+            if row is None or role not in _ROLES:
+                item.clearData()
+            elif role == _DISPLAY:
+                item.setData(cell_text(key, row))
+            elif role == _ALIGN:
+                if key in ("amount", "captured_amount"):
+                    item.setData(_RIGHT)
+                else:
+                    item.clearData()
+            elif role == _FOREGROUND:
+                colour = self.data(index, role)
+                if colour is None:
+                    item.clearData()
+                else:
+                    item.setData(colour)
+            else:
+                item.setData(self.data(index, role))
+
     def flags(self, index: Index) -> Qt.ItemFlag:
         return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
