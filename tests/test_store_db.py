@@ -72,33 +72,35 @@ def test_reopening_keeps_everything_and_runs_no_migration(tmp_path, monkeypatch)
 
 def test_a_failing_migration_changes_nothing_and_a_good_one_applies_in_order(tmp_path, monkeypatch):
     _populated(tmp_path)
+    current = len(store_db.CACHE_MIGRATIONS)
 
-    def v2_broken(db):
+    def next_broken(db):
         db.execute("ALTER TABLE orders ADD COLUMN note TEXT")
         raise RuntimeError("migration bug")
 
-    monkeypatch.setattr(store_db, "CACHE_MIGRATIONS", (*store_db.CACHE_MIGRATIONS, v2_broken))
+    monkeypatch.setattr(store_db, "CACHE_MIGRATIONS", (*store_db.CACHE_MIGRATIONS, next_broken))
     with pytest.raises(RuntimeError, match="migration bug"):
         open_database(tmp_path)
     check = sqlite3.connect(tmp_path / CACHE_FILE)
-    assert check.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert check.execute("PRAGMA user_version").fetchone()[0] == current
     assert "note" not in [row[1] for row in check.execute("PRAGMA table_info(orders)")]
     check.close()
 
     order: list[int] = []
 
-    def v2(db):
-        order.append(2)
+    def first(db):
+        order.append(1)
         db.execute("ALTER TABLE orders ADD COLUMN note TEXT")
 
-    def v3(db):
-        order.append(3)
+    def second(db):
+        order.append(2)
         db.execute("UPDATE orders SET note = 'migrated'")
 
-    monkeypatch.setattr(store_db, "CACHE_MIGRATIONS", (*store_db.CACHE_MIGRATIONS[:1], v2, v3))
+    monkeypatch.setattr(store_db, "CACHE_MIGRATIONS", (*store_db.CACHE_MIGRATIONS[:current],
+                                                       first, second))
     with open_database(tmp_path) as store:
-        assert order == [2, 3]
-        assert store.cache_db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert order == [1, 2]
+        assert store.cache_db.execute("PRAGMA user_version").fetchone()[0] == current + 2
         assert store.cache_db.execute("SELECT note FROM orders").fetchone()[0] == "migrated"
 
 

@@ -384,3 +384,69 @@ def test_a_search_inside_a_transaction_neither_commits_nor_breaks_it(store, orde
         raise RuntimeError("rolled back")
     assert orders.count_orders(search="hopper") == 1
     assert orders.list_order_ids(search="hopper") == [sample.session_id(1)]
+
+
+# --------------------------------------------------------------------------- what a write touches
+
+
+def _changes(store) -> int:
+    return store.cache_db.conn.total_changes
+
+
+def test_reading_an_order_again_rewrites_only_what_changed(store, orders):
+    """A refresh mostly reads orders that did not change: the order row keeps its search text
+    and its trigrams (the trigram index is written only when the text changes)."""
+    orders.upsert_checkout_session(_buyer_session(1, "Grace Hopper"))
+    fts = "SELECT count(*) FROM orders_fts_data"
+    segments = store.cache_db.execute(fts).fetchone()[0]
+    before = _changes(store)
+    orders.upsert_checkout_session(sample.session(
+        1, updated="20261130T000000Z", buyer={"name": "Grace Hopper", "email": "b1@shop.test"}))
+    # the session row alone: the order's row is as it was, so neither it nor its trigrams
+    # are written
+    assert _changes(store) - before == 1
+    assert store.cache_db.execute(fts).fetchone()[0] == segments
+    assert orders.count_orders(search="hopper") == 1
+
+    # the order changes (Canceled), its search text does not: the row is, the trigrams are not
+    before = _changes(store)
+    orders.upsert_checkout_session(sample.session(
+        1, state="Canceled", reason="BuyerCanceled", updated="20261130T010000Z",
+        buyer={"name": "Grace Hopper", "email": "b1@shop.test"}))
+    assert row(orders, 1).session_state == "Canceled"
+    assert _changes(store) - before == 2
+    assert store.cache_db.execute(fts).fetchone()[0] == segments
+
+    orders.upsert_checkout_session(sample.session(
+        1, updated="20261201T000000Z", buyer={"name": "Ada Lovelace", "email": "b1@shop.test"}))
+    assert orders.count_orders(search="hopper") == 0
+    assert orders.count_orders(search="lovelace") == 1
+    assert row(orders, 1).buyer_name == "Ada Lovelace"
+
+
+def test_an_existing_cache_gets_the_narrow_trigram_trigger(tmp_path):
+    """A cache made by the first schema (trigger on every update) is migrated."""
+    from merchant_desk.store import db as store_db
+
+    data_dir = tmp_path / "data"
+    with open_database(data_dir) as store:
+        store.orders.upsert_checkout_session(_buyer_session(1, "Grace Hopper"))
+        trigger = store.cache_db.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'orders_au'").fetchone()[0]
+        assert "UPDATE OF search_text" in trigger
+        # as the first schema left it
+        store.cache_db.execute("DROP TRIGGER orders_au")
+        store.cache_db.execute(
+            'CREATE TRIGGER "orders_au" AFTER UPDATE ON "orders" BEGIN INSERT INTO "orders_fts" '
+            '("orders_fts", rowid, "search_text") VALUES(\'delete\', old.rowid, '
+            'old."search_text"); INSERT INTO "orders_fts" (rowid, "search_text") VALUES '
+            '(new.rowid, new."search_text"); END')
+        store.cache_db.execute("PRAGMA user_version = 1")
+        store.cache_db.conn.commit()
+    with open_database(data_dir) as store:
+        assert store.cache_db.execute("PRAGMA user_version").fetchone()[0] == len(
+            store_db.CACHE_MIGRATIONS)
+        trigger = store.cache_db.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'orders_au'").fetchone()[0]
+        assert "UPDATE OF search_text" in trigger
+        assert store.orders.count_orders(search="hopper") == 1

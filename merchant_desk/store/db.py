@@ -580,7 +580,25 @@ def _journal_v1(db: sqlite_utils.Database) -> None:
     )
 
 
-CACHE_MIGRATIONS: tuple[Migration, ...] = (_cache_v1,)
+def _cache_v2(db: sqlite_utils.Database) -> None:
+    """The trigram index is rewritten only when an order's search text changes.
+
+    sqlite-utils' update trigger deleted and re-inserted every order's trigrams on any update
+    (a refresh changes an order's states and verification time, rarely its buyer or
+    reference): dozens of index pages per order, most of a refresh's writes.
+    """
+    db.execute("DROP TRIGGER IF EXISTS orders_au")
+    db.execute(
+        'CREATE TRIGGER orders_au AFTER UPDATE OF search_text ON orders '
+        'WHEN old.search_text IS NOT new.search_text BEGIN\n'
+        '  INSERT INTO orders_fts (orders_fts, rowid, search_text) '
+        "VALUES ('delete', old.rowid, old.search_text);\n"
+        '  INSERT INTO orders_fts (rowid, search_text) VALUES (new.rowid, new.search_text);\n'
+        'END'
+    )
+
+
+CACHE_MIGRATIONS: tuple[Migration, ...] = (_cache_v1, _cache_v2)
 JOURNAL_MIGRATIONS: tuple[Migration, ...] = (_journal_v1,)
 
 

@@ -675,7 +675,13 @@ class Orders:
             tracker,
             verified_at=verified_at or current.get("last_verified_at"),
         )
-        _put(self._cache, "orders", row, "order_id")
+        if not current:
+            _put(self._cache, "orders", row, "order_id")
+        else:
+            # only what changed: each column in the SET list rewrites its indexes (eleven on
+            # this table, and the trigram index for search_text) even when the value is equal
+            _update(self._cache, "orders", "order_id", order_id,
+                    {k: v for k, v in row.items() if k != "order_id" and current.get(k) != v})
         return row
 
     def _load(self, model: Any, table: str, pk: str, object_id: str | None) -> Any:
@@ -958,6 +964,19 @@ def _put(db: Any, table: str, row: Mapping[str, Any], pk: str) -> None:
         )
         _PUT_SQL[key] = sql
     db.execute(sql, list(row.values()))
+
+
+def _update(db: Any, table: str, pk: str, key: Any, changes: Mapping[str, Any]) -> None:
+    """Set only ``changes`` on one row (nothing at all when empty), with a cached statement."""
+    if not changes:
+        return
+    sql_key = (table, pk, tuple(changes), "update")
+    sql = _PUT_SQL.get(sql_key)
+    if sql is None:
+        sets = ", ".join(f'"{c}" = ?' for c in changes)
+        sql = f'UPDATE "{table}" SET {sets} WHERE "{pk}" = ?'
+        _PUT_SQL[sql_key] = sql
+    db.execute(sql, [*changes.values(), key])
 
 
 def _ts_or_now(moment: datetime | None) -> str:
