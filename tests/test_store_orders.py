@@ -414,7 +414,9 @@ def test_reading_an_order_again_rewrites_only_what_changed(store, orders):
         1, state="Canceled", reason="BuyerCanceled", updated="20261130T010000Z",
         buyer={"name": "Grace Hopper", "email": "b1@shop.test"}))
     assert row(orders, 1).session_state == "Canceled"
-    assert _changes(store) - before == 2
+    # the session row, the order row, and the state counts (one less Completed, one more
+    # Canceled): no trigram rows
+    assert _changes(store) - before == 4
     assert store.cache_db.execute(fts).fetchone()[0] == segments
 
     orders.upsert_checkout_session(sample.session(
@@ -441,6 +443,9 @@ def test_an_existing_cache_gets_the_narrow_trigram_trigger(tmp_path):
             '("orders_fts", rowid, "search_text") VALUES(\'delete\', old.rowid, '
             'old."search_text"); INSERT INTO "orders_fts" (rowid, "search_text") VALUES '
             '(new.rowid, new."search_text"); END')
+        store.cache_db.execute("DROP TABLE state_counts")  # and v3's triggers
+        for trigger in ("orders_state_ai", "orders_state_ad", "orders_state_au"):
+            store.cache_db.execute(f"DROP TRIGGER {trigger}")
         store.cache_db.execute("PRAGMA user_version = 1")
         store.cache_db.conn.commit()
     with open_database(data_dir) as store:
@@ -450,3 +455,60 @@ def test_an_existing_cache_gets_the_narrow_trigram_trigger(tmp_path):
             "SELECT sql FROM sqlite_master WHERE name = 'orders_au'").fetchone()[0]
         assert "UPDATE OF search_text" in trigger
         assert store.orders.count_orders(search="hopper") == 1
+        assert store.orders.counts_by_state() == {"Completed": 1}
+
+
+def test_the_state_counts_kept_by_triggers_match_a_full_count(tmp_path):
+    """Random imports, reads, state changes, folds (an order imported by its permission joins
+    its session: one row deleted), 404s and a restore after a cache reset: the counts the day
+    strip reads equal a GROUP BY over every order, with and without the gone ones."""
+    import random
+
+    rng = random.Random(7)
+    data_dir = tmp_path / "data"
+
+    def full_count(store, include_gone: bool) -> dict[str, int]:
+        where = "" if include_gone else "WHERE gone = 0"
+        return dict(store.cache_db.execute(
+            f"SELECT state, count(*) FROM orders {where} GROUP BY state ORDER BY state"))
+
+    def check(store) -> None:
+        for include_gone in (True, False):
+            assert store.orders.counts_by_state(include_gone=include_gone) == full_count(
+                store, include_gone)
+
+    with open_database(data_dir) as store:
+        orders = store.orders
+        for clock in range(1, 301):
+            n = rng.randrange(40)
+            updated = f"202611{1 + clock // 1440:02d}T{clock // 60 % 24:02d}{clock % 60:02d}00Z"
+            action = rng.randrange(6)
+            if action == 0:
+                orders.add_orders([OrderRef(charge_permission_id=sample.permission_id(n))])
+            elif action == 1:
+                orders.add_orders([OrderRef(checkout_session_id=sample.session_id(n))])
+            elif action == 2:
+                state = rng.choice(["Open", "Completed", "Canceled"])
+                orders.upsert_checkout_session(sample.session(
+                    n, state=state, updated=updated,
+                    reason="BuyerCanceled" if state == "Canceled" else None))
+            elif action == 3:
+                state = rng.choice(["Authorized", "Captured", "Declined", "Canceled"])
+                orders.upsert_charge(sample.charge(
+                    n, state=state, updated=updated,
+                    captured="14.00" if state == "Captured" else None))
+            elif action == 4:
+                orders.mark_gone(rng.choice([sample.session_id(n), sample.permission_id(n)]))
+            else:
+                check(store)
+        check(store)
+        assert sum(orders.counts_by_state().values()) == orders.count_orders()
+        assert len(orders.counts_by_state()) >= 3
+    # a reset cache is rebuilt from the journal's records
+    (data_dir / "cache.sqlite3").unlink()
+    with open_database(data_dir) as store:
+        store.orders.restore_from_journal()
+        check(store)
+        assert store.orders.count_orders() > 0
+        store.orders.restore_from_journal()  # again, over the restored rows
+        check(store)

@@ -598,7 +598,39 @@ def _cache_v2(db: sqlite_utils.Database) -> None:
     )
 
 
-CACHE_MIGRATIONS: tuple[Migration, ...] = (_cache_v1, _cache_v2)
+def _cache_v3(db: sqlite_utils.Database) -> None:
+    """Orders per list state, kept by triggers: the day strip reads five rows instead of
+    counting 100,000 (~15 ms, several times a second while a refresh runs).
+
+    Every write path keeps the triggers firing: rows are inserted, updated and deleted, never
+    replaced (a REPLACE deletes without firing delete triggers).
+    """
+    db.execute(
+        "CREATE TABLE state_counts (state TEXT PRIMARY KEY, total INTEGER NOT NULL, "
+        "gone INTEGER NOT NULL)"
+    )
+    db.execute(
+        "INSERT INTO state_counts (state, total, gone) "
+        "SELECT state, count(*), total(gone) FROM orders GROUP BY state"
+    )
+    add = (
+        "INSERT INTO state_counts (state, total, gone) VALUES (new.state, 1, new.gone) "
+        "ON CONFLICT (state) DO UPDATE SET total = total + 1, gone = gone + new.gone;"
+    )
+    remove = (
+        "UPDATE state_counts SET total = total - 1, gone = gone - old.gone "
+        "WHERE state = old.state;"
+    )
+    db.execute(f"CREATE TRIGGER orders_state_ai AFTER INSERT ON orders BEGIN {add} END")
+    db.execute(f"CREATE TRIGGER orders_state_ad AFTER DELETE ON orders BEGIN {remove} END")
+    db.execute(
+        "CREATE TRIGGER orders_state_au AFTER UPDATE OF state, gone ON orders "
+        "WHEN old.state IS NOT new.state OR old.gone IS NOT new.gone "
+        f"BEGIN {remove} {add} END"
+    )
+
+
+CACHE_MIGRATIONS: tuple[Migration, ...] = (_cache_v1, _cache_v2, _cache_v3)
 JOURNAL_MIGRATIONS: tuple[Migration, ...] = (_journal_v1,)
 
 

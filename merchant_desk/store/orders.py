@@ -473,7 +473,10 @@ class Orders:
             rows.append(row)
         if rows:
             with write_transaction(self._cache):
-                self._cache["orders"].insert_all(rows, pk="order_id", replace=True)
+                # upserts, not INSERT OR REPLACE: a replace deletes without firing the delete
+                # triggers that keep the trigram index and the state counts
+                for row in rows:
+                    _put(self._cache, "orders", row, "order_id")
         return len(rows)
 
     # ------------------------------------------------------------------ write internals
@@ -877,11 +880,12 @@ class Orders:
 
     def counts_by_state(self, *, include_gone: bool = True) -> dict[str, int]:
         """Orders per list state (for the filter menu and the status bar)."""
-        where = "" if include_gone else "WHERE gone = 0"
+        # state_counts is kept by triggers on orders (cache schema v3)
+        count = "total" if include_gone else "total - gone"
         return {
-            state: count
-            for state, count in self._cache.execute(
-                f"SELECT state, count(*) FROM orders {where} GROUP BY state ORDER BY state"
+            state: number
+            for state, number in self._cache.execute(
+                f"SELECT state, {count} FROM state_counts WHERE {count} > 0 ORDER BY state"
             )
         }
 

@@ -170,7 +170,6 @@ class MainWindow(QMainWindow):
         self._build_body()
         self._build_status_bar()
         self._connect()
-        self.framed.connect(self.update_summary)
         self._restore_layout()
         self.view.viewport().installEventFilter(self)
 
@@ -413,10 +412,7 @@ class MainWindow(QMainWindow):
         self.model.reload()
         if self.model.rowCount():
             self.view.selectRow(0)
-        # the day's counts are an aggregate over every order (~20 ms at 100,000): after the
-        # list's first paint (``framed`` runs it), not before it
-        if self.has_framed:
-            self.update_summary()
+        self.update_summary()
         self._show_pending(self.desk.pending_count())
         self._show_keyring()
         self.update_actions()
