@@ -296,41 +296,37 @@ class OrdersModel(QAbstractTableModel):
             return row
         key = self._columns[index.column()].key
         if role == _ALIGN:
-            return _RIGHT if key in ("amount", "captured_amount") else None
+            return _RIGHT if key in _RIGHT_ALIGNED else None
         if role == _FOREGROUND:
-            if key == "session_state":
-                return _STATE_COLOURS.get(row.session_state or "")
-            if key == "charge_state":
-                return _STATE_COLOURS.get(row.charge_state or "")
-            if getattr(row, "gone", False):
-                return _GONE
-            return None
+            return _foreground(key, row)
         return _tooltip(key, row)
 
     def multiData(self, index: Index, span: Any) -> None:
         """All the roles a painted cell asks for in one call (Qt 6's item delegates ask for
-        seven at once; the default calls :meth:`data` once per role, from C++ into Python)."""
+        seven at once; the default calls :meth:`data` once per role, from C++ into Python).
+        The delegate reuses its span from cell to cell: a role not answered is cleared."""
         row = self.order_row(index.row()) if index.isValid() else None
-        key = self._columns[index.column()].key if row is not None else ""
+        if row is None:
+            for item in span:
+                item.clearData()
+            return
+        key = self._columns[index.column()].key
         for item in span:
             role = item.role()
-            if row is None or role not in _ROLES:
-                item.clearData()
-            elif role == _DISPLAY:
+            if role == _DISPLAY:
                 item.setData(cell_text(key, row))
-            elif role == _ALIGN:
-                if key in ("amount", "captured_amount"):
-                    item.setData(_RIGHT)
-                else:
-                    item.clearData()
             elif role == _FOREGROUND:
-                colour = self.data(index, role)
+                colour = _foreground(key, row)
                 if colour is None:
                     item.clearData()
                 else:
                     item.setData(colour)
-            else:
+            elif role == _ALIGN and key in _RIGHT_ALIGNED:
+                item.setData(_RIGHT)
+            elif role in _OTHER_ROLES:
                 item.setData(self.data(index, role))
+            else:
+                item.clearData()
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
@@ -343,8 +339,21 @@ _ID = int(ID_ROLE)
 _ROW = int(ROW_ROLE)
 _ROLES = frozenset({_DISPLAY, int(Qt.ItemDataRole.ToolTipRole), _FOREGROUND, _ALIGN, _ID, _ROW})
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_RIGHT_ALIGNED = frozenset({"amount", "captured_amount"})
+#: Roles multiData answers through data() (not asked for by painting)
+_OTHER_ROLES = frozenset({int(Qt.ItemDataRole.ToolTipRole), _ID, _ROW})
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _GONE = QColor("#777777")
+
+
+def _foreground(key: str, row: Any) -> QColor | None:
+    if key == "session_state":
+        return _STATE_COLOURS.get(row.session_state or "")
+    if key == "charge_state":
+        return _STATE_COLOURS.get(row.charge_state or "")
+    if getattr(row, "gone", False):
+        return _GONE
+    return None
 
 
 def cell_text(key: str, row: Any) -> str:
