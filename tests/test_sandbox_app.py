@@ -1,19 +1,27 @@
-"""The emulator application's own plumbing: the direct API path beside Starlette's routes."""
+"""The emulator application's own plumbing: the direct API path beside Starlette's routes, and
+request counts in a state file (kept in memory, written with the next change or soon after)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 
 from merchant_desk.amazonpay.signing import Signer, format_pay_date
+from merchant_desk.sandbox import world as world_module
 from merchant_desk.sandbox.app import create_app
-from merchant_desk.sandbox.testing import TEST_PLAIN_KEY_ID
+from merchant_desk.sandbox.persistence import SqliteStore
+from merchant_desk.sandbox.testing import TEST_PLAIN_KEY_ID, SignedCaller, in_process_client
 
 Sent = list[dict[str, Any]]
 
@@ -161,3 +169,143 @@ def test_a_client_gone_before_its_body_is_neither_answered_nor_counted(app):
 
     asyncio.run(app(scope, receive, send))
     assert sent == [] and app.state.emulator.world.ledger()["requests"] == 0
+
+
+# --------------------------------------------------------------------------- request counts on disk
+
+
+def counts_on_disk(path) -> dict[str, int]:
+    store = SqliteStore(path)
+    try:
+        return store.load().get("meta", {}).get("counts", {"requests": 0, "rejectedSignatures": 0})
+    finally:
+        store.close()
+
+
+def test_request_counts_are_exact_after_a_restart_of_a_state_emulator(tmp_path, rsa_key):
+    state = tmp_path / "emulator.sqlite"
+    keys = {TEST_PLAIN_KEY_ID: rsa_key.public_key()}
+    app = create_app(keys=keys, state_file=str(state), throttle=False)
+    s = app.state.emulator.create_checkout_session(amount="10.00")
+    with in_process_client(app) as client:
+        caller = SignedCaller(client, rsa_key)
+        for _ in range(7):
+            assert caller.call("GET", f"charges/{s['chargeId']}").status_code == 200
+        assert client.get("/sandbox/v2/charges/x").status_code == 400  # unsigned
+        # In memory at once, right after each answer.
+        assert client.get("/_sandbox/ledger").json()["requests"] == 8
+    app.state.emulator.world.close()
+    app.state.emulator.world.close()  # twice is harmless
+
+    again = create_app(keys=keys, state_file=str(state), throttle=False)
+    try:
+        ledger = again.state.emulator.world.ledger()
+        assert (ledger["requests"], ledger["rejectedSignatures"]) == (8, 1)
+        with in_process_client(again) as client:
+            SignedCaller(client, rsa_key).call("GET", f"charges/{s['chargeId']}")
+            assert client.get("/_sandbox/ledger").json()["requests"] == 9
+    finally:
+        again.state.emulator.world.close()
+    assert counts_on_disk(state) == {"requests": 9, "rejectedSignatures": 1}
+
+
+def test_request_counts_reach_the_file_soon_without_a_close(tmp_path, rsa_key, monkeypatch):
+    monkeypatch.setattr(world_module, "COUNTS_FLUSH_SECONDS", 0.1)
+    state = tmp_path / "emulator.sqlite"
+    app = create_app(keys={TEST_PLAIN_KEY_ID: rsa_key.public_key()}, state_file=str(state), throttle=False)
+    try:
+        s = app.state.emulator.create_checkout_session(amount="10.00")
+        with in_process_client(app) as client:
+            caller = SignedCaller(client, rsa_key)
+            for _ in range(3):
+                caller.call("GET", f"charges/{s['chargeId']}")
+        deadline = time.monotonic() + 5
+        while counts_on_disk(state).get("requests") != 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert counts_on_disk(state)["requests"] == 3
+    finally:
+        app.state.emulator.world.close()
+
+
+def test_a_change_to_the_world_carries_the_counts_to_disk_at_once(tmp_path, rsa_key, monkeypatch):
+    monkeypatch.setattr(world_module, "COUNTS_FLUSH_SECONDS", 3600)  # the timer never helps here
+    state = tmp_path / "emulator.sqlite"
+    app = create_app(keys={TEST_PLAIN_KEY_ID: rsa_key.public_key()}, state_file=str(state), throttle=False)
+    try:
+        s = app.state.emulator.create_checkout_session(amount="10.00")
+        with in_process_client(app) as client:
+            caller = SignedCaller(client, rsa_key)
+            caller.call("GET", f"charges/{s['chargeId']}")
+            caller.call("GET", f"charges/{s['chargeId']}")
+            captured = caller.call("POST", f"charges/{s['chargeId']}/capture",
+                                   {"captureAmount": {"amount": "10.00", "currencyCode": "USD"}},
+                                   idempotency_key="carry-1")
+            assert captured.status_code == 200
+        assert counts_on_disk(state)["requests"] == 3
+    finally:
+        app.state.emulator.world.close()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_kill_9_of_a_state_emulator_keeps_what_it_answered(tmp_path, rsa_key, public_pem):
+    """Whatever an answer reported (a capture, its idempotency record, the counts committed
+    with it) is on disk before the answer leaves: a SIGKILL right after loses none of it."""
+    pem = tmp_path / "key.pem"
+    pem.write_bytes(public_pem)
+    state = tmp_path / "emulator.sqlite"
+    command = [sys.executable, "-m", "merchant_desk.cli", "sandbox", "serve", "--port", "0",
+               "--no-throttle", "--key", f"{TEST_PLAIN_KEY_ID}={pem}", "--state", str(state)]
+
+    def start() -> tuple[subprocess.Popen, str]:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                   text=True)
+        line = process.stdout.readline().strip()
+        assert line.startswith("listening on "), line
+        return process, line.removeprefix("listening on ")
+
+    body = {"captureAmount": {"amount": "10.00", "currencyCode": "USD"}}
+    process, url = start()
+    try:
+        with httpx.Client(base_url=url, timeout=10) as client:
+            s = client.post("/_sandbox/checkout-sessions", json={"amount": "10.00"}).json()
+            caller = SignedCaller(client, rsa_key)
+            for _ in range(5):
+                assert caller.call("GET", f"charges/{s['chargeId']}").status_code == 200
+            first = caller.call("POST", f"charges/{s['chargeId']}/capture", body, idempotency_key="kill-1")
+            assert first.status_code == 200
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        process.stdout.close()
+
+    process, url = start()
+    try:
+        with httpx.Client(base_url=url, timeout=10) as client:
+            ledger = client.get("/_sandbox/ledger").json()
+            assert ledger["requests"] == 6  # the five GETs and the capture, committed with it
+            assert [c["idempotencyKey"] for c in ledger["captures"]] == ["kill-1"]
+            replay = SignedCaller(client, rsa_key).call(
+                "POST", f"charges/{s['chargeId']}/capture", body, idempotency_key="kill-1")
+            assert replay.status_code == 200 and replay.json() == first.json()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(10) == 0
+        process.stdout.close()
+    assert counts_on_disk(state)["requests"] == 7
+
+
+def test_timestamps_and_amounts_are_written_as_before():
+    from datetime import UTC, datetime, timedelta, timezone
+    from decimal import Decimal
+
+    from merchant_desk.sandbox.objects import timestamp
+    from merchant_desk.sandbox.validation import format_amount
+
+    for moment in (datetime(2019, 7, 14, 15, 53, 0, 999999, tzinfo=UTC),
+                   datetime(2024, 2, 29, 23, 59, 59, tzinfo=timezone(timedelta(hours=-5))),
+                   datetime.fromisoformat("2026-01-01T00:00:00+00:00")):
+        assert timestamp(moment) == moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    assert timestamp(None) is None
+    assert [format_amount(Decimal(a), c) for a, c in (("14", "USD"), ("1500", "JPY"), ("0.5", "EUR"))] == [
+        "14.00", "1500", "0.50"]
