@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from .validation import Money
+from .validation import format_amount
 
 
 def timestamp(moment: datetime | None) -> str | None:
@@ -28,7 +28,10 @@ def timestamp(moment: datetime | None) -> str | None:
 
 
 def money(amount: Decimal | None, currency_code: str) -> dict[str, str] | None:
-    return None if amount is None else Money(amount, currency_code).to_json()
+    """``Money(amount, currency_code).to_json()``, without building the frozen dataclass."""
+    if amount is None:
+        return None
+    return {"amount": format_amount(amount, currency_code), "currencyCode": currency_code}
 
 
 @dataclass
