@@ -266,14 +266,16 @@ async def perform_api(
 
 
 _CONTENT_TYPE = (b"content-type", b"application/json")
-_SERVER_ERROR = (
-    {
+
+
+async def _server_error(send: Send) -> None:
+    """What Starlette's ServerErrorMiddleware answers when an endpoint raises."""
+    await send({
         "type": "http.response.start",
         "status": 500,
         "headers": [(b"content-length", b"21"), (b"content-type", b"text/plain; charset=utf-8")],
-    },
-    {"type": "http.response.body", "body": b"Internal Server Error"},
-)
+    })
+    await send({"type": "http.response.body", "body": b"Internal Server Error"})
 
 
 async def api(scope: Scope, receive: Receive, send: Send) -> bool:
@@ -315,8 +317,7 @@ async def api(scope: Scope, receive: Receive, send: Send) -> bool:
         await send({"type": "http.response.body", "body": content})
     except Exception:
         if not started:
-            for message in _SERVER_ERROR:
-                await send(message)
+            await _server_error(send)
         raise
     return False
 
