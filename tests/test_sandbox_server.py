@@ -106,3 +106,24 @@ def test_seed_covers_every_state_and_reason():
     assert {r.state for r in world.refunds.values()} >= {"Refunded", "Declined", "RefundInitiated"}
     json.dumps(world.ledger())
     world.check_invariants()
+
+
+def test_serve_runs_on_the_httptools_parser(tmp_path, public_pem):
+    """httptools is a dependency: the emulator must not silently fall back to the slower h11."""
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    from merchant_desk.sandbox.server import http_protocol
+
+    assert http_protocol() is HttpToolsProtocol
+    pem = tmp_path / "key.pem"
+    pem.write_bytes(public_pem)
+    process, url = start("--key", f"AGSERVEKEY={pem}")
+    try:
+        assert httpx.get(f"{url}/_sandbox/ledger", timeout=5).status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(10) == 0
+        errors = process.stderr.read()
+        process.stdout.close()
+        process.stderr.close()
+    assert "h11" not in errors

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from ..amazonpay.signing import DEFAULT_ALGORITHM, Signer, format_pay_date
 from .app import Emulator
 from .faults import Fault
+from .server import uvicorn_config
 from .world import World
 
 
@@ -43,9 +44,7 @@ class LoopbackServer:
         self._socket.bind((host, port))
         self._socket.listen(128)
         self.host, self.port = self._socket.getsockname()[:2]
-        config = uvicorn.Config(
-            app, lifespan="off", log_level="warning", access_log=False, timeout_graceful_shutdown=2
-        )
+        config = uvicorn_config(app, timeout_graceful_shutdown=2)
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name=f"emulator:{self.port}", daemon=True)
 

@@ -42,10 +42,15 @@ class Money:
         return {"amount": format_amount(self.amount, self.currency_code), "currencyCode": self.currency_code}
 
 
+#: ``Decimal("0.01")`` and the like, by number of decimal places.
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(4)}
+
+
 def format_amount(amount: Decimal, currency_code: str) -> str:
     """The amount as Amazon writes it: JPY without decimals, every other currency with two."""
     places = CURRENCY_DECIMALS.get(currency_code, 2)
-    return f"{amount.quantize(Decimal(1).scaleb(-places)):f}"
+    quantum = _QUANTA.get(places) or Decimal(1).scaleb(-places)
+    return f"{amount.quantize(quantum):f}"
 
 
 def parse_json_body(raw: bytes) -> dict[str, Any]:

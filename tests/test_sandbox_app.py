@@ -1,0 +1,311 @@
+"""The emulator application's own plumbing: the direct API path beside Starlette's routes, and
+request counts in a state file (kept in memory, written with the next change or soon after)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+
+from merchant_desk.amazonpay.signing import Signer, format_pay_date
+from merchant_desk.sandbox import world as world_module
+from merchant_desk.sandbox.app import create_app
+from merchant_desk.sandbox.persistence import SqliteStore
+from merchant_desk.sandbox.testing import TEST_PLAIN_KEY_ID, SignedCaller, in_process_client
+
+Sent = list[dict[str, Any]]
+
+
+def signed(rsa_key, method: str, path: str, body: bytes = b"", **extra: str) -> list[tuple[bytes, bytes]]:
+    headers = {
+        "accept": "application/json",
+        "content-type": "application/json",
+        "x-amz-pay-date": format_pay_date(),
+        "x-amz-pay-host": "pay-api.amazon.com",
+        "x-amz-pay-region": "na",
+        **extra,
+    }
+    out = Signer(rsa_key, TEST_PLAIN_KEY_ID).sign(method, path, None, headers, body).headers
+    return [(b"host", b"127.0.0.1")] + [(k.encode(), v.encode()) for k, v in out.items()]
+
+
+def call(app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes = b"",
+         *, through_starlette: bool = False) -> Sent:
+    """One request straight into the ASGI app; the messages it sent."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
+        "query_string": b"", "headers": headers, "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80), "state": {},
+    }
+    sent: Sent = []
+    chunks = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        return chunks.pop(0) if chunks else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    handler = Starlette.__call__ if through_starlette else type(app).__call__
+    asyncio.run(handler(app, scope, receive, send))
+    return sent
+
+
+def answer(sent: Sent) -> tuple[int, dict[str, str], Any]:
+    start, body = sent
+    headers = {k.decode(): v.decode() for k, v in start["headers"]}
+    return start["status"], headers, json.loads(body["body"]) if body["body"] else None
+
+
+@pytest.fixture
+def app(rsa_key):
+    app = create_app(keys={TEST_PLAIN_KEY_ID: rsa_key.public_key()}, throttle=False)
+    yield app
+    app.state.emulator.world.close()
+
+
+# --------------------------------------------------------------------------- the direct path
+
+
+def test_the_direct_path_answers_as_the_starlette_route_does(app, rsa_key):
+    """Same status, headers and bytes (request ID aside), same counting, for every kind of answer."""
+    emulator = app.state.emulator
+    s = emulator.create_checkout_session(amount="10.00")
+    charge = f"/sandbox/v2/charges/{s['chargeId']}"
+    capture_body = json.dumps({"captureAmount": {"amount": "1.00", "currencyCode": "USD"}}).encode()
+    cases = [
+        ("GET", charge, signed(rsa_key, "GET", charge), b""),
+        ("GET", "/sandbox/v2/charges/S01-0000000-0000000-C000000",
+         signed(rsa_key, "GET", "/sandbox/v2/charges/S01-0000000-0000000-C000000"), b""),
+        ("GET", charge, [(b"host", b"127.0.0.1")], b""),  # unsigned
+        ("HEAD", charge, signed(rsa_key, "HEAD", charge), b""),  # 405 UnsupportedOperation
+        ("PUT", charge, signed(rsa_key, "PUT", charge), b""),
+        ("GET", "/nowhere", signed(rsa_key, "GET", "/nowhere"), b""),
+        ("POST", f"{charge}/capture", signed(rsa_key, "POST", f"{charge}/capture", capture_body),
+         capture_body),  # no idempotency key: refused before anything changes
+        ("GET", f"{charge}/", signed(rsa_key, "GET", f"{charge}/"), b""),
+    ]
+    for method, path, headers, body in cases:
+        before = emulator.world.ledger()["requests"]
+        direct = call(app, method, path, headers, body)
+        middle = emulator.world.ledger()["requests"]
+        routed = call(app, method, path, headers, body, through_starlette=True)
+        after = emulator.world.ledger()["requests"]
+        assert middle - before == after - middle == 1, path
+        (status, head, content), (status2, head2, content2) = answer(direct), answer(routed)
+        # Byte for byte what Starlette's JSONResponse (the emulator's answers until now) sends.
+        extra = {k: v for k, v in head.items() if k not in ("content-length", "content-type")}
+        reference = JSONResponse(content, status_code=status, headers=extra)
+        assert direct[0]["headers"] == reference.raw_headers and direct[1]["body"] == reference.body
+        assert uuid.UUID(head.pop("x-amz-pay-request-id")).version == 4
+        head2.pop("x-amz-pay-request-id")
+        assert (status, head, content) == (status2, head2, content2), (method, path)
+        assert list(head) == list(head2)  # the same order, too
+        assert direct[1]["body"] == routed[1]["body"]
+    assert [r["status"] for r in list(emulator.recent)[::2]] == [200, 404, 400, 405, 405, 404, 400, 200]
+
+
+def test_control_paths_still_go_through_starlette(app, rsa_key):
+    # GET /_sandbox/ledger is the control endpoint; POST there is no control route, so the
+    # catch-all API route answers it as any unsigned API request (as it always has).
+    status, _, ledger = answer(call(app, "GET", "/_sandbox/ledger", [(b"host", b"x")]))
+    assert status == 200 and ledger["requests"] == 0
+    status, _, refused = answer(call(app, "POST", "/_sandbox/ledger", [(b"host", b"x")]))
+    assert status == 400 and refused["reasonCode"] == "MissingHeader"
+    assert app.state.emulator.world.ledger()["requests"] == 1
+    # A method the API has no route for at all: Starlette's own 405.
+    sent = call(app, "OPTIONS", "/sandbox/v2/charges/x", [(b"host", b"x")])
+    assert sent[0]["status"] == 405
+
+
+def test_an_unexpected_error_answers_500_and_propagates(app, rsa_key, monkeypatch):
+    s = app.state.emulator.create_checkout_session(amount="10.00")
+    path = f"/sandbox/v2/charges/{s['chargeId']}"
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(app.state.emulator.world, "perform", broken)
+    sent: Sent = []
+    with pytest.raises(RuntimeError, match="a bug"):
+        asyncio.run(_call_collecting(app, path, signed(rsa_key, "GET", path), sent))
+    assert sent[0]["status"] == 500 and sent[1]["body"] == b"Internal Server Error"
+
+
+async def _call_collecting(app: Any, path: str, headers: list[tuple[bytes, bytes]], sent: Sent) -> None:
+    scope = {"type": "http", "method": "GET", "path": path, "query_string": b"", "headers": headers,
+             "client": ("127.0.0.1", 1), "root_path": "", "state": {}}
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+
+
+def test_a_client_gone_before_its_body_is_neither_answered_nor_counted(app):
+    scope = {"type": "http", "method": "POST", "path": "/sandbox/v2/charges", "query_string": b"",
+             "headers": [], "client": ("127.0.0.1", 1), "root_path": "", "state": {}}
+    sent: Sent = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    assert sent == [] and app.state.emulator.world.ledger()["requests"] == 0
+
+
+# --------------------------------------------------------------------------- request counts on disk
+
+
+def counts_on_disk(path) -> dict[str, int]:
+    store = SqliteStore(path)
+    try:
+        return store.load().get("meta", {}).get("counts", {"requests": 0, "rejectedSignatures": 0})
+    finally:
+        store.close()
+
+
+def test_request_counts_are_exact_after_a_restart_of_a_state_emulator(tmp_path, rsa_key):
+    state = tmp_path / "emulator.sqlite"
+    keys = {TEST_PLAIN_KEY_ID: rsa_key.public_key()}
+    app = create_app(keys=keys, state_file=str(state), throttle=False)
+    s = app.state.emulator.create_checkout_session(amount="10.00")
+    with in_process_client(app) as client:
+        caller = SignedCaller(client, rsa_key)
+        for _ in range(7):
+            assert caller.call("GET", f"charges/{s['chargeId']}").status_code == 200
+        assert client.get("/sandbox/v2/charges/x").status_code == 400  # unsigned
+        # In memory at once, right after each answer.
+        assert client.get("/_sandbox/ledger").json()["requests"] == 8
+    app.state.emulator.world.close()
+    app.state.emulator.world.close()  # twice is harmless
+
+    again = create_app(keys=keys, state_file=str(state), throttle=False)
+    try:
+        ledger = again.state.emulator.world.ledger()
+        assert (ledger["requests"], ledger["rejectedSignatures"]) == (8, 1)
+        with in_process_client(again) as client:
+            SignedCaller(client, rsa_key).call("GET", f"charges/{s['chargeId']}")
+            assert client.get("/_sandbox/ledger").json()["requests"] == 9
+    finally:
+        again.state.emulator.world.close()
+    assert counts_on_disk(state) == {"requests": 9, "rejectedSignatures": 1}
+
+
+def test_request_counts_reach_the_file_soon_without_a_close(tmp_path, rsa_key, monkeypatch):
+    monkeypatch.setattr(world_module, "COUNTS_FLUSH_SECONDS", 0.1)
+    state = tmp_path / "emulator.sqlite"
+    app = create_app(keys={TEST_PLAIN_KEY_ID: rsa_key.public_key()}, state_file=str(state), throttle=False)
+    try:
+        s = app.state.emulator.create_checkout_session(amount="10.00")
+        with in_process_client(app) as client:
+            caller = SignedCaller(client, rsa_key)
+            for _ in range(3):
+                caller.call("GET", f"charges/{s['chargeId']}")
+        deadline = time.monotonic() + 5
+        while counts_on_disk(state).get("requests") != 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert counts_on_disk(state)["requests"] == 3
+    finally:
+        app.state.emulator.world.close()
+
+
+def test_a_change_to_the_world_carries_the_counts_to_disk_at_once(tmp_path, rsa_key, monkeypatch):
+    monkeypatch.setattr(world_module, "COUNTS_FLUSH_SECONDS", 3600)  # the timer never helps here
+    state = tmp_path / "emulator.sqlite"
+    app = create_app(keys={TEST_PLAIN_KEY_ID: rsa_key.public_key()}, state_file=str(state), throttle=False)
+    try:
+        s = app.state.emulator.create_checkout_session(amount="10.00")
+        with in_process_client(app) as client:
+            caller = SignedCaller(client, rsa_key)
+            caller.call("GET", f"charges/{s['chargeId']}")
+            caller.call("GET", f"charges/{s['chargeId']}")
+            captured = caller.call("POST", f"charges/{s['chargeId']}/capture",
+                                   {"captureAmount": {"amount": "10.00", "currencyCode": "USD"}},
+                                   idempotency_key="carry-1")
+            assert captured.status_code == 200
+        assert counts_on_disk(state)["requests"] == 3
+    finally:
+        app.state.emulator.world.close()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_kill_9_of_a_state_emulator_keeps_what_it_answered(tmp_path, rsa_key, public_pem):
+    """Whatever an answer reported (a capture, its idempotency record, the counts committed
+    with it) is on disk before the answer leaves: a SIGKILL right after loses none of it."""
+    pem = tmp_path / "key.pem"
+    pem.write_bytes(public_pem)
+    state = tmp_path / "emulator.sqlite"
+    command = [sys.executable, "-m", "merchant_desk.cli", "sandbox", "serve", "--port", "0",
+               "--no-throttle", "--key", f"{TEST_PLAIN_KEY_ID}={pem}", "--state", str(state)]
+
+    def start() -> tuple[subprocess.Popen, str]:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                   text=True)
+        line = process.stdout.readline().strip()
+        assert line.startswith("listening on "), line
+        return process, line.removeprefix("listening on ")
+
+    body = {"captureAmount": {"amount": "10.00", "currencyCode": "USD"}}
+    process, url = start()
+    try:
+        with httpx.Client(base_url=url, timeout=10) as client:
+            s = client.post("/_sandbox/checkout-sessions", json={"amount": "10.00"}).json()
+            caller = SignedCaller(client, rsa_key)
+            for _ in range(5):
+                assert caller.call("GET", f"charges/{s['chargeId']}").status_code == 200
+            first = caller.call("POST", f"charges/{s['chargeId']}/capture", body, idempotency_key="kill-1")
+            assert first.status_code == 200
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        process.stdout.close()
+
+    process, url = start()
+    try:
+        with httpx.Client(base_url=url, timeout=10) as client:
+            ledger = client.get("/_sandbox/ledger").json()
+            assert ledger["requests"] == 6  # the five GETs and the capture, committed with it
+            assert [c["idempotencyKey"] for c in ledger["captures"]] == ["kill-1"]
+            replay = SignedCaller(client, rsa_key).call(
+                "POST", f"charges/{s['chargeId']}/capture", body, idempotency_key="kill-1")
+            assert replay.status_code == 200 and replay.json() == first.json()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(10) == 0
+        process.stdout.close()
+    assert counts_on_disk(state)["requests"] == 7
+
+
+def test_timestamps_and_amounts_are_written_as_before():
+    from datetime import UTC, datetime, timedelta, timezone
+    from decimal import Decimal
+
+    from merchant_desk.sandbox.objects import timestamp
+    from merchant_desk.sandbox.validation import format_amount
+
+    for moment in (datetime(2019, 7, 14, 15, 53, 0, 999999, tzinfo=UTC),
+                   datetime(2024, 2, 29, 23, 59, 59, tzinfo=timezone(timedelta(hours=-5))),
+                   datetime.fromisoformat("2026-01-01T00:00:00+00:00")):
+        assert timestamp(moment) == moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    assert timestamp(None) is None
+    assert [format_amount(Decimal(a), c) for a, c in (("14", "USD"), ("1500", "JPY"), ("0.5", "EUR"))] == [
+        "14.00", "1500", "0.50"]
