@@ -127,3 +127,13 @@ def test_serve_runs_on_the_httptools_parser(tmp_path, public_pem):
         process.stdout.close()
         process.stderr.close()
     assert "h11" not in errors
+
+
+def test_a_stop_right_after_the_line_still_ends_cleanly(tmp_path, public_pem):
+    """Scripts stop the emulator as soon as they have its URL: a SIGTERM that arrives before
+    uvicorn serves must neither kill the process by signal nor be lost."""
+    pem = tmp_path / "key.pem"
+    pem.write_bytes(public_pem)
+    for _ in range(5):
+        process, _url = start("--key", f"AGSERVEKEY={pem}")
+        assert stop(process) == 0

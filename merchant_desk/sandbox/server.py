@@ -78,10 +78,6 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
-def _ignore(signum: int, frame: object) -> None:
-    """Signal handler that does nothing (the stop was already handled)."""
-
-
 def serve_command(args: argparse.Namespace) -> int:
     """Run the emulator until SIGTERM/SIGINT; 0 on a clean stop, 2 on bad arguments."""
     try:
@@ -110,6 +106,18 @@ def serve_command(args: argparse.Namespace) -> int:
         seed=bool(getattr(args, "seed", False)),
         region=getattr(args, "sandbox_region", None) or "na",
     )
+    config = uvicorn_config(app, timeout_graceful_shutdown=3)
+    server = uvicorn.Server(config)
+
+    def stop(signum: int, frame: object) -> None:
+        server.should_exit = True
+
+    # A stop may come as soon as the line below is read, before uvicorn has its own handlers
+    # (it has them only while serving): until then this one makes serve() stop at once. While
+    # serving, uvicorn catches SIGINT/SIGTERM (stops accepting, finishes what is in flight),
+    # then re-raises the signal to this handler, which ends with exit code 0 instead of death
+    # by signal.
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     shown_host = f"[{host}]" if ":" in host else host
     # Connections queue on the listening socket until uvicorn accepts them: the line is true now.
     print(f"listening on http://{shown_host}:{port}", flush=True)
@@ -122,12 +130,6 @@ def serve_command(args: argparse.Namespace) -> int:
     if not _is_loopback(host):
         print("note: /_sandbox/ control endpoints answer loopback clients only", file=sys.stderr,
               flush=True)
-    config = uvicorn_config(app, timeout_graceful_shutdown=3)
-    server = uvicorn.Server(config)
-    # uvicorn catches SIGINT/SIGTERM during serve (stops accepting, finishes what is in flight),
-    # then re-raises the signal to the handler that was installed before: make that a no-op so
-    # a requested stop ends with exit code 0 instead of death by signal.
-    previous = {sig: signal.signal(sig, _ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         asyncio.run(server.serve(sockets=[sock]))
     except KeyboardInterrupt:
