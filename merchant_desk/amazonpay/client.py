@@ -44,6 +44,7 @@ from .models import (
     Refund,
 )
 from .pacer import Pacer
+from .transport import H11Transport, environment_proxy
 
 log = logging.getLogger("merchant_desk.amazonpay")
 
@@ -485,16 +486,20 @@ class AmazonPayClient:
             write=config.write_timeout,
             pool=config.connect_timeout,
         )
-        loopback = config.endpoint is not None and is_loopback_host(
-            urlsplit(config.endpoint).hostname or ""
-        )
+        origin = urlsplit(config.origin)
+        loopback = config.endpoint is not None and is_loopback_host(origin.hostname or "")
+        # A proxy from the environment must not sit between us and a loopback emulator.
+        trust_env = not loopback
         try:
+            if transport is None and not (trust_env and environment_proxy(origin.scheme)):
+                # Our asyncio + h11 pool. With a transport given, httpx ignores the environment's
+                # proxies: where one is set, httpx's own transport goes through it instead.
+                transport = H11Transport(trust_env=trust_env)
             self._http = httpx.AsyncClient(
                 transport=transport,
                 timeout=timeout,
                 follow_redirects=False,  # a redirect would need a new signature anyway
-                # A proxy from the environment must not sit between us and a loopback emulator.
-                trust_env=not loopback,
+                trust_env=trust_env,
             )
         except FileNotFoundError as exc:  # SSL_CERT_FILE pointing nowhere (TESTING.md)
             raise ConfigurationError(
