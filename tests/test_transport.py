@@ -27,8 +27,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from merchant_desk.amazonpay.client import AmazonPayClient, ClientConfig, RetryPolicy
-from merchant_desk.amazonpay.errors import ConfigurationError, TransportError
-from merchant_desk.amazonpay.transport import H11Transport
+from merchant_desk.amazonpay.errors import ApiError, ConfigurationError, TransportError
+from merchant_desk.amazonpay.transport import H11Transport, HttpxClientTransport
 from merchant_desk.sandbox.testing import LoopbackServer as UvicornServer
 from tests.clienthelpers import CHARGE, CHARGE_ID, FakeSleep, make_client
 from tests.loopback import LoopbackServer, Reply, closed_port_url, scripted
@@ -610,6 +610,63 @@ def test_a_proxy_in_the_environment_is_used_through_httpx(loopback, monkeypatch,
     assert [(r.method, r.target) for r in proxy.received] == [
         ("CONNECT", b"pay-api.example.invalid:443")
     ]
+
+
+def test_without_a_proxy_the_own_transport_is_used(monkeypatch, rsa_key):
+    _no_proxy_env(monkeypatch)
+    config = ClientConfig(public_key_id="AGZC7M2JCRK6ZSAEPS7N3L6A", private_key=rsa_key,
+                          endpoint="https://pay-api.example.invalid")
+    client = AmazonPayClient(config, pacer=False)
+    assert isinstance(client._transport, H11Transport)
+    run(client.aclose())
+    monkeypatch.setenv("ALL_PROXY", "http://127.0.0.1:9")
+    client = AmazonPayClient(config, pacer=False)
+    assert isinstance(client._transport, HttpxClientTransport)
+    run(client.aclose())
+
+
+def test_an_injected_transport_gets_every_request_with_the_configured_timeouts(rsa_key):
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=CHARGE, headers={"x-amz-pay-request-id": "r-1"})
+
+    config = ClientConfig(public_key_id="AGZC7M2JCRK6ZSAEPS7N3L6A", private_key=rsa_key,
+                          endpoint="http://127.0.0.1:9", connect_timeout=1.5, read_timeout=7.0,
+                          write_timeout=8.0)
+
+    async def scenario():
+        async with AmazonPayClient(config, transport=httpx.MockTransport(answer),
+                                   pacer=False) as client:
+            assert (await client.get_charge(CHARGE_ID)).charge_id == CHARGE_ID
+            assert client.last_request_id == "r-1"
+
+    run(scenario())
+    (request,) = seen
+    assert request.extensions["timeout"] == {"connect": 1.5, "read": 7.0, "write": 8.0, "pool": 1.5}
+    assert request.headers["host"] == "127.0.0.1:9"
+    assert "cookie" not in request.headers
+
+
+def test_last_server_date_is_taken_from_every_answer(loopback, rsa_key):
+    """``doctor`` measures clock skew from it: any answer counts, an error too."""
+    server = loopback(scripted(
+        Reply(200, CHARGE, headers={"date": "Tue, 01 Dec 2026 10:00:00 GMT"}),
+        Reply(404, {"reasonCode": "ResourceNotFound", "message": "x"},
+              headers={"date": "Tue, 01 Dec 2026 10:00:07 GMT"}),
+    ))
+
+    async def scenario():
+        async with make_client(server.url, rsa_key) as client:
+            assert client.last_server_date is None
+            await client.get_charge(CHARGE_ID)
+            assert client.last_server_date == dt.datetime(2026, 12, 1, 10, 0, 0, tzinfo=dt.UTC)
+            with pytest.raises(ApiError):
+                await client.get_charge(CHARGE_ID)
+            assert client.last_server_date == dt.datetime(2026, 12, 1, 10, 0, 7, tzinfo=dt.UTC)
+
+    run(scenario())
 
 
 def test_a_loopback_endpoint_never_goes_through_the_proxy(emulator, loopback, monkeypatch):

@@ -44,7 +44,7 @@ from .models import (
     Refund,
 )
 from .pacer import Pacer
-from .transport import H11Transport, environment_proxy
+from .transport import H11Transport, HttpxClientTransport, environment_proxy
 
 log = logging.getLogger("merchant_desk.amazonpay")
 
@@ -450,8 +450,11 @@ def _check_money(value: Money, what: str) -> dict[str, str]:
 
 
 class AmazonPayClient:
-    """Amazon Pay API v2 over one ``httpx.AsyncClient``; use ``async with`` or :meth:`aclose`.
+    """Amazon Pay API v2 over one connection pool; use ``async with`` or :meth:`aclose`.
 
+    Each request goes straight to an ``httpx.AsyncBaseTransport`` (no ``httpx.AsyncClient`` in
+    between: no cookies, no redirects, no default headers): :class:`.transport.H11Transport`, or
+    httpx's own client when the environment sets a proxy for a non-loopback endpoint.
     ``transport`` replaces the network (``httpx.ASGITransport`` to the emulator, a mock...).
     ``pacer=True`` paces each operation at the documented rates of the key's environment;
     ``False`` switches pacing off; a :class:`Pacer` instance is used as is (share one between
@@ -480,27 +483,30 @@ class AmazonPayClient:
         self.user_agent = user_agent or default_user_agent()
         # None: the real clock, through signing's once-a-second cached date text.
         self._clock = clock
-        timeout = httpx.Timeout(
-            connect=config.connect_timeout,
-            read=config.read_timeout,
-            write=config.write_timeout,
-            pool=config.connect_timeout,
-        )
+        #: Each request's ``timeout`` extension, as ``httpx.AsyncClient`` would set it.
+        self._extensions = {
+            "timeout": {
+                "connect": config.connect_timeout,
+                "read": config.read_timeout,
+                "write": config.write_timeout,
+                "pool": config.connect_timeout,
+            }
+        }
         origin = urlsplit(config.origin)
         loopback = config.endpoint is not None and is_loopback_host(origin.hostname or "")
         # A proxy from the environment must not sit between us and a loopback emulator.
         trust_env = not loopback
         try:
-            if transport is None and not (trust_env and environment_proxy(origin.scheme)):
-                # Our asyncio + h11 pool. With a transport given, httpx ignores the environment's
-                # proxies: where one is set, httpx's own transport goes through it instead.
-                transport = H11Transport(trust_env=trust_env)
-            self._http = httpx.AsyncClient(
-                transport=transport,
-                timeout=timeout,
-                follow_redirects=False,  # a redirect would need a new signature anyway
-                trust_env=trust_env,
-            )
+            if transport is not None:
+                self._transport: httpx.AsyncBaseTransport = transport
+            elif trust_env and environment_proxy(origin.scheme):
+                # httpx's own client and transport route through it (NO_PROXY included).
+                # No redirects: one would need a new signature anyway.
+                self._transport = HttpxClientTransport(
+                    httpx.AsyncClient(follow_redirects=False, trust_env=True)
+                )
+            else:
+                self._transport = H11Transport(trust_env=trust_env)
         except FileNotFoundError as exc:  # SSL_CERT_FILE pointing nowhere (TESTING.md)
             raise ConfigurationError(
                 f"The CA certificate file could not be read ({exc}); check SSL_CERT_FILE."
@@ -519,7 +525,7 @@ class AmazonPayClient:
 
     async def aclose(self) -> None:
         """Close the connection pool; call it on the loop that used the client."""
-        await self._http.aclose()
+        await self._transport.aclose()
 
     @property
     def last_response(self) -> ResponseMeta | None:
@@ -594,12 +600,20 @@ class AmazonPayClient:
             if idempotency_key is not None:
                 headers["x-amz-pay-idempotency-key"] = idempotency_key
             signed = self.signer.sign(method, path, query, headers, content)
-            request = self._http.build_request(
-                method, url, headers={**signed.headers, **extra}, content=content or None
+            request = httpx.Request(
+                method,
+                url,
+                headers={**signed.headers, **extra},
+                content=content or None,
+                extensions=self._extensions,
             )
             started = time.monotonic()
             try:
-                response = await self._http.send(request)
+                response = await self._transport.handle_async_request(request)
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
             except (*_NOT_SENT, *_MAYBE_SENT) as exc:
                 never_sent = isinstance(exc, _NOT_SENT)
                 may_have_arrived = may_have_arrived or not never_sent

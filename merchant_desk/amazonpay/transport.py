@@ -46,7 +46,7 @@ import urllib.request
 import h11
 import httpx
 
-__all__ = ["DEFAULT_LIMITS", "H11Transport", "environment_proxy"]
+__all__ = ["DEFAULT_LIMITS", "H11Transport", "HttpxClientTransport", "environment_proxy"]
 
 #: httpx's default pool size; idle connections closed after 4 s (see the module's docstring).
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=4.0)
@@ -433,3 +433,18 @@ def environment_proxy(scheme: str) -> str | None:
     proxies = urllib.request.getproxies()
     return proxies.get(scheme) or proxies.get("all") or None
 
+
+
+class HttpxClientTransport(httpx.AsyncBaseTransport):
+    """An ``httpx.AsyncClient`` used as a transport: httpx's own routing through the
+    environment's proxies (``NO_PROXY`` included), on its default transport. The client falls
+    back to it whenever a proxy is configured."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.client.send(request)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
