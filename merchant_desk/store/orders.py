@@ -497,14 +497,17 @@ class Orders:
             )
             if stale:
                 return False
-            if cached and not verified and cached[1] == row["raw"]:
-                # The refresh hot path: a charge read again, exactly as cached. Its orders
-                # cannot change; only note when it was fetched.
+            unchanged = bool(cached and cached[1] == row["raw"])
+            if unchanged:
+                # Read again exactly as cached: every other column comes from the same JSON.
                 self._cache.execute(
                     f"UPDATE {table} SET fetched_at = ? WHERE {pk} = ?", [row["fetched_at"], row[pk]]
                 )
-                return False
-            _put(self._cache, table, row, pk)
+                if not verified:
+                    # The refresh hot path (a charge): its orders cannot change either.
+                    return False
+            else:
+                _put(self._cache, table, row, pk)
             for order_id in order_ids():
                 record = self._record(order_id)
                 new = {
@@ -673,7 +676,13 @@ class Orders:
             tracker,
             verified_at=verified_at or current.get("last_verified_at"),
         )
-        _put(self._cache, "orders", row, "order_id")
+        if not found:
+            _put(self._cache, "orders", row, "order_id")
+        else:
+            # Only what changed: rewriting every column rewrites every index entry of the row.
+            changed = {key: value for key, value in row.items() if current.get(key) != value}
+            if changed:
+                _update(self._cache, "orders", changed, "order_id", order_id)
         return row
 
     def _load(self, model: Any, table: str, pk: str, object_id: str | None) -> Any:
@@ -916,6 +925,19 @@ def _put(db: Any, table: str, row: Mapping[str, Any], pk: str) -> None:
         )
         _PUT_SQL[key] = sql
     db.execute(sql, list(row.values()))
+
+
+_UPDATE_SQL: dict[tuple[str, str, tuple[str, ...]], str] = {}
+
+
+def _update(db: Any, table: str, values: Mapping[str, Any], pk: str, key_value: Any) -> None:
+    """Set these columns of one row (by primary key) with a cached statement."""
+    key = (table, pk, tuple(values))
+    sql = _UPDATE_SQL.get(key)
+    if sql is None:
+        assignments = ", ".join(f'"{c}" = ?' for c in values)
+        sql = _UPDATE_SQL[key] = f'UPDATE "{table}" SET {assignments} WHERE "{pk}" = ?'
+    db.execute(sql, [*values.values(), key_value])
 
 
 def _ts_or_now(moment: datetime | None) -> str:
