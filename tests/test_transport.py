@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gzip
 import ipaddress
+import json
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable, Coroutine
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,7 @@ from cryptography.x509.oid import NameOID
 
 from merchant_desk.amazonpay.client import AmazonPayClient, ClientConfig, RetryPolicy
 from merchant_desk.amazonpay.errors import ApiError, ConfigurationError, TransportError
+from merchant_desk.amazonpay.models import Money
 from merchant_desk.amazonpay.transport import H11Transport, HttpxClientTransport
 from merchant_desk.sandbox.testing import LoopbackServer as UvicornServer
 from tests.clienthelpers import CHARGE, CHARGE_ID, FakeSleep, make_client
@@ -582,6 +586,69 @@ def test_a_missing_ssl_cert_file_is_a_configuration_error(monkeypatch, rsa_key, 
                           endpoint="https://pay-api.example.invalid")
     with pytest.raises(ConfigurationError, match="SSL_CERT_FILE"):
         AmazonPayClient(config, pacer=False)
+
+
+# --------------------------------------------------------------------------- the client's fast path
+
+
+class ViaHttpxObjects(httpx.AsyncBaseTransport):
+    """The same transport behind the plain httpx interface: the client's other path."""
+
+    def __init__(self) -> None:
+        self.inner = H11Transport(trust_env=False)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+@pytest.mark.parametrize("operation", ["get", "post", "post-keyless", "delete"])
+def test_the_fast_path_sends_what_httpx_request_would(loopback, rsa_key, operation):
+    """Without httpx.Request in between, the request line and headers are still byte for byte
+    the ones httpx would send (names, values, order), signature and date aside."""
+    server = loopback(scripted(Reply(200, CHARGE)))
+
+    async def call(transport):
+        client = make_client(server.url, rsa_key, clock=lambda: dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
+        if transport is not None:
+            await client.aclose()
+            client = AmazonPayClient(client.config, transport=transport, pacer=False,
+                                     clock=lambda: dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
+        async with client:
+            if operation == "get":
+                await client.get_charge(CHARGE_ID)
+            elif operation == "post":
+                await client.capture_charge(CHARGE_ID, Money(Decimal("14.00"), "USD"),
+                                            idempotency_key="key-1")
+            elif operation == "post-keyless":
+                await client.request("x", "POST", "deliveryTrackers")  # no body at all
+            else:
+                await client.cancel_charge(CHARGE_ID, "customer asked")
+
+    run(call(None))
+    run(call(ViaHttpxObjects()))
+    fast, slow = server.received
+
+    def comparable(received):
+        return received.method, received.target, received.body, [
+            (name, value) for name, value in received.headers if name != "authorization"
+        ]
+
+    assert comparable(fast) == comparable(slow)
+    assert fast.headers[0][0] == "host"
+
+
+def test_a_compressed_answer_is_decoded_as_httpx_would(loopback, rsa_key):
+    body = gzip.compress(json.dumps(CHARGE).encode())
+    server = loopback(scripted(Reply(200, body, headers={"content-encoding": "gzip"})))
+
+    async def scenario():
+        async with make_client(server.url, rsa_key) as client:
+            return await client.get_charge(CHARGE_ID)
+
+    assert run(scenario()).charge_id == CHARGE_ID
 
 
 # --------------------------------------------------------------------------- signing thread

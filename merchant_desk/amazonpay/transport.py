@@ -42,11 +42,19 @@ import sys
 import time
 import typing
 import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import h11
 import httpx
 
-__all__ = ["DEFAULT_LIMITS", "H11Transport", "HttpxClientTransport", "environment_proxy"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "H11Transport",
+    "HttpxClientTransport",
+    "RawResponse",
+    "environment_proxy",
+]
 
 #: httpx's default pool size; idle connections closed after 4 s (see the module's docstring).
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=4.0)
@@ -202,7 +210,7 @@ class _Connection:
         target: bytes,
         headers: list[tuple[bytes, bytes]],
         body: bytes,
-        timeouts: dict[str, float | None],
+        timeouts: Mapping[str, float | None],
     ) -> tuple[h11.Response, bytes]:
         """Send one request, read its whole response. h11's own errors become httpx's."""
         state = self.h11
@@ -250,6 +258,27 @@ class _Connection:
         return False
 
 
+@dataclass(frozen=True, slots=True)
+class RawResponse:
+    """A whole response as :meth:`H11Transport.send` returns it."""
+
+    status: int
+    reason: bytes
+    http_version: bytes  # b"1.1"
+    headers: list[tuple[bytes, bytes]]  # as received
+    content: bytes  # as received (no Content-Encoding undone)
+
+    def header_map(self) -> dict[str, str]:
+        """Lower-case name -> value; a repeated header's values joined with ``", "``, as
+        ``httpx.Headers.get`` gives them."""
+        found: dict[str, str] = {}
+        for raw_name, raw_value in self.headers:
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            found[name] = f"{found[name]}, {value}" if name in found else value
+        return found
+
+
 class H11Transport(httpx.AsyncBaseTransport):
     """An ``httpx.AsyncBaseTransport`` for HTTP/1.1 over plain asyncio (see the module's doc).
 
@@ -293,17 +322,46 @@ class H11Transport(httpx.AsyncBaseTransport):
     # ------------------------------------------------------------- the request
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self._closed:
-            raise RuntimeError("the transport is closed")
         url = request.url
         scheme = url.raw_scheme
         if scheme not in (b"http", b"https"):
             raise httpx.UnsupportedProtocol(f"Unsupported URL protocol {url.scheme!r}")
-        port = url.port or (443 if scheme == b"https" else 80)
-        origin: Origin = (scheme, url.raw_host, port)
-        timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
-        body = await request.aread()
+        origin: Origin = (scheme, url.raw_host, url.port or (443 if scheme == b"https" else 80))
+        response = await self.send(
+            origin,
+            request.method.encode("ascii"),
+            url.raw_path,
+            request.headers.raw,
+            await request.aread(),
+            request.extensions.get("timeout", {}),
+        )
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            content=response.content,
+            extensions={
+                "http_version": b"HTTP/" + response.http_version,
+                "reason_phrase": response.reason,
+            },
+        )
 
+    async def send(
+        self,
+        origin: Origin,
+        method: bytes,
+        target: bytes,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        timeouts: Mapping[str, float | None],
+    ) -> RawResponse:
+        """One exchange without httpx's objects: what :meth:`handle_async_request` does, for a
+        caller that has the parts at hand (the client: ~0.2 ms of CPU less per request).
+
+        ``headers`` go out as given: the caller includes ``Host`` and ``Content-Length``.
+        ``timeouts`` is httpx's ``timeout`` extension (``connect``, ``read``, ``write``, ``pool``).
+        """
+        if self._closed:
+            raise RuntimeError("the transport is closed")
         permits = self._permits
         if permits is not None:
             if permits.locked():
@@ -322,11 +380,7 @@ class H11Transport(httpx.AsyncBaseTransport):
             reusable = False
             try:
                 response, content = await connection.exchange(
-                    request.method.encode("ascii"),
-                    url.raw_path,
-                    request.headers.raw,
-                    body,
-                    timeouts,
+                    method, target, headers, body, timeouts
                 )
                 reusable = connection.finish()
             finally:
@@ -335,14 +389,12 @@ class H11Transport(httpx.AsyncBaseTransport):
         finally:
             if permits is not None:
                 permits.release()
-        return httpx.Response(
-            status_code=response.status_code,
-            headers=response.headers.raw_items(),
-            content=content,
-            extensions={
-                "http_version": b"HTTP/" + response.http_version,
-                "reason_phrase": response.reason,
-            },
+        return RawResponse(
+            response.status_code,
+            response.reason,
+            response.http_version,
+            response.headers.raw_items(),
+            content,
         )
 
     # ------------------------------------------------------------- the pool
