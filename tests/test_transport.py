@@ -190,6 +190,38 @@ def test_a_connection_whose_server_sent_something_while_idle_is_not_reused(loopb
         run(scenario())
 
 
+def test_chunked_and_large_answers_are_read_whole(monkeypatch):
+    """A chunked answer, then one of 3 MiB read in small steps (far more than the read
+    buffer's high-water mark: reading pauses and must resume), on one keep-alive connection."""
+    from merchant_desk.amazonpay import transport as module
+
+    monkeypatch.setattr(module, "_HIGH_WATER", 16 * 1024)
+    monkeypatch.setattr(module, "_LOW_WATER", 4 * 1024)
+    monkeypatch.setattr(module, "_READ_SIZE", 2 * 1024)
+    big = bytes(range(256)) * (3 * 4096)
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
+                     b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % len(big) + big)
+        await writer.drain()
+        await asyncio.sleep(2)
+        writer.close()
+
+    with RawServer(serve) as url:
+
+        async def scenario():
+            async with H11Transport(trust_env=False) as transport:
+                assert (await get(transport, url)).content == b"hello world"
+                response = await get(transport, url, read=5)
+                assert response.content == big
+                assert transport.connections_made == 1
+
+        run(scenario())
+
+
 # --------------------------------------------------------------------------- failures
 
 
