@@ -186,11 +186,8 @@ class _Connection:
 
     async def _read(self, timeout: float | None) -> bytes:
         protocol = self.protocol
-        if not protocol.buffer and not protocol.eof:
+        while not protocol.buffer and not protocol.eof:  # (resume_writing wakes it too)
             await protocol.wait(timeout, httpx.ReadTimeout)
-            # woken by resume_writing with nothing to read: wait again
-            while not protocol.buffer and not protocol.eof:
-                await protocol.wait(timeout, httpx.ReadTimeout)
         buffer = protocol.buffer
         if buffer:
             data = bytes(buffer[:_READ_SIZE])
