@@ -6,8 +6,12 @@ URLs per region and environment (REFERENCE section 1), the signed headers and th
 (section 6). The client never touches SQLite or Qt; it returns frozen models.
 
 Exactness: the body is serialised once and the same bytes are hashed and sent; the path and
-query are sent in their canonical (already percent-encoded) form through ``raw_path``, so httpx
-has nothing to re-quote and Amazon rebuilds the very canonical request we signed.
+query are sent in their canonical (already percent-encoded) form as the request target (our
+transport's ``send``, or ``raw_path`` for an httpx transport), so nothing re-quotes them and
+Amazon rebuilds the very canonical request we signed.
+
+The wire itself is :mod:`.transport` (keep-alive pool on asyncio + h11); the RSA signature is
+made on a worker thread so that it overlaps the event loop's work (:meth:`AmazonPayClient._sign`).
 """
 
 from __future__ import annotations
