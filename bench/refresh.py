@@ -8,6 +8,10 @@ verified once beforehand, as the cache holds them after a day of work), the emul
 ``merchant-desk sandbox serve --no-throttle`` in its own process (so the client and the server do
 not share one interpreter's lock), client pacing off.
 
+``client_cpu_ms_per_request`` and ``server_cpu_ms_per_request``: CPU time per request of the desk's
+process (all its threads: the event loop and the client's signing thread, so it can exceed the wall
+time per request) and of the emulator's; less sensitive than wall time to other work on the machine.
+
 ``throttled_429s`` (goal 0) and ``throttle_overhead_pct`` (goal <= 5): the same kind of refresh
 with the emulator enforcing Amazon's documented throttle and the client's pacer on at the same
 environment's rates. The theoretical minimum is, over the operations the refresh sent,

@@ -597,9 +597,14 @@ class Desk:
         )
         if not settled or not row.charge_id:
             return await self.verify_order(order_id, notify=False)
-        charge = await self._read_charge(row.charge_id)
-        if charge is None:  # 404: let the full read find out whether the order is gone
+        try:
+            charge = await self.client.get_charge(row.charge_id)
+        except ApiError as error:
+            if error.status != 404:
+                raise
+            # 404: let the full read find out whether the order is gone
             return await self.verify_order(order_id, notify=False)
+        stored = self.orders.upsert_charge(charge)
         changed = (charge.state, charge.status.reason_code) != (row.charge_state, row.charge_reason)
         verified_at = row.last_verified_at or datetime.min.replace(tzinfo=UTC)
         stale = (
@@ -610,6 +615,9 @@ class Desk:
             await self._read_permission(
                 row.charge_permission_id, gone_on_404=row.checkout_session_id is None
             )
+        elif not stored:
+            # The charge as cached (most of a refresh): the cache kept the order as it was.
+            return row
         return self._row(order_id)
 
     def _row(self, order_id: str) -> OrderRow:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from merchant_desk.amazonpay.models import (
     Charge,
@@ -15,6 +18,7 @@ from merchant_desk.amazonpay.models import (
     ModelError,
     Money,
     StatusDetails,
+    parse_timestamp,
 )
 from tests.conftest import SHARED
 
@@ -103,3 +107,33 @@ def test_money_is_never_float_and_formats_per_currency():
     assert Money.of("1500", "JPY").to_json() == {"amount": "1500", "currencyCode": "JPY"}
     with pytest.raises(ValueError):
         Money.of("1", "USD") + Money.of("1", "EUR")
+
+
+def _strptime_timestamp(value: object) -> datetime | None:
+    """The reference: what parse_timestamp did with strptime alone."""
+    if not isinstance(value, str) or not value:
+        return None
+    for fmt in ("%Y%m%dT%H%M%SZ", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ"):
+        try:
+            return datetime.strptime(value, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["20191015T210556Z", "20191315T210556Z", "20190229T000000Z", "20200229T235959Z",
+     "20191015T240000Z", "2019101T210556Z", "20191015T210556", "20191015T210556Z\n",
+     "2019-10-15T21:05:56Z", "2019-10-15T21:05:56.123456Z", "", "soon", None, 20191015],
+)
+def test_timestamps_parse_as_strptime_does(value):
+    assert parse_timestamp(value) == _strptime_timestamp(value)
+    if value == "20191015T210556Z":
+        assert parse_timestamp(value) == datetime(2019, 10, 15, 21, 5, 56, tzinfo=UTC)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="0123456789TZ-:.", max_size=24))
+def test_any_timestamp_text_parses_as_strptime_does(value):
+    assert parse_timestamp(value) == _strptime_timestamp(value)

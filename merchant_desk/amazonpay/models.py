@@ -8,6 +8,7 @@ An unknown state or reason code is kept and flagged (``known=False``), never a c
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -125,10 +126,19 @@ def _require_str(data: Mapping[str, Any], name: str, what: str) -> str:
 _TS_FORMATS = ("%Y%m%dT%H%M%SZ", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_TS_COMPACT_RE = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z", re.ASCII)
+
+
 def parse_timestamp(value: Any) -> datetime | None:
     """Amazon's UTC timestamps (``20190714T155300Z``); None when absent or unreadable."""
     if not isinstance(value, str) or not value:
         return None
+    # Amazon's own form without strptime (~3 us instead of ~14; a refresh reads ~3.5 per
+    # request); anything else, an impossible date included, goes the strptime way below.
+    compact = _TS_COMPACT_RE.fullmatch(value)
+    if compact:
+        with contextlib.suppress(ValueError):
+            return datetime(*map(int, compact.groups()), tzinfo=UTC)  # type: ignore[misc]
     for fmt in _TS_FORMATS:
         try:
             return datetime.strptime(value, fmt).replace(tzinfo=UTC)

@@ -502,14 +502,17 @@ class Orders:
             )
             if stale:
                 return False
-            if cached and not verified and cached[1] == row["raw"]:
-                # The refresh hot path: a charge read again, exactly as cached. Its orders
-                # cannot change; only note when it was fetched.
+            unchanged = bool(cached and cached[1] == row["raw"])
+            if unchanged:
+                # Read again exactly as cached: every other column comes from the same JSON.
                 self._cache.execute(
                     f"UPDATE {table} SET fetched_at = ? WHERE {pk} = ?", [row["fetched_at"], row[pk]]
                 )
-                return False
-            _put(self._cache, table, row, pk)
+                if not verified:
+                    # The refresh hot path (a charge): its orders cannot change either.
+                    return False
+            else:
+                _put(self._cache, table, row, pk)
             for order_id in order_ids():
                 record = self._record(order_id)
                 new = {
