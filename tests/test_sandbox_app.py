@@ -17,25 +17,19 @@ import pytest
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 
-from merchant_desk.amazonpay.signing import Signer, format_pay_date
+from merchant_desk.amazonpay.signing import Signer
 from merchant_desk.sandbox import world as world_module
 from merchant_desk.sandbox.app import create_app
 from merchant_desk.sandbox.persistence import SqliteStore
 from merchant_desk.sandbox.testing import TEST_PLAIN_KEY_ID, SignedCaller, in_process_client
+from tests.test_sandbox_loopback import base_headers
 
 Sent = list[dict[str, Any]]
 
 
 def signed(rsa_key, method: str, path: str, body: bytes = b"", **extra: str) -> list[tuple[bytes, bytes]]:
-    headers = {
-        "accept": "application/json",
-        "content-type": "application/json",
-        "x-amz-pay-date": format_pay_date(),
-        "x-amz-pay-host": "pay-api.amazon.com",
-        "x-amz-pay-region": "na",
-        **extra,
-    }
-    out = Signer(rsa_key, TEST_PLAIN_KEY_ID).sign(method, path, None, headers, body).headers
+    out = Signer(rsa_key, TEST_PLAIN_KEY_ID).sign(method, path, None, base_headers(**extra),
+                                                  body).headers
     return [(b"host", b"127.0.0.1")] + [(k.encode(), v.encode()) for k, v in out.items()]
 
 
