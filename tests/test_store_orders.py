@@ -93,12 +93,15 @@ def test_a_newer_read_wins_and_an_older_one_is_ignored(orders):
     assert row(orders, 1).charge_state == "Captured"
 
 
-def test_a_charge_read_again_unchanged_writes_nothing_but_a_change_is_applied(orders):
+def test_a_charge_read_again_unchanged_writes_nothing_but_a_change_is_applied(store, orders):
     orders.upsert_checkout_session(sample.session(1))
     assert orders.upsert_charge(sample.charge(1, state="Authorized"))
     before = row(orders, 1)
+    changes = store.cache_db.conn.total_changes
     assert not orders.upsert_charge(sample.charge(1, state="Authorized"))  # same JSON again
     assert row(orders, 1) == before
+    assert store.cache_db.conn.total_changes == changes  # not a row written
+    assert not store.cache_db.conn.in_transaction
     assert orders.upsert_charge(
         sample.charge(1, state="Captured", captured="14.00", updated="20261101T130000Z")
     )

@@ -493,6 +493,15 @@ class Orders:
     ) -> bool:
         """Store one object (newest wins), then recompute its orders and save their records."""
         records: list[tuple[str, dict[str, Any]]] = []
+        if not verified:
+            # The refresh hot path (a charge read again, most of a refresh): exactly as cached,
+            # its orders cannot change and nothing is written, so no write transaction either
+            # (``fetched_at`` is when this version was stored).
+            cached = self._cache.execute(
+                f"SELECT raw FROM {table} WHERE {pk} = ?", [row[pk]]
+            ).fetchone()
+            if cached and cached[0] == row["raw"]:
+                return False
         with write_transaction(self._cache):
             cached = self._cache.execute(
                 f"SELECT last_updated, raw FROM {table} WHERE {pk} = ?", [row[pk]]
@@ -503,14 +512,13 @@ class Orders:
             if stale:
                 return False
             unchanged = bool(cached and cached[1] == row["raw"])
+            if unchanged and not verified:
+                return False  # written by another process since the read above: the same
             if unchanged:
                 # Read again exactly as cached: every other column comes from the same JSON.
                 self._cache.execute(
                     f"UPDATE {table} SET fetched_at = ? WHERE {pk} = ?", [row["fetched_at"], row[pk]]
                 )
-                if not verified:
-                    # The refresh hot path (a charge): its orders cannot change either.
-                    return False
             else:
                 _put(self._cache, table, row, pk)
             for order_id in order_ids():
