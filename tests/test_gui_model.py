@@ -233,3 +233,12 @@ def test_multi_data_answers_every_role_as_data_does(qapp, desk):
     delegate.initStyleOption(option, amount)
     assert option.text == model.data(amount) == "5013.00 USD"
     assert option.displayAlignment & Qt.AlignmentFlag.AlignRight
+
+
+def test_rows_are_enabled_selectable_and_read_only(qapp, desk):
+    model = OrdersModel(desk, cache_size=200, query_type=Query)
+    model.reload()
+    flags = model.flags(model.index(3, 2))
+    assert flags & Qt.ItemFlag.ItemIsEnabled and flags & Qt.ItemFlag.ItemIsSelectable
+    assert not flags & Qt.ItemFlag.ItemIsEditable
+    assert model.flags(model.index(-1, 0)) == Qt.ItemFlag.NoItemFlags

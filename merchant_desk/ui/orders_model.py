@@ -328,8 +328,8 @@ class OrdersModel(QAbstractTableModel):
             else:
                 item.clearData()
 
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
+    # flags(): QAbstractTableModel's own (enabled, selectable, no children) is what the list
+    # needs; a Python override would be called twice per painted cell for the same answer.
 
 
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
@@ -342,7 +342,6 @@ _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _RIGHT_ALIGNED = frozenset({"amount", "captured_amount"})
 #: Roles multiData answers through data() (not asked for by painting)
 _OTHER_ROLES = frozenset({int(Qt.ItemDataRole.ToolTipRole), _ID, _ROW})
-_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _GONE = QColor("#777777")
 
 
