@@ -185,7 +185,7 @@ def test_no_column_could_hold_a_secret(tmp_path):
     with open_database(tmp_path) as store:
         for db in (store.cache_db, store.journal_db):
             for table in db.table_names():
-                for column in db[table].columns_dict:
+                for column in db.schema()[table].columns_dict:
                     name = column.lower()
                     assert not any(
                         word in name for word in ("secret", "private", "passw", "token", "pem")
@@ -242,3 +242,40 @@ def test_the_page_by_page_check_runs_only_after_an_unclean_close_or_a_change(
     with open_database(tmp_path):
         pass
     assert seen == [True, True]
+
+
+def test_opening_a_migrated_store_does_not_import_sqlite_utils(tmp_path):
+    """The window's first paint opens the store: sqlite-utils (and click, dateutil, pluggy) is
+    imported only when a migration runs, not on every start."""
+    import subprocess
+    import sys
+
+    with open_database(tmp_path / "data") as store:
+        store.orders.upsert_checkout_session(sample.session(1))
+    code = (
+        "import sys; from merchant_desk.store import open_database; "
+        f"s = open_database({str(tmp_path / 'data')!r}); n = s.orders.count_orders(); "
+        "s.close(); "
+        "print(n, 'sqlite_utils' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "False"]
+
+
+def test_atomic_nests_as_savepoints_and_rolls_back_only_its_part(tmp_path):
+    from merchant_desk.store.db import write_transaction
+
+    with open_database(tmp_path / "data") as store:
+        db = store.journal_db
+        db.execute("CREATE TEMP TABLE t (v INTEGER)")
+        with write_transaction(db):
+            db.execute("INSERT INTO t VALUES (1)")
+            with pytest.raises(RuntimeError), db.atomic():
+                db.execute("INSERT INTO t VALUES (2)")
+                raise RuntimeError("inner")
+            with db.atomic():
+                db.execute("INSERT INTO t VALUES (3)")
+        assert [r["v"] for r in db.query("SELECT v FROM t ORDER BY v")] == [1, 3]
+        assert not db.conn.in_transaction
+        db.execute("INSERT INTO t VALUES (4)")  # outside a transaction: committed at once
+        assert not db.conn.in_transaction

@@ -41,11 +41,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the modules below import this one; only the type checker needs them here
+    import sqlite_utils
+
     from merchant_desk.store.journal import Journal
     from merchant_desk.store.orders import Orders
 
@@ -60,7 +60,73 @@ CACHE_CLEAN_MARK = "cache.clean"
 #: How long a writer waits for another process (the CLI beside the window) to finish.
 BUSY_TIMEOUT_MS = 5000
 
-Migration = Callable[[sqlite_utils.Database], None]
+Migration = Callable[["sqlite_utils.Database"], None]
+
+
+class Db:
+    """One SQLite connection as the store uses it: plain SQL through :meth:`execute` and
+    :meth:`query` (rows as dicts), :meth:`atomic` transactions, ``commit``/``rollback``.
+
+    sqlite-utils builds and migrates the schema (:meth:`schema`, only when a migration runs);
+    the store's own reads and writes are plain SQL. So a start that needs no migration does
+    not import sqlite-utils and its dependencies (click, dateutil, pluggy: ~140 ms, a fifth of
+    the window's time to first paint). The connection is in autocommit mode: a write outside
+    a transaction commits at once, as sqlite-utils' ``execute`` did.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> sqlite3.Cursor:
+        return self.conn.execute(sql) if parameters is None else self.conn.execute(sql, parameters)
+
+    def query(self, sql: str, parameters: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Run ``sql`` now; its rows as dicts, read as they are iterated."""
+        cursor = self.execute(sql, parameters)
+        names = [column[0] for column in cursor.description or ()]
+        return (dict(zip(names, row, strict=True)) for row in cursor)
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Db]:
+        """A transaction (``BEGIN``), or a savepoint inside an open one."""
+        if self.conn.in_transaction:
+            savepoint = f"store_{secrets.token_hex(8)}"
+            self.conn.execute(f"SAVEPOINT {savepoint}")
+            try:
+                yield self
+            except BaseException:
+                if self.conn.in_transaction:  # a RAISE(ROLLBACK) may have ended it already
+                    self.conn.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
+                    self.conn.execute(f"RELEASE SAVEPOINT {savepoint}")
+                raise
+            self.conn.execute(f"RELEASE SAVEPOINT {savepoint}")
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        self.commit()
+
+    def commit(self) -> None:
+        self.conn.commit()
+
+    def rollback(self) -> None:
+        self.conn.rollback()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def table_names(self) -> list[str]:
+        return [row[0] for row in self.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+
+    def schema(self) -> sqlite_utils.Database:
+        """sqlite-utils on this connection, for the migrations."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn, execute_plugins=False)
 
 
 # --------------------------------------------------------------------------- errors and events
@@ -127,7 +193,7 @@ def utc_now_text() -> str:
 
 
 @contextlib.contextmanager
-def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+def write_transaction(db: Db) -> Iterator[Db]:
     """A write transaction that takes the write lock up front (``BEGIN IMMEDIATE``).
 
     sqlite-utils' ``atomic()`` starts with a plain ``BEGIN``: a read followed by a write in it
@@ -153,7 +219,7 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
 
 
 @contextlib.contextmanager
-def relaxed_sync(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+def relaxed_sync(db: Db) -> Iterator[Db]:
     """Commit without an fsync (``synchronous=NORMAL``) inside the block, then back to FULL.
 
     For journal-file writes that are copies of something still readable elsewhere (the
@@ -195,14 +261,16 @@ def _private_file(path: Path) -> None:
                 candidate.chmod(0o600)
 
 
-def _connect(path: Path, *, synchronous: str) -> sqlite_utils.Database:
+def _connect(path: Path, *, synchronous: str) -> Db:
     """Open an *existing* file (never creating one by accident) with the desk's settings."""
     # mode=rw: a missing file is an error here instead of a silently created empty database
     conn = sqlite3.connect(
-        f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
+        f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+        isolation_level=None,  # autocommit; transactions are explicit (write_transaction)
     )
     try:
-        db = sqlite_utils.Database(conn, execute_plugins=False)
+        db = Db(conn)
+        db.execute("PRAGMA recursive_triggers = ON")  # as sqlite-utils sets it
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         # journal_mode reads the header: a file that is not a database fails here
         mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -219,7 +287,7 @@ def _connect(path: Path, *, synchronous: str) -> sqlite_utils.Database:
         raise
 
 
-def _check(db: sqlite_utils.Database, *, thorough: bool = True) -> None:
+def _check(db: Db, *, thorough: bool = True) -> None:
     if not thorough:
         # reading the schema still catches a file that is not (or no longer) a database
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -229,7 +297,7 @@ def _check(db: sqlite_utils.Database, *, thorough: bool = True) -> None:
         raise _Damaged("integrity check failed: " + "; ".join(str(r) for r in rows[:3]))
 
 
-def _migrate(db: sqlite_utils.Database, path: Path, migrations: Sequence[Migration]) -> None:
+def _migrate(db: Db, path: Path, migrations: Sequence[Migration]) -> None:
     """Apply the migrations the file has not had yet, in order, in one transaction."""
     target = len(migrations)
     version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -242,15 +310,16 @@ def _migrate(db: sqlite_utils.Database, path: Path, migrations: Sequence[Migrati
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > target:
             raise SchemaTooNewError(path, version, target)
+        schema = db.schema()
         for migration in migrations[version:]:
-            migration(db)
+            migration(schema)
         db.execute(f"PRAGMA user_version = {target}")
     log.info("%s migrated from schema %d to %d", path.name, version, target)
 
 
 def _open_file(
     path: Path, migrations: Sequence[Migration], *, synchronous: str, thorough: bool = True
-) -> sqlite_utils.Database:
+) -> Db:
     """Open, check and migrate; ``_Damaged`` when the file is not a usable database."""
     if path.stat().st_size == 0:
         # new files are built under a temporary name and published whole, so an empty file
@@ -643,8 +712,8 @@ class Store:
     def __init__(
         self,
         data_dir: Path,
-        cache_db: sqlite_utils.Database,
-        journal_db: sqlite_utils.Database,
+        cache_db: Db,
+        journal_db: Db,
         cache_reset: CacheReset | None = None,
     ) -> None:
         self.data_dir = data_dir
