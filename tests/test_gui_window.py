@@ -163,3 +163,38 @@ def test_desk_events_are_applied_at_most_once_per_interval(qtbot, demo_window):
     qtbot.waitUntil(lambda: bool(calls), timeout=2000)
     qtbot.wait(150)
     assert len(calls) == 1  # one span for the five orders
+
+
+def test_a_search_that_hides_the_current_order_goes_to_the_first_row_without_emptying(
+        qtbot, demo_window):
+    """The detail goes straight from the order filtered out to the first one found (hiding and
+    showing the detail's widgets in between cost ~5 ms a keystroke); a reset that is not a
+    search (the model re-queried alone) still leaves no order current and the detail empty."""
+    from merchant_desk.ui.orders_model import Filters
+
+    window = demo_window
+    model = window.model
+    rows = [model.order_row(r) for r in range(model.rowCount())]
+    target = rows[0]
+    other = next(r for r, row in enumerate(rows) if row.buyer_name != target.buyer_name)
+    window.view.selectRow(other)
+    assert window.current_id() == model.order_id(other)
+    shown = []
+    original = window.detail.show_detail
+    window.detail.show_detail = lambda detail: (shown.append(detail), original(detail))
+    try:
+        window.search.setText(target.buyer_name)
+        window.apply_filters()
+    finally:
+        window.detail.show_detail = original
+    assert model.rowCount() >= 1
+    assert window.current_id() == model.order_id(0)
+    assert shown and None not in shown
+    assert window.detail.session_id._value == model.order_row(0).checkout_session_id
+    assert window.detail.content.isVisibleTo(window.detail)
+    # the model re-queried on its own (not a search): the order it lost is not replaced
+    gone = window.current_id()
+    model.set_filters(Filters(search=rows[other].buyer_name))
+    if model.row_of(gone) is None:
+        assert window.current_id() is None
+        assert not window.detail.content.isVisibleTo(window.detail)

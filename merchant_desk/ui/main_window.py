@@ -157,6 +157,7 @@ class MainWindow(QMainWindow):
         self._busy: dict[str, asyncio.Task[Any]] = {}
         self._close_confirmed = False
         self._restore_id: str | None = None
+        self._first_if_gone = False  # apply_filters: a current order filtered out -> row 0
         self._connection_problem: str | None = None
         self.has_painted = False
         self.has_framed = False
@@ -536,9 +537,16 @@ class MainWindow(QMainWindow):
         self._restore_id = self.current_id()
 
     def _restore_current(self) -> None:
-        if self._restore_id and not self.select_id(self._restore_id):
-            self.show_detail()
-        self._restore_id = None
+        """After a reset: the order that was current again, if still listed. If it was
+        filtered out by a search, the first row (as :meth:`apply_filters` would right after):
+        the detail goes from one order to the other without emptying in between, since hiding
+        and showing its ~40 widgets again costs ~5 ms per keystroke."""
+        restore, self._restore_id = self._restore_id, None
+        if restore and not self.select_id(restore):
+            if self._first_if_gone and self.model.rowCount():
+                self.view.selectRow(0)
+            else:
+                self.show_detail()
         self.update_actions()
 
     def _current_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
@@ -587,12 +595,16 @@ class MainWindow(QMainWindow):
         self._search_timer.stop()
         days = self.period_filter.currentData()
         created_from = None if days is None else date.today() - timedelta(days=days)
-        self.model.set_filters(replace(
-            self.model.filters,
-            search=self.search.text().strip() or None,
-            states=self.state_filter.currentData() or frozenset(),
-            created_from=created_from,
-        ))
+        self._first_if_gone = True
+        try:
+            self.model.set_filters(replace(
+                self.model.filters,
+                search=self.search.text().strip() or None,
+                states=self.state_filter.currentData() or frozenset(),
+                created_from=created_from,
+            ))
+        finally:
+            self._first_if_gone = False
         if not self.current_id() and self.model.rowCount():
             self.view.selectRow(0)
 
