@@ -257,8 +257,10 @@ def stall_phase(orders: int) -> dict[str, Any]:
             return list(await asyncio.gather(*(one(i, o) for i, o in enumerate(outcomes))))
 
     async def main(base_url: str, folder: Path) -> dict[str, Any]:
+        # as the window connects (ui/app.py): signing on the loop's thread
         desk = await Desk.open(Settings(public_key_id=KEY_ID, endpoint=base_url),
-                               data_dir=folder / "data", private_key=key, pacer=False)
+                               data_dir=folder / "data", private_key=key, pacer=False,
+                               sign_on_thread=False)
         ids = await create(base_url)
         report = await desk.import_ids("\n".join(ids), concurrency=8)
         if report.failed or report.verified != len(ids):

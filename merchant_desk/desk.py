@@ -283,18 +283,20 @@ class Desk:
         pacer: Any = True,
         retry: Any = None,
         private_key: Any = None,
+        sign_on_thread: bool = True,
     ) -> Desk:
         """A desk on real credentials: the key from ``settings.private_key_file`` or secrets.
 
         ``private_key`` (an already loaded RSA key, with ``settings.public_key_id``) is for
         checking a key before it is stored: the window's Settings > Test connection.
+        ``sign_on_thread``: see :class:`AmazonPayClient` (the window signs on its loop).
         """
         # the credentials first: a key that does not load leaves no store open
         config, key_source = _client_config(settings, data_dir, passphrase, private_key)
         desk = cls.open_local(data_dir, environment_label=config.effective_environment.upper())
         try:
             desk._attach_client(config, key_source, transport=transport, pacer=pacer,
-                                retry=retry)
+                                retry=retry, sign_on_thread=sign_on_thread)
         except BaseException:
             desk.store.close()
             raise
@@ -309,20 +311,23 @@ class Desk:
         pacer: Any = True,
         retry: Any = None,
         private_key: Any = None,
+        sign_on_thread: bool = True,
     ) -> None:
         """Give a desk from :meth:`open_local` its signed client (as :meth:`open` does)."""
         if self._client is not None:
             raise DeskError("This desk is already connected.")
         config, key_source = _client_config(settings, self.store.data_dir, passphrase,
                                             private_key)
-        self._attach_client(config, key_source, transport=transport, pacer=pacer, retry=retry)
+        self._attach_client(config, key_source, transport=transport, pacer=pacer, retry=retry,
+                            sign_on_thread=sign_on_thread)
 
     def _attach_client(self, config: Any, key_source: str, *, transport: Any, pacer: Any,
-                       retry: Any) -> None:
+                       retry: Any, sign_on_thread: bool) -> None:
         from . import secrets
         from .amazonpay.client import AmazonPayClient
 
-        options: dict[str, Any] = {"transport": transport, "pacer": pacer}
+        options: dict[str, Any] = {"transport": transport, "pacer": pacer,
+                                   "sign_on_thread": sign_on_thread}
         if retry is not None:
             options["retry"] = retry
         self._client = AmazonPayClient(config, **options)
@@ -380,8 +385,10 @@ class Desk:
         async def close_emulator() -> None:
             app.state.emulator.world.close()
 
+        # the emulator answers on this same loop: no signing thread beside it (the window's
+        # loop, see AmazonPayClient._sign)
         self._client = AmazonPayClient(config, transport=httpx.ASGITransport(app=app),
-                                       pacer=False)
+                                       pacer=False, sign_on_thread=False)
         self._on_close = close_emulator
         self.environment_label = "DEMO"
         self._keyring_backend = _keyring_label(secrets.keyring_status())

@@ -34,7 +34,7 @@ from merchant_desk.amazonpay.errors import ApiError, ConfigurationError, Transpo
 from merchant_desk.amazonpay.models import Money
 from merchant_desk.amazonpay.transport import H11Transport, HttpxClientTransport
 from merchant_desk.sandbox.testing import LoopbackServer as UvicornServer
-from tests.clienthelpers import CHARGE, CHARGE_ID, FakeSleep, make_client
+from tests.clienthelpers import CHARGE, CHARGE_ID, KEY_ID, FakeSleep, make_client, verify
 from tests.loopback import LoopbackServer, Reply, closed_port_url, scripted
 
 TIMEOUTS = {"connect": 2.0, "read": 2.0, "write": 2.0, "pool": 2.0}
@@ -720,6 +720,35 @@ def test_signatures_are_made_off_the_event_loop_and_concurrent_requests_overlap_
     assert len(threads) == 2
     assert all(name.startswith("amazonpay-sign") for name in threads)
     assert threading.current_thread().name not in threads
+
+
+def test_the_window_signs_on_the_loop_thread_and_starts_no_signing_thread(loopback, rsa_key):
+    """``sign_on_thread=False`` (the window's Qt loop, where a second busy thread stalled it):
+    every signature is made on the loop's own thread and no signing thread is ever started;
+    the requests are signed as before (the server verifies them)."""
+    server = loopback(scripted(Reply(200, CHARGE)))
+    threads: list[str] = []
+
+    async def scenario():
+        client = AmazonPayClient(
+            ClientConfig(public_key_id=KEY_ID, private_key=rsa_key, endpoint=server.url),
+            pacer=False, sign_on_thread=False)
+        async with client:
+            sign = client.signer.sign
+
+            def recorded(*args: Any) -> Any:
+                threads.append(threading.current_thread().name)
+                return sign(*args)
+
+            client.signer.sign = recorded  # type: ignore[method-assign]
+            charges = await asyncio.gather(*(client.get_charge(CHARGE_ID) for _ in range(3)))
+            assert client._signing is None
+        return charges
+
+    assert [c.charge_id for c in run(scenario())] == [CHARGE_ID] * 3
+    assert threads == [threading.current_thread().name] * 3
+    for received in server.received:
+        assert verify(received, rsa_key).public_key_id == KEY_ID
 
 
 # --------------------------------------------------------------------------- proxies

@@ -115,7 +115,10 @@ async def _main(app: QApplication, data_dir: Path, settings: Any, *, demo: bool,
             if demo:
                 await desk.connect_demo()
             else:
-                await desk.connect(settings, passphrase=await _passphrase_if_needed(data_dir))
+                # signing on the loop's thread: a signing thread beside the Qt loop stalled it
+                # (AmazonPayClient._sign)
+                await desk.connect(settings, passphrase=await _passphrase_if_needed(data_dir),
+                                   sign_on_thread=False)
         except (asyncio.CancelledError, SystemExit):
             raise
         except Exception as error:

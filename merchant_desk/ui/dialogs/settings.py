@@ -50,7 +50,8 @@ async def desk_doctor(settings: Settings, private_key: Any) -> list[CheckResult]
 
     with tempfile.TemporaryDirectory(prefix="merchant-desk-check-") as folder:
         desk = await Desk.open(settings, data_dir=Path(folder), private_key=private_key,
-                               pacer=False, retry=RetryPolicy(max_retries=1, base_delay=0.2))
+                               pacer=False, retry=RetryPolicy(max_retries=1, base_delay=0.2),
+                               sign_on_thread=False)
         try:
             checks = await desk.doctor()
         finally:
