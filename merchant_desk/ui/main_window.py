@@ -875,7 +875,8 @@ class MainWindow(QMainWindow):
             passphrase = await self._ask_passphrase()
         self.statusBar().showMessage(tr("Connecting with the new settings…"))
         try:
-            desk = await Desk.open(settings, data_dir=self.data_dir, passphrase=passphrase)
+            desk = await Desk.open(settings, data_dir=self.data_dir, passphrase=passphrase,
+                                   sign_on_thread=False)  # as ui/app.py connects the window
         except asyncio.CancelledError:
             raise
         except Exception as error:
