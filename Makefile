@@ -33,7 +33,7 @@ demo: setup
 	fi
 
 bench: setup
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 bundle: setup
 	$(BIN)/python -m pip install -q -e '.[bundle]'

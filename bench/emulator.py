@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,20 +25,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
+from _benchlib import emulator, process_cpu_seconds
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from merchant_desk.amazonpay.signing import Signer, format_pay_date, public_pem
 
 KEY_ID = "AGBENCHKEY00000000000000"
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process (Linux /proc); -1 where unavailable."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return -1.0
 
 
 async def client_loop(base_url: str, path: str, headers: dict[str, str], until: float) -> tuple[int, int]:
@@ -99,18 +90,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         pem = Path(tmp) / "bench.pem"
         pem.write_bytes(public_pem(key))
-        server = subprocess.Popen(
-            [sys.executable, "-m", "merchant_desk.cli", "sandbox", "serve", "--port", "0",
-             "--no-throttle", "--key", f"{KEY_ID}={pem}"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            cwd=Path(__file__).resolve().parents[1],
-            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
-        )
-        try:
-            line = server.stdout.readline().strip() if server.stdout else ""
-            if not line.startswith("listening on "):
-                raise SystemExit(f"emulator did not start: {line!r}")
-            base_url = line.removeprefix("listening on ")
+        with emulator({KEY_ID: pem}) as (base_url, pid):
             session = httpx.post(f"{base_url}/_sandbox/checkout-sessions", json={"amount": "49.99"}).json()
             path = f"/sandbox/v2/charges/{session['chargeId']}"
             headers = Signer(key, KEY_ID).sign("GET", path, None, {
@@ -120,13 +100,10 @@ def main() -> int:
                 "x-amz-pay-host": "pay-api.amazon.com",
                 "x-amz-pay-region": "na",
             }).headers
-            cpu_before = process_cpu_seconds(server.pid)
+            cpu_before = process_cpu_seconds(pid)
             result = asyncio.run(measure(base_url, path, headers, args.seconds, args.clients))
-            server_cpu = process_cpu_seconds(server.pid) - cpu_before
+            server_cpu = process_cpu_seconds(pid) - cpu_before
             ledger = httpx.get(f"{base_url}/_sandbox/ledger").json()
-        finally:
-            server.terminate()
-            server.wait(10)
     print(json.dumps({
         "benchmark": "emulator",
         "requests_per_s": round(result["requests"] / result["elapsed_s"], 1),

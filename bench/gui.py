@@ -30,7 +30,6 @@ import os
 import random
 import resource
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from _benchlib import create_orders, emulator  # noqa: E402  (this folder, after the path)
 
 KEY_ID = "SANDBOX-BENCHKEY0000000000000000"
 NOWHERE = "http://127.0.0.1:9"  # the window makes no request before it has painted
@@ -226,7 +227,6 @@ def window_phase(data_dir: Path) -> dict[str, Any]:
 
 def stall_phase(orders: int) -> dict[str, Any]:
     """max_stall_ms: Refresh all in the window over ``orders`` orders on the emulator."""
-    import httpx
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
     from PySide6.QtCore import QTimer
@@ -237,31 +237,13 @@ def stall_phase(orders: int) -> dict[str, Any]:
     _app, loop = _qt()
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
-    async def create(base_url: str) -> list[str]:
-        outcomes = ["Completed"] * (orders * 85 // 100)
-        outcomes += ["Open"] * (orders - len(outcomes))
-        random.Random(4).shuffle(outcomes)
-        limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
-        async with httpx.AsyncClient(base_url=base_url, limits=limits, trust_env=False) as http:
-            gate = asyncio.Semaphore(8)
-
-            async def one(i: int, outcome: str) -> str:
-                async with gate:
-                    r = await http.post("/_sandbox/checkout-sessions", json={
-                        "amount": f"{10 + i % 90}.{i % 100:02d}", "currencyCode": "USD",
-                        "paymentIntent": "Authorize", "outcome": outcome,
-                        "merchantReferenceId": f"#G{i:05d}"})
-                    r.raise_for_status()
-                    return str(r.json()["checkoutSessionId"])
-
-            return list(await asyncio.gather(*(one(i, o) for i, o in enumerate(outcomes))))
-
     async def main(base_url: str, folder: Path) -> dict[str, Any]:
         # as the window connects (ui/app.py): signing on the loop's thread
         desk = await Desk.open(Settings(public_key_id=KEY_ID, endpoint=base_url),
                                data_dir=folder / "data", private_key=key, pacer=False,
                                sign_on_thread=False)
-        ids = await create(base_url)
+        authorized = orders * 85 // 100
+        ids = await create_orders(base_url, authorized, orders - authorized, reference="#G")
         report = await desk.import_ids("\n".join(ids), concurrency=8)
         if report.failed or report.verified != len(ids):
             raise SystemExit(f"could not fill the cache: {report.failed[:3]}")
@@ -300,25 +282,8 @@ def stall_phase(orders: int) -> dict[str, Any]:
         pem = folder / "key.pem"
         pem.write_bytes(key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-        server = subprocess.Popen(
-            [sys.executable, "-m", "merchant_desk.cli", "sandbox", "serve", "--port", "0",
-             "--key", f"{KEY_ID}={pem}", "--no-throttle"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)})
-        try:
-            line = server.stdout.readline().strip() if server.stdout else ""
-            if not line.startswith("listening on "):
-                raise SystemExit(f"emulator did not start: {line!r}")
-            with loop:
-                return loop.run_until_complete(main(line.removeprefix("listening on "), folder))
-        finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            if server.stdout:
-                server.stdout.close()
+        with emulator({KEY_ID: pem}) as (base_url, _pid), loop:
+            return loop.run_until_complete(main(base_url, folder))
 
 
 def phase(name: str, *args: str) -> dict[str, Any]:

@@ -37,21 +37,19 @@ import argparse
 import asyncio
 import json
 import os
-import random
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
+from _benchlib import create_orders, process_cpu_seconds
+from _benchlib import emulator as serve
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from merchant_desk.amazonpay.client import AmazonPayClient, ClientConfig
@@ -60,75 +58,20 @@ from merchant_desk.amazonpay.signing import public_pem
 from merchant_desk.desk import Desk
 from merchant_desk.store import open_database
 
-ROOT = Path(__file__).resolve().parents[1]
 SANDBOX_KEY_ID = "AGBENCHKEY00000000000000"  # plain key ID: /sandbox/v2/ URLs
 LIVE_KEY_ID = "LIVE-BENCHKEY0000000000000000"  # environment-selecting: /v2/ URLs, live rates
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process (Linux /proc); -1 where unavailable."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return -1.0
-
-
-@contextmanager
-def emulator(pem: Path, *, throttle: bool, state: Path | None = None) -> Iterator[tuple[str, int]]:
-    """``merchant-desk sandbox serve`` in its own process; yields (base URL, pid); always stopped."""
-    command = [sys.executable, "-m", "merchant_desk.cli", "sandbox", "serve", "--port", "0",
-               "--key", f"{SANDBOX_KEY_ID}={pem}", "--key", f"{LIVE_KEY_ID}={pem}"]
-    if not throttle:
-        command.append("--no-throttle")
-    if state is not None:
-        command += ["--state", str(state)]
-    server = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        line = server.stdout.readline().strip() if server.stdout else ""
-        if not line.startswith("listening on "):
-            raise SystemExit(f"emulator did not start: {line!r}")
-        yield line.removeprefix("listening on "), server.pid
-    finally:
-        if server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(5)
-        if server.stdout:
-            server.stdout.close()
+def emulator(pem: Path, *, throttle: bool,
+             state: Path | None = None) -> AbstractContextManager[tuple[str, int]]:
+    """The emulator with the bench key under both IDs (plain and LIVE-)."""
+    return serve({SANDBOX_KEY_ID: pem, LIVE_KEY_ID: pem}, throttle=throttle, state=state)
 
 
 def make_desk(base_url: str, key: rsa.RSAPrivateKey, key_id: str, data_dir: Path, *, pacer: bool) -> Desk:
     config = ClientConfig(public_key_id=key_id, private_key=key, endpoint=base_url)
     client = AmazonPayClient(config, pacer=pacer)
     return Desk(client, open_database(data_dir), environment_label=config.effective_environment)
-
-
-async def create_orders(base_url: str, authorized: int, open_: int) -> list[str]:
-    """Orders as buyers leave them (``/_sandbox/checkout-sessions``), interleaved."""
-    outcomes = ["Completed"] * authorized + ["Open"] * open_
-    random.Random(4).shuffle(outcomes)  # the Open ones spread through the day, as orders come
-    limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, trust_env=False) as http:
-        gate = asyncio.Semaphore(8)
-
-        async def one(i: int, outcome: str) -> str:
-            async with gate:
-                r = await http.post("/_sandbox/checkout-sessions", json={
-                    "amount": f"{10 + i % 90}.{i % 100:02d}", "currencyCode": "USD",
-                    "paymentIntent": "Authorize", "outcome": outcome,
-                    "merchantReferenceId": f"#B{i:05d}",
-                })
-                r.raise_for_status()
-                return str(r.json()["checkoutSessionId"])
-
-        return list(await asyncio.gather(*(one(i, o) for i, o in enumerate(outcomes))))
 
 
 def ledger_requests(base_url: str) -> int:
