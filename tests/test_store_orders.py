@@ -370,12 +370,25 @@ def test_a_search_matching_many_orders_pages_the_same_as_one_matching_few(
         lister.list_order_ids(search="smith", sort_column=column, descending=d, limit=25, offset=9)
         for d in (False, True)
     ]
-    monkeypatch.setattr(orders_module, "_DENSE_MATCHES", 10)
+    monkeypatch.setattr(orders_module, "_dense_matches", lambda rows, total: 10)
     many = [
         lister.list_order_ids(search="smith", sort_column=column, descending=d, limit=25, offset=9)
         for d in (False, True)
     ]
     assert many == few and all(len(page) == 25 for page in many)
+
+
+def test_the_walk_is_chosen_by_how_many_matches_against_the_page_and_the_cache():
+    dense = orders_module._dense_matches
+    assert 2000 < dense(200, 100_000) < 2500  # 1,062 matches are sorted, 10,022 walked
+    assert dense(400, 100_000) > dense(200, 100_000)  # a later page: a longer walk
+    assert dense(200, 100) == 200  # a small cache: never below one page of matches
+    assert dense(200, 0) == 200
+
+
+def test_the_orders_total_is_the_cache_s_count(lister):
+    assert lister._order_total() == lister._cache.execute(
+        "SELECT count(*) FROM orders").fetchone()[0] == 1200
 
 
 # --------------------------------------------------------------------------- the search's matches
@@ -398,6 +411,24 @@ def test_a_repeated_search_sees_an_order_that_changed_since(orders):
     assert sample.session_id(3) in orders.list_order_ids(search="hopper")
     orders.add_orders([OrderRef(checkout_session_id=sample.session_id(40))])
     assert orders.count_orders(search=sample.session_id(40)[:8]) == 1
+
+
+def test_an_order_matching_by_its_text_and_by_its_id_is_counted_once(store, orders):
+    from merchant_desk.store.db import write_transaction
+
+    prefix = sample.session_id(7)[:10]
+    # buyer 7's name carries its own session ID's start: a text match and an ID-prefix match
+    orders.upsert_checkout_session(_buyer_session(7, f"Ada {prefix}"))
+    orders.upsert_checkout_session(_buyer_session(8, f"Grace {prefix}"))  # text only
+    for n in (9, 10):
+        orders.upsert_checkout_session(_buyer_session(n, "Alan Turing"))
+    wanted = {sample.session_id(7), sample.session_id(8)}
+    assert orders.count_orders(search=prefix) == 2
+    assert set(orders.list_order_ids(search=prefix)) == wanted
+    # the same answer from the subquery a transaction uses instead of the matches' table
+    with write_transaction(store.cache_db):
+        assert orders.count_orders(search=prefix) == 2
+        assert set(orders.list_order_ids(search=prefix)) == wanted
 
 
 def test_a_search_sees_what_another_process_wrote_to_the_cache(tmp_path):

@@ -18,6 +18,7 @@ loads just the rows a view shows. Money is ``Decimal`` from exact TEXT columns.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -68,8 +69,6 @@ _SORT_INDEXES: dict[str, str] = {
     "state": "ix_orders_state",
     "last_verified_at": "ix_orders_verified",
 }
-#: Above this many search matches, walking the sort index beats sorting the matches.
-_DENSE_MATCHES = 1000
 
 # The documented ID form: charge = permission ID + "-C" + 6 digits, refund likewise with "-R".
 _CHILD_ID = re.compile(r"^(?P<permission>[A-Z]\d{2}-\d{7}-\d{7})-[CR]\d{6}$")
@@ -741,15 +740,16 @@ class Orders:
             # SQLite cannot know how many orders a search matches. Few: fetch and sort them.
             # Many ("smi" on 100k): walk the sort's index and stop at the page, instead of
             # sorting thousands.
+            dense = _dense_matches(offset + limit, self._order_total())
             if hits is not None:
                 many = hits
             else:
                 candidates_sql, candidate_params = _candidates(search)
                 many = self._cache.execute(
-                    f"SELECT count(*) FROM ({candidates_sql} LIMIT {_DENSE_MATCHES + 1})",
+                    f"SELECT count(*) FROM ({candidates_sql} LIMIT {dense + 1})",
                     candidate_params,
                 ).fetchone()[0]
-            if many > _DENSE_MATCHES:
+            if many > dense:
                 hint = f"INDEXED BY {_SORT_INDEXES[sort_column]}"
         direction = "DESC" if descending else "ASC"
         sql = (
@@ -801,12 +801,16 @@ class Orders:
                 self._hits[1] == conn.total_changes:
             return self._hits[2]
         self._hits = None
-        candidates_sql, params = _candidates(search)
+        (text_sql, text_params), (ranges, ids_params) = _candidate_parts(search)
         conn.execute("BEGIN")
         try:
             conn.execute("CREATE TEMP TABLE IF NOT EXISTS search_hits (id INTEGER PRIMARY KEY)")
             conn.execute("DELETE FROM temp.search_hits")
-            conn.execute(f"INSERT INTO temp.search_hits {candidates_sql}", params)
+            # two inserts, not one of the UNION: the UNION would sort its thousands of text
+            # matches into a b-tree of its own before they are inserted into this one
+            conn.execute(f"INSERT INTO temp.search_hits {text_sql}", text_params)
+            conn.execute(f"INSERT OR IGNORE INTO temp.search_hits {' UNION ALL '.join(ranges)}",
+                         ids_params)
             count = int(conn.execute("SELECT count(*) FROM temp.search_hits").fetchone()[0])
             conn.execute("COMMIT")
         except BaseException:
@@ -899,6 +903,11 @@ class Orders:
                 f"SELECT state, {count} FROM state_counts WHERE {count} > 0 ORDER BY state"
             )
         }
+
+    def _order_total(self) -> int:
+        """How many orders the cache holds, from state_counts (kept by triggers: no scan)."""
+        return int(self._cache.execute(
+            "SELECT coalesce(sum(total), 0) FROM state_counts").fetchone()[0])
 
     def total_awaiting_capture(self) -> dict[str, Decimal]:
         """Per currency, the exact sum of every cached charge still Authorized (capturable)."""
@@ -1202,29 +1211,43 @@ def _day(value: datetime | date) -> str:
 def _candidates(search: str) -> tuple[str, list[Any]]:
     """The rowids a search matches: a substring of buyer name, email or merchant reference
     (case-insensitive, literal), or a prefix of the order's session, permission or charge ID."""
+    (text_sql, text_params), (ranges, ids_params) = _candidate_parts(search)
+    return " UNION ".join([text_sql, *ranges]), [*text_params, *ids_params]
+
+
+def _candidate_parts(search: str) -> tuple[tuple[str, list[Any]], tuple[list[str], list[Any]]]:
+    """:func:`_candidates` in parts: the select of the text matches (each rowid once), then
+    the selects of the ID prefix matches (which may repeat a rowid, and usually find nothing)
+    with their parameters in order."""
     text = search.strip()
     # the separator cannot be typed into a search box, but a paste could carry it
     folded = text.replace(_SEPARATOR, "").casefold()
-    parts: list[str] = []
-    params: list[Any] = []
     if len(folded) >= 3:
         # a quoted FTS5 phrase is literal (only '"' needs doubling): % and _ are plain text
-        parts.append("SELECT rowid FROM orders_fts WHERE orders_fts MATCH ?")
-        params.append('"' + folded.replace('"', '""') + '"')
+        text_part = ("SELECT rowid FROM orders_fts WHERE orders_fts MATCH ?",
+                     ['"' + folded.replace('"', '""') + '"'])
     else:
         # too short for trigrams: a parameterised LIKE over the narrow covering index
-        parts.append(
-            "SELECT rowid FROM orders INDEXED BY ix_orders_search"
-            " WHERE search_text LIKE ? ESCAPE '\\'"
-        )
-        params.append(like_pattern(folded))
+        text_part = ("SELECT rowid FROM orders INDEXED BY ix_orders_search"
+                     " WHERE search_text LIKE ? ESCAPE '\\'", [like_pattern(folded)])
     # IDs are stored as Amazon writes them (session UUIDs lower case, permission and charge
     # IDs upper case); a range on each index finds a prefix typed in either case
+    ranges: list[str] = []
+    params: list[Any] = []
     for variant in sorted({text, text.lower(), text.upper()}):
         for column in ("order_id", "charge_permission_id", "charge_id"):
-            parts.append(f"SELECT rowid FROM orders WHERE {column} >= ? AND {column} < ?")
+            ranges.append(f"SELECT rowid FROM orders WHERE {column} >= ? AND {column} < ?")
             params.extend([variant, variant + "\U0010ffff"])
-    return " UNION ".join(parts), params
+    return text_part, (ranges, params)
+
+
+def _dense_matches(rows: int, total: int) -> int:
+    """Above this many search matches, walking the sort index to the end of the page beats
+    sorting the matches. Sorting costs about 1.5 µs a match; the walk visits about
+    ``rows * total / matches`` index entries at about 0.35 µs each (measured at 100,000 orders:
+    1,062 matches sort in 2.3 ms and walk in 6.3; 10,022 sort in 15 and walk in 1.0). Equal at
+    ``matches ** 2 == rows * total / 4``: about 2,200 for the first page of 100,000 orders."""
+    return max(200, math.isqrt(max(rows, 1) * max(total, 0) // 4))
 
 
 def _filters(
