@@ -235,6 +235,57 @@ def test_multi_data_answers_every_role_as_data_does(qapp, desk):
     assert option.displayAlignment & Qt.AlignmentFlag.AlignRight
 
 
+def _painted(model: OrdersModel, row: int, column: int):
+    """What the delegate gets for a cell: its text and colour, through multiData."""
+    from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan
+
+    text = QModelRoleData(int(Qt.ItemDataRole.DisplayRole))
+    colour = QModelRoleData(int(Qt.ItemDataRole.ForegroundRole))
+    for item in (text, colour):
+        model.multiData(model.index(row, column), QModelRoleDataSpan(item))
+    return text.data(), colour.data()
+
+
+def test_a_row_s_cells_are_formatted_once_and_again_only_when_it_changes(
+        qapp, desk, monkeypatch):
+    from merchant_desk.ui import orders_model
+
+    formatted = []
+    real = orders_model.cell_text
+    monkeypatch.setattr(orders_model, "cell_text",
+                        lambda key, row: formatted.append(key) or real(key, row))
+    model = OrdersModel(desk, query_type=Query)
+    model.reload()
+    columns = model.columnCount()
+    for _paint in range(3):  # a first paint, a hover, a scroll back: one formatting
+        for r in range(4):
+            for c in range(columns):
+                assert _painted(model, r, c)[0] == real(model._columns[c].key, model.order_row(r))
+    assert len(formatted) == 4 * columns
+    first = model.order_id(0)
+    desk.rows[first] = Row(**{**desk.rows[first].__dict__, "charge_state": "Captured"})
+    model.orders_changed([first])
+    text, colour = _painted(model, 0, 6)
+    assert text == "Captured" and colour.name() == "#1b6e20"
+    assert _painted(model, 2, 6)[0] == "Authorized" and len(formatted) == 5 * columns
+
+
+@pytest.mark.parametrize("change", ["search", "sort", "filters"])
+def test_after_a_new_query_each_row_paints_its_own_order(qapp, desk, change):
+    model = OrdersModel(desk, query_type=Query)
+    model.reload()
+    before = [_painted(model, r, 1)[0] for r in (2, 1, 0)][::-1]  # row 0 painted last
+    if change == "search":
+        model.set_search("ada")
+    elif change == "sort":
+        model.sort(4, Qt.SortOrder.AscendingOrder)
+    else:
+        model.set_filters(Filters(states=frozenset({"Open"})))
+    after = [_painted(model, r, 1)[0] for r in range(3)]
+    assert after != before
+    assert after == [model.data(model.index(r, 1)) for r in range(3)]
+
+
 def test_rows_are_enabled_selectable_and_read_only(qapp, desk):
     model = OrdersModel(desk, cache_size=200, query_type=Query)
     model.reload()

@@ -72,7 +72,8 @@ _STATE_COLOURS = {
 PAGE = 200
 
 #: Rows fetched from the desk around a missing one; one indexed query per block, not per row.
-BLOCK = 64
+#: About what a window shows (25-40 rows): a search's first paint reads one block, not 64 rows.
+BLOCK = 40
 
 
 class OrdersModel(QAbstractTableModel):
@@ -99,6 +100,12 @@ class OrdersModel(QAbstractTableModel):
         self._rows_of: dict[str, int] = {}  # id -> row, for the pages read so far
         self._cache: OrderedDict[str, Any] = OrderedDict()
         self._cache_size = cache_size
+        # a cached row's cells as painted: (texts, colours) by column, made at its first paint
+        self._cells: dict[str, tuple[tuple[str, ...], tuple[QColor | None, ...]]] = {}
+        self._last: tuple[int, Any] | None = None  # (table row, its cells): the row in paint
+        self._keys = tuple(c.key for c in self._columns)
+        #: the columns whose text is aligned right (amounts)
+        self.right_aligned = frozenset(i for i, k in enumerate(self._keys) if k in _RIGHT_ALIGNED)
 
     # ------------------------------------------------------------------ query
 
@@ -118,7 +125,7 @@ class OrdersModel(QAbstractTableModel):
     def set_desk(self, desk: Any) -> None:
         """Another desk (the window reconnected): nothing cached is kept."""
         self._desk = desk
-        self._cache.clear()
+        self._forget_rows()
         self.reload()
 
     def set_search(self, text: str) -> None:
@@ -142,6 +149,7 @@ class OrdersModel(QAbstractTableModel):
         first = list(self._desk.list_order_ids(self._query(PAGE, 0)))
         total = len(first) if len(first) < PAGE else self._desk.count_orders(self._query(PAGE, 0))
         self.beginResetModel()
+        self._last = None
         self._total = max(total, len(first))
         self._pages = {}
         self._rows_of = {}
@@ -210,18 +218,49 @@ class OrdersModel(QAbstractTableModel):
         return self._cache.get(oid)
 
     def _remember(self, rows: dict[str, Any]) -> None:
+        self._last = None
         self._cache.update(rows)
         for oid in rows:
             self._cache.move_to_end(oid)
+            self._cells.pop(oid, None)
         while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+            oid, _row = self._cache.popitem(last=False)
+            self._cells.pop(oid, None)
+
+    def _forget_rows(self) -> None:
+        self._cache.clear()
+        self._cells.clear()
+        self._last = None
+
+    def cells(self, row: int) -> tuple[tuple[str, ...], tuple[QColor | None, ...]] | None:
+        """A table row's texts and colours by column: each row's cells are formatted once,
+        not once per paint (a view asks for every cell of a row in turn, and again for every
+        repaint: hover, selection, scrolling back)."""
+        last = self._last
+        if last is not None and last[0] == row:
+            return last[1]
+        order = self.order_row(row)
+        if order is None:
+            return None
+        oid = self.order_id(row)
+        cells = self._cells.get(oid) if oid is not None else None
+        if cells is None:
+            keys = self._keys
+            cells = (tuple(cell_text(k, order) for k in keys),
+                     tuple(_foreground(k, order) for k in keys))
+            if oid is not None:
+                self._cells[oid] = cells
+        self._last = (row, cells)
+        return cells
 
     def orders_changed(self, ids: Iterable[str]) -> None:
         """The desk changed these orders: forget their rows and repaint them; an ID not among
         the pages read so far (new, or on a page not read yet) means a :meth:`requery`."""
         ids = tuple(ids)
+        self._last = None
         for oid in ids:
             self._cache.pop(oid, None)
+            self._cells.pop(oid, None)
         rows = [self.row_of(oid) for oid in ids]
         known = [r for r in rows if r is not None]
         if known:
@@ -243,6 +282,7 @@ class OrdersModel(QAbstractTableModel):
         total = max(total, len(first))
         if total != self._total or first != self._pages.get(0):
             self.beginResetModel()
+            self._last = None
             self._total = total
             self._pages = {}
             self._rows_of = {}
@@ -251,6 +291,8 @@ class OrdersModel(QAbstractTableModel):
             self.listed.emit(self._total)
             return
         later = [n for n in self._pages if n]
+        if later:
+            self._last = None
         for number in later:
             for oid in self._pages.pop(number):
                 self._rows_of.pop(oid, None)
@@ -259,7 +301,7 @@ class OrdersModel(QAbstractTableModel):
                                   self.index(self._total - 1, self.columnCount() - 1))
 
     def forget_all(self) -> None:
-        self._cache.clear()
+        self._forget_rows()
         self.reload()
 
     # ------------------------------------------------------------------ Qt model
@@ -305,23 +347,24 @@ class OrdersModel(QAbstractTableModel):
         """All the roles a painted cell asks for in one call (Qt 6's item delegates ask for
         seven at once; the default calls :meth:`data` once per role, from C++ into Python).
         The delegate reuses its span from cell to cell: a role not answered is cleared."""
-        row = self.order_row(index.row()) if index.isValid() else None
-        if row is None:
+        cells = self.cells(index.row()) if index.isValid() else None
+        if cells is None:
             for item in span:
                 item.clearData()
             return
-        key = self._columns[index.column()].key
+        column = index.column()
+        texts, colours = cells
         for item in span:
             role = item.role()
             if role == _DISPLAY:
-                item.setData(cell_text(key, row))
+                item.setData(texts[column])
             elif role == _FOREGROUND:
-                colour = _foreground(key, row)
+                colour = colours[column]
                 if colour is None:
                     item.clearData()
                 else:
                     item.setData(colour)
-            elif role == _ALIGN and key in _RIGHT_ALIGNED:
+            elif role == _ALIGN and column in self.right_aligned:
                 item.setData(_RIGHT)
             elif role in _OTHER_ROLES:
                 item.setData(self.data(index, role))
