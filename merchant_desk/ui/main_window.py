@@ -27,9 +27,11 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
+    QFont,
     QGuiApplication,
     QKeyEvent,
     QKeySequence,
+    QPaintEvent,
     QShortcut,
 )
 from PySide6.QtWidgets import (
@@ -62,6 +64,7 @@ from .dialogs.progress import ProgressDialog
 from .dialogs.tracking import TrackingDialog
 from .events import DeskEvents
 from .icons import icon
+from .orders_delegate import OrdersDelegate
 from .orders_model import Filters, OrdersModel
 from .text import describe_failure, money, tr, when
 from .widgets import SortArrowStyle, StatusBar
@@ -133,6 +136,12 @@ class OrdersView(QTableView):
             self.open_requested.emit()
             return
         super().keyPressEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        delegate = self.itemDelegate()
+        if isinstance(delegate, OrdersDelegate):
+            delegate.prepare()  # colours and metrics once per paint, not once per cell
+        super().paintEvent(event)
 
 
 class MainWindow(QMainWindow):
@@ -289,6 +298,12 @@ class MainWindow(QMainWindow):
         header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)
+        # plain glyph lookup for text that needs no shaping (Latin: only kerning is lost;
+        # scripts that need shaping still get it): a search's repaint lays out ~150 new texts
+        font = self.view.font()
+        font.setStyleStrategy(QFont.StyleStrategy.PreferNoShaping)
+        self.view.setFont(font)
+        self.view.setItemDelegate(OrdersDelegate(self.model, self.view))
         self.view.verticalHeader().hide()
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
