@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from merchant_desk.amazonpay import client as client_module
 from merchant_desk.amazonpay import transport as transport_module
 from merchant_desk.amazonpay.client import AmazonPayClient, ClientConfig, RetryPolicy
 from merchant_desk.amazonpay.errors import ApiError, ConfigurationError, TransportError
@@ -1019,6 +1020,36 @@ def test_last_server_date_is_taken_from_every_answer(loopback, rsa_key):
             with pytest.raises(ApiError):
                 await client.get_charge(CHARGE_ID)
             assert client.last_server_date == dt.datetime(2026, 12, 1, 10, 0, 7, tzinfo=dt.UTC)
+
+    run(scenario())
+
+
+def test_the_server_date_is_parsed_when_asked_for_and_is_the_last_answers(
+    loopback, rsa_key, monkeypatch
+):
+    """Parsing it on every answer cost ~10 us a request; ``doctor`` reads it once."""
+    parsed: list[str | None] = []
+    real = client_module._http_date
+    monkeypatch.setattr(client_module, "_http_date", lambda value: parsed.append(value) or real(value))
+    server = loopback(scripted(
+        Reply(200, CHARGE, headers={"date": "Tue, 01 Dec 2026 10:00:00 GMT"}),
+        Reply(200, CHARGE, headers={"date": "Tue, 01 Dec 2026 10:00:09 GMT"}),
+        Reply(200, CHARGE, headers={"date": "not a date"}),
+        Reply(200, CHARGE),
+    ))
+
+    async def scenario():
+        async with make_client(server.url, rsa_key) as client:
+            await client.get_charge(CHARGE_ID)
+            await client.get_charge(CHARGE_ID)
+            assert parsed == []
+            assert client.last_server_date == dt.datetime(2026, 12, 1, 10, 0, 9, tzinfo=dt.UTC)
+            assert client.last_server_date == dt.datetime(2026, 12, 1, 10, 0, 9, tzinfo=dt.UTC)
+            assert parsed == ["Tue, 01 Dec 2026 10:00:09 GMT"]  # once
+            await client.get_charge(CHARGE_ID)
+            assert client.last_server_date is None  # unreadable
+            await client.get_charge(CHARGE_ID)
+            assert client.last_server_date is None  # none sent
 
     run(scenario())
 

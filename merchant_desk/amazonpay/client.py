@@ -533,8 +533,9 @@ class AmazonPayClient:
             self._origin.port or (443 if scheme == b"https" else 80),
         )
         self._host_header = self._origin.netloc  # what httpx.Request would send as Host
-        #: The ``Date`` header of the last answer (any status): ``doctor`` measures clock skew.
-        self.last_server_date: datetime | None = None
+        # The ``Date`` header of the last answer as sent; read by :attr:`last_server_date`.
+        self._server_date_text: str | None = None
+        self._server_date: tuple[str | None, datetime | None] = (None, None)
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -549,6 +550,16 @@ class AmazonPayClient:
         await self._transport.aclose()
         if self._signing is not None:
             self._signing.shutdown(wait=False)
+
+    @property
+    def last_server_date(self) -> datetime | None:
+        """The ``Date`` header of the last answer (any status), None when it had none or an
+        unreadable one: ``doctor`` measures clock skew. Parsed here, when asked for, not on
+        every answer (~10 us each)."""
+        text = self._server_date_text
+        if self._server_date[0] != text:
+            self._server_date = (text, _http_date(text))
+        return self._server_date[1]
 
     @property
     def last_response(self) -> ResponseMeta | None:
@@ -684,7 +695,7 @@ class AmazonPayClient:
                 ) from exc
 
             may_have_arrived = True
-            self.last_server_date = _http_date(answer.get("date"))
+            self._server_date_text = answer.get("date")
             request_id = answer.get("x-amz-pay-request-id")
             log.debug(
                 "%s %s %s -> %d request_id=%s attempt=%d/%d %.0f ms",
