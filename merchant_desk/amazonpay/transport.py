@@ -170,6 +170,8 @@ _FIELD_CONTENT = _FIELD_VCHAR + rb"+(?:[ \t]+" + _FIELD_VCHAR + rb"+)*"
 _FIELD_VALUE = rb"(?:" + _FIELD_CONTENT + rb")?"
 _TOKEN_RE = re.compile(_TOKEN)
 _FIELD_VALUE_RE = re.compile(_FIELD_VALUE)
+# The bytes a field value never holds (NUL, and the whitespace h11's \s has beside space and tab)
+_NOT_IN_VALUES = b"\x00\n\r\x0b\x0c"
 _TARGET_RE = re.compile(rb"[\x21-\x7e]+")
 _HEADER_FIELD_RE = re.compile(
     rb"(" + _TOKEN + rb"):" + _OWS + rb"(" + _FIELD_VALUE + rb")" + _OWS
@@ -191,6 +193,18 @@ _NAMES_MAX = 256
 _MORE = object()  # _plain_response: a plain answer so far, not whole yet
 
 
+def _is_field_value(value: bytes) -> bool:
+    """``_FIELD_VALUE_RE.fullmatch(value)`` without the regex (which cost ~5 us on the
+    signature's 450 bytes): none of those bytes, no space or tab at either end."""
+    if not value:
+        return True
+    return (
+        value[0] not in (0x20, 0x09)
+        and value[-1] not in (0x20, 0x09)
+        and len(value.translate(None, _NOT_IN_VALUES)) == len(value)
+    )
+
+
 def _plain_request(
     method: bytes, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes
 ) -> bytes | None:
@@ -209,7 +223,7 @@ def _plain_request(
             lower = name.lower()
             if len(_NAMES) < _NAMES_MAX:
                 _NAMES[name] = lower
-        if type(value) is not bytes or not _FIELD_VALUE_RE.fullmatch(value):
+        if type(value) is not bytes or not _is_field_value(value):
             return None
         if lower == b"host":
             if host:
