@@ -44,6 +44,11 @@ DEMO_PUBLIC_KEY_ID = "SANDBOX-DEMOKEY000000000000000"
 #: (when its charge has not changed; a changed charge always re-reads it).
 PERMISSION_MAX_AGE = timedelta(hours=12)
 
+#: Bulk refresh reads the cached rows of this many orders in one query, as it reaches them (one
+#: row at a time cost ~30 us an order, in a block ~17; the block is read just before its orders
+#: are refreshed, so a row is at most a block's refreshes old when it is used).
+REFRESH_ROW_BLOCK = 64
+
 
 # --------------------------------------------------------------------------- events
 
@@ -570,7 +575,11 @@ class Desk:
 
     async def verify_order(self, order_id: str, *, notify: bool = True) -> OrderRow:
         """Verify an order by whatever IDs it has (a session, or a permission/charge alone)."""
-        row = self._row(order_id)
+        return await self._verify_row(self._row(order_id), notify=notify)
+
+    async def _verify_row(self, row: OrderRow, *, notify: bool) -> OrderRow:
+        """:meth:`verify_order` on the order's cached row, already read."""
+        order_id = row.order_id
         if row.checkout_session_id:
             return await self.verify(row.checkout_session_id, notify=notify)
         if row.charge_permission_id:
@@ -581,7 +590,7 @@ class Desk:
             self._emit(OrdersChanged((order_id,)))
         return self._row(order_id)
 
-    async def _refresh_order(self, order_id: str) -> OrderRow:
+    async def _refresh_order(self, order_id: str, row: OrderRow | None = None) -> OrderRow:
         """Read only what can have changed since the order was last verified (refresh's rule).
 
         - Never verified, an Open session, or no charge known yet: the full read of
@@ -596,14 +605,18 @@ class Desk:
 
         :meth:`verify` and :meth:`verify_order` keep their meaning: an explicit verification
         reads everything again.
+
+        ``row``: the order's cached row when the caller has just read it (bulk refresh reads
+        them in blocks), else it is read here.
         """
-        row = self._row(order_id)
+        if row is None:
+            row = self._row(order_id)
         settled = row.last_verified_at is not None and (
             row.session_state == "Completed"
             or (row.checkout_session_id is None and row.charge_permission_state is not None)
         )
         if not settled or not row.charge_id:
-            return await self.verify_order(order_id, notify=False)
+            return await self._verify_row(row, notify=False)
         try:
             charge = await self.client.get_charge(row.charge_id)
         except ApiError as error:
@@ -948,11 +961,23 @@ class Desk:
         ids = list(order_ids) if order_ids is not None else self.orders.ids_needing_refresh()
         report = RefreshReport(total=len(ids))
         self._emit(Progress(task, 0, report.total))
-        queue: asyncio.Queue[str] = asyncio.Queue()
-        for order_id in ids:
-            queue.put_nowait(order_id)
         changed: list[str] = []
         done = 0
+        # the orders are taken in turn; their rows are read REFRESH_ROW_BLOCK at a time
+        taken = 0
+        read_to = 0
+        rows: dict[str, OrderRow] = {}
+
+        def take() -> tuple[str, OrderRow | None]:
+            nonlocal taken, read_to
+            if taken >= read_to:
+                read_to = taken + REFRESH_ROW_BLOCK
+                rows.clear()
+                rows.update(self.orders.get_order_rows(ids[taken:read_to]))
+            order_id = ids[taken]
+            taken += 1
+            # popped: an ID listed twice in a block has its row read again the second time
+            return order_id, rows.pop(order_id, None)
 
         def flush() -> None:
             if changed:
@@ -961,16 +986,16 @@ class Desk:
 
         async def worker() -> None:
             nonlocal done
-            while not queue.empty():
+            while taken < len(ids):
                 if cancel is not None and cancel.is_set():
                     report.cancelled = True
                     return
                 if report.unreachable:
                     return
-                order_id = queue.get_nowait()
+                order_id, cached = take()
                 try:
                     # bulk work batches its OrdersChanged events (see flush)
-                    row = await self._refresh_order(order_id)
+                    row = await self._refresh_order(order_id, cached)
                     if row.gone:
                         report.gone += 1
                     else:

@@ -19,6 +19,7 @@ import pytest
 from merchant_desk.amazonpay.client import AmazonPayClient, ClientConfig, RetryPolicy
 from merchant_desk.amazonpay.errors import ApiError
 from merchant_desk.desk import (
+    REFRESH_ROW_BLOCK,
     ActionNotAllowed,
     CacheReset,
     Desk,
@@ -479,6 +480,32 @@ def test_refresh_of_an_open_session_completed_since_reads_its_permission_and_cha
     assert sent == ["getCheckoutSession", "getChargePermission", "getCharge"]
     assert row.session_state == "Completed" and row.charge_state == "Authorized"
     assert row.charge_permission_state and row.authorized_amount == Decimal("8.00")
+
+
+def test_refresh_reads_the_cached_rows_in_blocks_not_one_query_per_order(emulator, tmp_path):
+    count = REFRESH_ROW_BLOCK + 6
+    sids = [authorized_order(emulator, "5.00") for _ in range(count)]
+    unknown = "00000000-0000-4000-8000-000000000001"
+
+    async def scenario(desk: Desk):
+        await desk.import_ids("\n".join(sids))
+        statements: list[str] = []
+        desk.store.cache_db.conn.set_trace_callback(statements.append)
+        try:
+            report = await desk.refresh_many(concurrency=4)
+            # listed twice: the second refresh reads its row again; unknown: not in the cache
+            twice = await desk.refresh_many(order_ids=[sids[0], unknown, sids[0]])
+        finally:
+            desk.store.cache_db.conn.set_trace_callback(None)
+        return report, twice, statements
+
+    report, twice, statements = run(emulator, tmp_path, scenario)
+    assert report.total == report.verified == count and not report.failed
+    row_reads = [s for s in statements if s.startswith("SELECT * FROM orders WHERE order_id IN")]
+    # 64 + 6 orders; then a block of three, and one read each for the two not found in it
+    assert len(row_reads) == 2 + 3
+    assert twice.verified == 2
+    assert twice.failed == [(unknown, f"Order {unknown} is not in the local cache.")]
 
 
 def test_verify_still_reads_everything_for_a_completed_order(emulator, tmp_path):

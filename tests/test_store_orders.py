@@ -108,6 +108,18 @@ def test_a_charge_read_again_unchanged_writes_nothing_but_a_change_is_applied(st
     assert row(orders, 1).charge_state == "Captured"
 
 
+def test_a_refund_read_again_unchanged_writes_nothing(store, orders):
+    orders.upsert_checkout_session(sample.session(1, amount="14.00"))
+    orders.upsert_charge(sample.charge(1, state="Captured", captured="14.00"))
+    assert orders.upsert_refund(sample.refund(1, amount="4.00"))
+    before = row(orders, 1)
+    changes = store.cache_db.conn.total_changes
+    assert not orders.upsert_refund(sample.refund(1, amount="4.00"))  # same JSON again
+    assert row(orders, 1) == before and before.refunded_amount == Decimal("4.00")
+    assert store.cache_db.conn.total_changes == changes
+    assert not store.cache_db.conn.in_transaction
+
+
 def test_a_completed_order_shows_its_charge_amounts_and_tracking(orders):
     orders.upsert_checkout_session(sample.session(1, amount="14.00"))
     orders.upsert_charge_permission(sample.permission(1))

@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import h11
 import httpx
 import pytest
 from cryptography import x509
@@ -29,10 +30,18 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from merchant_desk.amazonpay import client as client_module
+from merchant_desk.amazonpay import transport as transport_module
 from merchant_desk.amazonpay.client import AmazonPayClient, ClientConfig, RetryPolicy
 from merchant_desk.amazonpay.errors import ApiError, ConfigurationError, TransportError
 from merchant_desk.amazonpay.models import Money
-from merchant_desk.amazonpay.transport import H11Transport, HttpxClientTransport
+from merchant_desk.amazonpay.transport import (
+    H11Transport,
+    HttpxClientTransport,
+    RawResponse,
+    _plain_request,
+    _plain_response,
+)
 from merchant_desk.sandbox.testing import LoopbackServer as UvicornServer
 from tests.clienthelpers import CHARGE, CHARGE_ID, KEY_ID, FakeSleep, make_client, verify
 from tests.loopback import LoopbackServer, Reply, closed_port_url, scripted
@@ -683,6 +692,198 @@ def test_a_compressed_answer_is_decoded_as_httpx_would(loopback, rsa_key):
     assert run(scenario()).charge_id == CHARGE_ID
 
 
+# --------------------------------------------------------------------------- the plain exchange
+
+
+def h11_request_bytes(method: bytes, target: bytes, headers: list, body: bytes) -> bytes:
+    state = h11.Connection(h11.CLIENT)
+    data = state.send(h11.Request(method=method, target=target, headers=headers))
+    if body:
+        data += state.send(h11.Data(data=body))
+    return data + state.send(h11.EndOfMessage())
+
+
+HOST = (b"Host", b"127.0.0.1:8080")
+
+
+@pytest.mark.parametrize(("method", "headers", "body"), [
+    (b"GET", [HOST, (b"accept", b"application/json"), (b"x-amz-pay-date", b"20260102T000000Z")], b""),
+    (b"POST", [HOST, (b"Content-Length", b"0"), (b"content-type", b"application/json")], b""),
+    (b"POST", [(b"content-type", b"a/b"), HOST, (b"Content-Length", b"7")], b'{"a":1}'),
+    (b"DELETE", [(b"X-Odd-Case", b"v  with  inner  spaces"), HOST, (b"content-length", b"02")], b"{}"),
+    (b"PATCH", [HOST, (b"empty", b""), (b"obs-text", "caf\u00e9".encode("latin-1"))], b""),
+])
+def test_plain_requests_are_the_bytes_h11_writes(method, headers, body):
+    assert _plain_request(method, b"/sandbox/v2/charges/S01-1?a=b%20c", headers, body) == \
+        h11_request_bytes(method, b"/sandbox/v2/charges/S01-1?a=b%20c", headers, body)
+
+
+@pytest.mark.parametrize(("method", "target", "headers", "body"), [
+    (b"HEAD", b"/", [HOST], b""),  # its answer has no body whatever it says
+    (b"CONNECT", b"/", [HOST], b""),
+    (b"GET", b"/a b", [HOST], b""),  # h11 refuses the target
+    (b"GET", b"/", [(b"host", "x")], b""),  # a str: h11 converts it
+    (b"GET", b"/", [], b""),  # no Host: h11's error
+    (b"GET", b"/", [HOST, HOST], b""),
+    (b"GET", b"/", [HOST, (b"bad name", b"v")], b""),
+    (b"GET", b"/", [HOST, (b"x", b" leading space")], b""),
+    (b"GET", b"/", [HOST, (b"x", b"new\r\nline")], b""),
+    (b"GET", b"/", [HOST, (b"Connection", b"close")], b""),  # h11 acts on these four
+    (b"GET", b"/", [HOST, (b"Expect", b"100-continue")], b""),
+    (b"GET", b"/", [HOST, (b"Upgrade", b"websocket")], b""),
+    (b"POST", b"/", [HOST, (b"Transfer-Encoding", b"chunked")], b"abc"),
+    (b"POST", b"/", [HOST], b"abc"),  # a body h11 has no length for: its error
+    (b"POST", b"/", [HOST, (b"Content-Length", b"4")], b"abc"),
+    (b"POST", b"/", [HOST, (b"Content-Length", b"3, 3")], b"abc"),  # h11 merges it
+    (b"POST", b"/", [HOST, (b"Content-Length", b"3"), (b"Content-Length", b"3")], b"abc"),
+])
+def test_requests_h11_must_see_are_left_to_it(method, target, headers, body):
+    assert _plain_request(method, target, headers, body) is None
+
+
+def test_the_field_value_check_is_h11s_grammar():
+    """``_is_field_value`` (no regex, for speed) accepts exactly what h11's field-value
+    pattern does: every byte alone, at either end and inside, and the usual values."""
+    samples = [b"", b"application/json", b"a b", b"a \t b", b"x" * 450, "caf\u00e9".encode()]
+    for byte in range(256):
+        one = bytes([byte])
+        samples += [one, b"a" + one, one + b"a", b"a" + one + b"b", b"a" + one * 2 + b"b"]
+    for value in samples:
+        assert transport_module._is_field_value(value) == bool(
+            transport_module._FIELD_VALUE_RE.fullmatch(value)
+        ), value
+
+
+def h11_response(raw: bytes, method: bytes = b"GET") -> RawResponse:
+    state = h11.Connection(h11.CLIENT)
+    state.send(h11.Request(method=method, target=b"/", headers=[HOST]))
+    state.send(h11.EndOfMessage())
+    state.receive_data(raw)
+    response, chunks = None, []
+    while True:
+        event = state.next_event()
+        if isinstance(event, h11.Response):
+            response = event
+        elif isinstance(event, h11.Data):
+            chunks.append(bytes(event.data))
+        elif isinstance(event, h11.EndOfMessage):
+            break
+        else:
+            assert isinstance(event, h11.InformationalResponse), event
+    return RawResponse(response.status_code, response.reason, response.http_version,
+                       response.headers.raw_items(), b"".join(chunks))
+
+
+@pytest.mark.parametrize("raw", [
+    b"HTTP/1.1 200 OK\r\ndate: Tue, 01 Dec 2026 10:00:00 GMT\r\nserver: uvicorn\r\n"
+    b"content-length: 11\r\ncontent-type: application/json\r\n\r\n{\"a\": \"b\"}\n",
+    b"HTTP/1.1 404 \r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/1.1 500\r\nX-A:no-space\r\nX-B: \t trailing \t\r\nX-Empty:\r\ncontent-length: 1\r\n\r\nx",
+    b"HTTP/1.1 503 Slow Down \t please\r\nConnection: keep-alive\r\nContent-Length: 000\r\n\r\n",
+])
+def test_plain_answers_read_as_h11_reads_them(raw):
+    assert _plain_response(bytearray(raw)) == h11_response(raw)
+
+
+@pytest.mark.parametrize("raw", [
+    b"HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\n{}",  # ends its connection
+    b"HTTP/1.1 200 OK\ncontent-length: 2\n\n{}",  # bare LF lines
+    b"HTTP/1.1 200 OK\r\ncontent-length: 2\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\nx-folded: a\r\n b\r\ncontent-length: 2\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: Keep-Alive, CLOSE\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\ncontent-length: 2, 2\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 2\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\n\r\n{}",  # read until the server closes
+    b"HTTP/1.1 204 No Content\r\ncontent-length: 2\r\n\r\n",  # no body whatever it says
+    b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}HTTP/1.1 408 Timeout\r\n",  # more after it
+    b"HTTP/1.1 200 OK\r\nbad header\r\ncontent-length: 2\r\n\r\n{}",  # h11's errors
+    b"HTTP/1.1 2000 OK\r\ncontent-length: 2\r\n\r\n{}",
+    b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",  # TLS on a plain connection
+    b"\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}",
+])
+def test_other_answers_are_left_to_h11(raw):
+    assert _plain_response(bytearray(raw)) is None
+
+
+def test_a_plain_answer_not_whole_yet_is_waited_for():
+    raw = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"
+    for end in range(len(raw)):
+        assert _plain_response(bytearray(raw[:end])) is transport_module._MORE
+    assert _plain_response(bytearray(raw)) == h11_response(raw)
+
+
+def test_a_plain_exchange_does_not_go_through_h11(loopback, monkeypatch):
+    """The point of the plain path (CPU per request): h11 is not used for the usual answer."""
+    server = loopback(scripted(Reply(200, CHARGE)))
+
+    def no_h11(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("h11 was used")
+
+    monkeypatch.setattr(transport_module._Connection, "_exchange_h11", no_h11)
+    monkeypatch.setattr(transport_module._Connection, "_receive_h11", no_h11)
+
+    async def scenario():
+        async with H11Transport(trust_env=False) as transport:
+            for _ in range(3):
+                assert (await get(transport, f"{server.url}/c")).json()["chargeId"] == CHARGE_ID
+            assert transport.connections_made == 1
+
+    run(scenario())
+
+
+def test_odd_answers_on_one_connection_read_as_h11_reads_them():
+    """The plain path and h11 in turn on one keep-alive connection: answers trickled in byte by
+    byte, bare-LF lines, a folded header, a 100 Continue first, a 204 announcing a body; then
+    HTTP/1.0, which ends the connection, as does a Connection: close."""
+    answers = [
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-a: 1\r\n\r\n{}",
+        b"HTTP/1.1 201 Created\ncontent-length: 3\nx-b:  2 \n\nabc",
+        b"HTTP/1.1 200 OK\r\nx-folded: a\r\n b\r\ncontent-length: 1\r\n\r\nz",
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\ncontent-length: 2\r\n\r\nok",
+        b"HTTP/1.1 204 No Content\r\ncontent-length: 5\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nlast",
+        b"HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\n10",
+        b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\ncl",
+    ]
+    pending = list(answers)
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while pending:
+            try:
+                await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                return
+            answer = pending.pop(0)
+            if len(pending) % 2:
+                for i in range(len(answer)):  # one byte at a time
+                    writer.write(answer[i:i + 1])
+                    await writer.drain()
+                    await asyncio.sleep(0.001)
+            else:
+                writer.write(answer)
+            if answer.startswith(b"HTTP/1.0") or b"connection: close" in answer:
+                writer.close()
+                return
+
+    with RawServer(serve) as url:
+
+        async def scenario():
+            async with H11Transport(trust_env=False) as transport:
+                origin = (b"http", b"127.0.0.1", int(url.rsplit(":", 1)[1].split("/")[0]))
+                received = []
+                for _ in answers:
+                    received.append(await transport.send(
+                        origin, b"GET", b"/c", [(b"Host", b"127.0.0.1")], b"", TIMEOUTS
+                    ))
+                return received, transport.connections_made
+
+        received, connections = run(scenario())
+    assert received == [h11_response(answer) for answer in answers]
+    assert connections == 2  # the HTTP/1.0 answer closed the first; the last closed the second
+
+
 # --------------------------------------------------------------------------- signing thread
 
 
@@ -720,6 +921,49 @@ def test_signatures_are_made_off_the_event_loop_and_concurrent_requests_overlap_
     assert len(threads) == 2
     assert all(name.startswith("amazonpay-sign") for name in threads)
     assert threading.current_thread().name not in threads
+
+
+def test_a_failing_signature_surfaces_as_is_and_a_cancelled_request_is_never_signed(
+    loopback, rsa_key
+):
+    """The signing thread hands back the signer's own exception; a request cancelled while
+    waiting for the thread is dropped there (as an executor's cancelled job is)."""
+    server = loopback(scripted(Reply(200, CHARGE)))
+    signed: list[str] = []
+    release = threading.Event()
+
+    async def scenario():
+        async with make_client(server.url, rsa_key) as client:
+            sign = client.signer.sign
+
+            def failing(*args: Any) -> Any:
+                raise ValueError("no key today")
+
+            client.signer.sign = failing  # type: ignore[method-assign]
+            with pytest.raises(ValueError, match="no key today"):
+                await client.get_charge(CHARGE_ID)
+
+            def held(*args: Any) -> Any:
+                signed.append(args[1])
+                if len(signed) == 1:
+                    release.wait(5)
+                return sign(*args)
+
+            client.signer.sign = held  # type: ignore[method-assign]
+            first = asyncio.create_task(client.get_charge(CHARGE_ID))
+            await asyncio.sleep(0.05)  # the thread is busy with the first one
+            second = asyncio.create_task(client.get_charge("S01-0000000-0000000-C000002"))
+            await asyncio.sleep(0.05)
+            second.cancel()
+            release.set()
+            assert (await first).charge_id == CHARGE_ID
+            with pytest.raises(asyncio.CancelledError):
+                await second
+            assert (await client.get_charge(CHARGE_ID)).charge_id == CHARGE_ID
+
+    run(scenario())
+    assert [path.rsplit("/", 1)[1] for path in signed] == [CHARGE_ID, CHARGE_ID]
+    assert len(server.received) == 2
 
 
 def test_the_window_signs_on_the_loop_thread_and_starts_no_signing_thread(loopback, rsa_key):
@@ -832,6 +1076,36 @@ def test_last_server_date_is_taken_from_every_answer(loopback, rsa_key):
             with pytest.raises(ApiError):
                 await client.get_charge(CHARGE_ID)
             assert client.last_server_date == dt.datetime(2026, 12, 1, 10, 0, 7, tzinfo=dt.UTC)
+
+    run(scenario())
+
+
+def test_the_server_date_is_parsed_when_asked_for_and_is_the_last_answers(
+    loopback, rsa_key, monkeypatch
+):
+    """Parsing it on every answer cost ~10 us a request; ``doctor`` reads it once."""
+    parsed: list[str | None] = []
+    real = client_module._http_date
+    monkeypatch.setattr(client_module, "_http_date", lambda value: parsed.append(value) or real(value))
+    server = loopback(scripted(
+        Reply(200, CHARGE, headers={"date": "Tue, 01 Dec 2026 10:00:00 GMT"}),
+        Reply(200, CHARGE, headers={"date": "Tue, 01 Dec 2026 10:00:09 GMT"}),
+        Reply(200, CHARGE, headers={"date": "not a date"}),
+        Reply(200, CHARGE),
+    ))
+
+    async def scenario():
+        async with make_client(server.url, rsa_key) as client:
+            await client.get_charge(CHARGE_ID)
+            await client.get_charge(CHARGE_ID)
+            assert parsed == []
+            assert client.last_server_date == dt.datetime(2026, 12, 1, 10, 0, 9, tzinfo=dt.UTC)
+            assert client.last_server_date == dt.datetime(2026, 12, 1, 10, 0, 9, tzinfo=dt.UTC)
+            assert parsed == ["Tue, 01 Dec 2026 10:00:09 GMT"]  # once
+            await client.get_charge(CHARGE_ID)
+            assert client.last_server_date is None  # unreadable
+            await client.get_charge(CHARGE_ID)
+            assert client.last_server_date is None  # none sent
 
     run(scenario())
 

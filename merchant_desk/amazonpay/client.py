@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import contextvars
 import email.utils
 import ipaddress
@@ -533,8 +534,9 @@ class AmazonPayClient:
             self._origin.port or (443 if scheme == b"https" else 80),
         )
         self._host_header = self._origin.netloc  # what httpx.Request would send as Host
-        #: The ``Date`` header of the last answer (any status): ``doctor`` measures clock skew.
-        self.last_server_date: datetime | None = None
+        # The ``Date`` header of the last answer as sent; read by :attr:`last_server_date`.
+        self._server_date_text: str | None = None
+        self._server_date: tuple[str | None, datetime | None] = (None, None)
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -549,6 +551,16 @@ class AmazonPayClient:
         await self._transport.aclose()
         if self._signing is not None:
             self._signing.shutdown(wait=False)
+
+    @property
+    def last_server_date(self) -> datetime | None:
+        """The ``Date`` header of the last answer (any status), None when it had none or an
+        unreadable one: ``doctor`` measures clock skew. Parsed here, when asked for, not on
+        every answer (~10 us each)."""
+        text = self._server_date_text
+        if self._server_date[0] != text:
+            self._server_date = (text, _http_date(text))
+        return self._server_date[1]
 
     @property
     def last_response(self) -> ResponseMeta | None:
@@ -588,9 +600,14 @@ class AmazonPayClient:
             self._signing = concurrent.futures.ThreadPoolExecutor(
                 max_workers=1, thread_name_prefix="amazonpay-sign"
             )
-        return await asyncio.get_running_loop().run_in_executor(
-            self._signing, self.signer.sign, method, path, query, headers, content
+        # Not run_in_executor: the thread settles this loop's future itself, without the
+        # concurrent future chained to it (~20 us less of the loop's CPU per request).
+        loop = asyncio.get_running_loop()
+        signed: asyncio.Future[signing.SignedRequest] = loop.create_future()
+        self._signing.submit(
+            _sign_into, loop, signed, self.signer.sign, (method, path, query, headers, content)
         )
+        return await signed
 
     async def request(
         self,
@@ -684,7 +701,7 @@ class AmazonPayClient:
                 ) from exc
 
             may_have_arrived = True
-            self.last_server_date = _http_date(answer.get("date"))
+            self._server_date_text = answer.get("date")
             request_id = answer.get("x-amz-pay-request-id")
             log.debug(
                 "%s %s %s -> %d request_id=%s attempt=%d/%d %.0f ms",
@@ -968,6 +985,40 @@ class AmazonPayClient:
         return await self._call(
             DeliveryTracker.parse, "deliveryTrackers", "POST", "deliveryTrackers", body=body
         )
+
+
+def _sign_into(
+    loop: asyncio.AbstractEventLoop,
+    signed: asyncio.Future[signing.SignedRequest],
+    sign: Callable[..., signing.SignedRequest],
+    args: tuple[Any, ...],
+) -> None:
+    """On the signing thread: ``sign(*args)``, its result or exception handed to ``signed``
+    on its loop. Skipped when the request was cancelled before its turn (as an executor's
+    cancelled job is)."""
+    if signed.cancelled():
+        return
+    result: signing.SignedRequest | None = None
+    error: BaseException | None = None
+    try:
+        result = sign(*args)
+    except BaseException as exc:  # handed over, as the executor's future would
+        error = exc
+    with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+        loop.call_soon_threadsafe(_settle, signed, result, error)
+
+
+def _settle(
+    signed: asyncio.Future[signing.SignedRequest],
+    result: signing.SignedRequest | None,
+    exc: BaseException | None,
+) -> None:
+    if signed.done():  # cancelled meanwhile
+        return
+    if exc is not None:
+        signed.set_exception(exc)
+    else:
+        signed.set_result(result)  # type: ignore[arg-type]
 
 
 def _http_date(value: str | None) -> datetime | None:

@@ -101,6 +101,8 @@ def _pick(data: Mapping[str, Any], *names: str) -> Any:
 
 
 def _obj(data: Any, what: str) -> Mapping[str, Any]:
+    if type(data) is dict:  # what json.loads makes: no ABC check (a refresh parses ~10 a request)
+        return data
     if data is None:
         return {}
     if not isinstance(data, Mapping):
@@ -116,8 +118,16 @@ def _str(value: Any, what: str) -> str | None:
     return value
 
 
+def _str_at(data: Mapping[str, Any], name: str, what: str) -> str | None:
+    """``_str(data.get(name), f"{what}.{name}")``, the name formatted only for the error."""
+    value = data.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    raise ModelError(f"{what}.{name} should be a string, got {type(value).__name__}")
+
+
 def _require_str(data: Mapping[str, Any], name: str, what: str) -> str:
-    value = _str(data.get(name), f"{what}.{name}")
+    value = _str_at(data, name, what)
     if not value:
         raise ModelError(f"{what} has no {name}")
     return value
@@ -153,6 +163,7 @@ def format_timestamp(moment: datetime) -> str:
 
 
 _AMOUNT_RE = re.compile(r"^\d+(\.\d+)?$")
+_CURRENCY_RE = re.compile(r"[A-Z]{3}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +202,7 @@ class Money:
             amount = str(amount)  # some SDK samples send numbers; read their text exactly
         if not isinstance(amount, str) or not _AMOUNT_RE.match(amount.strip()):
             raise ModelError(f"{what}.amount is not a decimal amount: {amount!r}")
-        if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
+        if not isinstance(currency, str) or not _CURRENCY_RE.fullmatch(currency):
             raise ModelError(f"{what}.currencyCode is not a currency code: {currency!r}")
         try:
             return cls(Decimal(amount.strip()), currency)
@@ -252,7 +263,7 @@ class StatusDetails:
         reasons: frozenset[str],
     ) -> StatusDetails:
         data = _obj(data, what)
-        state = _str(data.get("state"), f"{what}.state")
+        state = _str_at(data, "state", what)
         if not state:
             raise ModelError(f"{what} has no state")
         reason_list: list[Reason] = []
@@ -263,8 +274,8 @@ class StatusDetails:
                 reason_list.append(
                     Reason(code, _str(item.get("reasonDescription"), "reasonDescription"))
                 )
-        reason_code = _str(data.get("reasonCode"), f"{what}.reasonCode")
-        description = _str(data.get("reasonDescription"), f"{what}.reasonDescription")
+        reason_code = _str_at(data, "reasonCode", what)
+        description = _str_at(data, "reasonDescription", what)
         if reason_code is None and reason_list:
             reason_code = reason_list[0].reason_code
             description = description or reason_list[0].reason_description
@@ -321,7 +332,7 @@ class Address:
         data = _obj(data, what)
 
         def s(name: str) -> str | None:
-            return _str(data.get(name), f"{what}.{name}")
+            return _str_at(data, name, what)
 
         return cls(
             name=s("name"),

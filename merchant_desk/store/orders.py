@@ -308,6 +308,9 @@ class Orders:
 
     def upsert_charge(self, charge: Charge, *, fetched_at: datetime | None = None) -> bool:
         """Cache a charge; its order is found through the charge permission."""
+        raw = _dumps(dict(charge.raw))
+        if self._cached_as("charges", "charge_id", charge.charge_id, raw):
+            return False  # before the row is even built: most of a refresh
         pid = charge.charge_permission_id or permission_of(charge.charge_id)
         currency = next(
             (
@@ -331,7 +334,7 @@ class Orders:
                 "currency": currency,
                 "last_updated": _ts(charge.status.last_updated),
                 "fetched_at": _ts_or_now(fetched_at),
-                "raw": _dumps(dict(charge.raw)),
+                "raw": raw,
             },
             order_ids=lambda: self._orders_for_permission(pid) if pid else [],
             details={"charge_permission_id": pid},
@@ -340,6 +343,9 @@ class Orders:
 
     def upsert_refund(self, refund: Refund, *, fetched_at: datetime | None = None) -> bool:
         """Cache a refund; the order's refunded amount follows."""
+        raw = _dumps(dict(refund.raw))
+        if self._cached_as("refunds", "refund_id", refund.refund_id, raw):
+            return False
         pid: str | None = None
         if refund.charge_id:
             found = self._cache.execute(
@@ -359,7 +365,7 @@ class Orders:
                 "currency": refund.refund_amount.currency_code if refund.refund_amount else None,
                 "last_updated": _ts(refund.status.last_updated),
                 "fetched_at": _ts_or_now(fetched_at),
-                "raw": _dumps(dict(refund.raw)),
+                "raw": raw,
             },
             order_ids=lambda: self._orders_for_permission(pid) if pid else [],
             details={},
@@ -490,17 +496,11 @@ class Orders:
         details: dict[str, Any],
         verified: bool,
     ) -> bool:
-        """Store one object (newest wins), then recompute its orders and save their records."""
+        """Store one object (newest wins), then recompute its orders and save their records.
+
+        An object that is not ``verified`` (a charge, a refund) has been checked with
+        :meth:`_cached_as` by the caller already."""
         records: list[tuple[str, dict[str, Any]]] = []
-        if not verified:
-            # The refresh hot path (a charge read again, most of a refresh): exactly as cached,
-            # its orders cannot change and nothing is written, so no write transaction either
-            # (``fetched_at`` is when this version was stored).
-            cached = self._cache.execute(
-                f"SELECT raw FROM {table} WHERE {pk} = ?", [row[pk]]
-            ).fetchone()
-            if cached and cached[0] == row["raw"]:
-                return False
         with write_transaction(self._cache):
             cached = self._cache.execute(
                 f"SELECT last_updated, raw FROM {table} WHERE {pk} = ?", [row[pk]]
@@ -535,6 +535,15 @@ class Orders:
                 records.append((order_id, merged))
         self._save_records(records)
         return True
+
+    def _cached_as(self, table: str, pk: str, key: str, raw: str | None) -> bool:
+        """Whether the cache holds this object exactly so (``raw``).
+
+        The refresh hot path (a charge read again, most of a refresh): exactly as cached, its
+        orders cannot change and nothing is written, so no write transaction either
+        (``fetched_at`` is when this version was stored)."""
+        cached = self._cache.execute(f"SELECT raw FROM {table} WHERE {pk} = ?", [key]).fetchone()
+        return bool(cached and cached[0] == raw)
 
     def _record(self, order_id: str) -> dict[str, Any] | None:
         cursor = self._journal.execute("SELECT * FROM order_records WHERE order_id = ?", [order_id])
