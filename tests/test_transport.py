@@ -199,6 +199,36 @@ def test_a_connection_whose_server_sent_something_while_idle_is_not_reused(loopb
         run(scenario())
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_bytes_read_together_with_an_answer_are_never_the_next_answer(method):
+    """The 408 comes in the same read as the answer before it: the connection is not reused,
+    so the next request (a keyless POST too) goes once, on a new one, and gets its own answer."""
+    requests = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        requests.append(await reader.readuntil(b"\r\n\r\n"))
+        if method == "POST":
+            await reader.readexactly(2)
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"
+                     b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\n\r\n")
+        await asyncio.sleep(5)
+        writer.close()
+
+    with RawServer(serve) as url:
+
+        async def scenario():
+            async with H11Transport(trust_env=False) as transport:
+                for _ in range(2):
+                    request = httpx.Request(method, url, content=b"{}" if method == "POST"
+                                            else None)
+                    response = await transport.handle_async_request(request)
+                    assert response.status_code == 200
+                assert transport.connections_made == 2
+
+        run(scenario())
+    assert len(requests) == 2
+
+
 def test_chunked_and_large_answers_are_read_whole(monkeypatch):
     """A chunked answer, then one of 3 MiB read in small steps (far more than the read
     buffer's high-water mark: reading pauses and must resume), on one keep-alive connection."""

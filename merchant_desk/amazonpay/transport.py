@@ -457,6 +457,10 @@ class _Connection:
             return True
         state = self.h11
         if state.our_state is h11.DONE and state.their_state is h11.DONE:
+            if state.trailing_data[0]:
+                # bytes after the answer, read with it (a 408 sent early, say): h11 would take
+                # them for the next request's answer
+                return False
             state.start_next_cycle()
             return True
         return False
