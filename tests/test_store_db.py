@@ -279,3 +279,60 @@ def test_atomic_nests_as_savepoints_and_rolls_back_only_its_part(tmp_path):
         assert not db.conn.in_transaction
         db.execute("INSERT INTO t VALUES (4)")  # outside a transaction: committed at once
         assert not db.conn.in_transaction
+
+
+# --------------------------------------------------------------------------- WAL checkpoints
+
+
+def _fill_wal(store, pages: int) -> None:
+    """Commits that add about ``pages`` pages to the cache's WAL, one page a commit."""
+    from merchant_desk.store.db import write_transaction
+
+    store.cache_db.execute("CREATE TABLE IF NOT EXISTS scratch (blob BLOB)")
+    for _ in range(pages):
+        with write_transaction(store.cache_db):
+            store.cache_db.execute("INSERT INTO scratch VALUES (?)", [os.urandom(3000)])
+
+
+def _wal_pages(store) -> int:
+    page = store.cache_db.execute("PRAGMA page_size").fetchone()[0]
+    return (store.cache_path.with_name(CACHE_FILE + "-wal").stat().st_size - 32) // (page + 24)
+
+
+def _wait(condition, seconds: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_the_cache_s_wal_is_copied_back_by_a_thread_of_its_own(tmp_path, monkeypatch):
+    import threading
+
+    copied_on = []
+    run = store_db.BackgroundCheckpoint._run
+    monkeypatch.setattr(store_db.BackgroundCheckpoint, "_run",
+                        lambda self: copied_on.append(threading.current_thread()) or run(self))
+    with open_database(tmp_path / "data") as store:
+        checkpoint = store.checkpoint
+        _fill_wal(store, 400)  # under SQLite's own 1,000 pages: only the thread checkpoints
+        _wait(lambda: checkpoint.checked == checkpoint.commits >= 400
+              and checkpoint.last[1] == checkpoint.last[2] > 0)
+        assert checkpoint.running and copied_on[0] is not threading.main_thread()
+        # every frame is back in the file: the next commit starts the WAL again from its start
+        size = _wal_pages(store)
+        _fill_wal(store, 20)
+        assert _wal_pages(store) == size
+    assert not checkpoint.running  # stopped with the store
+    assert not store.cache_path.with_name(CACHE_FILE + "-wal").exists()  # the last close's
+
+
+def test_a_store_that_never_commits_starts_no_checkpoint_thread(tmp_path):
+    import threading
+
+    with open_database(tmp_path / "data") as store:
+        store.orders.count_orders()
+        assert not store.checkpoint.running
+        assert "cache-checkpoint" not in {t.name for t in threading.enumerate()}
