@@ -99,3 +99,15 @@ def test_right_to_left_mirrors_the_alignment(view):
     delegate.prepare()
     assert delegate.placed("14.00 USD", 0, 200, right_aligned=True)[1] < left_x
     assert delegate.placed("Ada", 0, 200, right_aligned=False)[1] > 100
+
+
+def test_the_keyboard_focus_frame_is_drawn_on_the_current_cell(view, qtbot):
+    view.selectRow(2)
+    view.clearFocus()
+    qtbot.waitUntil(lambda: not view.hasFocus())
+    unfocused = _cell(view, 2, 0)
+    view.activateWindow()
+    view.setFocus()
+    qtbot.waitUntil(view.hasFocus)
+    focused = _cell(view, 2, 0)
+    assert focused != unfocused  # the style's focus frame, drawn by the delegate

@@ -27,9 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-_SELECTED = QStyle.StateFlag.State_Selected
-_HOVER = QStyle.StateFlag.State_MouseOver
-_FOCUS = QStyle.StateFlag.State_HasFocus
+# plain ints: a state flag's ``&`` goes through Python's enum module (~1.3 us a test, per cell)
+_SELECTED = QStyle.StateFlag.State_Selected.value
+_HOVER = QStyle.StateFlag.State_MouseOver.value
+_FOCUS = QStyle.StateFlag.State_HasFocus.value
 _PANEL = QStyle.PrimitiveElement.PE_PanelItemViewItem
 _FOCUS_FRAME = QStyle.PrimitiveElement.PE_FrameFocusRect
 _ELIDE = Qt.TextElideMode.ElideRight
@@ -88,7 +89,7 @@ class OrdersDelegate(QStyledItemDelegate):
         if cells is None:
             return
         column = index.column()
-        state = option.state
+        state = option.state.value
         selected = state & _SELECTED
         if selected or state & _HOVER:
             self._style.drawPrimitive(_PANEL, option, painter, self._view)
@@ -104,7 +105,7 @@ class OrdersDelegate(QStyledItemDelegate):
         if state & _FOCUS:
             frame = QStyleOptionFocusRect()
             frame.rect = option.rect
-            frame.state = state | QStyle.StateFlag.State_KeyboardFocusChange \
+            frame.state = option.state | QStyle.StateFlag.State_KeyboardFocusChange \
                 | QStyle.StateFlag.State_Item
             frame.palette = option.palette
             frame.backgroundColor = self._highlight if selected else self._window
