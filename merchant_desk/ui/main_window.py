@@ -131,10 +131,12 @@ def freeze_start_up() -> None:
     wrappers, ~80,000 objects) moves out of the garbage collector's reach (``gc.freeze``).
     Otherwise every full collection walks them all again, a 70-110 ms stall of the event loop
     that lands, sooner or later, in the middle of a refresh (measured in bench/gui.py's refresh:
-    max_stall_ms 18-91 without, 22-26 with)."""
+    max_stall_ms 18-91 without, 22-26 with). Start-up's garbage is collected first: frozen, it
+    would never be (a Qt object in it, a timer say, would live on)."""
     global _start_up_frozen
     if not _start_up_frozen:
         _start_up_frozen = True
+        gc.collect()
         gc.freeze()
 
 
@@ -203,14 +205,16 @@ class MainWindow(QMainWindow):
         """Only until the list's first paint with orders: :attr:`framed` at the first paint of
         the list (orders or not), :attr:`painted` at the first with orders; then removed."""
         if event.type() == QEvent.Type.Paint and watched is self.view.viewport():
-            if not self.has_framed:
+            first = not self.has_framed
+            if first:
                 self.has_framed = True
-                QTimer.singleShot(0, freeze_start_up)
                 QTimer.singleShot(0, self.framed.emit)
             if self.model.rowCount() and not self.has_painted:
                 self.has_painted = True
                 watched.removeEventFilter(self)
                 QTimer.singleShot(0, lambda: self.painted.emit(self.model.rowCount()))
+            if first:  # after the signals above: the paint is reported first
+                QTimer.singleShot(0, freeze_start_up)
         return super().eventFilter(watched, event)
 
     # ------------------------------------------------------------------ building
