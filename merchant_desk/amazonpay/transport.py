@@ -372,13 +372,7 @@ class _Connection:
             return response
         # Not one the plain reader is sure of: h11 takes over, told of the request as sent
         # (its bytes, the same as the ones written, are not written again).
-        try:
-            state.send(h11.Request(method=method, target=target, headers=headers))
-            if body:
-                state.send(h11.Data(data=body))
-            state.send(h11.EndOfMessage())
-        except h11.LocalProtocolError as exc:  # pragma: no cover - _plain_request checked it
-            raise httpx.LocalProtocolError(str(exc)) from exc
+        self._h11_request(method, target, headers, body)
         return await self._receive_h11(read_timeout)
 
     async def _exchange_h11(
@@ -389,6 +383,14 @@ class _Connection:
         body: bytes,
         timeouts: Mapping[str, float | None],
     ) -> RawResponse:
+        data = self._h11_request(method, target, headers, body)
+        await self._write(data, timeouts.get("write"))
+        return await self._receive_h11(timeouts.get("read"))
+
+    def _h11_request(
+        self, method: bytes, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes
+    ) -> bytes:
+        """The request through h11's state machine: its bytes; h11's refusal as httpx's."""
         state = self.h11
         try:
             data = state.send(h11.Request(method=method, target=target, headers=headers))
@@ -397,8 +399,7 @@ class _Connection:
             data += state.send(h11.EndOfMessage())
         except h11.LocalProtocolError as exc:
             raise httpx.LocalProtocolError(str(exc)) from exc
-        await self._write(data, timeouts.get("write"))
-        return await self._receive_h11(timeouts.get("read"))
+        return data
 
     async def _receive_h11(self, read_timeout: float | None) -> RawResponse:
         state = self.h11
