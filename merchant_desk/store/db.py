@@ -288,7 +288,6 @@ class BackgroundCheckpoint:
         self._thread: threading.Thread | None = None
         #: The last ``PRAGMA wal_checkpoint(PASSIVE)`` answer: (busy, frames, checkpointed)
         self.last: tuple[int, int, int] | None = None
-        self.rounds = 0
         self.commits = 0  # commits notified
         self.checked = 0  # commits that a finished round started after
 
@@ -324,7 +323,6 @@ class BackgroundCheckpoint:
                     log.warning("background checkpoint of %s: %s", self._path, exc)
                     continue
                 self.last = (int(found[0]), int(found[1]), int(found[2]))
-                self.rounds += 1
                 self.checked = seen
         finally:
             conn.close()
