@@ -189,3 +189,17 @@ def qloop(qapp, qtbot):
     loop.close()
     asyncio.events._set_running_loop(None)
     asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def demo_window(qtbot, qloop, tmp_path):
+    """The window on the demo desk (the embedded emulator and its sample orders), as
+    ``merchant-desk gui --demo`` opens it; closed in order afterwards."""
+    from merchant_desk.desk import Desk
+    from tests.guihelpers import close_window, open_window
+    from tests.qtasync import run
+
+    desk = run(qtbot, Desk.open_demo(tmp_path / "demo"), timeout=30000)
+    window = open_window(qtbot, desk, tmp_path)
+    yield window
+    close_window(qtbot, window)

@@ -9,11 +9,10 @@ passes in-process and fails on a real socket). Money is judged by the emulator's
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from merchant_desk import secrets
@@ -22,7 +21,16 @@ from merchant_desk.desk import Desk
 from merchant_desk.settings import Settings, save_settings
 from merchant_desk.ui.dialogs.capture import CaptureDialog
 from merchant_desk.ui.dialogs.tracking import TrackingDialog
-from merchant_desk.ui.main_window import MainWindow
+from tests.guihelpers import (
+    capture_through_dialog,
+    cell,
+    close_window,
+    open_dialog,
+    open_window,
+    select,
+    visible_box,
+    wait_for_outcome,
+)
 from tests.qtasync import run
 
 
@@ -31,32 +39,6 @@ async def _no_sleep(_: float) -> None:
 
 
 FAST_RETRY = RetryPolicy(base_delay=0.001, max_delay=0.01, sleep=_no_sleep)
-
-
-def open_window(qtbot, desk: Desk, tmp_path) -> MainWindow:
-    settings = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(desk, settings=settings, data_dir=tmp_path / "profile")
-    qtbot.addWidget(window)
-    window.show()
-    window.start()
-    return window
-
-
-def close_window(qtbot, window: MainWindow) -> None:
-    window._close_confirmed = True
-    run(qtbot, window.stop_work())
-    window.events.close()
-    desk = window.desk
-    window.close()
-    run(qtbot, desk.aclose())
-
-
-@pytest.fixture
-def demo_window(qtbot, qloop, tmp_path):
-    desk = run(qtbot, Desk.open_demo(tmp_path / "demo"), timeout=30000)
-    window = open_window(qtbot, desk, tmp_path)
-    yield window
-    close_window(qtbot, window)
 
 
 @pytest.fixture
@@ -71,55 +53,6 @@ def loopback_window(qtbot, qloop, tmp_path, emulator, private_data_dir):
     window.data_dir = private_data_dir
     yield window
     close_window(qtbot, window)
-
-
-def select(window: MainWindow, pred: Callable[[Any], bool]) -> Any:
-    for r in range(window.model.rowCount()):
-        row = window.model.order_row(r)
-        if pred(row):
-            window.view.selectRow(r)
-            assert window.current_id() == row.order_id
-            return row
-    raise AssertionError("no order in the list matches")
-
-
-def cell(window: MainWindow, column: int) -> str:
-    return window.model.data(window.model.index(window.view.currentIndex().row(), column))
-
-
-def open_dialog(qtbot, window: MainWindow, action, kind: type) -> Any:
-    action.trigger()
-    qtbot.waitUntil(lambda: isinstance(window.dialog, kind) and window.dialog.isVisible())
-    return window.dialog
-
-
-def visible_box(qtbot, window: MainWindow) -> QMessageBox:
-    def shown() -> QMessageBox | None:
-        return next((b for b in window.findChildren(QMessageBox) if b.isVisible()), None)
-
-    qtbot.waitUntil(lambda: shown() is not None, timeout=5000)
-    box = shown()
-    assert box is not None
-    return box
-
-
-def capture_through_dialog(qtbot, window: MainWindow, amount: str) -> CaptureDialog:
-    dialog = open_dialog(qtbot, window, window.capture_action, CaptureDialog)
-    dialog.amount_edit.setText(amount)
-    assert dialog.capture_button.isEnabled()
-    qtbot.mouseClick(dialog.capture_button, Qt.MouseButton.LeftButton)
-    assert dialog.pages.currentIndex() == 1  # the confirmation repeats everything first
-    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
-    wait_for_outcome(qtbot, dialog)
-    return dialog
-
-
-def wait_for_outcome(qtbot, dialog: CaptureDialog) -> None:
-    def answered() -> bool:
-        text = dialog.outcome.text()
-        return dialog.pages.currentIndex() == 2 and bool(text) and "please wait" not in text
-
-    qtbot.waitUntil(answered, timeout=10000)
 
 
 # --------------------------------------------------------------------------- the demo desk

@@ -10,10 +10,6 @@ from PySide6.QtGui import QColor
 
 from merchant_desk.ui.detail_panel import amount_text
 from merchant_desk.ui.main_window import DEFAULT_SIZE, MainWindow
-from tests import test_gui_flow as flow
-
-# the flow tests' window on the demo desk (qloop comes from conftest)
-demo_window = flow.demo_window
 
 LONG = ("No Amazon Pay account is set up yet, so these are demo orders. "
         "Open Settings to connect your account.")

@@ -17,8 +17,8 @@ from merchant_desk.amazonpay.errors import KeyLoadError
 from merchant_desk.desk import Desk, DeskError, OrderQuery
 from merchant_desk.settings import Settings
 from merchant_desk.ui.main_window import MainWindow
+from tests.guihelpers import close_window, open_window
 from tests.qtasync import run
-from tests.test_gui_flow import close_window, open_window
 
 ROOT = Path(__file__).resolve().parents[1]
 
