@@ -212,8 +212,12 @@ class ResumeResult:
     intent_id: int
     operation: str
     object_id: str
+    #: ``succeeded``, ``refused`` (Amazon's reasonCode and message in ``message``) or
+    #: ``unknown`` (still no answer: it stays pending)
     status: str
     message: str
+    #: the operation in the operator's words: "Capture 14.00 USD", "Add tracking UPS 1Z…"
+    description: str = ""
 
 
 # --------------------------------------------------------------------------- the desk
@@ -1108,7 +1112,22 @@ def _keyring_label(status: Any) -> str:
 
 
 def _result(intent: Intent, status: str, message: str) -> ResumeResult:
-    return ResumeResult(intent.intent_id, intent.operation, intent.object_id, status, message)
+    return ResumeResult(intent.intent_id, intent.operation, intent.object_id, status, message,
+                        describe_operation(intent.operation, intent.request))
+
+
+def describe_operation(operation: str, request: dict[str, Any] | None) -> str:
+    """A journaled operation in the operator's words: "Capture 14.00 USD", "Add tracking UPS
+    1Z999…", "Complete checkout 20.00 USD"."""
+    name = _OPERATION_WORDS.get(operation, operation)
+    request = request or {}
+    money = request.get("captureAmount") or request.get("chargeAmount")
+    if isinstance(money, dict) and money.get("amount"):
+        return f"{name} {money['amount']} {money.get('currencyCode', '')}".rstrip()
+    details = request.get("deliveryDetails")
+    if isinstance(details, list) and details and isinstance(details[0], dict):
+        return f"{name} {details[0].get('carrierCode', '')} {details[0].get('trackingNumber', '')}"
+    return name
 
 
 def _describe_error(error: BaseException) -> str:

@@ -633,3 +633,17 @@ def test_refresh_stops_at_the_first_unreachable_answer_instead_of_waiting_out_ev
     assert report.unreachable
     assert len(report.failed) == 1 and report.verified == 0
     assert sent == FAST_RETRY.max_retries + 1  # one order's attempts, not twelve orders' worth
+
+
+def test_a_journaled_operation_is_described_in_the_operators_words():
+    from merchant_desk.desk import CAPTURE, COMPLETE, TRACK, describe_operation
+
+    assert describe_operation(CAPTURE, {"chargeId": "S01-1-2-C3", "captureAmount": {
+        "amount": "14.00", "currencyCode": "EUR"}}) == "Capture 14.00 EUR"
+    assert describe_operation(COMPLETE, {"chargeAmount": {"amount": "20.00",
+                                                          "currencyCode": "USD"}}) \
+        == "Complete checkout 20.00 USD"
+    assert describe_operation(TRACK, {"deliveryDetails": [
+        {"trackingNumber": "1Z999AA10123456784", "carrierCode": "UPS"}]}) \
+        == "Add tracking UPS 1Z999AA10123456784"
+    assert describe_operation("someFutureCall", None) == "someFutureCall"

@@ -67,7 +67,7 @@ from .events import DeskEvents
 from .icons import icon
 from .orders_delegate import OrdersDelegate
 from .orders_model import Filters, OrdersModel
-from .text import describe_failure, money, tr, when
+from .text import describe_failure, money, resume_text, tr, when
 from .widgets import SortArrowStyle, StatusBar
 
 log = logging.getLogger(__name__)
@@ -751,6 +751,7 @@ class MainWindow(QMainWindow):
             return
         self.view.selectRow(index.row())
         menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # one menu per right click
         for action in (self.verify_action, self.capture_action, self.track_action,
                        self.complete_action):
             menu.addAction(action)
@@ -866,11 +867,13 @@ class MainWindow(QMainWindow):
 
     async def resume_pending(self) -> None:
         results = await self.desk.resume_pending()
-        lines = [f"{r.operation} {r.object_id}: {r.status}. {r.message}" for r in results]
         self._show_pending(self.desk.pending_count())
-        await message_box(self, QMessageBox.Icon.Information, tr("Pending operations"),
-                          tr("{n} pending operation(s) asked again.").format(n=len(results)),
-                          informative="\n".join(lines))
+        unknown = sum(r.status == "unknown" for r in results)
+        await message_box(
+            self, QMessageBox.Icon.Warning if unknown else QMessageBox.Icon.Information,
+            tr("Pending operations"),
+            tr("{n} pending operation(s) asked again.").format(n=len(results)),
+            informative="\n\n".join(resume_text(r) for r in results))
         self._show_pending(self.desk.pending_count())
 
     async def open_settings(self) -> None:

@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication
 
 from ..amazonpay.errors import ApiError, InvalidResponse, TransportError
 from ..amazonpay.models import Money
+
+if TYPE_CHECKING:
+    from ..desk import ResumeResult
 
 
 def tr(text: str) -> str:
@@ -140,3 +144,19 @@ def describe_failure(error: BaseException) -> Failure:
                    message=f"{kind}: {error}",
                    next_step=tr("The details are in the log file in the data folder."))
 
+
+
+def resume_text(result: ResumeResult) -> str:
+    """One resumed operation as the operator reads it."""
+    what = result.description or result.operation
+    status, message = result.status, result.message
+    if status == "succeeded":
+        outcome = tr("done: Amazon Pay confirmed it.")
+    elif status == "refused":
+        outcome = tr("Amazon Pay refused it ({message}). Nothing more was done; verify the "
+                     "order to see its state.").format(message=message)
+    else:
+        outcome = tr("still no answer ({message}). It stays pending: try again when the "
+                     "connection is back; nothing is done twice.").format(message=message)
+    return tr("{what} ({on}): {outcome}").format(what=what, on=result.object_id,
+                                                  outcome=outcome)
