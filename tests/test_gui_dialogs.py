@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass
 from decimal import Decimal
 
+import pytest
 from PySide6.QtCore import Qt
 
 from merchant_desk.amazonpay.errors import ApiError
@@ -143,3 +144,49 @@ def test_import_previews_the_ids_it_found(qtbot, qloop):
     assert "1 checkout session" in dialog.preview.text()
     assert "1 other" in dialog.preview.text()
     assert dialog.import_button.isEnabled()
+
+
+def _squeezed(dialog) -> list[str]:
+    """The wrapped labels shown with less height than their lines need."""
+    from PySide6.QtWidgets import QLabel
+
+    return [label.text()[:40] for label in dialog.findChildren(QLabel)
+            if label.isVisible() and label.wordWrap() and label.text()
+            and label.height() < label.heightForWidth(label.width())]
+
+
+@pytest.mark.parametrize("system_keyring", [True, False], ids=["keyring", "no-keyring"])
+def test_every_dialog_gives_its_wrapped_text_the_lines_it_needs(qtbot, qloop, tmp_path,
+                                                                system_keyring):
+    import keyring.backends.fail
+
+    from merchant_desk.ui.dialogs.progress import ProgressDialog
+    from merchant_desk.ui.dialogs.settings import SettingsDialog
+
+    if not system_keyring:  # the settings dialog then asks for a passphrase too
+        keyring.set_keyring(keyring.backends.fail.Keyring())  # conftest puts its own back
+
+    async def never(*_args):
+        raise AssertionError("nothing is sent")
+
+    long = ("Could not use key.pem as a private key: the file holds a public key, not the "
+            "private key Seller Central gave you when the key pair was made.")
+    dialogs = [SettingsDialog(tmp_path), CaptureDialog(Row(), "LIVE", never),
+               TrackingDialog(Row()), ImportDialog(never), ProgressDialog("Refresh all orders")]
+    for dialog in dialogs:
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialog.adjustSize()  # what the dialogs' run() and the screenshots do
+        qtbot.waitExposed(dialog)
+        qtbot.wait(10)
+        assert _squeezed(dialog) == [], type(dialog).__name__
+    settings = dialogs[0]
+    settings.error.setText(long)  # a message that appears later wraps onto more lines
+    qtbot.wait(10)
+    assert _squeezed(settings) == []
+    capture = dialogs[1]
+    capture._to_confirm()  # the LIVE confirmation page, with its extra check box
+    qtbot.wait(10)
+    assert _squeezed(capture) == []
+    for dialog in dialogs:
+        dialog.close()

@@ -1,9 +1,10 @@
 """Small widgets the window needs and Qt does not quite give: a status bar whose message never
-runs under its permanent widgets, and a header whose sort arrow points the way the list runs."""
+runs under its permanent widgets, a header whose sort arrow points the way the list runs, and
+dialogs whose wrapped text always gets the lines it needs."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QPainter, QResizeEvent
 from PySide6.QtWidgets import (
     QHeaderView,
@@ -15,6 +16,33 @@ from PySide6.QtWidgets import (
     QStyleOption,
     QWidget,
 )
+
+
+class FitsWrappedText:
+    """Mix in before ``QDialog``: the dialog is never shorter than its wrapped labels need.
+
+    Qt sizes a window by its size hint, which leaves height-for-width out, so a label that
+    wraps onto two lines was given the height of about one and a half (the settings dialog's
+    "No key stored yet" was cut by the button under it). Whenever the layout is redone (a
+    text changed, a message appeared) and when the dialog is shown, it grows to the height its
+    layout needs at its width.
+    """
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)  # type: ignore[misc]
+        if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Show):
+            self.fit_height()
+        return handled
+
+    def fit_height(self) -> None:
+        layout = self.layout()  # type: ignore[attr-defined]
+        if layout is None or not layout.hasHeightForWidth():
+            return
+        layout.activate()
+        width = self.width()  # type: ignore[attr-defined]
+        needed = layout.totalMinimumHeightForWidth(width)
+        if needed > self.height():  # type: ignore[attr-defined]
+            self.resize(width, needed)  # type: ignore[attr-defined]
 
 
 class ElidedLabel(QLabel):

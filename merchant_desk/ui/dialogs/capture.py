@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from ... import rules
 from ..asyncdialog import Decisions
 from ..text import describe_failure, money, tr
+from ..widgets import FitsWrappedText
 
 Submit = Callable[[str, str | None], Awaitable[Any]]
 
@@ -42,7 +43,7 @@ def _buddy(text: str, widget: QWidget) -> QLabel:
     return label
 
 
-class CaptureDialog(Decisions, QDialog):
+class CaptureDialog(FitsWrappedText, Decisions, QDialog):
     """Use :meth:`run`; it returns the desk's Charge, or None when nothing was captured."""
 
     def __init__(self, row: Any, environment: str, submit: Submit,

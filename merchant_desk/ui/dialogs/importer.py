@@ -24,11 +24,12 @@ from PySide6.QtWidgets import (
 from ... import rules
 from ..asyncdialog import Decisions, execute
 from ..text import describe_failure, tr
+from ..widgets import FitsWrappedText
 
 Submit = Callable[[str, bool], Awaitable[Any]]
 
 
-class ImportDialog(Decisions, QDialog):
+class ImportDialog(FitsWrappedText, Decisions, QDialog):
     """Use :meth:`run`; it returns the desk's ImportReport, or None."""
 
     def __init__(self, submit: Submit, parent: QWidget | None = None) -> None:

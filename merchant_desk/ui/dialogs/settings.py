@@ -32,6 +32,7 @@ from ... import secrets
 from ...settings import Settings, SettingsError, load_settings, save_settings
 from ..asyncdialog import Decisions, execute
 from ..text import tr
+from ..widgets import FitsWrappedText
 
 ERROR_STYLE = "color: #9b1c1c;"
 REGIONS = (("na", "North America (USD)"), ("eu", "Europe and UK (EUR, GBP)"), ("jp", "Japan (JPY)"))
@@ -59,7 +60,7 @@ async def desk_doctor(settings: Settings, private_key: Any) -> list[CheckResult]
     return [(check.name, check.ok, check.detail) for check in checks]
 
 
-class SettingsDialog(Decisions, QDialog):
+class SettingsDialog(FitsWrappedText, Decisions, QDialog):
     """Use :meth:`run`; it returns the saved :class:`Settings`, or None when cancelled."""
 
     #: The passphrase typed for the key file, emitted on save (the window reconnects with it).

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from ... import rules
 from ..text import tr
+from ..widgets import FitsWrappedText
 
 ERROR_STYLE = "color: #9b1c1c;"
 SEPARATOR = " — "
@@ -28,7 +29,7 @@ def carrier_code(text: str) -> str:
     return text.split(SEPARATOR, 1)[0].strip()
 
 
-class TrackingDialog(QDialog):
+class TrackingDialog(FitsWrappedText, QDialog):
     def __init__(self, row: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("trackingDialog")
