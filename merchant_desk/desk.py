@@ -1172,6 +1172,10 @@ def explain_row(row: OrderRow) -> Explanation:
             next_step="Nothing to do here; look the order up in Seller Central if needed.",
             final=True,
         )
+    if row.session_state == "Completed" and not row.charge_state and row.charge_permission_state:
+        # paymentIntent Confirm: the buyer approved a payment method to charge later, and the
+        # permission, not the finished checkout, says what can be done now
+        return rules.explain(ObjectKind.CHARGE_PERMISSION, row.charge_permission_state)
     if row.session_state == "Canceled" or not row.charge_state:
         if row.session_state:
             return rules.explain(ObjectKind.CHECKOUT_SESSION, row.session_state, row.session_reason)

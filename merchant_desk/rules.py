@@ -602,9 +602,12 @@ _STATES: dict[tuple[ObjectKind, str], tuple[str, str, str, bool]] = {
     ),
     (ObjectKind.CHARGE_PERMISSION, "Chargeable"): (
         "Ready to charge",
-        "The buyer's payment method can be charged, up to the amount still available on this "
+        "The buyer approved the payment, but nothing is reserved or charged yet: the buyer's "
+        "payment method can be charged later, up to the amount still available on this "
         "permission.",
-        "Create or capture a charge when you ship.",
+        "Charge it when you ship. Merchant Desk cannot create charges on a permission yet: "
+        "your shop's Amazon Pay integration creates the charge (Create Charge); refresh the "
+        "order afterwards to capture or follow it here.",
         False,
     ),
     (ObjectKind.CHARGE_PERMISSION, "NonChargeable"): (

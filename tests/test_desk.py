@@ -104,6 +104,24 @@ def test_verify_canceled_order_explains_the_starting_page_guidance(emulator, tmp
     assert detail.capture_blocked and detail.tracking_blocked
 
 
+def test_a_confirm_only_checkout_is_explained_by_its_permission_not_as_a_charge(
+    emulator, tmp_path
+):
+    sid = emulator.create_session("20.00", payment_intent="Confirm")["checkoutSessionId"]
+
+    async def scenario(desk: Desk):
+        row = await desk.verify(sid)
+        return row, desk.order_detail(row.order_id)
+
+    row, detail = run(emulator, tmp_path, scenario)
+    assert (row.session_state, row.charge_permission_state, row.charge_id) == (
+        "Completed", "Chargeable", None)
+    assert detail.explanation.title == "Ready to charge"
+    assert "cannot create charges" in detail.explanation.next_step
+    assert "capture it" not in detail.explanation.next_step  # there is no charge to capture
+    assert detail.capture_blocked
+
+
 def test_verify_after_amazons_30_days_marks_the_order_gone_and_refresh_stops_polling(
     emulator, tmp_path
 ):
