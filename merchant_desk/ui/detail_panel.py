@@ -168,7 +168,8 @@ class DetailPanel(QScrollArea):
         self.reason.setVisible(bool(reasons))
 
         currency = row.currency
-        self.amount.setText(money(row.amount, currency))
+        # a checkout canceled before the buyer chose how to pay has no amount on Amazon
+        self.amount.setText(money(row.amount, currency) or tr("not known"))
         self.authorized.setText(amount_text(row.authorized_amount, currency))
         self.captured.setText(amount_text(row.captured_amount, currency))
         self.refunded.setText(amount_text(row.refunded_amount, currency))
