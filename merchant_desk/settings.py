@@ -51,15 +51,11 @@ class Settings:
 
     @property
     def label(self) -> str:
-        """What the window's badge shows: SANDBOX or LIVE."""
-        env = self.environment
-        if self.public_key_id:
-            upper = self.public_key_id.upper()
-            if upper.startswith("LIVE"):
-                env = "live"
-            elif upper.startswith("SANDBOX"):
-                env = "sandbox"
-        return env.upper()
+        """What the window's badge shows: SANDBOX or LIVE, where requests really go (the key's
+        own environment when its ID names one, as the client decides)."""
+        from .amazonpay.client import environment_of_key
+
+        return environment_of_key(self.public_key_id or "", self.environment).upper()
 
     @property
     def has_credentials_hint(self) -> bool:

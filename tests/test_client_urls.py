@@ -225,3 +225,16 @@ def test_client_uses_sandbox_rates_for_sandbox_and_production_rates_for_live(rsa
     assert off.pacer is None
     for client in (sandbox, live, keyed, off):
         asyncio.run(client.aclose())
+
+
+@pytest.mark.parametrize(("environment", "key_id", "badge"), [
+    ("sandbox", "AGZC7M2JCRK6ZSAEPS7N3L6A", "SANDBOX"),
+    ("live", "AGZC7M2JCRK6ZSAEPS7N3L6A", "LIVE"),
+    ("live", "SANDBOX-AGZC7M2JCRK6ZSAEPS7N3L6A", "SANDBOX"),  # the key decides
+    ("sandbox", "live-AGZC7M2JCRK6ZSAEPS7N3L6A", "LIVE"),
+    ("sandbox", None, "SANDBOX"),
+])
+def test_the_windows_badge_names_where_requests_really_go(environment, key_id, badge):
+    from merchant_desk.settings import Settings
+
+    assert Settings(environment=environment, public_key_id=key_id).label == badge
