@@ -133,7 +133,7 @@ def test_tracking_finds_carriers_by_name_and_checks_the_number(qtbot, qloop):
 
 
 def test_import_previews_the_ids_it_found(qtbot, qloop):
-    async def submit(text, verify):
+    async def submit(text, verify, cancel):
         return None
 
     dialog = ImportDialog(submit)

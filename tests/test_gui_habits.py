@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QMenu, QMessageBox
 
 from merchant_desk.sandbox.faults import Fault
 from merchant_desk.ui.dialogs.capture import CaptureDialog
+from merchant_desk.ui.dialogs.importer import ImportDialog
 from merchant_desk.ui.dialogs.tracking import TrackingDialog
 from merchant_desk.ui.main_window import MainWindow
 from tests.guihelpers import capture_through_dialog, cell, select, visible_box
@@ -187,3 +188,37 @@ def test_closing_with_nothing_running_asks_nothing(qtbot, demo_window):
     assert not w.isVisible()
     assert not any(b.isVisible() for b in w.findChildren(QMessageBox))
     assert desk is w.desk
+
+
+def test_import_through_the_window_and_cancel_keeps_what_was_added(qtbot, demo_window):
+    w = demo_window
+    emulator = w.desk.emulator
+    qtbot.waitUntil(lambda: w.desk.connected and w.model.rowCount() > 0)
+    listed = w.model.rowCount()
+    ids = [emulator.create_checkout_session(amount="12.50", merchant_reference_id=f"#IMP{i}")[
+        "checkoutSessionId"] for i in range(24)]
+    export = "order,amazon_pay_id,total\n" + "".join(
+        f"#IMP{i},{sid},12.50\n" for i, sid in enumerate(ids))
+    # each answer takes a while, so Cancel comes while the import is still asking
+    emulator.faults.add(Fault("getCheckoutSession", "delay", 1000, seconds=0.05))
+
+    w.add_action.trigger()
+    qtbot.waitUntil(lambda: isinstance(w.dialog, ImportDialog) and w.dialog.isVisible())
+    dialog = w.dialog
+    dialog.text.setPlainText(export)
+    assert "Found 24 checkout session ID(s)" in dialog.preview.text()
+    qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.progress.isVisible() and dialog.progress.value() >= 2,
+                    timeout=10000)
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    assert "Stopping" in dialog.preview.text() and not dialog.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: w.dialog is None, timeout=10000)
+
+    message = w.statusBar().currentMessage()
+    assert "24 found, 24 new" in message and "stopped before the end" in message
+    w.flush_changes()
+    assert w.model.rowCount() == listed + 24  # every ID is kept, verified or not
+    verified = [sid for sid in ids if w.desk.orders.get_order_rows([sid])[sid].session_state]
+    assert 2 <= len(verified) < 24
+    checked = int(message.split(" checked")[0].rsplit(", ", 1)[-1])
+    assert checked == len(verified)

@@ -821,8 +821,8 @@ class MainWindow(QMainWindow):
             number=number, carrier=carrier), 6000)
 
     async def import_orders(self) -> None:
-        async def submit(text: str, verify: bool) -> Any:
-            return await self.desk.import_ids(text, verify=verify)
+        async def submit(text: str, verify: bool, cancel: asyncio.Event) -> Any:
+            return await self.desk.import_ids(text, verify=verify, cancel=cancel)
 
         report = await self._run_dialog(ImportDialog(submit, self), busy="Add or import")
         if report is not None:

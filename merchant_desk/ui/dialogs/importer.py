@@ -26,7 +26,8 @@ from ..asyncdialog import Decisions, execute
 from ..text import describe_failure, tr
 from ..widgets import FitsWrappedText
 
-Submit = Callable[[str, bool], Awaitable[Any]]
+#: ``submit(text, verify, cancel)``: the desk's import; ``cancel`` is set by the Cancel button
+Submit = Callable[[str, bool, asyncio.Event], Awaitable[Any]]
 
 
 class ImportDialog(FitsWrappedText, Decisions, QDialog):
@@ -39,6 +40,7 @@ class ImportDialog(FitsWrappedText, Decisions, QDialog):
         self.resize(560, 420)
         self._submit = submit
         self._work: asyncio.Task[Any] | None = None
+        self._cancel = asyncio.Event()
         self._picking: asyncio.Future[None] | None = None
 
         layout = QVBoxLayout(self)
@@ -123,7 +125,11 @@ class ImportDialog(FitsWrappedText, Decisions, QDialog):
 
     def reject(self) -> None:
         if self._work is not None and not self._work.done():
-            self._work.cancel()  # Cancel while importing stops the import, keeps what is done
+            # Cancel while importing: no new order is asked for; the ones already asked for
+            # are answered and kept, and the report says the import stopped before the end
+            self._cancel.set()
+            self.cancel_button.setEnabled(False)
+            self.preview.setText(tr("Stopping after the orders already asked for…"))
             return
         self._decide("cancel")
 
@@ -136,20 +142,16 @@ class ImportDialog(FitsWrappedText, Decisions, QDialog):
                 self.import_button.setEnabled(False)
                 self.text.setReadOnly(True)
                 self.set_progress(0, self.update_preview())
-                self._work = asyncio.ensure_future(
-                    self._submit(self.text.toPlainText(), self.verify_check.isChecked()))
+                self._cancel.clear()
+                self._work = asyncio.ensure_future(self._submit(
+                    self.text.toPlainText(), self.verify_check.isChecked(), self._cancel))
                 try:
                     return await self._work
-                except asyncio.CancelledError:
-                    if self._work.cancelled() and not asyncio.current_task().cancelling():
-                        self.preview.setText(tr("Import stopped. The orders already added "
-                                                "stay in the list."))
-                        return None
-                    raise
                 except Exception as error:
                     self.preview.setText(describe_failure(error).text())
                     self.text.setReadOnly(False)
                     self.import_button.setEnabled(True)
+                    self.cancel_button.setEnabled(True)
                     self.progress.hide()
                 finally:
                     self._work = None
