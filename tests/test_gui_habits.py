@@ -222,3 +222,24 @@ def test_import_through_the_window_and_cancel_keeps_what_was_added(qtbot, demo_w
     assert 2 <= len(verified) < 24
     checked = int(message.split(" checked")[0].rsplit(", ", 1)[-1])
     assert checked == len(verified)
+
+
+def test_orders_that_arrive_in_an_empty_list_select_the_first(qtbot, qloop, tmp_path):
+    """As ``gui --demo`` starts on a new data folder: the list first (empty), then the
+    embedded emulator's sample orders arrive once the desk connects."""
+    from merchant_desk.desk import Desk
+    from tests.guihelpers import close_window, open_window
+    from tests.qtasync import run
+
+    desk = Desk.open_local(tmp_path / "demo", environment_label="DEMO")
+    window = open_window(qtbot, desk, tmp_path)
+    try:
+        assert window.model.rowCount() == 0 and window.current_id() is None
+        run(qtbot, desk.connect_demo(), timeout=30000)
+        window.connected()
+        qtbot.waitUntil(lambda: window.model.rowCount() > 0, timeout=5000)
+        assert window.current_id() == window.model.order_id(0)
+        assert window.detail.content.isVisible()
+        assert window.verify_action.isEnabled()
+    finally:
+        close_window(qtbot, window)

@@ -583,6 +583,10 @@ class MainWindow(QMainWindow):
                 self.view.selectRow(0)
             else:
                 self.show_detail()
+        elif restore is None and self.model.rowCount():
+            # the list was empty (the demo's first start, an account's first import): its
+            # first order, as start() selects it, and not an empty detail with actions off
+            self.view.selectRow(0)
         self.update_actions()
 
     def _current_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
