@@ -1,4 +1,4 @@
-"""Save screenshots of the main window, the capture dialog and the settings dialog (offscreen).
+"""Save screenshots of the main window and its dialogs: capture, settings, tracking, import.
 
     .venv/bin/python packaging/screenshots.py [OUT_DIR]      # default: shots/
 
@@ -26,7 +26,9 @@ async def shoot(out: Path, data_dir: Path) -> list[Path]:
 
     from merchant_desk.ui.availability import can_capture
     from merchant_desk.ui.dialogs.capture import CaptureDialog
+    from merchant_desk.ui.dialogs.importer import ImportDialog
     from merchant_desk.ui.dialogs.settings import SettingsDialog
+    from merchant_desk.ui.dialogs.tracking import TrackingDialog
     from merchant_desk.ui.main_window import MainWindow
 
     desk = await open_desk(data_dir)
@@ -71,6 +73,25 @@ async def shoot(out: Path, data_dir: Path) -> list[Path]:
         await asyncio.sleep(0.1)
         saved.append(_save(dialog, out / "settings-dialog.png"))
         dialog.close()
+
+        tracking = TrackingDialog(window.current_row(), window)
+        tracking.show()
+        tracking.carrier_edit.setText("UPS")
+        tracking.number_edit.setText("1Z999AA1")
+        await asyncio.sleep(0.1)
+        saved.append(_save(tracking, out / "tracking-dialog.png"))
+        tracking.close()
+
+        async def no_import(text: str, verify: bool, cancel: asyncio.Event) -> None:
+            raise AssertionError("the screenshot never imports")
+
+        importer = ImportDialog(no_import, window)
+        importer.show()
+        importer.text.setPlainText("order,checkout session\n#2001,bd504926-f659-4ad7-a1a9-9a747aaf5275\n"
+                                   "#2002,0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b\n")
+        await asyncio.sleep(0.1)
+        saved.append(_save(importer, out / "import-dialog.png"))
+        importer.close()
     finally:
         window.events.close()
         window.close()
