@@ -14,11 +14,11 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .amazonpay.endpoints import ENVIRONMENTS, environment_of_key
+from .amazonpay.endpoints import REGION_ALIASES as REGIONS
 from .amazonpay.signing import ALGORITHMS, DEFAULT_ALGORITHM
 from .paths import default_data_dir
 
-REGIONS = {"na": "na", "us": "na", "eu": "eu", "de": "eu", "uk": "eu", "jp": "jp"}
-ENVIRONMENTS = ("sandbox", "live")
 SETTINGS_FILE = "settings.json"
 
 
@@ -53,8 +53,6 @@ class Settings:
     def label(self) -> str:
         """What the window's badge shows: SANDBOX or LIVE, where requests really go (the key's
         own environment when its ID names one, as the client decides)."""
-        from .amazonpay.client import environment_of_key
-
         return environment_of_key(self.public_key_id or "", self.environment).upper()
 
     @property
