@@ -195,10 +195,11 @@ def test_a_failed_connection_keeps_the_list_and_says_what_to_fix(cached_dir, qtb
 # --------------------------------------------------------------------------- the real start
 
 
-def _gui(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _gui(data_dir: Path, *args: str,
+         program: tuple[str, ...] = ("-m", "merchant_desk.cli")) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "MERCHANT_DESK_DATA_DIR": str(data_dir),
            "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "merchant_desk.cli", *args, "gui", "--smoke"],
+    return subprocess.run([sys.executable, *program, *args, "gui", "--smoke"],
                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
@@ -255,12 +256,8 @@ def test_the_first_paint_does_not_wait_for_the_wire_to_load(emulator, tmp_path):
     _fill_cache(emulator, data_dir)
     key = tmp_path / "key.pem"
     key.write_bytes(emulator.private_pem)
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "MERCHANT_DESK_DATA_DIR": str(data_dir),
-           "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", _WIRE_AT_PAINT, "--endpoint", emulator.base_url,
-         "--public-key-id", emulator.key_id, "--private-key-file", str(key), "gui", "--smoke"],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = _gui(data_dir, "--endpoint", emulator.base_url, "--public-key-id", emulator.key_id,
+                "--private-key-file", str(key), program=("-c", _WIRE_AT_PAINT))
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "wire at paint: none"
