@@ -170,6 +170,18 @@ def emulator_app(rsa_key):
 # --------------------------------------------------------------------------- Qt + asyncio
 
 
+@pytest.fixture(scope="session")
+def qapp(qapp):
+    """pytest-qt's application, with garbage collection on its thread only, as the window
+    does (merchant_desk/ui/gcguard.py): the emulator's threads serve tests meanwhile, and a
+    collection they start would free earlier tests' Qt objects off the GUI thread (a segfault,
+    once, in pytest-qt's event processing)."""
+    from merchant_desk.ui import gcguard
+
+    gcguard.install()
+    return qapp
+
+
 @pytest.fixture
 def qloop(qapp, qtbot):
     """TESTING.md's fixture: a qasync loop on the already running Qt app; never loop.stop()."""

@@ -4,6 +4,7 @@ amounts in the detail panel (offscreen, on the demo desk)."""
 from __future__ import annotations
 
 from decimal import Decimal
+from types import SimpleNamespace
 
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QColor
@@ -213,8 +214,9 @@ def test_the_first_window_on_screen_freezes_start_up_once(qtbot, demo_window, tm
 
     frozen = []
     monkeypatch.setattr(main_window, "_start_up_frozen", False)
-    monkeypatch.setattr(main_window.gc, "collect", lambda: frozen.append("collect"))
-    monkeypatch.setattr(main_window.gc, "freeze", lambda: frozen.append("freeze"))
+    # main_window's own gc only: the GUI thread's collector (gcguard) keeps the real one
+    monkeypatch.setattr(main_window, "gc", SimpleNamespace(
+        collect=lambda: frozen.append("collect"), freeze=lambda: frozen.append("freeze")))
     for name in ("first.ini", "second.ini"):
         window = MainWindow(demo_window.desk, settings=_settings(tmp_path, name),
                             data_dir=tmp_path)

@@ -55,7 +55,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..paths import default_data_dir
-from . import availability
+from . import availability, gcguard
 from .asyncdialog import message_box
 from .day_strip import DayStrip
 from .detail_panel import DetailPanel
@@ -173,6 +173,7 @@ class MainWindow(QMainWindow):
     def __init__(self, desk: Any, *, settings: QSettings | None = None,
                  data_dir: Path | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        gcguard.install()  # before the wire's threads start: they must never free Qt objects
         self.desk = desk
         self.data_dir = data_dir or default_data_dir()  # the profile's, not the demo's
         self.settings = settings or QSettings()
