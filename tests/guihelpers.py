@@ -18,13 +18,19 @@ from tests.qtasync import run
 def open_window(qtbot, desk: Desk, tmp_path) -> MainWindow:
     settings = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
     window = MainWindow(desk, settings=settings, data_dir=tmp_path / "profile")
-    qtbot.addWidget(window)
+    # pytest-qt closes and deleteLater()s its widgets before fixtures are torn down: shut the
+    # window down in order first (a fixture's own close_window after that is a no-op)
+    qtbot.addWidget(window, before_close_func=lambda w: close_window(qtbot, w))
     window.show()
     window.start()
     return window
 
 
 def close_window(qtbot, window: MainWindow) -> None:
+    """Stop the window's work, close it and its desk; once (later calls do nothing)."""
+    if getattr(window, "_closed_by_test", False):
+        return
+    window._closed_by_test = True
     window._close_confirmed = True
     run(qtbot, window.stop_work())
     window.events.close()
