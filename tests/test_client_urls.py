@@ -6,14 +6,8 @@ import asyncio
 
 import pytest
 
-from merchant_desk.amazonpay.client import (
-    AmazonPayClient,
-    ClientConfig,
-    check_endpoint,
-    default_user_agent,
-    service_base_url,
-    service_url,
-)
+from merchant_desk.amazonpay.client import AmazonPayClient, ClientConfig, default_user_agent
+from merchant_desk.amazonpay.endpoints import check_endpoint, service_base_url, service_url
 from merchant_desk.amazonpay.errors import ConfigurationError
 from tests.test_signing_vectors import of_kind
 

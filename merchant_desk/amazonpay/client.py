@@ -39,19 +39,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .. import __version__
 from . import signing
-from .endpoints import (  # noqa: F401  (also the client's names, as before)
-    API_VERSION,
-    ENVIRONMENTS,
-    REGION_ALIASES,
+from .endpoints import (
     REGION_HOSTS,
     api_base_path,
     check_endpoint,
     environment_of_key,
     is_loopback_host,
-    key_selects_environment,
     normalize_environment,
     normalize_region,
-    service_base_url,
     service_url,
 )
 from .errors import ApiError, ConfigurationError, InvalidResponse, TransportError

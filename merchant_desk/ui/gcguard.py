@@ -34,8 +34,10 @@ def collect_due() -> int:
     if threshold[0] == 0 or count[0] < threshold[0]:
         return -1
     generation = 0
-    # Python's own rule: the oldest generation whose count has passed its threshold, with
-    # the younger ones collected along with it.
+    # Python's generational rule: the oldest generation whose count has passed its threshold,
+    # the younger ones collected with it. (CPython also holds a full collection back until a
+    # quarter more objects have survived into the oldest generation; start-up's are frozen
+    # (main_window.freeze_start_up), so what is left there is small.)
     for older in (1, 2):
         if count[older] >= threshold[older]:
             generation = older
