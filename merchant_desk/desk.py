@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from . import rules
 from .amazonpay.errors import ApiError, InvalidResponse, TransportError
 from .amazonpay.models import Charge, ChargePermission, CheckoutSession, DeliveryTracker, Money
+from .events import CacheReset, DeskEvent, OrdersChanged, PendingCount, Progress
 from .rules import Explanation, IdKind, ObjectKind, RuleError
 from .store import Intent, OrderRef, OrderRow, Store, TimelineEntry, open_database
 from .store.orders import OrderDetail as StoredDetail
@@ -48,43 +49,6 @@ PERMISSION_MAX_AGE = timedelta(hours=12)
 #: row at a time cost ~30 us an order, in a block ~17; the block is read just before its orders
 #: are refreshed, so a row is at most a block's refreshes old when it is used).
 REFRESH_ROW_BLOCK = 64
-
-
-# --------------------------------------------------------------------------- events
-
-
-@dataclass(frozen=True, slots=True)
-class OrdersChanged:
-    """These orders' rows changed (an empty tuple: the whole list may have changed)."""
-
-    ids: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """Long work under way: ``task`` is ``"refresh"`` or ``"import"``."""
-
-    task: str
-    done: int
-    total: int
-
-
-@dataclass(frozen=True, slots=True)
-class PendingCount:
-    """How many journaled operations have no known outcome."""
-
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class CacheReset:
-    """The cache file was damaged and moved aside; ``message`` says so in plain words."""
-
-    moved_to: str
-    message: str
-
-
-DeskEvent = OrdersChanged | Progress | PendingCount | CacheReset
 
 
 # --------------------------------------------------------------------------- errors

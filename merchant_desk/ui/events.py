@@ -13,11 +13,13 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from ..events import CacheReset, DeskEvent, OrdersChanged, PendingCount, Progress
+
 log = logging.getLogger(__name__)
 
 
 class DeskEvents(QObject):
-    """One signal per desk event type; dispatch by the event's class name keeps the core Qt-free."""
+    """One signal per desk event type."""
 
     orders_changed = Signal(tuple)  # ids
     progress = Signal(str, int, int)  # task, done, total
@@ -28,18 +30,18 @@ class DeskEvents(QObject):
         super().__init__(parent)
         self._unsubscribe: Callable[[], None] | None = desk.subscribe(self._on_event)
 
-    def _on_event(self, event: Any) -> None:
-        name = type(event).__name__
-        if name == "OrdersChanged":
-            self.orders_changed.emit(tuple(event.ids))
-        elif name == "Progress":
-            self.progress.emit(event.task, event.done, event.total)
-        elif name == "PendingCount":
-            self.pending_count.emit(event.count)
-        elif name == "CacheReset":
-            self.cache_reset.emit(event.message)
-        else:
-            log.debug("desk event ignored by the window: %r", event)
+    def _on_event(self, event: DeskEvent) -> None:
+        match event:
+            case OrdersChanged(ids=ids):
+                self.orders_changed.emit(tuple(ids))
+            case Progress(task=task, done=done, total=total):
+                self.progress.emit(task, done, total)
+            case PendingCount(count=count):
+                self.pending_count.emit(count)
+            case CacheReset(message=message):
+                self.cache_reset.emit(message)
+            case _:
+                log.debug("desk event ignored by the window: %r", event)
 
     def close(self) -> None:
         """Stop listening (before the desk closes, so no signal reaches a deleted widget)."""
