@@ -96,7 +96,7 @@ class WrongPassphrase(SecretsError):
     def __init__(self, path: Path, message: str = "") -> None:
         self.path = path
         super().__init__(message or f"The passphrase is wrong: the private key file {path} "
-                         "could not be unlocked. Nothing was changed; try again.")
+                         "could not be unlocked. Try again.")
 
 
 #: Asked for the passphrase of the encrypted key file at the path given; None when the operator
