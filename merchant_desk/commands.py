@@ -323,16 +323,6 @@ async def _open_desk(args: argparse.Namespace, **client_options: Any) -> Desk:
             "No public key ID: pass --public-key-id ID or set MERCHANT_DESK_PUBLIC_KEY_ID "
             "(Seller Central shows it beside the key)."
         )
-    key_file = Path(settings.private_key_file).expanduser() if settings.private_key_file else None
-    try:
-        locked = key_file is not None and secrets.key_file_needs_passphrase(key_file)
-    except secrets.SecretsError as exc:
-        raise UsageError(str(exc)) from None
-    if locked and key_file is not None:
-        passphrase = _passphrase(f"the key file {key_file}")
-        if not passphrase:
-            raise UsageError(f"{secrets.KeyNeedsPassphrase(key_file)} Type it when asked on a "
-                             f"terminal, or set {PASSPHRASE_ENV}. Nothing was sent.")
     if not settings.private_key_file:
         info = secrets.describe(data_dir)
         if info is None:
@@ -342,16 +332,25 @@ async def _open_desk(args: argparse.Namespace, **client_options: Any) -> Desk:
                 "credentials set --key-file PEM --public-key-id ID'. To try Merchant Desk on "
                 "sample orders: 'merchant-desk gui --demo'."
             )
-        if info is not None and info.where.kind == "file":
-            passphrase = _passphrase()
+    try:
+        locked = secrets.locked_key(data_dir, settings.private_key_file)
+    except secrets.SecretsError as exc:
+        raise UsageError(str(exc)) from None
+    if locked is not None:
+        passphrase = _passphrase() if locked.ours else _passphrase(f"the key file {locked.path}")
+        if not passphrase:
+            raise UsageError(f"{secrets.KeyNeedsPassphrase(locked.path)} Type it when asked on "
+                             f"a terminal, or set {PASSPHRASE_ENV}. Nothing was sent.")
     try:
         return await Desk.open(
             settings, data_dir=data_dir, passphrase=passphrase, **client_options
         )
     except KeyLoadError as exc:
-        if key_file is not None and passphrase and "passphrase is wrong" in str(exc):
-            raise UsageError(f"{secrets.WrongPassphrase(key_file)} Nothing was sent.") from None
+        if locked is not None and passphrase and "passphrase is wrong" in str(exc):
+            raise UsageError(f"{secrets.WrongPassphrase(locked.path)} Nothing was sent.") from None
         raise UsageError(str(exc)) from None
+    except secrets.WrongPassphrase as exc:
+        raise UsageError(f"{exc} Nothing was sent.") from None
     except (secrets.SecretsError, ConfigurationError, SettingsError) as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:

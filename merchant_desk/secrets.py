@@ -747,6 +747,31 @@ def load_credentials(
     )
 
 
+class LockedKey(NamedTuple):
+    """A key file that needs a passphrase before a desk can sign: ``path``, and whether it is
+    Merchant Desk's own sealed file (``ours``) or the operator's encrypted PEM."""
+
+    path: Path
+    ours: bool
+
+
+def locked_key(
+    data_dir: Path, private_key_file: str | Path | None = None, *, profile: str = DEFAULT_PROFILE
+) -> LockedKey | None:
+    """Which passphrase, if any, opening a desk on these settings needs: the operator's
+    ``private_key_file`` when it is encrypted, else the profile's sealed file when its key is
+    kept there (no keyring); None when none is needed. Ask for it, then pass it as the desk's
+    ``passphrase``. Reads no secret; an unreadable ``private_key_file`` is a
+    :class:`SecretsError`."""
+    if private_key_file:
+        path = Path(private_key_file).expanduser()
+        return LockedKey(path, ours=False) if key_file_needs_passphrase(path) else None
+    info = describe(data_dir, profile=profile)
+    if info is None or info.where.kind != "file":
+        return None
+    return LockedKey(Path(info.where.detail), ours=True)
+
+
 def describe(data_dir: Path, *, profile: str = DEFAULT_PROFILE) -> CredentialsInfo | None:
     """What ``credentials show`` prints: public key ID, fingerprint and where; never the key.
 

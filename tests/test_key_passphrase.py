@@ -306,3 +306,27 @@ def test_the_passphrases_reach_no_log_file_or_output(
         assert secret not in caplog.text
         assert secret not in out and secret not in err
         assert secret.encode() not in stored
+
+
+# --------------------------------------------------------------------------- what the window asks
+
+
+def test_locked_key_says_which_passphrase_a_desk_needs(
+        tmp_path, rsa_key, private_pem, private_data_dir):
+    locked = encrypted_key_file(tmp_path, rsa_key)
+    plain = tmp_path / "plain.pem"
+    plain.write_bytes(private_pem)
+    assert secrets.locked_key(private_data_dir, locked) == secrets.LockedKey(locked, ours=False)
+    assert secrets.locked_key(private_data_dir, str(plain)) is None
+    assert secrets.locked_key(private_data_dir) is None  # nothing stored
+    secrets.store_credentials("SANDBOX-AHEGSJCM3L4EJNKS4X4NQVXJ", private_pem,
+                              data_dir=private_data_dir)
+    assert secrets.locked_key(private_data_dir) is None  # in the keyring: no passphrase
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    secrets.store_credentials("SANDBOX-AHEGSJCM3L4EJNKS4X4NQVXJ", private_pem,
+                              data_dir=private_data_dir, passphrase=FILE_PASSPHRASE)
+    assert secrets.locked_key(private_data_dir) == secrets.LockedKey(
+        private_data_dir / "private-key-default.key", ours=True)
+    assert secrets.locked_key(private_data_dir, plain) is None  # the given file wins
+    with pytest.raises(secrets.SecretsError, match="Cannot read"):
+        secrets.locked_key(private_data_dir, tmp_path / "missing.pem")
