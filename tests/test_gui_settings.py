@@ -303,3 +303,25 @@ def test_the_main_window_imports_an_encrypted_key_through_settings_and_connects(
     window.events.close()
     window.close()
     run(qtbot, window.desk.aclose())
+
+
+def test_test_connection_unseals_the_stored_key_file_with_the_passphrase_typed(
+        qtbot, qloop, profile, emulator):
+    import keyring.backends.fail
+
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # conftest puts its own back
+    secrets.store_credentials(emulator.key_id, emulator.private_pem, data_dir=profile,
+                              passphrase="our own file's passphrase")
+    dialog, task = open_dialog(qtbot, profile)
+    dialog.public_key_id.setText(emulator.key_id)
+    dialog.passphrase.setText("not our passphrase")
+    items = test_connection(qtbot, dialog)
+    [failed] = [i for i in items if i.startswith("✗")]
+    assert failed.startswith("✗ Private key") and "passphrase is wrong" in failed
+    assert "not our passphrase" not in failed
+    dialog.passphrase.setText("our own file's passphrase")
+    items = test_connection(qtbot, dialog)
+    assert all(item.startswith("✓") for item in items), items
+    assert any("(stored)" in item for item in items)
+    dialog.reject()
+    run(qtbot, task)

@@ -324,8 +324,10 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
     def reject(self) -> None:
         self._decide("cancel")
 
-    def _key_for_check(self) -> tuple[Any, CheckResult]:
-        """The key being edited: the file just imported, else the stored one."""
+    async def _key_for_check(self) -> tuple[rsa.RSAPrivateKey | None, CheckResult]:
+        """The key being edited: the file just imported, else the stored one (unsealed on a
+        worker thread: scrypt takes a noticeable fraction of a second and releases the GIL,
+        so the window keeps painting meanwhile)."""
         from ...amazonpay.errors import KeyLoadError
         from ...amazonpay.signing import fingerprint
 
@@ -338,8 +340,9 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
             else:
                 stored = secrets.describe(self._data_dir)
                 try:
-                    credentials = secrets.load_credentials(
-                        data_dir=self._data_dir, passphrase=self.passphrase.text() or None)
+                    credentials = await asyncio.to_thread(
+                        secrets.load_credentials, data_dir=self._data_dir,
+                        passphrase=self.passphrase.text() or None)
                 except secrets.SecretsError:
                     if stored is None:
                         return None, (name, False, tr("no key stored yet: import the .pem file "
@@ -368,7 +371,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
                                    tr("enter the public key ID")))
             except SettingsError as error:
                 checks.append((tr("Settings are complete"), False, str(error)))
-            key, key_check = self._key_for_check()
+            key, key_check = await self._key_for_check()
             checks.append(key_check)
             if self._doctor is not None and settings is not None and key is not None \
                     and all(ok for _, ok, _ in checks):
@@ -402,9 +405,10 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
             if self._key is not None:
                 if not settings.public_key_id:
                     raise SettingsError(tr("Enter the public key ID that belongs to this key."))
-                secrets.store_credentials(settings.public_key_id, self._key,
-                                          data_dir=self._data_dir,
-                                          passphrase=self.passphrase.text() or None)
+                # on a worker thread, as in _key_for_check: sealing runs scrypt
+                await asyncio.to_thread(secrets.store_credentials, settings.public_key_id,
+                                        self._key, data_dir=self._data_dir,
+                                        passphrase=self.passphrase.text() or None)
             save_settings(self._data_dir, settings)
             self.accepted_passphrase.emit(self.passphrase.text())
         except (SettingsError, secrets.SecretsError) as error:
