@@ -278,8 +278,9 @@ def _print_row(out: TextIO, row: OrderRow, as_json: bool) -> None:
 PASSPHRASE_ENV = "MERCHANT_DESK_KEY_PASSPHRASE"
 
 
-def _passphrase(data_dir: Path, *, confirm: bool = False) -> str | None:
-    """The key file's passphrase: from the environment, else asked on a terminal."""
+def _passphrase(of: str = "the Merchant Desk key file", *, confirm: bool = False) -> str | None:
+    """A key's passphrase: from the environment, else asked on a terminal (never echoed),
+    else None. Never read from a file, never logged."""
     import getpass
     import os
 
@@ -288,7 +289,7 @@ def _passphrase(data_dir: Path, *, confirm: bool = False) -> str | None:
         return value
     if not sys.stdin.isatty():
         return None
-    first = getpass.getpass("Passphrase of the Merchant Desk key file: ")
+    first = getpass.getpass(f"Passphrase of {of}: ")
     if confirm and getpass.getpass("Same passphrase again: ") != first:
         raise UsageError("The two passphrases differ; nothing was stored.")
     return first
@@ -331,13 +332,26 @@ async def _open_desk(args: argparse.Namespace, **client_options: Any) -> Desk:
                 "credentials set --key-file PEM --public-key-id ID'. To try Merchant Desk on "
                 "sample orders: 'merchant-desk gui --demo'."
             )
-        if info is not None and info.where.kind == "file":
-            passphrase = _passphrase(data_dir)
+    try:
+        locked = secrets.locked_key(data_dir, settings.private_key_file)
+    except secrets.SecretsError as exc:
+        raise UsageError(str(exc)) from None
+    if locked is not None:
+        passphrase = _passphrase() if locked.ours else _passphrase(f"the key file {locked.path}")
+        if not passphrase:
+            raise UsageError(f"{secrets.KeyNeedsPassphrase(locked.path)} Type it when asked on "
+                             f"a terminal, or set {PASSPHRASE_ENV}. Nothing was sent.")
     try:
         return await Desk.open(
             settings, data_dir=data_dir, passphrase=passphrase, **client_options
         )
-    except (secrets.SecretsError, KeyLoadError, ConfigurationError, SettingsError) as exc:
+    except KeyLoadError as exc:
+        if locked is not None and passphrase and "passphrase is wrong" in str(exc):
+            raise UsageError(f"{secrets.WrongPassphrase(locked.path)} Nothing was sent.") from None
+        raise UsageError(str(exc)) from None
+    except secrets.WrongPassphrase as exc:
+        raise UsageError(f"{exc} Nothing was sent.") from None
+    except (secrets.SecretsError, ConfigurationError, SettingsError) as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"Cannot read the private key file: {exc}") from None
@@ -661,19 +675,24 @@ def credentials_command(args: argparse.Namespace) -> int:
             return EXIT_OK
         # set
         key_id = rules.check_public_key_id(args.public_key_id)
-        pem = Path(args.key_file).expanduser().read_bytes()
+        try:
+            key = secrets.load_private_key_file(
+                args.key_file, lambda path: _passphrase(f"the key file {path}"))
+        except secrets.KeyNeedsPassphrase as exc:
+            raise UsageError(f"{exc} Type it when asked on a terminal, or set "
+                             f"{PASSPHRASE_ENV}. Nothing was stored.") from None
         status = secrets.keyring_status()
         passphrase = None
-        where = "keyring"
+        where: secrets.Kind = "keyring"
         if not status.usable or args.file:
             if not status.usable:
                 _err(f"No usable system keyring ({status.reason}); the key goes into a "
                      "passphrase-encrypted file in the data directory instead.")
-            passphrase = _passphrase(data_dir, confirm=True)
+            passphrase = _passphrase(confirm=True)
             if not passphrase:
                 raise UsageError(f"A passphrase is needed: type it, or set {PASSPHRASE_ENV}.")
             where = "file"
-        stored = secrets.store_credentials(key_id, pem, data_dir=data_dir,
+        stored = secrets.store_credentials(key_id, key, data_dir=data_dir,
                                            passphrase=passphrase, where=where)
         info = secrets.describe(data_dir)
         print(f"Stored in {stored}." + (f" Fingerprint {info.fingerprint}." if info else ""))

@@ -4,13 +4,18 @@ The Amazon Pay private key and its public key ID live in the operator's OS keyri
 Keychain, Windows Credential Locker, Secret Service, KWallet). Backends that would not protect
 the key are refused by name: keyring's ``fail`` and ``null`` backends, every ``keyrings.alt``
 backend (its "plaintext" keyring is only base64), and any backend not on the allow-list. When no
-good backend exists (a headless Linux box), the key can instead go into a PEM file encrypted
-with a passphrase, in the data directory, readable by the user only. Nothing ever falls back to
-plaintext silently.
+good backend exists (a headless Linux box), the key can instead go into a file sealed with a
+passphrase (:mod:`merchant_desk.keyfile`: scrypt and AES-GCM), in the data directory, readable by
+the user only. Nothing ever falls back to plaintext silently.
 
 Where each profile's key went is remembered in ``credentials.json`` in the data directory (no
 secret in it: the public key ID, the key's fingerprint, and the keyring backend or file used),
 so a later session reads from the same place or says plainly why it cannot.
+
+A key file the operator brings may itself be encrypted (PKCS#8 ``BEGIN ENCRYPTED PRIVATE KEY``
+or PKCS#1 with ``Proc-Type: 4,ENCRYPTED``): :func:`load_private_key_file` opens it with a
+passphrase asked only when needed, through a :data:`PassphraseProvider` the command line and the
+window each supply (a terminal prompt or the environment; a password field).
 
 Key material and passphrases never reach a log, an exception's text or a repr.
 """
@@ -25,6 +30,7 @@ import os
 import re
 import secrets as _random
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -36,7 +42,7 @@ import keyring.errors
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from . import rules
+from . import keyfile, rules
 from .amazonpay import signing
 from .amazonpay.errors import KeyLoadError
 
@@ -74,6 +80,28 @@ class SecretsError(Exception):
 
     Messages are written here, never copied from key material or a passphrase.
     """
+
+
+class KeyNeedsPassphrase(SecretsError):
+    """``path`` is encrypted and no passphrase was given for it: ask for one, then try again."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(f"The private key file {path} is encrypted: give its passphrase.")
+
+
+class WrongPassphrase(SecretsError):
+    """The passphrase given does not unlock ``path``; nothing was changed."""
+
+    def __init__(self, path: Path, message: str = "") -> None:
+        self.path = path
+        super().__init__(message or f"The passphrase is wrong: the private key file {path} "
+                         "could not be unlocked. Try again.")
+
+
+#: Asked for the passphrase of the encrypted key file at the path given; None when the operator
+#: declines (a cancelled prompt, no terminal).
+PassphraseProvider = Callable[[Path], "str | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,7 +378,29 @@ def _keyring_delete(backend: keyring.backend.KeyringBackend, profile: str) -> bo
 
 
 def _key_file(data_dir: Path, profile: str) -> Path:
+    """Where the sealed key is written (:mod:`merchant_desk.keyfile`'s format)."""
+    return Path(data_dir) / f"private-key-{profile}.key"
+
+
+def _old_key_file(data_dir: Path, profile: str) -> Path:
+    """Where keyfile's version 1 (an encrypted PEM) was written; read, then sealed again."""
     return Path(data_dir) / f"private-key-{profile}.pem"
+
+
+def _existing_key_file(data_dir: Path, profile: str) -> Path | None:
+    for path in (_key_file(data_dir, profile), _old_key_file(data_dir, profile)):
+        if path.exists():
+            return path
+    return None
+
+
+def _remove_key_files(data_dir: Path, profile: str) -> bool:
+    removed = False
+    for path in (_key_file(data_dir, profile), _old_key_file(data_dir, profile)):
+        if path.exists():
+            path.unlink()
+            removed = True
+    return removed
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -420,9 +470,66 @@ def _check_passphrase(passphrase: str | bytes | None) -> bytes:
     return data
 
 
+def _checked_key(key: rsa.RSAPrivateKey) -> rsa.RSAPrivateKey:
+    if key.key_size < signing.MIN_KEY_BITS:
+        raise SecretsError(
+            f"This RSA key has {key.key_size} bits; Amazon Pay keys have at least "
+            f"{signing.MIN_KEY_BITS}."
+        )
+    return key
+
+
+def is_encrypted_pem(data: bytes) -> bool:
+    """True when ``data`` is a PEM private key locked with a passphrase (PKCS#8's ``ENCRYPTED
+    PRIVATE KEY`` or PKCS#1's ``Proc-Type: 4,ENCRYPTED`` header)."""
+    return b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data or (
+        b"PRIVATE KEY-----" in data and b"Proc-Type: 4,ENCRYPTED" in data
+    )
+
+
+def key_file_needs_passphrase(path: Path | str) -> bool:
+    """True when the operator's key file at ``path`` is encrypted: ask for its passphrase
+    before :func:`load_private_key_file` (the window's prompt is asynchronous)."""
+    return is_encrypted_pem(_read_key_file(Path(path).expanduser()))
+
+
+def _read_key_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SecretsError(
+            f"Cannot read the private key file {path} ({exc.strerror or type(exc).__name__})."
+        ) from None
+
+
+def load_private_key_file(
+    path: Path | str, passphrase_provider: PassphraseProvider | None = None
+) -> rsa.RSAPrivateKey:
+    """The RSA private key in the operator's PEM file at ``path``, unlocked if it is encrypted.
+
+    ``passphrase_provider(path)`` is called only for an encrypted file (once). Without a
+    provider, or when it gives no passphrase, :class:`KeyNeedsPassphrase` names the file; a
+    passphrase that does not unlock it raises :class:`WrongPassphrase`; any other problem a
+    :class:`SecretsError` in plain words. The passphrase is used once and kept nowhere.
+    """
+    path = Path(path).expanduser()
+    data = _read_key_file(path)
+    passphrase: str | None = None
+    if is_encrypted_pem(data):
+        passphrase = passphrase_provider(path) if passphrase_provider is not None else None
+        if not passphrase:
+            raise KeyNeedsPassphrase(path)
+    try:
+        return signing.load_private_key(data, passphrase)
+    except KeyLoadError as exc:
+        if passphrase and "passphrase is wrong" in str(exc):
+            raise WrongPassphrase(path) from None
+        raise SecretsError(f"{path} cannot be used as the private key: {exc}") from None
+
+
 def store_credentials(
     public_key_id: str,
-    private_pem: bytes | str,
+    private_key: bytes | str | rsa.RSAPrivateKey,
     *,
     data_dir: Path,
     passphrase: str | bytes | None = None,
@@ -433,19 +540,23 @@ def store_credentials(
 
     ``where="auto"`` uses a trusted OS keyring when there is one, otherwise the encrypted file,
     which needs ``passphrase``; without one a :class:`SecretsError` explains the choice. The key
-    is validated (RSA, PKCS#8 or PKCS#1, not a public key) before anything is written, and kept
-    as PKCS#8. Credentials previously stored for the profile elsewhere are removed afterwards,
-    so exactly one copy remains.
+    (an unencrypted PEM, PKCS#8 or PKCS#1, or a key already opened with
+    :func:`load_private_key_file`) is validated before anything is written, and kept as PKCS#8
+    in the keyring or sealed in the file. Credentials previously stored for the profile
+    elsewhere are removed afterwards, so exactly one copy remains.
     """
     profile = _check_profile(profile)
     try:
         key_id = rules.check_public_key_id(public_key_id)
     except rules.RuleError as exc:
         raise SecretsError(str(exc)) from None
-    try:
-        key = signing.load_private_key(private_pem)
-    except KeyLoadError as exc:
-        raise SecretsError(str(exc)) from None
+    if isinstance(private_key, rsa.RSAPrivateKey):
+        key = _checked_key(private_key)
+    else:
+        try:
+            key = signing.load_private_key(private_key)
+        except KeyLoadError as exc:
+            raise SecretsError(str(exc)) from None
     fingerprint = signing.fingerprint(key)
 
     backend, status = _current_backend()
@@ -479,14 +590,9 @@ def store_credentials(
         stored = StoredWhere("keyring", _qualified(backend))
         entry: dict[str, Any] = {"where": "keyring", "backend": stored.detail}
     else:
-        secret = _check_passphrase(passphrase)
-        encrypted = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(secret),
-        )
         path = _key_file(data_dir, profile)
-        _write_private(path, encrypted)
+        _write_private(path, keyfile.seal(key, _check_passphrase(passphrase)))
+        _old_key_file(data_dir, profile).unlink(missing_ok=True)
         stored = StoredWhere("file", str(path))
         entry = {"where": "file", "file": path.name}
 
@@ -503,7 +609,7 @@ def _remove_other_copies(
 ) -> None:
     """After a successful store, drop the profile's key from wherever else it was."""
     if keep.kind == "keyring":
-        _key_file(data_dir, profile).unlink(missing_ok=True)
+        _remove_key_files(data_dir, profile)
     if previous and previous.get("where") == "keyring":
         if keep.kind == "keyring" and previous.get("backend") == keep.detail:
             return  # the same entry was just overwritten
@@ -518,46 +624,80 @@ def _remove_other_copies(
                 _keyring_delete(backend, profile)
 
 
-def _load_stored_key(data: bytes, passphrase: str | bytes | None) -> rsa.RSAPrivateKey:
-    """A key this module stored: it was fully validated then, so OpenSSL's RSA consistency
-    check (~0.1 s on every start) is skipped; on any failure the checked loader runs again for
-    its plain-language message (KeyLoadError)."""
-    secret = passphrase.encode("utf-8") if isinstance(passphrase, str) else passphrase
+def _load_stored_key(data: bytes) -> rsa.RSAPrivateKey:
+    """A key this module stored in the keyring: it was fully validated then, so OpenSSL's RSA
+    consistency check is skipped; on any failure the checked loader runs again for its
+    plain-language message (KeyLoadError)."""
     try:
         key = serialization.load_pem_private_key(
-            data, password=secret or None, unsafe_skip_rsa_key_validation=True
+            data, password=None, unsafe_skip_rsa_key_validation=True
         )
     except Exception:
         key = None
     if isinstance(key, rsa.RSAPrivateKey):
         return key
-    return signing.load_private_key(data, passphrase)
+    return signing.load_private_key(data)
 
 
-def _from_file(path: Path, passphrase: str | bytes | None, key_id: str) -> Credentials:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise SecretsError(f"The key file {path} is missing. Set the credentials again.") from None
+def _from_file(
+    data_dir: Path, profile: str, passphrase: str | bytes | None, key_id: str
+) -> Credentials:
+    path = _existing_key_file(data_dir, profile)
+    if path is None:
+        missing = _key_file(data_dir, profile)
+        raise SecretsError(f"The key file {missing} is missing. Set the credentials again.")
     if passphrase is None or len(passphrase) == 0:
         raise SecretsError(f"The private key is in the encrypted file {path}: give its passphrase.")
+    secret = passphrase.encode("utf-8") if isinstance(passphrase, str) else bytes(passphrase)
     try:
-        key = _load_stored_key(data, passphrase)
-    except KeyLoadError as exc:
-        if "passphrase" in str(exc).lower() or "decrypt" in str(exc).lower():
-            raise SecretsError(
-                f"The passphrase is wrong: the key file {path} could not be unlocked. "
-                "Nothing was changed; try again."
-            ) from None
-        raise SecretsError(f"The key file {path} could not be read: {exc}") from None
+        data = path.read_bytes()
+        key = keyfile.unseal(data, secret)
+    except OSError as exc:
+        raise SecretsError(
+            f"The key file {path} could not be read ({exc.strerror or type(exc).__name__})."
+        ) from None
+    except keyfile.WrongPassphrase:
+        raise WrongPassphrase(
+            path,
+            f"The passphrase is wrong: the key file {path} could not be unlocked. "
+            "Nothing was changed; try again.",
+        ) from None
+    except keyfile.DamagedKeyFile as exc:
+        raise SecretsError(
+            f"The key file {path} cannot be used: {exc}. Merchant Desk refuses it; set the "
+            "credentials again from the key Seller Central gave you."
+        ) from None
     if not key_id:
         raise SecretsError("The public key ID is not recorded. Set the credentials again.")
+    if not keyfile.is_current(data):
+        _seal_again(data_dir, profile, key, secret, old=path)
     return Credentials(key_id, key)
+
+
+def _seal_again(
+    data_dir: Path, profile: str, key: rsa.RSAPrivateKey, secret: bytes, *, old: Path
+) -> None:
+    """Re-write a key file of keyfile's version 1 in the current format, with the passphrase
+    that just opened it. The new file is complete before the old one goes, so a crash leaves
+    one that opens; if the folder cannot be written, the old file keeps working."""
+    try:
+        _write_private(_key_file(data_dir, profile), keyfile.seal(key, secret))
+        index = _read_index(data_dir)
+        entry = index.get(profile)
+        if isinstance(entry, dict):
+            entry["file"] = _key_file(data_dir, profile).name
+            _write_index(data_dir, index)
+        old.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("the key file %s could not be re-written with scrypt (%s); it keeps working",
+                    old, type(exc).__name__)
+        return
+    log.info("the key file of profile %s was re-written with scrypt", profile)
 
 
 def _from_pem(pem: str, key_id: str, where: str) -> Credentials:
     try:
-        key = _load_stored_key(pem.encode("utf-8"), None)
+        key = _load_stored_key(pem.encode("utf-8"))
     except KeyLoadError as exc:
         raise SecretsError(f"The key in {where} could not be read: {exc}") from None
     return Credentials(key_id, key)
@@ -573,7 +713,8 @@ def load_credentials(
 
     The keyring used is the one the key was stored with; if it cannot be reached the error says
     so instead of looking elsewhere. A key in the encrypted file needs ``passphrase``; a wrong
-    one raises :class:`SecretsError` and changes nothing.
+    one raises :class:`WrongPassphrase` and changes nothing. A file in keyfile's version 1 is
+    re-written in the current format once it has been opened.
     """
     profile = _check_profile(profile)
     entry = _read_index(data_dir).get(profile)
@@ -587,17 +728,15 @@ def load_credentials(
             )
         return _from_pem(found[1], found[0], _label(_qualified(backend)))
     if isinstance(entry, dict) and entry.get("where") == "file":
-        return _from_file(
-            _key_file(data_dir, profile), passphrase, str(entry.get("publicKeyId") or "")
-        )
+        return _from_file(data_dir, profile, passphrase, str(entry.get("publicKeyId") or ""))
     # No record (a new data directory): look in the trusted keyring, then for the file.
-    backend, _ = _current_backend()
-    if backend is not None:
-        found = _keyring_read(backend, profile)
+    current, _ = _current_backend()
+    if current is not None:
+        found = _keyring_read(current, profile)
         if found is not None:
-            return _from_pem(found[1], found[0], _label(_qualified(backend)))
-    path = _key_file(data_dir, profile)
-    if path.exists():
+            return _from_pem(found[1], found[0], _label(_qualified(current)))
+    path = _existing_key_file(data_dir, profile)
+    if path is not None:
         raise SecretsError(
             f"The key file {path} exists but its public key ID is not recorded. "
             "Set the credentials again."
@@ -606,6 +745,31 @@ def load_credentials(
         f"No credentials are stored for profile '{profile}'. Add them with "
         "'merchant-desk credentials set'."
     )
+
+
+class LockedKey(NamedTuple):
+    """A key file that needs a passphrase before a desk can sign: ``path``, and whether it is
+    Merchant Desk's own sealed file (``ours``) or the operator's encrypted PEM."""
+
+    path: Path
+    ours: bool
+
+
+def locked_key(
+    data_dir: Path, private_key_file: str | Path | None = None, *, profile: str = DEFAULT_PROFILE
+) -> LockedKey | None:
+    """Which passphrase, if any, opening a desk on these settings needs: the operator's
+    ``private_key_file`` when it is encrypted, else the profile's sealed file when its key is
+    kept there (no keyring); None when none is needed. Ask for it, then pass it as the desk's
+    ``passphrase``. Reads no secret; an unreadable ``private_key_file`` is a
+    :class:`SecretsError`."""
+    if private_key_file:
+        path = Path(private_key_file).expanduser()
+        return LockedKey(path, ours=False) if key_file_needs_passphrase(path) else None
+    info = describe(data_dir, profile=profile)
+    if info is None or info.where.kind != "file":
+        return None
+    return LockedKey(Path(info.where.detail), ours=True)
 
 
 def describe(data_dir: Path, *, profile: str = DEFAULT_PROFILE) -> CredentialsInfo | None:
@@ -621,7 +785,8 @@ def describe(data_dir: Path, *, profile: str = DEFAULT_PROFILE) -> CredentialsIn
     if entry["where"] == "keyring":
         where = StoredWhere("keyring", str(entry.get("backend")))
     else:
-        where = StoredWhere("file", str(_key_file(data_dir, profile)))
+        path = _existing_key_file(data_dir, profile) or _key_file(data_dir, profile)
+        where = StoredWhere("file", str(path))
     return CredentialsInfo(
         str(entry.get("publicKeyId") or ""), str(entry.get("fingerprint") or ""), where
     )
@@ -643,9 +808,7 @@ def delete_credentials(data_dir: Path, *, profile: str = DEFAULT_PROFILE) -> boo
         backend, _ = _current_backend()
         if backend is not None:
             removed = _keyring_delete(backend, profile)
-    path = _key_file(data_dir, profile)
-    if path.exists():
-        path.unlink()
+    if _remove_key_files(data_dir, profile):
         removed = True
     if profile in index:
         del index[profile]

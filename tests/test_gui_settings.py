@@ -5,19 +5,28 @@ window to a desk on the new settings and closes the old one."""
 from __future__ import annotations
 
 import asyncio
+import logging
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import QDialogButtonBox, QLabel, QLineEdit
 
-from merchant_desk import secrets
+from merchant_desk import keyfile, secrets
+from merchant_desk.amazonpay import signing
 from merchant_desk.desk import Desk
 from merchant_desk.settings import Settings, load_settings, save_settings
 from merchant_desk.ui.dialogs.settings import SettingsDialog
 from merchant_desk.ui.main_window import MainWindow
 from tests.qtasync import run
+
+
+@pytest.fixture(autouse=True)
+def quick_scrypt(monkeypatch):
+    monkeypatch.setattr(keyfile, "SCRYPT_N", 2**14)
 
 
 @pytest.fixture
@@ -147,3 +156,172 @@ def test_saving_settings_reconnects_the_window_and_closes_the_old_desk(
     window.events.close()
     window.close()
     run(qtbot, window.desk.aclose())
+
+
+# --------------------------------------------------------------------------- encrypted key files
+
+KEY_PASSPHRASE = "the key's own passphrase 7Qx"
+
+
+def encrypted_key_file(tmp_path, private_key, kind: str = "pkcs8", name: str = "") -> Path:
+    fmt = {"pkcs8": serialization.PrivateFormat.PKCS8,
+           "pkcs1": serialization.PrivateFormat.TraditionalOpenSSL}[kind]
+    path = tmp_path / (name or f"AmazonPay_{kind}_encrypted.pem")
+    path.write_bytes(private_key.private_bytes(
+        serialization.Encoding.PEM, fmt,
+        serialization.BestAvailableEncryption(KEY_PASSPHRASE.encode())))
+    return path
+
+
+def answer_prompt(qtbot, dialog: SettingsDialog, passphrase: str | None) -> str:
+    """Wait for the key's passphrase prompt; type ``passphrase`` and unlock, or cancel (None).
+    Returns the problem the prompt showed."""
+    qtbot.waitUntil(lambda: dialog.key_prompt is not None and dialog.key_prompt.isVisible())
+    prompt = dialog.key_prompt
+    assert prompt.field.echoMode() == QLineEdit.EchoMode.Password
+    problem = prompt.problem.text() if prompt.problem.isVisible() else ""
+    if passphrase is None:
+        prompt.reject()
+        return problem
+    assert not prompt.ok.isEnabled()  # nothing typed yet
+    qtbot.keyClicks(prompt.field, passphrase)
+    qtbot.mouseClick(prompt.ok, Qt.MouseButton.LeftButton)
+    return problem
+
+
+@pytest.mark.parametrize("kind", ["pkcs8", "pkcs1"])
+def test_an_encrypted_key_file_is_imported_with_its_passphrase_then_checked_and_saved(
+        qtbot, qloop, profile, emulator, tmp_path, kind, caplog):
+    caplog.set_level(logging.DEBUG)
+    key_file = encrypted_key_file(tmp_path, emulator.private_key, kind)
+    dialog, task = open_dialog(qtbot, profile)
+    dialog.public_key_id.setText(emulator.key_id)
+    imported = asyncio.ensure_future(dialog.import_key_file(key_file))
+    assert answer_prompt(qtbot, dialog, "not the passphrase") == ""
+    # a wrong passphrase asks again, saying so
+    assert "does not unlock" in answer_prompt(qtbot, dialog, KEY_PASSPHRASE)
+    qtbot.waitUntil(imported.done)
+    assert imported.result() is True
+    assert "It is stored when you save" in dialog.key_label.text()
+    assert dialog.error.text() == ""
+
+    items = test_connection(qtbot, dialog)  # the unlocked key signs a request Amazon accepts
+    assert all(item.startswith("✓") for item in items), items
+    save = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save)
+    qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+    assert run(qtbot, task) is not None
+    # kept as an imported key always is: unlocked, in the (test) OS keyring
+    stored = secrets.load_credentials(data_dir=profile)
+    assert stored.private_key.private_numbers() == emulator.private_key.private_numbers()
+    assert KEY_PASSPHRASE.encode() not in b"".join(
+        p.read_bytes() for p in profile.rglob("*") if p.is_file())
+    assert KEY_PASSPHRASE not in caplog.text and "not the passphrase" not in caplog.text
+
+
+def test_cancelling_the_passphrase_prompt_imports_nothing(qtbot, qloop, profile, emulator,
+                                                         tmp_path):
+    key_file = encrypted_key_file(tmp_path, emulator.private_key)
+    dialog, task = open_dialog(qtbot, profile)
+    imported = asyncio.ensure_future(dialog.import_key_file(key_file))
+    answer_prompt(qtbot, dialog, None)
+    qtbot.waitUntil(imported.done)
+    assert imported.result() is False
+    assert "was not imported" in dialog.error.text() and key_file.name in dialog.error.text()
+    assert dialog._key is None and "No key stored yet" in dialog.key_label.text()
+    dialog.reject()
+    run(qtbot, task)
+    assert secrets.describe(profile) is None
+
+
+def test_without_a_keyring_the_imported_key_is_sealed_with_the_dialogs_passphrase(
+        qtbot, qloop, profile, emulator, tmp_path):
+    import keyring.backends.fail
+
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # conftest puts its own back
+    key_file = encrypted_key_file(tmp_path, emulator.private_key, "pkcs1")
+    dialog, task = open_dialog(qtbot, profile)
+    dialog.public_key_id.setText(emulator.key_id)
+    imported = asyncio.ensure_future(dialog.import_key_file(key_file))
+    answer_prompt(qtbot, dialog, KEY_PASSPHRASE)
+    qtbot.waitUntil(imported.done)
+    assert imported.result() is True
+    dialog.passphrase.setText("our own file's passphrase")
+    save = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save)
+    qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+    assert run(qtbot, task) is not None
+    assert secrets.describe(profile).where.kind == "file"
+    stored = secrets.load_credentials(data_dir=profile, passphrase="our own file's passphrase")
+    assert stored.private_key.private_numbers() == emulator.private_key.private_numbers()
+
+
+def test_names_and_messages_are_shown_as_plain_text_never_html(qtbot, qloop, profile, tmp_path):
+    """A file named like markup must not hide the rest of a label (``<!--`` starts an HTML
+    comment: as rich text everything after it would vanish)."""
+    hostile = tmp_path / "Mallory<!--.pem"
+    hostile.write_bytes(b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
+    dialog, task = open_dialog(qtbot, profile)
+    assert run(qtbot, dialog.import_key_file(hostile)) is False
+    text = dialog.error.text()
+    assert "Mallory<!--.pem" in text and "public key" in text
+    as_html = QTextDocument()
+    as_html.setHtml(text)
+    assert "public key" not in as_html.toPlainText()  # what rich text would have shown
+    for label in dialog.findChildren(QLabel):
+        if label.text() and label.buddy() is None:
+            assert label.textFormat() == Qt.TextFormat.PlainText, label.text()
+    dialog.reject()
+    run(qtbot, task)
+
+
+def test_the_main_window_imports_an_encrypted_key_through_settings_and_connects(
+        qtbot, qloop, profile, emulator, tmp_path):
+    demo = run(qtbot, Desk.open_demo(tmp_path / "demo"), timeout=30000)
+    window = MainWindow(demo, settings=QSettings(str(tmp_path / "w.ini"),
+                                                 QSettings.Format.IniFormat), data_dir=profile)
+    qtbot.addWidget(window)
+    window.show()
+    window.start()
+    key_file = encrypted_key_file(tmp_path, emulator.private_key)
+
+    window.settings_action.trigger()
+    qtbot.waitUntil(lambda: isinstance(window.dialog, SettingsDialog)
+                    and window.dialog.isVisible())
+    dialog = window.dialog
+    dialog.public_key_id.setText(emulator.key_id)
+    imported = asyncio.ensure_future(dialog.import_key_file(key_file))
+    answer_prompt(qtbot, dialog, KEY_PASSPHRASE)
+    qtbot.waitUntil(imported.done)
+    assert imported.result() is True
+    save = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save)
+    qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.desk is not demo, timeout=15000)
+    assert window.badge.text().startswith("SANDBOX")
+    assert secrets.describe(profile).fingerprint == signing.fingerprint(emulator.private_key)
+
+    window._close_confirmed = True
+    run(qtbot, window.stop_work())
+    window.events.close()
+    window.close()
+    run(qtbot, window.desk.aclose())
+
+
+def test_test_connection_unseals_the_stored_key_file_with_the_passphrase_typed(
+        qtbot, qloop, profile, emulator):
+    import keyring.backends.fail
+
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # conftest puts its own back
+    secrets.store_credentials(emulator.key_id, emulator.private_pem, data_dir=profile,
+                              passphrase="our own file's passphrase")
+    dialog, task = open_dialog(qtbot, profile)
+    dialog.public_key_id.setText(emulator.key_id)
+    dialog.passphrase.setText("not our passphrase")
+    items = test_connection(qtbot, dialog)
+    [failed] = [i for i in items if i.startswith("✗")]
+    assert failed.startswith("✗ Private key") and "passphrase is wrong" in failed
+    assert "not our passphrase" not in failed
+    dialog.passphrase.setText("our own file's passphrase")
+    items = test_connection(qtbot, dialog)
+    assert all(item.startswith("✓") for item in items), items
+    assert any("(stored)" in item for item in items)
+    dialog.reject()
+    run(qtbot, task)

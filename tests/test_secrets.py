@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import stat
@@ -15,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from merchant_desk import secrets
+from merchant_desk import keyfile, secrets
 from merchant_desk.amazonpay import signing
 from merchant_desk.secrets import SecretsError
 
@@ -73,6 +74,13 @@ class LeakyBrokenKeyring(PlaintextKeyring):
 
     def get_password(self, service, username):
         raise RuntimeError("locked")
+
+
+@pytest.fixture(autouse=True)
+def quick_scrypt(monkeypatch):
+    """Seal with scrypt's smallest accepted cost: these tests are about storage, not the KDF
+    (tests/test_keyfile.py checks the real cost)."""
+    monkeypatch.setattr(keyfile, "SCRYPT_N", 2**14)
 
 
 @pytest.fixture
@@ -307,6 +315,7 @@ def test_the_remembered_keyring_is_used_never_the_file(use_backend, data_dir, pr
     use_backend(keyring.backends.fail.Keyring())
     # a stray key file must not be picked up silently in place of the keyring
     (data_dir / "private-key-default.pem").write_bytes(b"stray")
+    (data_dir / "private-key-default.key").write_bytes(b"stray")
     with pytest.raises(SecretsError, match="test memory keyring"):
         secrets.load_credentials(data_dir=data_dir, passphrase=PASSPHRASE)
 
@@ -322,10 +331,10 @@ def no_keyring(use_backend):
 def test_encrypted_file_fallback_round_trip(no_keyring, data_dir, private_pem, rsa_key):
     where = secrets.store_credentials(KEY_ID, private_pem, data_dir=data_dir, passphrase=PASSPHRASE)
     assert where.kind == "file"
-    path = data_dir / "private-key-default.pem"
+    path = data_dir / "private-key-default.key"
     assert where.detail == str(path)
     text = path.read_bytes()
-    assert text.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    assert json.loads(text)["format"] == "merchant-desk-sealed-key"
     assert not any(line.encode() in text for line in _pem_body(private_pem))
     loaded = secrets.load_credentials(data_dir=data_dir, passphrase=PASSPHRASE)
     assert loaded.public_key_id == KEY_ID
@@ -341,11 +350,11 @@ def test_key_file_and_record_are_private_and_no_temp_files_remain(
 ):
     secrets.store_credentials(KEY_ID, private_pem, data_dir=data_dir, passphrase=PASSPHRASE)
     secrets.store_credentials(KEY_ID, private_pem, data_dir=data_dir, passphrase=PASSPHRASE)
-    assert _mode(data_dir / "private-key-default.pem") == 0o600
+    assert _mode(data_dir / "private-key-default.key") == 0o600
     assert _mode(data_dir / secrets.INDEX_FILE) == 0o600
     assert sorted(p.name for p in data_dir.iterdir()) == [
         secrets.INDEX_FILE,
-        "private-key-default.pem",
+        "private-key-default.key",
     ]
 
 
@@ -373,12 +382,12 @@ def test_missing_passphrase_says_one_is_needed(no_keyring, data_dir, private_pem
 def test_weak_passphrases_are_refused(no_keyring, data_dir, private_pem, passphrase, words):
     with pytest.raises(SecretsError, match=words):
         secrets.store_credentials(KEY_ID, private_pem, data_dir=data_dir, passphrase=passphrase)
-    assert not (data_dir / "private-key-default.pem").exists()
+    assert not (data_dir / "private-key-default.key").exists()
 
 
 def test_a_failed_write_keeps_the_previous_file(monkeypatch, no_keyring, data_dir, private_pem):
     secrets.store_credentials(KEY_ID, private_pem, data_dir=data_dir, passphrase=PASSPHRASE)
-    before = (data_dir / "private-key-default.pem").read_bytes()
+    before = (data_dir / "private-key-default.key").read_bytes()
 
     def crash(*args):
         raise OSError("disk full")
@@ -389,7 +398,7 @@ def test_a_failed_write_keeps_the_previous_file(monkeypatch, no_keyring, data_di
             KEY_ID, private_pem, data_dir=data_dir, passphrase="another passphrase"
         )
     monkeypatch.undo()
-    assert (data_dir / "private-key-default.pem").read_bytes() == before
+    assert (data_dir / "private-key-default.key").read_bytes() == before
     assert not [p for p in data_dir.iterdir() if p.name.endswith(".tmp")]
     assert (
         secrets.load_credentials(data_dir=data_dir, passphrase=PASSPHRASE).public_key_id == KEY_ID
@@ -415,7 +424,7 @@ def test_moving_from_file_to_keyring_removes_the_file(
     secrets.store_credentials(KEY_ID, private_pem, data_dir=data_dir, passphrase=PASSPHRASE)
     use_backend(memory_keyring)
     assert secrets.store_credentials(KEY_ID, private_pem, data_dir=data_dir).kind == "keyring"
-    assert not (data_dir / "private-key-default.pem").exists()
+    assert not (data_dir / "private-key-default.key").exists()
     assert secrets.load_credentials(data_dir=data_dir).public_key_id == KEY_ID
 
 

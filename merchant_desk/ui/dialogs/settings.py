@@ -1,5 +1,9 @@
 """Settings: the Amazon Pay account the desk talks to, and the private key (kept in the OS
-keyring, or a passphrase-encrypted file when there is no keyring; never a plain file)."""
+keyring, or a passphrase-encrypted file when there is no keyring; never a plain file).
+
+A key file the operator imports may be encrypted: its passphrase is asked in a password field,
+used once to unlock it, and kept nowhere (the key itself is then kept as above). Every label
+here shows plain text: a file name or a message is never read as HTML."""
 
 from __future__ import annotations
 
@@ -8,8 +12,9 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from cryptography.hazmat.primitives.asymmetric import rsa
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -40,6 +45,7 @@ ENVIRONMENTS = (("sandbox", "Sandbox: test orders, no real money"),
                 ("live", "Live: real customers, real money"))
 
 CheckResult = tuple[str, bool, str]
+KeyRead = Literal["read", "wrong passphrase", "failed"]
 Doctor = Callable[[Settings, Any], Awaitable[list[CheckResult]]]
 
 
@@ -60,6 +66,47 @@ async def desk_doctor(settings: Settings, private_key: Any) -> list[CheckResult]
     return [(check.name, check.ok, check.detail) for check in checks]
 
 
+def plain_label(text: str = "") -> QLabel:
+    """A word-wrapped label that never interprets its text as rich text."""
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    return label
+
+
+class KeyPassphrasePrompt(QDialog):
+    """Asks for the passphrase of an encrypted key file being imported."""
+
+    def __init__(self, path: Path, problem: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("keyPassphrasePrompt")
+        self.setWindowTitle(tr("Unlock the key file"))
+        layout = QVBoxLayout(self)
+        layout.addWidget(plain_label(tr(
+            "{name} is protected with a passphrase. Enter it to import the key; the passphrase "
+            "is used once to unlock it and is not kept.").format(name=path.name)))
+        self.field = QLineEdit()
+        self.field.setObjectName("keyPassphraseEdit")
+        self.field.setEchoMode(QLineEdit.EchoMode.Password)
+        self.field.setAccessibleName(tr("Passphrase of the key file"))
+        layout.addWidget(self.field)
+        self.problem = plain_label(problem)
+        self.problem.setObjectName("keyPassphraseProblem")
+        self.problem.setStyleSheet(ERROR_STYLE)
+        self.problem.setVisible(bool(problem))
+        layout.addWidget(self.problem)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok.setText(tr("Unlock"))
+        self.ok.setEnabled(False)
+        self.field.textChanged.connect(lambda text: self.ok.setEnabled(bool(text)))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.field.setFocus()
+
+
 class SettingsDialog(FitsWrappedText, Decisions, QDialog):
     """Use :meth:`run`; it returns the saved :class:`Settings`, or None when cancelled."""
 
@@ -76,7 +123,10 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
         self.setMinimumWidth(560)
         self._data_dir = data_dir
         self._doctor = doctor  # async (Settings, key) -> [(name, ok, detail)]: the desk's checks
-        self._pem: bytes | None = None
+        #: The key imported from a file (unlocked), stored on save.
+        self._key: rsa.RSAPrivateKey | None = None
+        #: The passphrase prompt while it is open (tests type into it).
+        self.key_prompt: KeyPassphrasePrompt | None = None
         try:
             current = load_settings(data_dir)
         except SettingsError:
@@ -117,9 +167,8 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
         # a box layout: QFormLayout gives wrapped full-width labels too little height (clipped)
         key_form = QVBoxLayout(key)
         row = QHBoxLayout()
-        self.key_label = QLabel()
+        self.key_label = plain_label()
         self.key_label.setObjectName("keyLabel")
-        self.key_label.setWordWrap(True)
         # not selectable: a selectable word-wrapped QLabel gets too little height (clipped)
         choose = QPushButton(tr("Import from file…"))
         choose.setObjectName("importKeyButton")
@@ -129,14 +178,13 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
         key_form.addWidget(self.key_label)
         key_form.addLayout(row)
         status = secrets.keyring_status()
-        self.keyring_note = QLabel(
+        self.keyring_note = plain_label(
             tr("Kept in the system keyring ({name}).").format(name=status.backend_name)
             if status.usable else
             tr("No system keyring here: the key is kept in a file encrypted with a "
                "passphrase you choose."))
         self.keyring_note.setToolTip(status.reason)
         self.keyring_note.setObjectName("keyringNote")
-        self.keyring_note.setWordWrap(True)
         key_form.addWidget(self.keyring_note)
         self.passphrase = QLineEdit()
         self.passphrase.setObjectName("passphraseEdit")
@@ -162,10 +210,9 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
         self.test_button = QPushButton(tr("Test connection"))
         self.test_button.setObjectName("testButton")
         self.test_button.clicked.connect(lambda: self._decide("test"))
-        self.checking = QLabel(tr("Checks the key and asks Amazon Pay to accept a signed "
-                                  "request, with the settings as they are in this window."))
+        self.checking = plain_label(tr("Checks the key and asks Amazon Pay to accept a signed "
+                                       "request, with the settings as they are in this window."))
         self.checking.setObjectName("checkSummary")
-        self.checking.setWordWrap(True)
         checks_layout.addWidget(self.checklist)
         test_row = QHBoxLayout()
         test_row.addWidget(self.test_button)
@@ -173,9 +220,8 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
         checks_layout.addLayout(test_row)
         layout.addWidget(checks)
 
-        self.error = QLabel()
+        self.error = plain_label()
         self.error.setObjectName("settingsError")
-        self.error.setWordWrap(True)
         self.error.setStyleSheet(ERROR_STYLE)
         layout.addWidget(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
@@ -188,7 +234,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
 
     def _show_stored_key(self) -> None:
         info = secrets.describe(self._data_dir)
-        if self._pem is not None:
+        if self._key is not None:
             self.key_label.setText(tr("New key read from file; it is stored when you save."))
         elif info is None:
             self.key_label.setText(tr("No key stored yet. Download it from Seller Central "
@@ -197,21 +243,59 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
             self.key_label.setText(tr("Key for {kid}, fingerprint {fp}, kept in {where}.").format(
                 kid=info.public_key_id, fp=info.fingerprint, where=info.where))
 
-    def load_key_file(self, path: Path) -> None:
-        from ...amazonpay.errors import KeyLoadError
-        from ...amazonpay.signing import fingerprint, load_private_key
+    def load_key_file(self, path: Path, passphrase: str | None = None) -> bool:
+        """Read the key at ``path`` (unlocked with ``passphrase`` when it is encrypted), or say
+        why not; True when it was read. :meth:`import_key_file` asks for the passphrase."""
+        return self._read_key(path, passphrase) == "read"
+
+    def _read_key(self, path: Path, passphrase: str | None) -> KeyRead:
+        from ...amazonpay.signing import fingerprint
 
         try:
-            pem = path.read_bytes()
-            key = load_private_key(pem)
-        except (OSError, KeyLoadError, ValueError) as error:
+            key = secrets.load_private_key_file(path, lambda _path: passphrase)
+        except secrets.SecretsError as error:
             self.error.setText(tr("Could not use {name} as a private key: {error}").format(
                 name=path.name, error=error))
-            return
-        self._pem = pem
+            return "wrong passphrase" if isinstance(error, secrets.WrongPassphrase) else "failed"
+        self._key = key
         self.error.setText("")
         self.key_label.setText(tr("{name}: fingerprint {fp}. It is stored when you save.")
                                .format(name=path.name, fp=fingerprint(key)))
+        return "read"
+
+    async def import_key_file(self, path: Path) -> bool:
+        """What Import from file… does with the chosen file: read the key, asking for its
+        passphrase first when the file is encrypted (again after a wrong one, until the
+        operator cancels). True when a key was read."""
+        try:
+            locked = secrets.key_file_needs_passphrase(path)
+        except secrets.SecretsError as error:
+            self.error.setText(tr("Could not use {name} as a private key: {error}").format(
+                name=path.name, error=error))
+            return False
+        if not locked:
+            return self.load_key_file(path)
+        problem = ""
+        while (passphrase := await self._ask_key_passphrase(path, problem)) is not None:
+            read = self._read_key(path, passphrase)
+            if read != "wrong passphrase":
+                return read == "read"
+            problem = tr("That passphrase does not unlock {name}. Try again.").format(
+                name=path.name)
+        self.error.setText(tr("{name} was not imported: it cannot be read without its "
+                              "passphrase.").format(name=path.name))
+        return False
+
+    async def _ask_key_passphrase(self, path: Path, problem: str) -> str | None:
+        prompt = KeyPassphrasePrompt(path, problem, self)
+        self.key_prompt = prompt
+        try:
+            accepted = await execute(prompt)
+            return prompt.field.text() if accepted and prompt.field.text() else None
+        finally:
+            prompt.field.clear()
+            self.key_prompt = None
+            prompt.deleteLater()
 
     def _choose_key(self) -> None:
         async def pick() -> None:
@@ -219,7 +303,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
                                   tr("Private keys (*.pem);;All files (*)"))
             chooser.setFileMode(QFileDialog.FileMode.ExistingFile)
             if await execute(chooser) and chooser.selectedFiles():
-                self.load_key_file(Path(chooser.selectedFiles()[0]))
+                await self.import_key_file(Path(chooser.selectedFiles()[0]))
 
         self._picking = asyncio.ensure_future(pick())
 
@@ -240,21 +324,25 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
     def reject(self) -> None:
         self._decide("cancel")
 
-    def _key_for_check(self) -> tuple[Any, CheckResult]:
-        """The key being edited: the file just imported, else the stored one."""
+    async def _key_for_check(self) -> tuple[rsa.RSAPrivateKey | None, CheckResult]:
+        """The key being edited: the file just imported, else the stored one (unsealed on a
+        worker thread: scrypt takes a noticeable fraction of a second and releases the GIL,
+        so the window keeps painting meanwhile)."""
         from ...amazonpay.errors import KeyLoadError
-        from ...amazonpay.signing import fingerprint, load_private_key
+        from ...amazonpay.signing import fingerprint
 
         name = tr("Private key")
+        key: rsa.RSAPrivateKey
         try:
-            if self._pem is not None:
-                key = load_private_key(self._pem)
+            if self._key is not None:
+                key = self._key
                 where = tr("from the imported file, not saved yet")
             else:
                 stored = secrets.describe(self._data_dir)
                 try:
-                    credentials = secrets.load_credentials(
-                        data_dir=self._data_dir, passphrase=self.passphrase.text() or None)
+                    credentials = await asyncio.to_thread(
+                        secrets.load_credentials, data_dir=self._data_dir,
+                        passphrase=self.passphrase.text() or None)
                 except secrets.SecretsError:
                     if stored is None:
                         return None, (name, False, tr("no key stored yet: import the .pem file "
@@ -283,7 +371,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
                                    tr("enter the public key ID")))
             except SettingsError as error:
                 checks.append((tr("Settings are complete"), False, str(error)))
-            key, key_check = self._key_for_check()
+            key, key_check = await self._key_for_check()
             checks.append(key_check)
             if self._doctor is not None and settings is not None and key is not None \
                     and all(ok for _, ok, _ in checks):
@@ -314,12 +402,13 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
     async def _save(self) -> Settings | None:
         try:
             settings = self.values()
-            if self._pem is not None:
+            if self._key is not None:
                 if not settings.public_key_id:
                     raise SettingsError(tr("Enter the public key ID that belongs to this key."))
-                secrets.store_credentials(settings.public_key_id, self._pem,
-                                          data_dir=self._data_dir,
-                                          passphrase=self.passphrase.text() or None)
+                # on a worker thread, as in _key_for_check: sealing runs scrypt
+                await asyncio.to_thread(secrets.store_credentials, settings.public_key_id,
+                                        self._key, data_dir=self._data_dir,
+                                        passphrase=self.passphrase.text() or None)
             save_settings(self._data_dir, settings)
             self.accepted_passphrase.emit(self.passphrase.text())
         except (SettingsError, secrets.SecretsError) as error:
