@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from merchant_desk.amazonpay.client import AmazonPayClient, ClientConfig, RetryPolicy
-from merchant_desk.amazonpay.errors import ApiError
+from merchant_desk.amazonpay.errors import ApiError, TransportError
 from merchant_desk.amazonpay.models import Money
 
 FAST_RETRY = RetryPolicy(base_delay=0.01, max_delay=0.05, max_retry_after=5.0)
@@ -168,3 +168,26 @@ def test_throttled_calls_are_retried_after_retry_after(emulator):
         assert permission.status.state == "Chargeable"
 
     run(emulator, scenario)
+
+
+def test_a_capture_whose_every_answer_is_dropped_is_unknown_then_resumed_once(emulator):
+    """drop-after-commit on every attempt: Amazon captured, the client never heard. The client
+    reports an unknown outcome (a transport error, sent), never a refusal; the same key later
+    gets Amazon's first answer and the money moves once."""
+    session = emulator.create_session("30.00")
+    emulator.fault("captureCharge", "drop-after-commit", times=10)
+
+    async def lost(client):
+        with pytest.raises(TransportError) as caught:
+            await client.capture_charge(session["chargeId"], usd("30.00"), idempotency_key="order-7-cap")
+        assert caught.value.sent
+
+    run(emulator, lost)
+    assert len(emulator.ledger()["captures"]) == 1
+    emulator.emulator.faults.clear()
+
+    async def resumed(client):
+        return await client.capture_charge(session["chargeId"], usd("30.00"), idempotency_key="order-7-cap")
+
+    assert run(emulator, resumed).status.state == "Captured"
+    assert [c["idempotencyKey"] for c in emulator.ledger()["captures"]] == ["order-7-cap"]
