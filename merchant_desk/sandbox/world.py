@@ -16,7 +16,8 @@ import json
 import random
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -129,8 +130,8 @@ Clock = Callable[[], datetime]
 #: How long request counts may wait in memory before they reach a persistent store. A count is
 #: exact in memory (the ledger) at once; on disk it is written with the next change of the world
 #: or within this many seconds, whichever comes first, and on close. So a GET costs no SQLite
-#: commit (~80 us, as much as verifying its signature), and a kill -9 can lose at most this
-#: much of the *counts*: never an order, a capture, a refund or an idempotency record.
+#: commit of its own, and a kill -9 can lose at most this much of the *counts*: never an
+#: order, a capture, a refund or an idempotency record.
 COUNTS_FLUSH_SECONDS = 0.5
 
 
@@ -165,29 +166,6 @@ _KINDS: dict[str, type] = {
 }
 
 
-class _Transaction:
-    """:meth:`World.transaction`'s context manager (a class: a generator-based one costs more)."""
-
-    __slots__ = ("_world",)
-
-    def __init__(self, world: World) -> None:
-        self._world = world
-
-    def __enter__(self) -> None:
-        world = self._world
-        world._lock.acquire()
-        world._depth += 1
-
-    def __exit__(self, *exc_info: object) -> None:
-        world = self._world
-        try:
-            world._depth -= 1
-            if world._depth == 0 and world._dirty:
-                world._commit()
-        finally:
-            world._lock.release()
-
-
 class World:
     """All of one merchant account's Amazon Pay data, its rules and its ledger.
 
@@ -208,7 +186,6 @@ class World:
         self._lock = threading.RLock()
         self._dirty: dict[tuple[str, str], Any] = {}
         self._depth = 0
-        self._transaction = _Transaction(self)
         # Request counts not yet written (a persistent store only), and the timer that will.
         self._persistent = not isinstance(self._store, MemoryStore)
         self._counts_unsaved = False
@@ -253,9 +230,17 @@ class World:
     def _save(self, kind: str, key: str, document: Any) -> None:
         self._dirty[(kind, key)] = document
 
-    def transaction(self) -> _Transaction:
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
         """Hold the lock; write every change made inside to the store when the outermost ends."""
-        return self._transaction
+        with self._lock:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._dirty:
+                    self._commit()
 
     def _commit(self) -> None:
         """Write the pending changes in one store transaction (the lock is held)."""
