@@ -141,7 +141,7 @@ def test_retries_through_503_and_a_dropped_capture_charge_once(emulator):
 
 
 def test_pending_authorization_and_simulation_codes(emulator):
-    session = emulator.create_session("15.00", outcome="Open")
+    session = emulator.create_session("15.00", outcome="Open", can_handle_pending_authorization=True)
 
     async def scenario(client):
         done = await client.complete_checkout_session(

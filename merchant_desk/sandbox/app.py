@@ -30,16 +30,17 @@ from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
 from ..amazonpay.signing import SignatureError, verify_request
+from .currencies import LEDGER_CURRENCY
 from .errors import Refusal, invalid
 from .faults import FaultBook, parse_fault
 from .objects import session_json
 from .persistence import SqliteStore
 from .throttle import Throttler
-from .validation import Money, check_idempotency_key, parse_json_body, parse_money
+from .validation import Money, check_idempotency_key, parse_bool, parse_json_body, parse_money
 from .world import IDEMPOTENCY_REQUIRED, OPERATIONS, SIMULATION_CODES, World
 
 #: The ledger currency of each region, for orders created without a currencyCode.
-REGION_CURRENCY = {"na": "USD", "us": "USD", "eu": "EUR", "de": "EUR", "uk": "GBP", "jp": "JPY"}
+REGION_CURRENCY = LEDGER_CURRENCY
 
 #: The API's prefixes and the environment each names (``/v2/``: the key's prefix decides).
 API_PREFIXES: dict[str, str | None] = {"/sandbox/v2": "sandbox", "/live/v2": "live", "/v2": None}
@@ -48,7 +49,7 @@ API_PREFIXES: dict[str, str | None] = {"/sandbox/v2": "sandbox", "/live/v2": "li
 RESOURCES: dict[str, dict[str, str]] = {
     "/checkoutSessions/{id}": {"GET": "getCheckoutSession"},
     "/checkoutSessions/{id}/complete": {"POST": "completeCheckoutSession"},
-    "/chargePermissions/{id}": {"GET": "getChargePermission"},
+    "/chargePermissions/{id}": {"GET": "getChargePermission", "PATCH": "updateChargePermission"},
     "/chargePermissions/{id}/close": {"DELETE": "closeChargePermission"},
     "/charges": {"POST": "createCharge"},
     "/charges/{id}": {"GET": "getCharge"},
@@ -100,7 +101,7 @@ class Emulator:
 
     def reset(self) -> None:
         """Forget every order, fault and bucket (in-memory worlds only; tests reuse one server)."""
-        self.world = World(clock=self.world._clock)
+        self.world = World(clock=self.world._clock, region=self.world.region)
         self.faults.clear()
         self.throttle.reset()
         self.throttle.enabled = self._throttle_default
@@ -109,14 +110,19 @@ class Emulator:
     def create_checkout_session(self, **kwargs: Any) -> dict[str, Any]:
         """Shortcut for tests: ``/_sandbox/checkout-sessions`` without HTTP; returns the session JSON.
 
-        Accepts ``amount`` as a str/Decimal plus ``currency_code`` (default: the region's), and the
-        keyword arguments of :meth:`World.create_checkout_session`.
+        Accepts ``amount`` (and ``total_order_amount``) as a str/Decimal plus ``currency_code``
+        (default: the region's), and the keyword arguments of :meth:`World.create_checkout_session`.
         """
         amount = kwargs.pop("amount")
         currency = kwargs.pop("currency_code", None) or self.currency
         money = amount if isinstance(amount, Money) else parse_money(
             {"amount": str(amount), "currencyCode": currency}, "amount"
         )
+        total = kwargs.get("total_order_amount")
+        if total is not None and not isinstance(total, Money):
+            kwargs["total_order_amount"] = parse_money(
+                {"amount": str(total), "currencyCode": money.currency_code}, "totalOrderAmount"
+            )
         return session_json(self.world.create_checkout_session(amount=money, **kwargs))
 
 
@@ -243,14 +249,10 @@ async def perform_api(
                     "InvalidSandboxSimulationSpecified",
                     f"Simulation code {simulation!r} does not apply to {operation} (codes: {fits}).",
                 )
-        key = headers.get("x-amz-pay-idempotency-key")
+        # Amazon ignores the key on GET, PATCH and DELETE: it has no effect there, and no error.
+        key = headers.get("x-amz-pay-idempotency-key") if method == "POST" else None
         if key is not None:
-            if method != "POST":
-                raise Refusal(
-                    400, "InvalidHeaderValue", "x-amz-pay-idempotency-key is accepted on POST requests only."
-                )
-            check_idempotency_key(key.strip())
-            key = key.strip()
+            key = check_idempotency_key(key.strip())
         elif operation in IDEMPOTENCY_REQUIRED:
             raise Refusal(400, "MissingHeader", f"{operation} requires the x-amz-pay-idempotency-key header.")
         status, answer, _replayed = world.perform(
@@ -370,7 +372,8 @@ async def create_session(request: Request, emulator: Emulator) -> Response:
     data = await _control_body(request)
     allowed = {
         "amount", "currencyCode", "paymentIntent", "outcome", "buyer", "shippingAddress",
-        "merchantReferenceId", "merchantStoreName", "paymentDescriptor",
+        "merchantReferenceId", "merchantStoreName", "paymentDescriptor", "totalOrderAmount",
+        "canHandlePendingAuthorization", "chargePermissionType",
     }
     unknown = set(data) - allowed
     if unknown:
@@ -387,6 +390,15 @@ async def create_session(request: Request, emulator: Emulator) -> Response:
     if address is not None and not isinstance(address, dict):
         raise invalid("shippingAddress must be an object.")
     kwargs: dict[str, Any] = {}
+    if data.get("totalOrderAmount") is not None:
+        kwargs["total_order_amount"] = parse_money(
+            {"amount": str(data["totalOrderAmount"]), "currencyCode": amount.currency_code}, "totalOrderAmount"
+        )
+    kwargs["can_handle_pending_authorization"] = parse_bool(
+        data.get("canHandlePendingAuthorization"), "canHandlePendingAuthorization"
+    )
+    if data.get("chargePermissionType") is not None:
+        kwargs["charge_permission_type"] = data["chargePermissionType"]
     for field, name in (
         ("merchantReferenceId", "merchant_reference_id"),
         ("merchantStoreName", "merchant_store_name"),
@@ -466,7 +478,7 @@ def create_app(
     time (signature dates always use the real one).
     """
     store = SqliteStore(state_file) if state_file else None
-    world = World(store=store, clock=clock)
+    world = World(store=store, clock=clock, region=region)
     emulator = Emulator(world=world, keys=keys, throttle=throttle, region=region)
     if seed and world.is_empty():
         from .seed import seed_world

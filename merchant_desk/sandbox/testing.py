@@ -236,6 +236,10 @@ class EmulatorHandle:
         """``POST /_sandbox/clock {advanceSeconds}``."""
         self.world.advance_clock(seconds)
 
+    def decline_refund(self, refund_id: str, reason_code: str = "ProcessingFailure") -> None:
+        """Make a pending refund end Declined (Amazon has no simulation code for refunds)."""
+        self.world.decide_refund(refund_id, reason_code)
+
     def fault(self, operation: str, mode: str, *, status: int | None = None, seconds: float = 0.0,
               times: int = 1) -> None:
         """``POST /_sandbox/faults``."""
