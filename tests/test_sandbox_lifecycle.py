@@ -174,6 +174,15 @@ def test_amazon_rejected_capture_is_asynchronous_and_cancels_the_permission(api,
     assert state(api.get(f"charges/{extra['chargeId']}")) == ("Authorized", None)
 
 
+def test_a_charge_rejected_at_once_also_cancels_the_permission(api, emulator):
+    permission = emulator.create_session("10.00", payment_intent="Confirm")["chargePermissionId"]
+    api.refused(api.charge(permission, "10.00", sim="AmazonRejected"), 422, "AmazonRejected")
+    assert state(api.get(f"chargePermissions/{permission}")) == ("Closed", "AmazonCanceled")
+    soft = emulator.create_session("10.00", payment_intent="Confirm")["chargePermissionId"]
+    api.refused(api.charge(soft, "10.00", sim="SoftDeclined"), 422, "SoftDeclined")
+    assert state(api.get(f"chargePermissions/{soft}")) == ("Chargeable", None)  # a retry may work
+
+
 # --------------------------------------------------------------------------- Cancel, Close, Update
 
 

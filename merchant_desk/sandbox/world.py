@@ -929,6 +929,8 @@ class World:
         pending_outcome = None
         if simulation in DECLINE_REASONS:
             if not can_pend:
+                if simulation == "AmazonRejected":
+                    self._amazon_cancels(p, now)  # committed with the refusal
                 raise Refusal(422, simulation, DECLINE_REASONS[simulation])
             pending_outcome = f"Declined:{simulation}"
         c = self._new_charge(
