@@ -437,3 +437,108 @@ def test_charge_permissions_starting_with_c_are_served(api, emulator):
     updated = api.ok(api.call("PATCH", f"chargePermissions/{permission_id}",
                               {"merchantMetadata": {"merchantReferenceId": "#sub-1"}}))
     assert updated["merchantMetadata"]["merchantReferenceId"] == "#sub-1"
+
+
+def test_a_key_remembered_alone_by_an_older_state_file_still_replays(tmp_path, rsa_key):
+    """State files written before keys were kept per operation and target hold them under the
+    bare key: a capture journaled then and resumed now must not capture again."""
+    import json as json_module
+
+    from merchant_desk.sandbox import objects
+    from merchant_desk.sandbox.world import body_fingerprint
+
+    state_file = tmp_path / "emulator.sqlite"
+    app = create_app(keys={TEST_PLAIN_KEY_ID: rsa_key.public_key()}, throttle=False, state_file=str(state_file))
+    world = app.state.emulator.world
+    s = app.state.emulator.create_checkout_session(amount="10.00")
+    body = {"captureAmount": money("10.00")}
+    raw = json_module.dumps(body).encode()
+    status, answer, _ = world.perform("captureCharge", resource_id=s["chargeId"], body=raw, idempotency_key="old-1")
+    with world.transaction():  # as the older emulator stored it
+        record = world.idempotency.pop(f"captureCharge/{s['chargeId']}/old-1")
+        world._save("idempotency", f"captureCharge/{s['chargeId']}/old-1", None)
+        world.idempotency["old-1"] = objects.IdempotencyRecord(
+            body_fingerprint("captureCharge", s["chargeId"], raw), record.status, record.body)
+        world._save("idempotency", "old-1", world.idempotency["old-1"])
+    world.close()
+    again = create_app(keys={TEST_PLAIN_KEY_ID: rsa_key.public_key()}, throttle=False, state_file=str(state_file))
+    try:
+        with serve_in_thread(again) as url, httpx.Client(base_url=url, timeout=10) as http:
+            replay = SignedCaller(http, rsa_key).call("POST", f"charges/{s['chargeId']}/capture", body,
+                                                      idempotency_key="old-1")
+        assert (replay.status_code, replay.json()) == (status, answer)
+        assert len(again.state.emulator.world.ledger()["captures"]) == 1
+    finally:
+        again.state.emulator.world.close()
+
+
+def test_charges_and_refunds_under_random_faults_move_money_once(emulator):
+    """Issue 14's stress, the emulator's half: Create Charge with captureNow and Create Refund
+    under drops after commit, 5xx, 429 and timeouts (a delayed request still arrives after the
+    client gave up and retried), each retried with its key until answered, then all resent
+    once as a resume would: every charge, capture and refund once in the ledger."""
+    import random
+    import time
+
+    rng = random.Random(14)
+    n = 100
+    permissions = [emulator.create_session("20.00", payment_intent="Confirm")["chargePermissionId"]
+                   for _ in range(n)]
+
+    def maybe_fault(operation: str) -> None:
+        """A fault for the next call of ``operation``, or none: the network's bad day, at random."""
+        roll = rng.random()
+        if roll < 0.12:
+            emulator.fault(operation, "drop-after-commit")
+        elif roll < 0.20:
+            emulator.fault(operation, "status", status=rng.choice([500, 502, 503]))
+        elif roll < 0.25:
+            emulator.fault(operation, "status", status=429)
+        elif roll < 0.28:
+            emulator.fault(operation, "delay", seconds=0.4)  # past the client's 0.25 s timeout
+
+    def until_answered(http: httpx.Client, operation: str, resource: str, body: dict[str, Any],
+                       key: str) -> httpx.Response:
+        caller = emulator.caller(http)
+        for _ in range(30):
+            maybe_fault(operation)
+            try:
+                r = caller.call("POST", resource, body, idempotency_key=key)
+            except httpx.TransportError:
+                continue  # unknown outcome: the same key again
+            if r.status_code < 500 and r.status_code != 429:
+                return r
+            time.sleep(0.01)
+        raise AssertionError(f"{key}: no answer after 30 attempts")
+
+    started = time.monotonic()
+    with httpx.Client(base_url=emulator.base_url, timeout=0.25) as http:
+        charges = []
+        for i, permission in enumerate(permissions):
+            r = until_answered(http, "createCharge", "charges", {"chargePermissionId": permission, "chargeAmount": money("20.00"),
+                                                 "captureNow": True}, f"stress-charge-{i}")
+            assert r.status_code == 201, r.text
+            charges.append(r.json()["chargeId"])
+        for i, charge in enumerate(charges):
+            r = until_answered(http, "createRefund", "refunds", {"chargeId": charge, "refundAmount": money("5.00")},
+                               f"stress-refund-{i}")
+            assert r.status_code == 201, r.text
+    with httpx.Client(base_url=emulator.base_url, timeout=10) as http:  # the resume
+        emulator.emulator.faults.clear()
+        caller = emulator.caller(http)
+        for i, permission in enumerate(permissions):
+            r = caller.call("POST", "charges", {"chargePermissionId": permission, "chargeAmount": money("20.00"),
+                                                "captureNow": True}, idempotency_key=f"stress-charge-{i}")
+            assert r.status_code == 201 and r.json()["chargeId"] == charges[i]
+        for i, charge in enumerate(charges):
+            r = caller.call("POST", "refunds", {"chargeId": charge, "refundAmount": money("5.00")},
+                            idempotency_key=f"stress-refund-{i}")
+            assert r.status_code == 201 and r.json()["chargeId"] == charge
+    assert time.monotonic() - started < 120
+    seen = [r["status"] for r in emulator.emulator.recent]
+    assert seen.count("dropped") >= 10 and sum(1 for x in seen if x in (500, 502, 503, 429)) >= 10
+    ledger = emulator.ledger()
+    for kind, prefix in (("charges", "stress-charge-"), ("captures", "stress-charge-"), ("refunds", "stress-refund-")):
+        keys = [entry["idempotencyKey"] for entry in ledger[kind]]
+        assert sorted(keys) == sorted(f"{prefix}{i}" for i in range(n)), kind  # 0 doubles, 0 lost
+    emulator.world.check_invariants()

@@ -596,6 +596,12 @@ class World:
             if idempotency_key is not None:
                 fingerprint = body_fingerprint(operation, resource_id, body)
                 previous = self.idempotency.get(remembered)
+                if previous is None:
+                    # A state file written when keys were remembered alone: the same request
+                    # (its fingerprint names the operation and target) still gets its answer.
+                    legacy = self.idempotency.get(idempotency_key)
+                    if legacy is not None and legacy.fingerprint == fingerprint:
+                        previous = legacy
                 if previous is not None:
                     if previous.fingerprint != fingerprint:
                         return (
