@@ -104,8 +104,8 @@ def test_documented_errors_reach_the_client_with_reason_and_message(emulator):
     async def scenario(client):
         cases = [
             (client.complete_checkout_session(session["checkoutSessionId"], usd("19.00")), 409, "AmountMismatch"),
-            (client.complete_checkout_session(canceled["checkoutSessionId"], usd("20.00")), 400,
-             "CheckoutSessionCanceled"),
+            (client.complete_checkout_session(canceled["checkoutSessionId"], usd("20.00")), 422,
+             "InvalidCheckoutSessionStatus"),
             (client.capture_charge(authorized["chargeId"], usd("25.00")), 400, "TransactionAmountExceeded"),
             (client.capture_charge(authorized["chargeId"], Money(Decimal("5.00"), "EUR")), 400, "CurrencyMismatch"),
             (client.create_refund(authorized["chargeId"], usd("1.00")), 422, "InvalidChargeStatus"),

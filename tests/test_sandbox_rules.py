@@ -150,7 +150,11 @@ def test_complete_refusals(api):
     api.error(api.signed.call("POST", path, {"chargeAmount": usd("49.99")}), 422, "InvalidCheckoutSessionStatus")
     canceled = api.session(outcome="BuyerCanceled")
     api.error(api.signed.call("POST", f"checkoutSessions/{canceled['checkoutSessionId']}/complete",
-                              {"chargeAmount": usd("49.99")}), 400, "CheckoutSessionCanceled")
+                              {"chargeAmount": usd("49.99")}), 422, "InvalidCheckoutSessionStatus")
+    expired = api.session(outcome="Open")
+    api.advance(24 * 3600 + 1)
+    api.error(api.signed.call("POST", f"checkoutSessions/{expired['checkoutSessionId']}/complete",
+                              {"chargeAmount": usd("49.99")}), 422, "InvalidCheckoutSessionStatus")
 
 
 @pytest.mark.parametrize("outcome", ["BuyerCanceled", "Declined", "AmazonCanceled", "Expired"])

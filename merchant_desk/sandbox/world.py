@@ -646,11 +646,13 @@ class World:
         if data.get("totalOrderAmount") is not None:
             total = parse_money(data["totalOrderAmount"], "totalOrderAmount")
         s = self._session(resource_id or "", now)
+        # A session already Canceled (an expired one too) or Completed is the wrong status;
+        # CheckoutSessionCanceled is for a completion that itself fails (below).
         if s.state == "Canceled":
             raise Refusal(
-                400,
-                "CheckoutSessionCanceled",
-                f"The Checkout Session was canceled ({s.reason_code}); send the buyer back to the "
+                422,
+                "InvalidCheckoutSessionStatus",
+                f"The Checkout Session is Canceled ({s.reason_code}); send the buyer back to the "
                 "start of checkout and create a new Checkout Session.",
             )
         if s.state != "Open":
