@@ -94,19 +94,20 @@ def reason(obj):
 # --------------------------------------------------------------------------- checkout sessions
 
 
-SESSION_KEYS = {
-    "checkoutSessionId", "webCheckoutDetails", "chargePermissionType", "recurringMetadata",
-    "productType", "paymentDetails", "merchantMetadata", "supplementaryData", "buyer",
-    "billingAddress", "paymentPreferences", "statusDetails", "shippingAddress", "platformId",
-    "chargePermissionId", "chargeId", "constraints", "creationTimestamp", "expirationTimestamp",
-    "storeId", "deliverySpecifications", "providerMetadata", "checkoutButtonText", "releaseEnvironment",
-}
+#: Exactly these, in this order (REFERENCE section 4: the Node.js SDK's integration tests).
+SESSION_KEYS = [
+    "checkoutSessionId", "webCheckoutDetails", "productType", "paymentDetails", "chargePermissionType",
+    "orderType", "recurringMetadata", "paymentMethodOnFileMetadata", "merchantDetails", "merchantMetadata",
+    "supplementaryData", "buyer", "billingAddress", "paymentPreferences", "statusDetails", "shippingAddress",
+    "platformId", "chargePermissionId", "chargeId", "constraints", "creationTimestamp", "expirationTimestamp",
+    "storeId", "providerMetadata", "releaseEnvironment", "checkoutButtonText", "deliverySpecifications", "tokens",
+]
 
 
 def test_open_session_has_every_key_and_the_buyer(api):
     s = api.session(outcome="Open")
     got = api.call("GET", f"checkoutSessions/{s['checkoutSessionId']}", expect=200)
-    assert set(got) == SESSION_KEYS
+    assert list(got) == SESSION_KEYS
     assert state(got) == "Open"
     assert got["buyer"]["name"] and got["buyer"]["email"]
     assert got["merchantMetadata"]["merchantReferenceId"].startswith("#")
@@ -118,7 +119,7 @@ def test_complete_authorize_gives_permission_and_authorized_charge(api):
     s = api.session(outcome="Open")
     done = api.call("POST", f"checkoutSessions/{s['checkoutSessionId']}/complete",
                     {"chargeAmount": usd("49.99")}, expect=200)
-    assert set(done) == SESSION_KEYS
+    assert list(done) == SESSION_KEYS
     assert state(done) == "Completed" and done["buyer"] is None
     assert done["chargePermissionId"].startswith("S01-")
     assert done["chargeId"].startswith(done["chargePermissionId"] + "-C")
@@ -161,7 +162,7 @@ def test_complete_refusals(api):
 def test_canceled_session_shows_only_state_and_reason(api, outcome):
     s = api.session(outcome=outcome)
     got = api.call("GET", f"checkoutSessions/{s['checkoutSessionId']}", expect=200)
-    assert set(got) == SESSION_KEYS
+    assert list(got) == SESSION_KEYS
     assert (state(got), reason(got)) == ("Canceled", outcome)
     assert got["buyer"] is None and got["paymentDetails"] is None and got["chargePermissionId"] is None
 

@@ -141,13 +141,17 @@ class IdempotencyRecord:
 
 def session_json(s: CheckoutSession) -> dict[str, Any]:
     """Get Checkout Session: full details while Open; IDs only once Completed; state only when Canceled."""
+    # Every key, in the order the official Node.js SDK's integration tests assert.
     out: dict[str, Any] = {
         "checkoutSessionId": s.checkout_session_id,
         "webCheckoutDetails": None,
-        "chargePermissionType": None,
-        "recurringMetadata": None,
         "productType": None,
         "paymentDetails": None,
+        "chargePermissionType": None,
+        "orderType": None,
+        "recurringMetadata": None,
+        "paymentMethodOnFileMetadata": None,
+        "merchantDetails": None,
         "merchantMetadata": None,
         "supplementaryData": None,
         "buyer": None,
@@ -167,10 +171,11 @@ def session_json(s: CheckoutSession) -> dict[str, Any]:
         "creationTimestamp": timestamp(s.created),
         "expirationTimestamp": None,
         "storeId": None,
-        "deliverySpecifications": None,
         "providerMetadata": None,
-        "checkoutButtonText": None,
         "releaseEnvironment": None,
+        "checkoutButtonText": None,
+        "deliverySpecifications": None,
+        "tokens": None,
     }
     if s.state == "Completed":
         # As on the starting page: a Completed session only points at the permission and charge.
