@@ -1,10 +1,10 @@
-"""The emulator application's own plumbing: the direct API path beside Starlette's routes, and
-request counts in a state file (kept in memory, written with the next change or soon after)."""
+"""The emulator application's own plumbing: Starlette's routing under Amazon's gate, the
+answers it gives where no route fits, and request counts in a state file (kept in memory,
+written with the next change or soon after)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import subprocess
 import sys
@@ -14,12 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
 
 from merchant_desk.amazonpay.signing import Signer
 from merchant_desk.sandbox import world as world_module
-from merchant_desk.sandbox.app import create_app
+from merchant_desk.sandbox.app import API_PREFIXES, RESOURCES, create_app
 from merchant_desk.sandbox.persistence import SqliteStore
 from merchant_desk.sandbox.testing import TEST_PLAIN_KEY_ID, SignedCaller, in_process_client
 from tests.test_sandbox_loopback import base_headers
@@ -33,35 +32,6 @@ def signed(rsa_key, method: str, path: str, body: bytes = b"", **extra: str) -> 
     return [(b"host", b"127.0.0.1")] + [(k.encode(), v.encode()) for k, v in out.items()]
 
 
-def call(app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes = b"",
-         *, through_starlette: bool = False) -> Sent:
-    """One request straight into the ASGI app; the messages it sent."""
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
-        "query_string": b"", "headers": headers, "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80), "state": {},
-    }
-    sent: Sent = []
-    chunks = [{"type": "http.request", "body": body, "more_body": False}]
-
-    async def receive() -> dict[str, Any]:
-        return chunks.pop(0) if chunks else {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    handler = Starlette.__call__ if through_starlette else type(app).__call__
-    asyncio.run(handler(app, scope, receive, send))
-    return sent
-
-
-def answer(sent: Sent) -> tuple[int, dict[str, str], Any]:
-    start, body = sent
-    headers = {k.decode(): v.decode() for k, v in start["headers"]}
-    return start["status"], headers, json.loads(body["body"]) if body["body"] else None
-
-
 @pytest.fixture
 def app(rsa_key):
     app = create_app(keys={TEST_PLAIN_KEY_ID: rsa_key.public_key()}, throttle=False)
@@ -69,58 +39,73 @@ def app(rsa_key):
     app.state.emulator.world.close()
 
 
-# --------------------------------------------------------------------------- the direct path
+# --------------------------------------------------------------------------- routing
 
 
-def test_the_direct_path_answers_as_the_starlette_route_does(app, rsa_key):
-    """Same status, headers and bytes (request ID aside), same counting, for every kind of answer."""
-    emulator = app.state.emulator
-    s = emulator.create_checkout_session(amount="10.00")
+def test_the_api_is_routed_by_starlettes_own_router():
+    """One Mount per prefix, one Route per resource and trailing-slash form: no catch-all."""
+    app = create_app(throttle=False)
+    mounts = {r.path: r for r in app.routes if isinstance(r, Mount)}
+    assert set(mounts) == set(API_PREFIXES)
+    for mount in mounts.values():
+        paths = {r.path for r in mount.routes if isinstance(r, Route)}
+        assert paths == set(RESOURCES) | {p + "/" for p in RESOURCES}
+        assert not any("{path" in p for p in paths)
+    controls = {r.path for r in app.routes if isinstance(r, Route)}
+    assert controls == {"/_sandbox/checkout-sessions", "/_sandbox/clock", "/_sandbox/faults", "/_sandbox/ledger"}
+    app.state.emulator.world.close()
+
+
+def test_every_answer_keeps_amazons_order_where_no_route_fits(emulator, rsa_key):
+    """Signature first, then the route: an unsigned request to nowhere is refused for its
+    signature; a signed one learns the path or the method is wrong, in Amazon's words."""
+    s = emulator.create_session("10.00")
     charge = f"/sandbox/v2/charges/{s['chargeId']}"
-    capture_body = json.dumps({"captureAmount": {"amount": "1.00", "currencyCode": "USD"}}).encode()
-    cases = [
-        ("GET", charge, signed(rsa_key, "GET", charge), b""),
-        ("GET", "/sandbox/v2/charges/S01-0000000-0000000-C000000",
-         signed(rsa_key, "GET", "/sandbox/v2/charges/S01-0000000-0000000-C000000"), b""),
-        ("GET", charge, [(b"host", b"127.0.0.1")], b""),  # unsigned
-        ("HEAD", charge, signed(rsa_key, "HEAD", charge), b""),  # 405 UnsupportedOperation
-        ("PUT", charge, signed(rsa_key, "PUT", charge), b""),
-        ("GET", "/nowhere", signed(rsa_key, "GET", "/nowhere"), b""),
-        ("POST", f"{charge}/capture", signed(rsa_key, "POST", f"{charge}/capture", capture_body),
-         capture_body),  # no idempotency key: refused before anything changes
-        ("GET", f"{charge}/", signed(rsa_key, "GET", f"{charge}/"), b""),
-    ]
-    for method, path, headers, body in cases:
-        before = emulator.world.ledger()["requests"]
-        direct = call(app, method, path, headers, body)
-        middle = emulator.world.ledger()["requests"]
-        routed = call(app, method, path, headers, body, through_starlette=True)
-        after = emulator.world.ledger()["requests"]
-        assert middle - before == after - middle == 1, path
-        (status, head, content), (status2, head2, content2) = answer(direct), answer(routed)
-        # Byte for byte what Starlette's JSONResponse (the emulator's answers until now) sends.
-        extra = {k: v for k, v in head.items() if k not in ("content-length", "content-type")}
-        reference = JSONResponse(content, status_code=status, headers=extra)
-        assert direct[0]["headers"] == reference.raw_headers and direct[1]["body"] == reference.body
-        assert uuid.UUID(head.pop("x-amz-pay-request-id")).version == 4
-        head2.pop("x-amz-pay-request-id")
-        assert (status, head, content) == (status2, head2, content2), (method, path)
-        assert list(head) == list(head2)  # the same order, too
-        assert direct[1]["body"] == routed[1]["body"]
-    assert [r["status"] for r in list(emulator.recent)[::2]] == [200, 404, 400, 405, 405, 404, 400, 200]
+
+    def send(client: httpx.Client, method: str, path: str, sign: bool = True) -> httpx.Response:
+        headers = dict(signed(rsa_key, method, path)) if sign else {}
+        return client.request(method, path, headers={k.decode(): v.decode() for k, v in headers.items()})
+
+    with httpx.Client(base_url=emulator.base_url, timeout=10, follow_redirects=False) as client:
+        cases = [
+            (send(client, "GET", charge), 200, None),
+            (send(client, "GET", charge + "/"), 200, None),  # a trailing '/' is tolerated
+            (send(client, "GET", "/nowhere", sign=False), 400, None),  # the signature first
+            (send(client, "GET", "/nowhere"), 404, "ResourceNotFound"),
+            (send(client, "GET", "/sandbox/v2/nothingHere/1"), 404, "ResourceNotFound"),
+            (send(client, "GET", "/sandbox/v2"), 404, "ResourceNotFound"),  # never a redirect
+            (send(client, "PUT", charge), 405, "UnsupportedOperation"),
+            (send(client, "HEAD", charge), 405, None),  # a GET route's HEAD: no such operation
+            (send(client, "OPTIONS", charge), 405, "UnsupportedOperation"),
+            (send(client, "DELETE", "/sandbox/v2/charges"), 405, "UnsupportedOperation"),
+        ]
+    for response, status, reason in cases:
+        assert response.status_code == status, (response.request.method, response.request.url, response.text)
+        assert uuid.UUID(response.headers["x-amz-pay-request-id"]).version == 4
+        if reason is not None:
+            assert response.json()["reasonCode"] == reason
+    assert "use GET" in cases[6][0].json()["message"]
+    assert "use POST" in cases[9][0].json()["message"]
+    assert emulator.ledger()["requests"] == len(cases)
+    assert emulator.ledger()["rejectedSignatures"] == 1
+    assert [r["status"] for r in emulator.emulator.recent] == [c[1] for c in cases]
 
 
-def test_control_paths_still_go_through_starlette(app, rsa_key):
-    # GET /_sandbox/ledger is the control endpoint; POST there is no control route, so the
-    # catch-all API route answers it as any unsigned API request (as it always has).
-    status, _, ledger = answer(call(app, "GET", "/_sandbox/ledger", [(b"host", b"x")]))
-    assert status == 200 and ledger["requests"] == 0
-    status, _, refused = answer(call(app, "POST", "/_sandbox/ledger", [(b"host", b"x")]))
-    assert status == 400 and refused["reasonCode"] == "MissingHeader"
-    assert app.state.emulator.world.ledger()["requests"] == 1
-    # A method the API has no route for at all: Starlette's own 405.
-    sent = call(app, "OPTIONS", "/sandbox/v2/charges/x", [(b"host", b"x")])
-    assert sent[0]["status"] == 405
+def test_control_paths_answer_loopback_only_and_wrong_methods_as_the_api(app, rsa_key):
+    with in_process_client(app) as client:
+        assert client.get("/_sandbox/ledger").json()["requests"] == 0
+        # POST is no control route there: answered as any unsigned API request is.
+        refused = client.post("/_sandbox/ledger")
+        assert refused.status_code == 400
+        assert refused.json()["reasonCode"] in ("MissingHeader", "MissingHeaderValue")
+        assert client.get("/_sandbox/ledger").json()["requests"] == 1
+    transport = httpx.ASGITransport(app=app, client=("192.0.2.7", 40000))
+
+    async def from_afar() -> list[int]:
+        async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as far:
+            return [(await far.post("/_sandbox/ledger")).status_code, (await far.get("/_sandbox/ledger")).status_code]
+
+    assert asyncio.run(from_afar()) == [404, 404]
 
 
 def test_an_unexpected_error_answers_500_and_propagates(app, rsa_key, monkeypatch):

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from merchant_desk.amazonpay.client import AmazonPayClient, ClientConfig, RetryPolicy
-from merchant_desk.amazonpay.errors import ApiError
+from merchant_desk.amazonpay.errors import ApiError, TransportError
 from merchant_desk.amazonpay.models import Money
 
 FAST_RETRY = RetryPolicy(base_delay=0.01, max_delay=0.05, max_retry_after=5.0)
@@ -104,8 +104,8 @@ def test_documented_errors_reach_the_client_with_reason_and_message(emulator):
     async def scenario(client):
         cases = [
             (client.complete_checkout_session(session["checkoutSessionId"], usd("19.00")), 409, "AmountMismatch"),
-            (client.complete_checkout_session(canceled["checkoutSessionId"], usd("20.00")), 400,
-             "CheckoutSessionCanceled"),
+            (client.complete_checkout_session(canceled["checkoutSessionId"], usd("20.00")), 422,
+             "InvalidCheckoutSessionStatus"),
             (client.capture_charge(authorized["chargeId"], usd("25.00")), 400, "TransactionAmountExceeded"),
             (client.capture_charge(authorized["chargeId"], Money(Decimal("5.00"), "EUR")), 400, "CurrencyMismatch"),
             (client.create_refund(authorized["chargeId"], usd("1.00")), 422, "InvalidChargeStatus"),
@@ -141,7 +141,7 @@ def test_retries_through_503_and_a_dropped_capture_charge_once(emulator):
 
 
 def test_pending_authorization_and_simulation_codes(emulator):
-    session = emulator.create_session("15.00", outcome="Open")
+    session = emulator.create_session("15.00", outcome="Open", can_handle_pending_authorization=True)
 
     async def scenario(client):
         done = await client.complete_checkout_session(
@@ -168,3 +168,26 @@ def test_throttled_calls_are_retried_after_retry_after(emulator):
         assert permission.status.state == "Chargeable"
 
     run(emulator, scenario)
+
+
+def test_a_capture_whose_every_answer_is_dropped_is_unknown_then_resumed_once(emulator):
+    """drop-after-commit on every attempt: Amazon captured, the client never heard. The client
+    reports an unknown outcome (a transport error, sent), never a refusal; the same key later
+    gets Amazon's first answer and the money moves once."""
+    session = emulator.create_session("30.00")
+    emulator.fault("captureCharge", "drop-after-commit", times=10)
+
+    async def lost(client):
+        with pytest.raises(TransportError) as caught:
+            await client.capture_charge(session["chargeId"], usd("30.00"), idempotency_key="order-7-cap")
+        assert caught.value.sent
+
+    run(emulator, lost)
+    assert len(emulator.ledger()["captures"]) == 1
+    emulator.emulator.faults.clear()
+
+    async def resumed(client):
+        return await client.capture_charge(session["chargeId"], usd("30.00"), idempotency_key="order-7-cap")
+
+    assert run(emulator, resumed).status.state == "Captured"
+    assert [c["idempotencyKey"] for c in emulator.ledger()["captures"]] == ["order-7-cap"]

@@ -108,25 +108,31 @@ def test_seed_covers_every_state_and_reason():
     world.check_invariants()
 
 
-def test_serve_runs_on_the_httptools_parser(tmp_path, public_pem):
-    """httptools is a dependency: the emulator must not silently fall back to the slower h11."""
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-    from merchant_desk.sandbox.server import http_protocol
-
-    assert http_protocol() is HttpToolsProtocol
+def test_a_dropped_answer_leaves_the_served_capture_done_and_the_log_quiet(tmp_path, public_pem, rsa_key):
+    """drop-after-commit through ``sandbox serve``: the client gets no answer, Amazon's work
+    is done once, and the server does not report the deliberate drop as a crash."""
     pem = tmp_path / "key.pem"
     pem.write_bytes(public_pem)
-    process, url = start("--key", f"AGSERVEKEY={pem}")
+    process, url = start("--key", f"AGSERVEKEY={pem}", "--no-throttle")
     try:
-        assert httpx.get(f"{url}/_sandbox/ledger", timeout=5).status_code == 200
+        with httpx.Client(base_url=url, timeout=5) as client:
+            session = client.post("/_sandbox/checkout-sessions", json={"amount": "12.50"}).json()
+            client.post("/_sandbox/faults", json={"operation": "captureCharge", "mode": "drop-after-commit",
+                                                  "times": 1})
+            caller = SignedCaller(client, rsa_key, "AGSERVEKEY")
+            body = {"captureAmount": {"amount": "12.50", "currencyCode": "USD"}}
+            with pytest.raises(httpx.RemoteProtocolError):
+                caller.call("POST", f"charges/{session['chargeId']}/capture", body, idempotency_key="served-1")
+            replay = caller.call("POST", f"charges/{session['chargeId']}/capture", body, idempotency_key="served-1")
+            assert replay.status_code == 200 and replay.json()["statusDetails"]["state"] == "Captured"
+            assert [c["idempotencyKey"] for c in client.get("/_sandbox/ledger").json()["captures"]] == ["served-1"]
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(10) == 0
         errors = process.stderr.read()
         process.stdout.close()
         process.stderr.close()
-    assert "h11" not in errors
+    assert "Traceback" not in errors and "Exception in ASGI application" not in errors, errors
 
 
 def test_a_stop_right_after_the_line_still_ends_cleanly(tmp_path, public_pem):

@@ -1,69 +1,72 @@
 """The emulator as a Starlette application: Amazon Pay's API plus the ``/_sandbox/`` controls.
 
-Every API request goes through the same gate, in Amazon's order: signature (with the project's
-own :mod:`~merchant_desk.amazonpay.signing`), route, throttle, injected fault, simulation code,
-idempotency header, then the rules in :class:`~.world.World`. The control endpoints are
-unsigned and therefore answer loopback clients only.
+Starlette routes every request: one ``Mount`` per API prefix (``/sandbox/v2``, ``/live/v2``,
+``/v2``), one ``Route`` per resource. Every API request then goes through the same gate, in
+Amazon's order: signature (with the project's own :mod:`~merchant_desk.amazonpay.signing`),
+route, throttle, injected fault, simulation code, idempotency header, then the rules in
+:class:`~.world.World`. A path or method Starlette finds no route for is answered by the same
+gate, so an unsigned request is refused for its signature before anyone says the path is
+unknown. The control endpoints are unsigned and therefore answer loopback clients only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
-import random
-import re
+import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qsl
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
 from ..amazonpay.signing import SignatureError, verify_request
+from .currencies import LEDGER_CURRENCY
 from .errors import Refusal, invalid
 from .faults import FaultBook, parse_fault
 from .objects import session_json
 from .persistence import SqliteStore
 from .throttle import Throttler
-from .validation import Money, check_idempotency_key, parse_json_body, parse_money
+from .validation import Money, check_idempotency_key, parse_bool, parse_json_body, parse_money
 from .world import IDEMPOTENCY_REQUIRED, OPERATIONS, SIMULATION_CODES, World
 
 #: The ledger currency of each region, for orders created without a currencyCode.
-REGION_CURRENCY = {"na": "USD", "us": "USD", "eu": "EUR", "de": "EUR", "uk": "GBP", "jp": "JPY"}
+REGION_CURRENCY = LEDGER_CURRENCY
 
-_PREFIX_RE = re.compile(r"^/(?:(?P<env>sandbox|live)/)?v2/(?P<rest>.*)$")
-# (method, resource pattern, operation); "{id}" is one path segment.
-_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
-    (method, re.compile("^" + pattern.replace("{id}", "(?P<id>[^/]+)") + "$"), operation)
-    for method, pattern, operation in [
-        ("GET", "checkoutSessions/{id}", "getCheckoutSession"),
-        ("POST", "checkoutSessions/{id}/complete", "completeCheckoutSession"),
-        ("GET", "chargePermissions/{id}", "getChargePermission"),
-        ("DELETE", "chargePermissions/{id}/close", "closeChargePermission"),
-        ("POST", "charges", "createCharge"),
-        ("GET", "charges/{id}", "getCharge"),
-        ("POST", "charges/{id}/capture", "captureCharge"),
-        ("DELETE", "charges/{id}/cancel", "cancelCharge"),
-        ("POST", "refunds", "createRefund"),
-        ("GET", "refunds/{id}", "getRefund"),
-        ("POST", "deliveryTrackers", "deliveryTrackers"),
-    ]
-]
+#: The API's prefixes and the environment each names (``/v2/``: the key's prefix decides).
+API_PREFIXES: dict[str, str | None] = {"/sandbox/v2": "sandbox", "/live/v2": "live", "/v2": None}
+
+#: Each resource under a prefix: method -> operation. ``{id}`` is one path segment.
+RESOURCES: dict[str, dict[str, str]] = {
+    "/checkoutSessions/{id}": {"GET": "getCheckoutSession"},
+    "/checkoutSessions/{id}/complete": {"POST": "completeCheckoutSession"},
+    "/chargePermissions/{id}": {"GET": "getChargePermission", "PATCH": "updateChargePermission"},
+    "/chargePermissions/{id}/close": {"DELETE": "closeChargePermission"},
+    "/charges": {"POST": "createCharge"},
+    "/charges/{id}": {"GET": "getCharge"},
+    "/charges/{id}/capture": {"POST": "captureCharge"},
+    "/charges/{id}/cancel": {"DELETE": "cancelCharge"},
+    "/refunds": {"POST": "createRefund"},
+    "/refunds/{id}": {"GET": "getRefund"},
+    "/deliveryTrackers": {"POST": "deliveryTrackers"},
+}
 
 
 class ConnectionDropped(httpx.RemoteProtocolError):
-    """Raised to an in-process (ASGITransport) caller where a real server would cut the connection.
+    """The failure that cuts an answer short (``drop-after-commit``).
 
-    It is an ``httpx.TransportError``, so client code handles it exactly as a dropped socket.
+    Under uvicorn it makes the server close the connection mid-answer; an in-process
+    (``httpx.ASGITransport``) caller receives it as it is. It is an ``httpx.TransportError``, so
+    client code handles it exactly as a dropped socket.
     """
 
 
@@ -98,7 +101,7 @@ class Emulator:
 
     def reset(self) -> None:
         """Forget every order, fault and bucket (in-memory worlds only; tests reuse one server)."""
-        self.world = World(clock=self.world._clock)
+        self.world = World(clock=self.world._clock, region=self.world.region)
         self.faults.clear()
         self.throttle.reset()
         self.throttle.enabled = self._throttle_default
@@ -107,34 +110,30 @@ class Emulator:
     def create_checkout_session(self, **kwargs: Any) -> dict[str, Any]:
         """Shortcut for tests: ``/_sandbox/checkout-sessions`` without HTTP; returns the session JSON.
 
-        Accepts ``amount`` as a str/Decimal plus ``currency_code`` (default: the region's), and the
-        keyword arguments of :meth:`World.create_checkout_session`.
+        Accepts ``amount`` (and ``total_order_amount``) as a str/Decimal plus ``currency_code``
+        (default: the region's), and the keyword arguments of :meth:`World.create_checkout_session`.
         """
         amount = kwargs.pop("amount")
         currency = kwargs.pop("currency_code", None) or self.currency
         money = amount if isinstance(amount, Money) else parse_money(
             {"amount": str(amount), "currencyCode": currency}, "amount"
         )
+        total = kwargs.get("total_order_amount")
+        if total is not None and not isinstance(total, Money):
+            kwargs["total_order_amount"] = parse_money(
+                {"amount": str(total), "currencyCode": money.currency_code}, "totalOrderAmount"
+            )
         return session_json(self.world.create_checkout_session(amount=money, **kwargs))
 
 
-#: Starlette's JSONResponse encoding (compact, UTF-8 as is, no NaN), one encoder for all.
-_encode_json = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
-
-
 def _request_id() -> str:
-    """A fresh ``x-amz-pay-request-id``: a random version-4 UUID, as Amazon's are.
-
-    From ``random``, not ``uuid.uuid4()``'s ``os.urandom``: an ID to quote, not a secret, at a
-    quarter of the cost.
-    """
-    h = f"{random.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+    """A fresh ``x-amz-pay-request-id``: a version-4 UUID, as Amazon's are."""
+    return str(uuid.uuid4())
 
 
-def _json(status: int, body: Any, request_id: str | None = None, headers: dict[str, str] | None = None) -> Response:
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     out = dict(headers or {})
-    out["x-amz-pay-request-id"] = request_id or _request_id()
+    out["x-amz-pay-request-id"] = _request_id()
     return JSONResponse(body, status_code=status, headers=out)
 
 
@@ -142,24 +141,27 @@ def _error(refusal: Refusal | SignatureError, headers: dict[str, str] | None = N
     return _json(refusal.status, {"reasonCode": refusal.reason_code, "message": refusal.message}, headers=headers)
 
 
-def _match(method: str, path: str) -> tuple[str, str | None, str | None]:
-    """``(operation, resource id, "sandbox"|"live"|None)`` for an API path; Refusal 404/405 otherwise."""
-    prefix = _PREFIX_RE.match(path)
-    if not prefix:
-        raise Refusal(404, "ResourceNotFound", f"No Amazon Pay API at {path!r}; use /sandbox/v2/, /live/v2/ or /v2/.")
-    rest = prefix["rest"].rstrip("/")  # a trailing '/' is tolerated (REFERENCE section 2, chosen)
-    allowed = []
-    for route_method, pattern, operation in _ROUTES:
-        m = pattern.match(rest)
-        if m:
-            if route_method == method:
-                return operation, m.groupdict().get("id"), prefix["env"]
-            allowed.append(route_method)
-    if allowed:
-        raise Refusal(
-            405, "UnsupportedOperation", f"{method} is not supported on {path}; use {', '.join(allowed)}."
-        )
-    raise Refusal(404, "ResourceNotFound", f"No Amazon Pay API operation at {path!r}.")
+class _DroppedAnswer(JSONResponse):
+    """An answer that never arrives: the status line and headers leave, the body never does.
+
+    ``drop-after-commit`` must look to the client like a connection lost after the work was
+    done. This response announces its body's length and then fails instead of sending it.
+    uvicorn closes a connection whose application fails after starting its answer, so the
+    client reads a truncated message; ``httpx.ASGITransport`` re-raises the failure to its
+    caller, and :class:`ConnectionDropped` is an ``httpx.TransportError``. Either way the
+    client holds a transport error and no answer.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        raise ConnectionDropped("connection dropped by the emulator after the operation was committed")
+
+
+class _NoAnswer(Response):
+    """For a client that left before its request body arrived: nobody to answer."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        return None
 
 
 #: An API answer: status, JSON body, extra headers, and whether to drop the connection instead.
@@ -171,15 +173,23 @@ def _refused(refusal: Refusal | SignatureError, headers: dict[str, str] | None =
 
 
 async def perform_api(
-    emulator: Emulator, method: str, path: str, query_string: bytes, headers: dict[str, str], body: bytes
+    emulator: Emulator,
+    method: str,
+    path: str,
+    query: Sequence[tuple[str, str]],
+    headers: dict[str, str],
+    body: bytes,
+    route: str | Refusal,
+    resource_id: str | None = None,
+    env: str | None = None,
 ) -> Answer:
-    """Every Amazon Pay API call: authenticate, route, throttle, fault, validate, perform.
+    """Every Amazon Pay API call: authenticate, then the route, throttle, fault, rules.
 
-    ``headers`` maps lower-case names to values (the last one where a name repeats, as the
-    signature check reads them).
+    ``route`` is the operation Starlette's router found, or the refusal that says why it found
+    none (given only after the signature is checked). ``headers`` maps lower-case names to
+    values (the last one where a name repeats, as the signature check reads them).
     """
     world = emulator.world
-    query = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True) if query_string else []
     record: dict[str, Any] = {
         "method": method,
         "path": path,
@@ -191,15 +201,18 @@ async def perform_api(
     emulator.recent.append(record)
     try:
         # Business time never affects signatures: the date is checked against the real clock.
-        auth = verify_request(method, path, query, headers, body, emulator.keys)
+        auth = verify_request(method, path, list(query), headers, body, emulator.keys)
     except SignatureError as exc:
         world.count_request(rejected_signature=True)
         record["status"] = exc.status
         return _refused(exc)
     world.count_request()
     record["publicKeyId"] = auth.public_key_id
+    fault = None
     try:
-        operation, resource_id, env = _match(method, path)
+        if isinstance(route, Refusal):
+            raise route
+        operation = route
         record["operation"] = operation
         live_path = env == "live"
         sandbox = not live_path and not (env is None and auth.public_key_id.upper().startswith("LIVE"))
@@ -236,14 +249,10 @@ async def perform_api(
                     "InvalidSandboxSimulationSpecified",
                     f"Simulation code {simulation!r} does not apply to {operation} (codes: {fits}).",
                 )
-        key = headers.get("x-amz-pay-idempotency-key")
+        # Amazon ignores the key on GET, PATCH and DELETE: it has no effect there, and no error.
+        key = headers.get("x-amz-pay-idempotency-key") if method == "POST" else None
         if key is not None:
-            if method != "POST":
-                raise Refusal(
-                    400, "InvalidHeaderValue", "x-amz-pay-idempotency-key is accepted on POST requests only."
-                )
-            check_idempotency_key(key.strip())
-            key = key.strip()
+            key = check_idempotency_key(key.strip())
         elif operation in IDEMPOTENCY_REQUIRED:
             raise Refusal(400, "MissingHeader", f"{operation} requires the x-amz-pay-idempotency-key header.")
         status, answer, _replayed = world.perform(
@@ -259,75 +268,73 @@ async def perform_api(
         return _refused(refusal)
     record["status"] = status
     if fault is not None and fault.mode == "drop-after-commit":
-        # The work is committed; now cut the connection without answering (see EmulatorApp).
+        # The work is committed; the answer is lost on the way (see _DroppedAnswer).
         record["status"] = "dropped"
         return status, answer, None, True
     return status, answer, None, False
 
 
-_CONTENT_TYPE = (b"content-type", b"application/json")
-
-
-async def _server_error(send: Send) -> None:
-    """What Starlette's ServerErrorMiddleware answers when an endpoint raises."""
-    await send({
-        "type": "http.response.start",
-        "status": 500,
-        "headers": [(b"content-length", b"21"), (b"content-type", b"text/plain; charset=utf-8")],
-    })
-    await send({"type": "http.response.body", "body": b"Internal Server Error"})
-
-
-async def api(scope: Scope, receive: Receive, send: Send) -> bool:
-    """The API as a bare ASGI handler; True when the connection must be dropped unanswered.
-
-    What Starlette's ``Request``/``JSONResponse`` did, minus the framework: read the body, hand
-    the request to :func:`perform_api`, send the same bytes and headers ``JSONResponse`` would.
-    An unexpected error answers 500 and propagates, as Starlette's ``ServerErrorMiddleware`` does.
-    """
-    body = b""
-    while True:
-        message = await receive()
-        if message["type"] == "http.request":
-            body += message.get("body", b"")
-            if not message.get("more_body", False):
-                break
-        elif message["type"] == "http.disconnect":
-            return False  # the client left before its body arrived: nobody to answer
-    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-    started = False
+async def serve_api(
+    request: Request, route: str | Refusal, resource_id: str | None = None, env: str | None = None
+) -> Response:
+    """Read the request, run :func:`perform_api`, and turn its answer into a response."""
     try:
-        status, answer, extra, drop = await perform_api(
-            scope["app"].state.emulator,  # Starlette's, or EmulatorApp's own on the direct path
-            scope["method"],
-            scope["path"],
-            scope.get("query_string", b""),
-            headers,
-            body,
+        body = await request.body()
+    except ClientDisconnect:
+        return _NoAnswer()
+    status, answer, headers, drop = await perform_api(
+        request.app.state.emulator,
+        request.method,
+        request.scope["path"],
+        request.query_params.multi_items(),
+        dict(request.headers.items()),
+        body,
+        route,
+        resource_id,
+        env,
+    )
+    out = dict(headers or {})
+    out["x-amz-pay-request-id"] = _request_id()
+    if drop:
+        return _DroppedAnswer(answer, status_code=status, headers=out)
+    return JSONResponse(answer, status_code=status, headers=out)
+
+
+def _not_allowed(method: str, path: str, allowed: Sequence[str]) -> Refusal:
+    return Refusal(405, "UnsupportedOperation", f"{method} is not supported on {path}; use {', '.join(allowed)}.")
+
+
+def _api_endpoint(operations: dict[str, str], env: str | None) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint of one resource under one prefix: ``operations`` maps method to operation."""
+
+    async def endpoint(request: Request) -> Response:
+        # HEAD reaches a GET route (Starlette adds it); the API has no HEAD operation.
+        operation = operations.get(request.method) or _not_allowed(
+            request.method, request.scope["path"], list(operations)
         )
-        if drop:
-            return True
-        content = _encode_json(answer).encode("utf-8")
-        raw = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in (extra or {}).items()]
-        raw.append((b"x-amz-pay-request-id", _request_id().encode("latin-1")))
-        raw.append((b"content-length", str(len(content)).encode("latin-1")))
-        raw.append(_CONTENT_TYPE)
-        started = True
-        await send({"type": "http.response.start", "status": status, "headers": raw})
-        await send({"type": "http.response.body", "body": content})
-    except Exception:
-        if not started:
-            await _server_error(send)
-        raise
-    return False
+        return await serve_api(request, operation, request.path_params.get("id"), env)
+
+    return endpoint
 
 
-class _ApiRoute:
-    """:func:`api` as the ASGI app of Starlette's catch-all route (what the fast path leaves it)."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if await api(scope, receive, send):
-            scope["merchant_desk.connection"]["drop"] = True
+async def unrouted(request: Request, exc: Exception) -> Response:
+    """Starlette's 404 and 405, answered as Amazon does: after the signature, in its words."""
+    path = request.scope["path"]
+    if path.startswith("/_sandbox/") and not _is_loopback(request):
+        return _error(Refusal(404, "ResourceNotFound", "No such resource."))
+    status = exc.status_code if isinstance(exc, HTTPException) else 404
+    refusal: Refusal
+    if status == 405:
+        allow = (exc.headers or {}).get("Allow", "") if isinstance(exc, HTTPException) else ""
+        methods = [m.strip() for m in allow.split(",") if m.strip() and m.strip() != "HEAD"]
+        refusal = _not_allowed(request.method, path, methods)
+    elif any(path.startswith(prefix + "/") for prefix in API_PREFIXES):
+        refusal = Refusal(404, "ResourceNotFound", f"No Amazon Pay API operation at {path!r}.")
+    else:
+        refusal = Refusal(
+            404, "ResourceNotFound", f"No Amazon Pay API at {path!r}; use /sandbox/v2/, /live/v2/ or /v2/."
+        )
+    return await serve_api(request, refusal)
 
 
 # --------------------------------------------------------------------------- control endpoints
@@ -365,7 +372,8 @@ async def create_session(request: Request, emulator: Emulator) -> Response:
     data = await _control_body(request)
     allowed = {
         "amount", "currencyCode", "paymentIntent", "outcome", "buyer", "shippingAddress",
-        "merchantReferenceId", "merchantStoreName", "paymentDescriptor",
+        "merchantReferenceId", "merchantStoreName", "paymentDescriptor", "totalOrderAmount",
+        "canHandlePendingAuthorization", "chargePermissionType",
     }
     unknown = set(data) - allowed
     if unknown:
@@ -382,6 +390,15 @@ async def create_session(request: Request, emulator: Emulator) -> Response:
     if address is not None and not isinstance(address, dict):
         raise invalid("shippingAddress must be an object.")
     kwargs: dict[str, Any] = {}
+    if data.get("totalOrderAmount") is not None:
+        kwargs["total_order_amount"] = parse_money(
+            {"amount": str(data["totalOrderAmount"]), "currencyCode": amount.currency_code}, "totalOrderAmount"
+        )
+    kwargs["can_handle_pending_authorization"] = parse_bool(
+        data.get("canHandlePendingAuthorization"), "canHandlePendingAuthorization"
+    )
+    if data.get("chargePermissionType") is not None:
+        kwargs["charge_permission_type"] = data["chargePermissionType"]
     for field, name in (
         ("merchantReferenceId", "merchant_reference_id"),
         ("merchantStoreName", "merchant_store_name"),
@@ -436,55 +453,13 @@ async def ledger(request: Request, emulator: Emulator) -> Response:
 # --------------------------------------------------------------------------- the application
 
 
-#: The control endpoints (path -> methods); every other path is the API's.
-_CONTROL_ROUTES: dict[str, tuple[str, ...]] = {
-    "/_sandbox/checkout-sessions": ("POST",),
-    "/_sandbox/clock": ("POST",),
-    "/_sandbox/faults": ("GET", "POST", "DELETE"),
-    "/_sandbox/ledger": ("GET",),
-}
-#: The API's methods (HEAD: Starlette adds it to any GET route, the API then refuses it with 405).
-_API_METHODS = ("GET", "POST", "DELETE", "PUT", "PATCH")
-_FAST_METHODS = frozenset({*_API_METHODS, "HEAD"})
-
-
-class EmulatorApp(Starlette):
-    """The Starlette application, with a direct path for API requests and a way to drop them.
-
-    An API request (any path but the control endpoints', with a method the API route accepts)
-    goes straight to :func:`api`: Starlette's router, middleware, ``Request`` and
-    ``JSONResponse`` cost more per signed GET than verifying its signature. What reaches
-    Starlette is routed as before, its catch-all route being the same handler.
-
-    ``drop-after-commit`` must look like a network failure after the work is done. Under uvicorn
-    the transport is aborted (no status line ever reaches the client); in-process
-    (``httpx.ASGITransport``) :class:`ConnectionDropped` is raised to the caller instead. This
-    sits outside Starlette's own middleware because only the server's ``send`` leads to the socket.
-    """
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
-            return
-        if scope["method"] in _FAST_METHODS and scope["path"] not in _CONTROL_ROUTES:
-            scope["app"] = self
-            if not await api(scope, receive, send):
-                return
-        else:
-            connection: dict[str, bool] = {"drop": False}
-            scope["merchant_desk.connection"] = connection
-            await super().__call__(scope, receive, send)
-            if not connection["drop"]:
-                return
-        # uvicorn passes the bound ``send`` of its request cycle, which holds the transport.
-        transport = getattr(getattr(send, "__self__", None), "transport", None)
-        if transport is not None and hasattr(transport, "abort"):
-            transport.abort()
-            # Let connection_lost run so uvicorn sees a disconnect, not an app that never answered.
-            for _ in range(3):
-                await asyncio.sleep(0)
-            return
-        raise ConnectionDropped("connection dropped by the emulator after the operation was committed")
+def _api_routes(env: str | None) -> list[BaseRoute]:
+    """One route per resource, with and without a trailing ``/`` (REFERENCE section 2: tolerated)."""
+    routes: list[BaseRoute] = []
+    for path, operations in RESOURCES.items():
+        endpoint = _api_endpoint(operations, env)
+        routes += [Route(variant, endpoint, methods=list(operations)) for variant in (path, path + "/")]
+    return routes
 
 
 def create_app(
@@ -503,25 +478,27 @@ def create_app(
     time (signature dates always use the real one).
     """
     store = SqliteStore(state_file) if state_file else None
-    world = World(store=store, clock=clock)
+    world = World(store=store, clock=clock, region=region)
     emulator = Emulator(world=world, keys=keys, throttle=throttle, region=region)
     if seed and world.is_empty():
         from .seed import seed_world
 
         seed_world(world, region=region)
-    routes: list[Route] = [
-        Route(path, control(handler), methods=list(_CONTROL_ROUTES[path]))
-        for path, handler in (
-            ("/_sandbox/checkout-sessions", create_session),
-            ("/_sandbox/clock", advance_clock),
-            ("/_sandbox/faults", faults),
-            ("/_sandbox/ledger", ledger),
-        )
+    routes: list[BaseRoute] = [
+        Route("/_sandbox/checkout-sessions", control(create_session), methods=["POST"]),
+        Route("/_sandbox/clock", control(advance_clock), methods=["POST"]),
+        Route("/_sandbox/faults", control(faults), methods=["GET", "POST", "DELETE"]),
+        Route("/_sandbox/ledger", control(ledger), methods=["GET"]),
     ]
-    routes.append(Route("/{path:path}", _ApiRoute(), methods=list(_API_METHODS)))
-    app = EmulatorApp(routes=routes)
+    # Amazon does not redirect a path with or without its trailing '/': neither does the emulator.
+    routes += [
+        Mount(prefix, app=Router(_api_routes(env), redirect_slashes=False))
+        for prefix, env in API_PREFIXES.items()
+    ]
+    app = Starlette(routes=routes, exception_handlers={404: unrouted, 405: unrouted})
+    app.router.redirect_slashes = False
     app.state.emulator = emulator
     return app
 
 
-__all__ = ["OPERATIONS", "ConnectionDropped", "Emulator", "create_app"]
+__all__ = ["API_PREFIXES", "OPERATIONS", "RESOURCES", "ConnectionDropped", "Emulator", "create_app"]

@@ -12,23 +12,18 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from .validation import format_amount
+from .currencies import conversion_rate, convert, format_amount
 
 
 def timestamp(moment: datetime | None) -> str | None:
     """Amazon's timestamp form, ``20190714T155300Z``."""
     if moment is None:
         return None
-    if moment.tzinfo is not UTC:
-        moment = moment.astimezone(UTC)
-    # %-formatting: a fifth of strftime's cost (and of an f-string's), three or four per answer.
-    return "%04d%02d%02dT%02d%02d%02dZ" % (  # noqa: UP031
-        moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second
-    )
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def money(amount: Decimal | None, currency_code: str) -> dict[str, str] | None:
-    """``Money(amount, currency_code).to_json()``, without building the frozen dataclass."""
+    """A Price object, ``{"amount": "14.00", "currencyCode": "USD"}``."""
     if amount is None:
         return None
     return {"amount": format_amount(amount, currency_code), "currencyCode": currency_code}
@@ -54,6 +49,8 @@ class CheckoutSession:
     can_handle_pending_authorization: bool = False
     charge_permission_id: str | None = None
     charge_id: str | None = None
+    total_order_amount: Decimal | None = None
+    charge_permission_type: str = "OneTime"
 
 
 @dataclass
@@ -74,6 +71,7 @@ class ChargePermission:
     merchant_metadata: dict[str, Any]
     release_environment: str
     charge_ids: list[str] = field(default_factory=list)
+    charge_permission_type: str = "OneTime"
 
 
 @dataclass
@@ -98,6 +96,9 @@ class Charge:
     resolve_at: datetime | None = None
     resolve_to: str | None = None
     refund_ids: list[str] = field(default_factory=list)
+    merchant_metadata: dict[str, Any] | None = None
+    provider_metadata: dict[str, Any] | None = None
+    platform_id: str | None = None
 
 
 @dataclass
@@ -140,13 +141,17 @@ class IdempotencyRecord:
 
 def session_json(s: CheckoutSession) -> dict[str, Any]:
     """Get Checkout Session: full details while Open; IDs only once Completed; state only when Canceled."""
+    # Every key, in the order the official Node.js SDK's integration tests assert.
     out: dict[str, Any] = {
         "checkoutSessionId": s.checkout_session_id,
         "webCheckoutDetails": None,
-        "chargePermissionType": None,
-        "recurringMetadata": None,
         "productType": None,
         "paymentDetails": None,
+        "chargePermissionType": None,
+        "orderType": None,
+        "recurringMetadata": None,
+        "paymentMethodOnFileMetadata": None,
+        "merchantDetails": None,
         "merchantMetadata": None,
         "supplementaryData": None,
         "buyer": None,
@@ -166,10 +171,11 @@ def session_json(s: CheckoutSession) -> dict[str, Any]:
         "creationTimestamp": timestamp(s.created),
         "expirationTimestamp": None,
         "storeId": None,
-        "deliverySpecifications": None,
         "providerMetadata": None,
-        "checkoutButtonText": None,
         "releaseEnvironment": None,
+        "checkoutButtonText": None,
+        "deliverySpecifications": None,
+        "tokens": None,
     }
     if s.state == "Completed":
         # As on the starting page: a Completed session only points at the permission and charge.
@@ -184,13 +190,13 @@ def session_json(s: CheckoutSession) -> dict[str, Any]:
                     "amazonPayRedirectUrl": None,
                     "checkoutCancelUrl": None,
                 },
-                "chargePermissionType": "OneTime",
+                "chargePermissionType": s.charge_permission_type,
                 "productType": "PayAndShip",
                 "paymentDetails": {
                     "paymentIntent": s.payment_intent,
                     "canHandlePendingAuthorization": s.can_handle_pending_authorization,
                     "chargeAmount": money(s.amount, s.currency_code),
-                    "totalOrderAmount": None,
+                    "totalOrderAmount": money(s.total_order_amount, s.currency_code),
                     "softDescriptor": None,
                     "presentmentCurrency": s.currency_code,
                     "allowOvercharge": None,
@@ -228,7 +234,7 @@ def permission_json(
     return {
         "chargePermissionId": p.charge_permission_id,
         "chargePermissionReferenceId": None,
-        "chargePermissionType": "OneTime",
+        "chargePermissionType": p.charge_permission_type,
         "recurringMetadata": None,
         "buyer": dict(p.buyer) if buyer_readable else None,
         "releaseEnvironment": p.release_environment,
@@ -256,22 +262,34 @@ def permission_json(
     }
 
 
-def charge_json(c: Charge, *, refunded: Decimal, expiration: datetime) -> dict[str, Any]:
-    """Get Charge, as in the starting page's capture response."""
+def charge_json(
+    c: Charge, *, refunded: Decimal, expiration: datetime, ledger_currency: str | None
+) -> dict[str, Any]:
+    """Get Charge, as in the starting page's capture response.
+
+    With a ``ledger_currency`` (a multi-currency merchant), a charge in any other currency
+    carries its amount converted to the ledger currency, and the rate used.
+    """
     captured = c.capture_amount if c.state in ("Captured", "CaptureInitiated") else None
+    converted = rate = None
+    if ledger_currency is not None and c.currency_code != ledger_currency:
+        rate = f"{conversion_rate(c.currency_code, ledger_currency):f}"
+        converted = money(convert(c.amount, c.currency_code, ledger_currency), ledger_currency)
     return {
         "chargeId": c.charge_id,
         "chargePermissionId": c.charge_permission_id,
         "chargeAmount": money(c.amount, c.currency_code),
         "captureAmount": money(captured, c.currency_code),
         "refundedAmount": money(refunded, c.currency_code),
-        "convertedAmount": None,
-        "conversionRate": None,
+        "convertedAmount": converted,
+        "conversionRate": rate,
         "channel": None,
         "chargeInitiator": None,
         "softDescriptor": c.soft_descriptor,
-        "merchantMetadata": None,
-        "providerMetadata": {"providerReferenceId": None},
+        "merchantMetadata": c.merchant_metadata and dict(c.merchant_metadata),
+        "providerMetadata": dict(c.provider_metadata or {"providerReferenceId": None}),
+        "platformId": c.platform_id,
+        "webCheckoutDetails": None,
         "statusDetails": {
             "state": c.state,
             "reasonCode": c.reason_code,

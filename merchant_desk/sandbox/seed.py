@@ -30,7 +30,9 @@ _BUYERS = [
     "Samir Haddad", "Ingrid Solberg", "Kofi Mensah", "Elena Petrova", "Oliver Grant",
 ]
 _STREETS = ["Maple Avenue", "Harbor Road", "Linden Lane", "Orchard Street", "Birch Court", "Mill Way"]
-_REGIONS = {
+#: A city, its state or region (None where addresses have none), postal code, country.
+Place = tuple[str, str | None, str, str]
+_REGIONS: dict[str, tuple[str, list[Place]]] = {
     "na": ("USD", [("Portland", "OR", "97205", "US"), ("Austin", "TX", "78701", "US"),
                    ("Columbus", "OH", "43215", "US"), ("Madison", "WI", "53703", "US")]),
     "eu": ("EUR", [("Hamburg", None, "20095", "DE"), ("Lyon", None, "69002", "FR"),
@@ -141,16 +143,16 @@ def seed_world(world: World, region: str = "na") -> int:
     created = 0
     with world.transaction():
         # Buyers still in checkout, and checkouts that never completed.
-        for age in (1, 3, 6):
-            s.order(age=hours(age), outcome="Open")
+        for age_hours in (1, 3, 6):
+            s.order(age=hours(age_hours), outcome="Open")
         for reason in ("BuyerCanceled", "AmazonCanceled", "Declined"):
             s.order(age=hours(5), outcome=reason)
         s.order(age=hours(30), outcome="Open")  # past 24 h: the emulator reports Canceled/Expired
         created += 7
 
         # Authorized and waiting for the operator to capture (the desk's daily work).
-        for age in (2, 5, 9, 20, 30, 46):
-            s.order(age=hours(age))
+        for age_hours in (2, 5, 9, 20, 30, 46):
+            s.order(age=hours(age_hours))
         s.order(age=days(9))  # a capture now goes through CaptureInitiated (7-day rule)
         s.order(age=timedelta(seconds=5), outcome="AuthorizationInitiated")
         created += 8

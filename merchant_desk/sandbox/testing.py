@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import uvicorn
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from starlette.types import ASGIApp
 
 from ..amazonpay.signing import DEFAULT_ALGORITHM, Signer, format_pay_date
 from .app import Emulator
@@ -33,9 +34,12 @@ from .world import World
 
 
 class LoopbackServer:
-    """uvicorn serving ``app`` on ``127.0.0.1`` from a daemon thread; ``start()``/``stop()``."""
+    """uvicorn serving ``app`` on ``127.0.0.1`` from a daemon thread; ``start()``/``stop()``.
 
-    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    ``config`` goes to ``uvicorn.Config`` (e.g. ``http="h11"`` to choose the HTTP parser).
+    """
+
+    def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, **config: Any) -> None:
         self.app = app
         # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on connections of sockets that
         # say so, and without it every response waits ~40 ms for a delayed ACK (Nagle).
@@ -44,8 +48,8 @@ class LoopbackServer:
         self._socket.bind((host, port))
         self._socket.listen(128)
         self.host, self.port = self._socket.getsockname()[:2]
-        config = uvicorn_config(app, timeout_graceful_shutdown=2)
-        self.server = uvicorn.Server(config)
+        config.setdefault("timeout_graceful_shutdown", 2)
+        self.server = uvicorn.Server(uvicorn_config(app, **config))
         self._thread = threading.Thread(target=self._run, name=f"emulator:{self.port}", daemon=True)
 
     @property
@@ -78,7 +82,7 @@ class LoopbackServer:
 
 
 @contextmanager
-def serve_in_thread(app: Any) -> Iterator[str]:
+def serve_in_thread(app: ASGIApp) -> Iterator[str]:
     """Serve ``app`` on a free loopback port for the duration of the block; yield the base URL."""
     server = LoopbackServer(app)
     url = server.start()
@@ -95,7 +99,7 @@ class SyncASGITransport(httpx.BaseTransport):
     tests. The client address is loopback, so the ``/_sandbox/`` controls answer.
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self._transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
         self._runner = asyncio.Runner()
 
@@ -114,7 +118,7 @@ class SyncASGITransport(httpx.BaseTransport):
         self._runner.close()
 
 
-def in_process_client(app: Any) -> httpx.Client:
+def in_process_client(app: ASGIApp) -> httpx.Client:
     """An ``httpx.Client`` wired to ``app`` in-process (base URL ``http://127.0.0.1``)."""
     return httpx.Client(transport=SyncASGITransport(app), base_url="http://127.0.0.1")
 
@@ -231,6 +235,10 @@ class EmulatorHandle:
     def advance(self, seconds: float) -> None:
         """``POST /_sandbox/clock {advanceSeconds}``."""
         self.world.advance_clock(seconds)
+
+    def decline_refund(self, refund_id: str, reason_code: str = "ProcessingFailure") -> None:
+        """Make a pending refund end Declined (Amazon has no simulation code for refunds)."""
+        self.world.decide_refund(refund_id, reason_code)
 
     def fault(self, operation: str, mode: str, *, status: int | None = None, seconds: float = 0.0,
               times: int = 1) -> None:

@@ -24,6 +24,8 @@ RATES: dict[str, tuple[tuple[int, float], tuple[int, float]]] = {
     "createRefund": ((10, 4), (2, 1)),
     "getRefund": ((20, 4), (5, 1)),
     "closeChargePermission": ((10, 2), (2, 1)),
+    # Not in REFERENCE section 3: Close Charge Permission's rates, its sibling (chosen).
+    "updateChargePermission": ((10, 2), (2, 1)),
     "deliveryTrackers": ((10, 1), (1, 1)),
 }
 

@@ -15,11 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ..amazonpay.models import (
-    CURRENCY_DECIMALS,
-    MAX_CHARGE,
-)
 from ..paths import resource
+from .currencies import DECIMALS, MAX_CHARGE, convert, format_amount
 from .errors import Refusal, invalid
 
 # '.' is the only separator; no sign, exponent, grouping or leading zeros.
@@ -42,17 +39,6 @@ class Money:
         return {"amount": format_amount(self.amount, self.currency_code), "currencyCode": self.currency_code}
 
 
-#: ``Decimal("0.01")`` and the like, by number of decimal places.
-_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(4)}
-
-
-def format_amount(amount: Decimal, currency_code: str) -> str:
-    """The amount as Amazon writes it: JPY without decimals, every other currency with two."""
-    places = CURRENCY_DECIMALS.get(currency_code, 2)
-    quantum = _QUANTA.get(places) or Decimal(1).scaleb(-places)
-    return f"{amount.quantize(quantum):f}"
-
-
 def parse_json_body(raw: bytes) -> dict[str, Any]:
     """The request body as a JSON object; an empty body counts as ``{}``."""
     if not raw.strip():
@@ -62,6 +48,8 @@ def parse_json_body(raw: bytes) -> dict[str, Any]:
         data = json.loads(raw.decode("utf-8"), parse_float=Decimal)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Refusal(400, "InvalidRequestFormat", f"The request body is not valid JSON: {exc}.") from None
+    except (ValueError, RecursionError):  # an integer too long to read, nesting too deep
+        raise Refusal(400, "InvalidRequestFormat", "The request body is not JSON Amazon reads.") from None
     if not isinstance(data, dict):
         raise Refusal(400, "InvalidRequestFormat", "The request body must be a JSON object.")
     return data
@@ -87,11 +75,19 @@ def parse_money(value: Any, field: str, *, positive: bool = True) -> Money:
         raise invalid(f"{field} must be an object {{amount, currencyCode}}.")
     check_fields(value, allowed=("amount", "currencyCode"), required=("amount", "currencyCode"), where=field)
     amount, currency = value["amount"], value["currencyCode"]
-    if not isinstance(currency, str) or currency not in CURRENCY_DECIMALS:
+    if not isinstance(currency, str) or currency not in DECIMALS:
         raise invalid(
-            f"{field}.currencyCode {currency!r} is not supported; use one of "
-            f"{', '.join(CURRENCY_DECIMALS)}."
+            f"{field}.currencyCode {currency!r} is not supported; use one of {', '.join(DECIMALS)}."
         )
+    # The SDKs also send JSON numbers, which Amazon accepts; the body's numbers are parsed as
+    # Decimal (parse_json_body), so they are read exactly, never through a float.
+    if isinstance(amount, int | Decimal) and not isinstance(amount, bool):
+        # A huge exponent (1e999999999) would be written out digit by digit: refuse it first.
+        if isinstance(amount, Decimal) and (not amount.is_finite() or not -20 < amount.adjusted() < 20):
+            raise invalid(f"{field}.amount must be a finite number below 10^20.")
+        if isinstance(amount, int) and abs(amount) >= 10**20:
+            raise invalid(f"{field}.amount must be a finite number below 10^20.")
+        amount = str(amount) if isinstance(amount, int) else f"{amount:f}"
     if not isinstance(amount, str):
         raise invalid(f"{field}.amount must be a string such as \"14.00\", not {type(amount).__name__}.")
     match = _AMOUNT_RE.match(amount)
@@ -100,7 +96,7 @@ def parse_money(value: Any, field: str, *, positive: bool = True) -> Money:
             f"{field}.amount {amount!r} is not a valid amount: digits with '.' as the only "
             "separator, no sign or grouping."
         )
-    places = CURRENCY_DECIMALS[currency]
+    places = DECIMALS[currency]
     fraction = match.group(2)
     if fraction is not None and (places == 0 or len(fraction) - 1 > places):
         raise invalid(
@@ -109,10 +105,14 @@ def parse_money(value: Any, field: str, *, positive: bool = True) -> Money:
     parsed = Decimal(amount)
     if positive and parsed <= 0:
         raise invalid(f"{field}.amount must be greater than zero.")
-    if parsed > MAX_CHARGE[currency]:
+    # Amazon states its maximum in USD, EUR, GBP and JPY; any other currency is held to the
+    # euro maximum at the sandbox's rate (chosen).
+    limit_currency = currency if currency in MAX_CHARGE else "EUR"
+    in_limit_currency = parsed if currency in MAX_CHARGE else convert(parsed, currency, "EUR")
+    if in_limit_currency > MAX_CHARGE[limit_currency]:
         raise invalid(
             f"{field}.amount {amount} {currency} is over the maximum of "
-            f"{format_amount(MAX_CHARGE[currency], currency)} {currency}."
+            f"{format_amount(MAX_CHARGE[limit_currency], limit_currency)} {limit_currency}."
         )
     return Money(parsed, currency)
 
@@ -133,6 +133,27 @@ def parse_text(value: Any, field: str, *, max_length: int = REASON_TEXT_MAX) -> 
     if len(value) > max_length:
         raise invalid(f"{field} is {len(value)} characters long; at most {max_length} are allowed.")
     return value
+
+
+#: merchantMetadata's fields and their longest values.
+MERCHANT_METADATA_FIELDS = {
+    "merchantReferenceId": 256,
+    "merchantStoreName": 50,
+    "noteToBuyer": 255,
+    "customInformation": 4096,
+}
+
+
+def parse_merchant_metadata(value: Any) -> dict[str, str | None]:
+    """A ``merchantMetadata`` object: the fields given, each a string within its length (or null)."""
+    if not isinstance(value, dict):
+        raise invalid("merchantMetadata must be an object.")
+    check_fields(value, allowed=MERCHANT_METADATA_FIELDS, where="merchantMetadata")
+    out: dict[str, str | None] = {}
+    for key, text in value.items():
+        out[key] = None if text is None else parse_text(text, f"merchantMetadata.{key}",
+                                                         max_length=MERCHANT_METADATA_FIELDS[key])
+    return out
 
 
 def parse_soft_descriptor(value: Any) -> str | None:

@@ -16,14 +16,20 @@ import json
 import random
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ..amazonpay.models import REFUND_OVER_CAPTURE_CAP, REFUND_OVER_CAPTURE_RATE
 from . import objects as o
+from .currencies import (
+    LEDGER_CURRENCY,
+    MULTI_CURRENCY_REGIONS,
+    REFUND_OVER_CAPTURE_CAP,
+    REFUND_OVER_CAPTURE_RATE,
+)
 from .errors import Refusal, invalid, not_found
 from .persistence import MemoryStore, Store
 from .validation import (
@@ -34,6 +40,7 @@ from .validation import (
     normalize_tracking_number,
     parse_bool,
     parse_json_body,
+    parse_merchant_metadata,
     parse_money,
     parse_soft_descriptor,
     parse_text,
@@ -44,6 +51,7 @@ OPERATIONS = (
     "getCheckoutSession",
     "completeCheckoutSession",
     "getChargePermission",
+    "updateChargePermission",
     "closeChargePermission",
     "createCharge",
     "getCharge",
@@ -129,8 +137,8 @@ Clock = Callable[[], datetime]
 #: How long request counts may wait in memory before they reach a persistent store. A count is
 #: exact in memory (the ledger) at once; on disk it is written with the next change of the world
 #: or within this many seconds, whichever comes first, and on close. So a GET costs no SQLite
-#: commit (~80 us, as much as verifying its signature), and a kill -9 can lose at most this
-#: much of the *counts*: never an order, a capture, a refund or an idempotency record.
+#: commit of its own, and a kill -9 can lose at most this much of the *counts*: never an
+#: order, a capture, a refund or an idempotency record.
 COUNTS_FLUSH_SECONDS = 0.5
 
 
@@ -147,7 +155,7 @@ def body_fingerprint(operation: str, resource_id: str | None, raw: bytes) -> str
     try:
         canonical = json.dumps(json.loads(raw or b"{}"), sort_keys=True, separators=(",", ":"))
         payload = canonical.encode("utf-8")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         payload = raw
     digest = hashlib.sha256()
     digest.update(f"{operation}\n{resource_id or ''}\n".encode())
@@ -165,29 +173,6 @@ _KINDS: dict[str, type] = {
 }
 
 
-class _Transaction:
-    """:meth:`World.transaction`'s context manager (a class: a generator-based one costs more)."""
-
-    __slots__ = ("_world",)
-
-    def __init__(self, world: World) -> None:
-        self._world = world
-
-    def __enter__(self) -> None:
-        world = self._world
-        world._lock.acquire()
-        world._depth += 1
-
-    def __exit__(self, *exc_info: object) -> None:
-        world = self._world
-        try:
-            world._depth -= 1
-            if world._depth == 0 and world._dirty:
-                world._commit()
-        finally:
-            world._lock.release()
-
-
 class World:
     """All of one merchant account's Amazon Pay data, its rules and its ledger.
 
@@ -201,14 +186,19 @@ class World:
         store: Store | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        region: str = "na",
     ) -> None:
+        #: The merchant's region: its book currency, and whether it sells in other currencies
+        #: (then a charge in any other one carries its amount converted to the book currency).
+        self.region = region
+        self.ledger_currency = LEDGER_CURRENCY.get(region, "USD")
+        self.multi_currency = region in MULTI_CURRENCY_REGIONS
         self._store: Store = store or MemoryStore()
         self._clock: Clock = clock or _real_clock
         self._random = rng or random.Random()
         self._lock = threading.RLock()
         self._dirty: dict[tuple[str, str], Any] = {}
         self._depth = 0
-        self._transaction = _Transaction(self)
         # Request counts not yet written (a persistent store only), and the timer that will.
         self._persistent = not isinstance(self._store, MemoryStore)
         self._counts_unsaved = False
@@ -253,9 +243,17 @@ class World:
     def _save(self, kind: str, key: str, document: Any) -> None:
         self._dirty[(kind, key)] = document
 
-    def transaction(self) -> _Transaction:
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
         """Hold the lock; write every change made inside to the store when the outermost ends."""
-        return self._transaction
+        with self._lock:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._dirty:
+                    self._commit()
 
     def _commit(self) -> None:
         """Write the pending changes in one store transaction (the lock is held)."""
@@ -343,8 +341,11 @@ class World:
             out: dict[str, Any] = {
                 "requests": self.requests,
                 "rejectedSignatures": self.rejected_signatures,
+                "charges": [],
                 "captures": [],
                 "refunds": [],
+                "cancellations": [],
+                "closures": [],
                 "trackers": [],
             }
             for which, entry in self.ledger_entries:
@@ -362,8 +363,9 @@ class World:
             if candidate not in self.sessions:
                 return candidate
 
-    def _new_permission_id(self, live: bool) -> str:
-        prefix = "P" if live else "S"
+    def _new_permission_id(self, live: bool, permission_type: str = "OneTime") -> str:
+        # Recurring (and saved-wallet) permissions' IDs start with C, whatever the environment.
+        prefix = "C" if permission_type != "OneTime" else ("P" if live else "S")
         while True:
             candidate = f"{prefix}01-{self._digits(7)}-{self._digits(7)}"
             if candidate not in self.permissions:
@@ -401,6 +403,8 @@ class World:
             if outcome.startswith("Declined:"):
                 reason = outcome.split(":", 1)[1]
                 self._set_charge_state(c, "Declined", reason, DECLINE_REASONS.get(reason), when)
+                if reason == "AmazonRejected":
+                    self._amazon_cancels(self.permissions[c.charge_permission_id], when)
             elif outcome == "Captured" or (c.state == "AuthorizationInitiated" and c.capture_now):
                 if c.authorized_at is None:
                     c.authorized_at = when
@@ -420,6 +424,22 @@ class World:
             self._set_charge_state(
                 c, "Canceled", "ExpiredUnused", CHARGE_CANCELED_REASONS["ExpiredUnused"], when
             )
+
+    def _amazon_cancels(self, p: o.ChargePermission, when: datetime) -> None:
+        """A charge declined AmazonRejected cancels its Charge Permission, and what it still holds."""
+        if p.state == "Closed":
+            return
+        self._cancel_reserving(p, when)
+        self._set_permission_state(p, "Closed", "AmazonCanceled", when)
+
+    def _cancel_reserving(self, p: o.ChargePermission, when: datetime) -> None:
+        for cid in p.charge_ids:
+            c = self.charges[cid]
+            if c.state in _RESERVING_STATES:
+                c.resolve_at = c.resolve_to = None
+                self._set_charge_state(
+                    c, "Canceled", "ChargePermissionCanceled", CHARGE_CANCELED_REASONS["ChargePermissionCanceled"], when
+                )
 
     def _set_charge_state(
         self, c: o.Charge, state: str, reason: str | None, description: str | None, when: datetime
@@ -495,9 +515,9 @@ class World:
     def refund_cap(c: o.Charge) -> Decimal:
         """The most a captured charge may be refunded: captured + min(15 %, the currency's cap)."""
         assert c.capture_amount is not None
-        return c.capture_amount + min(
-            c.capture_amount * REFUND_OVER_CAPTURE_RATE, REFUND_OVER_CAPTURE_CAP[c.currency_code]
-        )
+        over = c.capture_amount * REFUND_OVER_CAPTURE_RATE
+        fixed = REFUND_OVER_CAPTURE_CAP.get(c.currency_code)
+        return c.capture_amount + (over if fixed is None else min(over, fixed))
 
     def refunded_total(self, c: o.Charge, *, include_pending: bool = False) -> Decimal:
         """Sum of the charge's refunds that completed (or that may still complete)."""
@@ -520,7 +540,12 @@ class World:
         )
 
     def _charge_view(self, c: o.Charge) -> dict[str, Any]:
-        return o.charge_json(c, refunded=self.refunded_total(c), expiration=c.created + AUTHORIZATION_EXPIRY)
+        return o.charge_json(
+            c,
+            refunded=self.refunded_total(c),
+            expiration=c.created + AUTHORIZATION_EXPIRY,
+            ledger_currency=self.ledger_currency if self.multi_currency else None,
+        )
 
     # ------------------------------------------------------------------ lookups
 
@@ -563,11 +588,20 @@ class World:
         request is refused with ``DuplicateIdempotencyKey``.
         """
         handler = getattr(self, f"_op_{operation}")
+        # Keys are remembered per operation and target (REFERENCE "Corrections"): one key may
+        # serve a Create Charge and then the Capture of that charge.
+        remembered = f"{operation}/{resource_id or ''}/{idempotency_key}"
         with self.transaction():
             fingerprint = None
             if idempotency_key is not None:
                 fingerprint = body_fingerprint(operation, resource_id, body)
-                previous = self.idempotency.get(idempotency_key)
+                previous = self.idempotency.get(remembered)
+                if previous is None:
+                    # A state file written when keys were remembered alone: the same request
+                    # (its fingerprint names the operation and target) still gets its answer.
+                    legacy = self.idempotency.get(idempotency_key)
+                    if legacy is not None and legacy.fingerprint == fingerprint:
+                        previous = legacy
                 if previous is not None:
                     if previous.fingerprint != fingerprint:
                         return (
@@ -595,8 +629,8 @@ class World:
                 status, answer = refusal.status, refusal.body()
             if idempotency_key is not None and fingerprint is not None and status < 500:
                 record = o.IdempotencyRecord(fingerprint, status, json.loads(json.dumps(answer)))
-                self.idempotency[idempotency_key] = record
-                self._save("idempotency", idempotency_key, record)
+                self.idempotency[remembered] = record
+                self._save("idempotency", remembered, record)
             return status, answer, False
 
     def _op_getCheckoutSession(self, *, now: datetime, resource_id: str | None, **_: Any) -> tuple[int, dict[str, Any]]:
@@ -608,14 +642,17 @@ class World:
         data = parse_json_body(body)
         check_fields(data, allowed=("chargeAmount", "totalOrderAmount"), required=("chargeAmount",))
         amount = parse_money(data["chargeAmount"], "chargeAmount")
+        total = None
         if data.get("totalOrderAmount") is not None:
-            parse_money(data["totalOrderAmount"], "totalOrderAmount")
+            total = parse_money(data["totalOrderAmount"], "totalOrderAmount")
         s = self._session(resource_id or "", now)
+        # A session already Canceled (an expired one too) or Completed is the wrong status;
+        # CheckoutSessionCanceled is for a completion that itself fails (below).
         if s.state == "Canceled":
             raise Refusal(
-                400,
-                "CheckoutSessionCanceled",
-                f"The Checkout Session was canceled ({s.reason_code}); send the buyer back to the "
+                422,
+                "InvalidCheckoutSessionStatus",
+                f"The Checkout Session is Canceled ({s.reason_code}); send the buyer back to the "
                 "start of checkout and create a new Checkout Session.",
             )
         if s.state != "Open":
@@ -637,11 +674,34 @@ class World:
                 f"chargeAmount {format_amount(amount.amount, amount.currency_code)} does not match the "
                 f"Checkout Session amount {format_amount(s.amount, s.currency_code)} {s.currency_code}.",
             )
+        if s.total_order_amount is not None:
+            if total is None:
+                raise Refusal(
+                    400,
+                    "MissingParameterValue",
+                    "The Checkout Session has a totalOrderAmount: send it with Complete Checkout Session.",
+                )
+            if total.currency_code != s.currency_code or total.amount != s.total_order_amount:
+                raise Refusal(
+                    409,
+                    "AmountMismatch",
+                    f"totalOrderAmount {format_amount(total.amount, total.currency_code)} "
+                    f"{total.currency_code} does not match the Checkout Session's "
+                    f"{format_amount(s.total_order_amount, s.currency_code)} {s.currency_code}.",
+                )
         if simulation == "AuthorizationInitiated" and s.payment_intent == "Confirm":
             raise Refusal(
                 400,
                 "InvalidSandboxSimulationSpecified",
                 "AuthorizationInitiated does not apply to a Checkout Session whose paymentIntent is Confirm.",
+            )
+        if simulation == "AuthorizationInitiated" and not s.can_handle_pending_authorization:
+            # A pending authorization is only given to a shop that said it can handle one (chosen:
+            # Amazon documents that it is needed, not the error's name).
+            raise Refusal(
+                400,
+                "InvalidSandboxSimulationSpecified",
+                "AuthorizationInitiated needs a Checkout Session with canHandlePendingAuthorization true.",
             )
         if simulation in ("BuyerCanceled", "AmazonCanceled", "Declined"):
             self._set_session_state(s, "Canceled", simulation, now)
@@ -659,7 +719,7 @@ class World:
     ) -> None:
         """Completed: a Charge Permission, and a Charge unless the intent is Confirm."""
         p = o.ChargePermission(
-            charge_permission_id=self._new_permission_id(live),
+            charge_permission_id=self._new_permission_id(live, s.charge_permission_type),
             checkout_session_id=s.checkout_session_id,
             created=now,
             updated=now,
@@ -674,6 +734,7 @@ class World:
             payment_descriptor=s.payment_descriptor,
             merchant_metadata=dict(s.merchant_metadata),
             release_environment="Live" if live else "Sandbox",
+            charge_permission_type=s.charge_permission_type,
         )
         self.permissions[p.charge_permission_id] = p
         self._save("permission", p.charge_permission_id, p)
@@ -761,20 +822,40 @@ class World:
         if p.state == "Closed":
             raise Refusal(
                 422,
-                "ChargePermissionNotModifiable",
-                f"The Charge Permission is already Closed ({p.reason_code}).",
+                "InvalidChargePermissionStatus",
+                f"The Charge Permission is already Closed ({p.reason_code}); it cannot be closed again.",
             )
         if cancel_pending:
-            for cid in p.charge_ids:
-                c = self.charges[cid]
-                if c.state in _RESERVING_STATES:
-                    c.resolve_at = c.resolve_to = None
-                    self._set_charge_state(
-                        c, "Canceled", "ChargePermissionCanceled",
-                        CHARGE_CANCELED_REASONS["ChargePermissionCanceled"], now,
-                    )
+            self._cancel_reserving(p, now)
         reason = "AmazonClosed" if simulation == "AmazonClosed" else "MerchantClosed"
         self._set_permission_state(p, "Closed", reason, now, reason_text if reason == "MerchantClosed" else None)
+        self._record(
+            "closures",
+            {
+                "chargePermissionId": p.charge_permission_id,
+                "reasonCode": reason,
+                "closureReason": reason_text,
+                "cancelPendingCharges": cancel_pending,
+            },
+        )
+        return 200, self._permission_view(p, now)
+
+    def _op_updateChargePermission(
+        self, *, now: datetime, resource_id: str | None, body: bytes, **_: Any
+    ) -> tuple[int, dict[str, Any]]:
+        data = parse_json_body(body)
+        check_fields(data, allowed=("merchantMetadata",), required=("merchantMetadata",))
+        metadata = parse_merchant_metadata(data["merchantMetadata"])
+        p = self._permission(resource_id or "", now)
+        if p.state == "Closed":
+            raise Refusal(
+                422,
+                "ChargePermissionNotModifiable",
+                f"The Charge Permission is Closed ({p.reason_code}); it can no longer be updated.",
+            )
+        p.merchant_metadata = {**p.merchant_metadata, **metadata}
+        p.updated = now
+        self._save("permission", p.charge_permission_id, p)
         return 200, self._permission_view(p, now)
 
     def _op_createCharge(
@@ -790,6 +871,8 @@ class World:
                 "softDescriptor",
                 "canHandlePendingAuthorization",
                 "merchantMetadata",
+                "providerMetadata",
+                "platformId",
             ),
             required=("chargePermissionId", "chargeAmount"),
         )
@@ -802,8 +885,21 @@ class World:
         soft_descriptor = parse_soft_descriptor(data.get("softDescriptor"))
         if soft_descriptor is not None and not capture_now:
             raise invalid("softDescriptor can only be given with captureNow true.")
-        if data.get("merchantMetadata") is not None and not isinstance(data["merchantMetadata"], dict):
-            raise invalid("merchantMetadata must be an object.")
+        merchant_metadata = None
+        if data.get("merchantMetadata") is not None:
+            merchant_metadata = parse_merchant_metadata(data["merchantMetadata"])
+        provider_metadata = None
+        if data.get("providerMetadata") is not None:
+            provider = data["providerMetadata"]
+            if not isinstance(provider, dict):
+                raise invalid("providerMetadata must be an object {providerReferenceId}.")
+            check_fields(provider, allowed=("providerReferenceId",), where="providerMetadata")
+            if provider.get("providerReferenceId") is not None:
+                parse_text(provider["providerReferenceId"], "providerMetadata.providerReferenceId")
+            provider_metadata = {"providerReferenceId": provider.get("providerReferenceId")}
+        platform_id = None
+        if data.get("platformId") is not None:
+            platform_id = parse_text(data["platformId"], "platformId", max_length=20)
         if simulation == "CaptureInitiated" and not capture_now:
             raise Refusal(
                 400,
@@ -841,6 +937,8 @@ class World:
         pending_outcome = None
         if simulation in DECLINE_REASONS:
             if not can_pend:
+                if simulation == "AmazonRejected":
+                    self._amazon_cancels(p, now)  # committed with the refusal
                 raise Refusal(422, simulation, DECLINE_REASONS[simulation])
             pending_outcome = f"Declined:{simulation}"
         c = self._new_charge(
@@ -851,6 +949,18 @@ class World:
             pending_outcome=pending_outcome,
             soft_descriptor=soft_descriptor,
             capture_initiated=simulation == "CaptureInitiated",
+        )
+        c.merchant_metadata, c.provider_metadata, c.platform_id = merchant_metadata, provider_metadata, platform_id
+        self._record(
+            "charges",
+            {
+                "chargeId": c.charge_id,
+                "chargePermissionId": p.charge_permission_id,
+                "amount": format_amount(c.amount, c.currency_code),
+                "currencyCode": c.currency_code,
+                "captureNow": capture_now,
+                "idempotencyKey": idempotency_key,
+            },
         )
         if capture_now and pending_outcome is None:
             self._record_capture(c, idempotency_key)
@@ -897,8 +1007,13 @@ class World:
                 f"{format_amount(c.amount, c.currency_code)} {c.currency_code}.",
             )
         if simulation == "AmazonRejected":
-            self._set_charge_state(c, "Declined", "AmazonRejected", DECLINE_REASONS["AmazonRejected"], now)
-            raise Refusal(422, "AmazonRejected", DECLINE_REASONS["AmazonRejected"])
+            # Asynchronous, as Amazon's is: CaptureInitiated now, Declined (and the permission
+            # canceled) once it resolves. No money moves, so no capture in the ledger.
+            c.capture_amount = amount.amount
+            c.soft_descriptor = soft_descriptor
+            c.resolve_at, c.resolve_to = now + ASYNC_RESOLUTION, "Declined:AmazonRejected"
+            self._set_charge_state(c, "CaptureInitiated", None, None, now)
+            return 200, self._charge_view(c)
         c.capture_amount = amount.amount
         c.soft_descriptor = soft_descriptor
         late = c.authorized_at is not None and now - c.authorized_at > CAPTURE_INITIATED_AFTER
@@ -927,6 +1042,7 @@ class World:
             )
         c.resolve_at = c.resolve_to = None
         self._set_charge_state(c, "Canceled", "MerchantCanceled", reason_text, now)
+        self._record("cancellations", {"chargeId": c.charge_id, "cancellationReason": reason_text})
         return 200, self._charge_view(c)
 
     def _op_createRefund(
@@ -1059,6 +1175,9 @@ class World:
         payment_descriptor: str = "Visa ****1111",
         created: datetime | None = None,
         live: bool = False,
+        total_order_amount: Money | None = None,
+        can_handle_pending_authorization: bool = False,
+        charge_permission_type: str = "OneTime",
     ) -> o.CheckoutSession:
         """An order as a buyer would leave it (``/_sandbox/checkout-sessions``)."""
         if payment_intent not in ("Authorize", "AuthorizeWithCapture", "Confirm"):
@@ -1068,6 +1187,10 @@ class World:
             raise invalid(f"outcome must be one of {', '.join(outcomes)}.")
         if outcome == "AuthorizationInitiated" and payment_intent == "Confirm":
             raise invalid("outcome AuthorizationInitiated needs paymentIntent Authorize or AuthorizeWithCapture.")
+        if charge_permission_type not in ("OneTime", "Recurring"):
+            raise invalid("chargePermissionType must be OneTime or Recurring.")
+        if total_order_amount is not None and total_order_amount.currency_code != amount.currency_code:
+            raise invalid("totalOrderAmount must be in the currency of amount.")
         with self.transaction():
             now = created or self.now()
             number = len(self.sessions) + len(self.permissions) + 1001
@@ -1113,6 +1236,9 @@ class World:
                     "customInformation": None,
                 },
                 release_environment="Live" if live else "Sandbox",
+                can_handle_pending_authorization=can_handle_pending_authorization,
+                total_order_amount=total_order_amount.amount if total_order_amount else None,
+                charge_permission_type=charge_permission_type,
             )
             self.sessions[s.checkout_session_id] = s
             self._save("session", s.checkout_session_id, s)
@@ -1137,6 +1263,23 @@ class World:
         """Get Charge's JSON, for tests."""
         with self.transaction():
             return self._charge_view(self._charge(charge_id, self.now()))
+
+    def decide_refund(self, refund_id: str, reason_code: str | None = None) -> None:
+        """Make a pending refund end ``Declined`` with ``reason_code`` (``None``: ``Refunded``).
+
+        Amazon documents no simulation code for refunds, so the API cannot ask for a declined
+        one; tests and demos decide it here, before the refund settles.
+        """
+        with self.transaction():
+            r = self.refunds.get(refund_id)
+            if r is None:
+                raise not_found("Refund", refund_id)
+            if r.state != "RefundInitiated":
+                raise invalid(f"Refund {refund_id} is {r.state}; only a RefundInitiated one can be decided.")
+            if reason_code is not None and reason_code not in ("AmazonRejected", "ProcessingFailure"):
+                raise invalid("A refund is declined AmazonRejected or ProcessingFailure.")
+            r.resolve_to = "Refunded" if reason_code is None else f"Declined:{reason_code}"
+            self._save("refund", r.refund_id, r)
 
     def check_invariants(self) -> None:
         """Raise AssertionError if the money rules were ever broken (property tests call this)."""
