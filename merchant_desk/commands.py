@@ -29,6 +29,7 @@ from .amazonpay.errors import (
 from .amazonpay.models import CheckoutSession, format_timestamp
 from .cli import EXIT_OK, EXIT_PENDING, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE
 from .desk import Desk
+from .money import Money
 from .paths import default_data_dir
 from .store import OrderRow, open_database
 
@@ -237,8 +238,8 @@ def _say_cache_reset(desk: Desk) -> None:
 
 def _row_extras(row: OrderRow) -> dict[str, Any]:
     """The cached order's own facts, under Amazon's field names where Amazon has one."""
-    def money(value: Any) -> dict[str, str | None] | None:
-        return None if value is None else {"amount": format(value, "f"), "currencyCode": row.currency}
+    def money(value: Any) -> dict[str, str] | None:
+        return None if value is None or not row.currency else Money(value, row.currency).to_json()
 
     return {
         "chargeState": row.charge_state,
@@ -523,7 +524,7 @@ def sessions_command(args: argparse.Namespace) -> int:
                 line.update(_row_extras(row))
                 _json_line(sys.stdout, line)
             else:
-                amount = rules.format_money(row.amount, row.currency) if (
+                amount = str(Money(row.amount, row.currency)) if (
                     row.amount is not None and row.currency) else "-"
                 created = row.created.strftime("%Y-%m-%d %H:%M") if row.created else "-"
                 print(f"{created:16}  {order_id:36}  {row.state:22}  {amount:>14}  "

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from . import rules
 from .amazonpay.errors import ApiError, InvalidResponse, TransportError
-from .amazonpay.models import Charge, ChargePermission, CheckoutSession, DeliveryTracker, Money
+from .amazonpay.models import Charge, ChargePermission, CheckoutSession, DeliveryTracker
 from .events import CacheReset, DeskEvent, OrdersChanged, PendingCount, Progress
+from .money import Money
 from .rules import Explanation, IdKind, ObjectKind, RuleError
 from .store import Intent, OrderRef, OrderRow, Store, TimelineEntry, open_database
 from .store.orders import OrderDetail as StoredDetail
@@ -619,7 +620,7 @@ class Desk:
     async def capture(
         self,
         charge_id: str,
-        amount: str | Decimal,
+        amount: str | Decimal | Money,
         currency: str,
         soft_descriptor: str | None = None,
     ) -> Charge:
@@ -643,7 +644,7 @@ class Desk:
             self.orders.upsert_charge(charge)
             self._emit_changed(charge_id)
             state = charge.state
-            authorized = charge.capturable_amount.amount if charge.capturable_amount else None
+            authorized = charge.capturable_amount
             charge_currency = charge.charge_amount.currency_code if charge.charge_amount else None
         if state != "Authorized":
             explanation = rules.explain(ObjectKind.CHARGE, state)
@@ -656,7 +657,7 @@ class Desk:
         )
         request = {
             "chargeId": charge_id,
-            "captureAmount": rules.money_json(value, currency),
+            "captureAmount": value.to_json(),
             "softDescriptor": descriptor,
         }
         intent_id = self._record_intent(CAPTURE, charge_id, request, idempotent=True)
@@ -773,12 +774,14 @@ class Desk:
         checks.append(signed_ok)
         return checks
 
-    def _cached_charge(self, charge_id: str) -> tuple[str | None, str | None, Decimal | None]:
+    def _cached_charge(self, charge_id: str) -> tuple[str | None, str | None, Money | None]:
         """(currency, state, authorized amount) of a charge as the cache knows it."""
         for order_id in self.orders.find_order_ids(charge_id):
             row = self.orders.get_order_rows([order_id]).get(order_id)
             if row is not None and row.charge_id == charge_id:
-                return row.currency, row.charge_state, row.authorized_amount
+                authorized = (Money(row.authorized_amount, row.currency)
+                              if row.authorized_amount is not None and row.currency else None)
+                return row.currency, row.charge_state, authorized
         return None, None, None
 
     def _intent(self, intent_id: int) -> Intent:

@@ -18,14 +18,17 @@ import enum
 import functools
 import re
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from . import paths
-from .amazonpay.models import (
-    CURRENCY_DECIMALS,
+from .money import (
+    LEDGER_CURRENCIES,
     MAX_CHARGE,
     REFUND_OVER_CAPTURE_CAP,
     REFUND_OVER_CAPTURE_RATE,
+    Money,
+    MoneyError,
+    decimals_of,
 )
 
 # --------------------------------------------------------------------------- errors
@@ -54,219 +57,127 @@ class RuleError(ValueError):
 
 # --------------------------------------------------------------------------- money
 
-
-@dataclass(frozen=True, slots=True)
-class Currency:
-    """A ledger currency: its code, decimals, largest charge and a sample amount for messages."""
-
-    code: str
-    decimals: int
-    maximum: Decimal
-    example: str
-
-    @property
-    def exponent(self) -> Decimal:
-        """The quantum of one minor unit: ``Decimal("0.01")``, or ``Decimal("1")`` for JPY."""
-        return Decimal(1).scaleb(-self.decimals)
+#: The currencies an operator types amounts in: Amazon's ledger currencies.
+CURRENCIES: tuple[str, ...] = LEDGER_CURRENCIES
 
 
-#: REFERENCE section 4: ledger currencies, decimals and the maximum charge.
-CURRENCIES: dict[str, Currency] = {
-    code: Currency(code, decimals, MAX_CHARGE[code], "1400" if decimals == 0 else "14.00")
-    for code, decimals in CURRENCY_DECIMALS.items()
-}
-
-# Only ASCII digits with one optional '.' between digits. ``re.ASCII`` is belt and braces: the
-# class is spelled [0-9] because \d would also match Arabic-Indic and other Unicode digits.
-_AMOUNT_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)
-# Surrounding ASCII whitespace is forgiven (pasting adds it); anything else is not.
-_TRIM = " \t\r\n"
+def _example(currency: str) -> str:
+    """A good amount for messages: ``14.00``, ``1400`` for JPY."""
+    return "1400" if decimals_of(currency) == 0 else "14.00"
 
 
-def check_currency(code: str | None) -> Currency:
-    """The :class:`Currency` for ``code`` (case and surrounding spaces forgiven)."""
-    text = (code or "").strip(_TRIM).upper()
-    currency = CURRENCIES.get(text)
-    if currency is None:
+def check_currency(code: str | None) -> str:
+    """The ledger currency ``code`` names (case and surrounding spaces forgiven)."""
+    text = (code or "").strip(" \t\r\n").upper()
+    if text not in CURRENCIES:
         rule = "is required" if not text else f"{code!r} is not supported"
         raise RuleError("Currency", f"{rule}; use one of {', '.join(CURRENCIES)}", "USD")
-    return currency
+    return text
 
 
-def _decimals_rule(currency: Currency) -> str:
-    if currency.decimals == 0:
-        return f"no decimals for {currency.code}"
-    return f"at most {currency.decimals} decimals for {currency.code}"
+def parse_amount(text: str, currency: str) -> Money:
+    """An operator-typed amount (:meth:`Money.parse_text`), more than 0 and at most the
+    currency's maximum charge. ``"14.5"`` in USD gives ``Money(Decimal("14.50"), "USD")``."""
+    code = check_currency(currency)
+    try:
+        money = Money.parse_text(text, code)
+    except MoneyError as error:
+        raise RuleError("Amount", str(error), _example(code)) from None
+    return check_amount(money)
 
 
-def _why_not_plain(text: str) -> str:
-    """The most helpful wording for an amount that is not plain digits."""
-    if not text:
-        return "is required"
-    if text[0] in "+-":
-        return "digits only, no sign; it must be more than 0"
-    if "," in text or "'" in text or "_" in text:
-        return "digits and '.' only: no thousands separators, and '.' before the decimals"
-    if any(c.isspace() for c in text):
-        return "digits and '.' only, no spaces"
-    if "e" in text.lower() and any(c.isdigit() for c in text):
-        return "write the number out in digits (no exponent)"
-    if text.count(".") > 1:
-        return "only one '.'"
-    if text.startswith(".") or text.endswith("."):
-        return "digits on both sides of the '.'"
-    return "plain digits 0-9 and one optional '.' only"
+def check_amount(amount: Money) -> Money:
+    """An amount to charge, capture or refund: more than 0, at most the maximum charge."""
+    code = check_currency(amount.currency_code)
+    if amount.amount <= 0:
+        raise RuleError("Amount", "must be more than 0", _example(code))
+    maximum = Money(MAX_CHARGE[code], code)
+    if amount > maximum:
+        raise RuleError("Amount", f"at most {maximum} per charge", _example(code))
+    return amount
 
 
-def parse_amount(text: str, currency: str) -> Decimal:
-    """Parse an operator-typed amount into a ``Decimal`` with the currency's decimals.
-
-    Accepts only ``^[0-9]+(\\.[0-9]+)?$`` (after trimming surrounding whitespace), more than 0,
-    no more decimals than the currency has, and at most the currency's maximum charge. Python's
-    ``Decimal`` is deliberately not the validator: it accepts exponents, ``NaN``, ``Infinity``,
-    underscores, signs and non-ASCII digits. ``"14.5"`` in USD gives ``Decimal("14.50")``.
-    """
-    cur = check_currency(currency)
-    raw = text.strip(_TRIM) if isinstance(text, str) else ""
-    if not isinstance(text, str) or not _AMOUNT_RE.fullmatch(raw):
-        raise RuleError("Amount", _why_not_plain(raw), cur.example)
-    _, _, fraction = raw.partition(".")
-    # Strict on purpose: "14.500" is refused like "14.505", so the message always fits.
-    if len(fraction) > cur.decimals:
-        raise RuleError("Amount", _decimals_rule(cur), cur.example)
-    return check_amount(Decimal(raw), cur.code)
+def _as_money(amount: Money | Decimal | str, currency: str) -> Money:
+    """The operator's text, a ``Decimal`` or a ``Money``, checked as an amount in ``currency``."""
+    code = check_currency(currency)
+    if isinstance(amount, str):
+        return parse_amount(amount, code)
+    if isinstance(amount, Money):
+        if amount.currency_code != code:
+            raise RuleError("Currency", f"must be {code}", code)
+        return check_amount(amount)
+    if not isinstance(amount, Decimal):
+        raise RuleError("Amount", "must be a number of digits", _example(code))
+    try:
+        return check_amount(Money(amount, code))
+    except MoneyError as error:
+        raise RuleError("Amount", str(error), _example(code)) from None
 
 
-def check_amount(amount: Decimal, currency: str) -> Decimal:
-    """Check an amount already held as ``Decimal``; return it quantized to the currency.
-
-    Refuses non-Decimal values (floats above all), non-finite values, 0 and below, too many
-    decimals and anything above the currency's maximum charge.
-    """
-    cur = check_currency(currency)
-    if not isinstance(amount, Decimal) or not amount.is_finite():
-        raise RuleError("Amount", "must be a number of digits", cur.example)
-    if amount <= 0:
-        raise RuleError("Amount", "must be more than 0", cur.example)
-    # Comparisons are exact whatever the context precision; quantize is not, so the maximum is
-    # checked first (a 40-digit amount would make quantize raise InvalidOperation).
-    if amount > cur.maximum:
-        raise RuleError(
-            "Amount", f"at most {format_money(cur.maximum, cur.code)} per charge", cur.example
-        )
-    if amount != amount.quantize(cur.exponent, rounding=ROUND_HALF_UP):
-        raise RuleError("Amount", _decimals_rule(cur), cur.example)
-    return amount.quantize(cur.exponent)
-
-
-def check_within_authorized(
-    amount: Decimal, currency: str, authorized_remaining: Decimal
-) -> Decimal:
+def check_within_authorized(amount: Money, authorized_remaining: Money) -> Money:
     """Refuse an amount above what the charge still has authorized (REFERENCE 4, chosen rule)."""
-    cur = check_currency(currency)
-    remaining = quantize(authorized_remaining, cur.code)
-    if amount > remaining:
-        if remaining <= 0:
+    if amount > authorized_remaining:
+        if authorized_remaining.amount <= 0:
             raise RuleError(
                 "Amount",
                 "this charge has nothing left to capture; create a new charge on the "
                 "charge permission for the rest of the order",
-                cur.example,
+                _example(amount.currency_code),
             )
         raise RuleError(
             "Amount",
-            f"at most {format_money(remaining, cur.code)}, what the charge still has authorized",
-            amount_text(remaining, cur.code),
+            f"at most {authorized_remaining}, what the charge still has authorized",
+            authorized_remaining.amount_text(),
         )
     return amount
 
 
 def check_capture_amount(
-    amount: Decimal | str,
+    amount: Money | Decimal | str,
     currency: str,
-    authorized_remaining: Decimal | None,
+    authorized_remaining: Money | None,
     *,
     charge_currency: str | None = None,
-) -> Decimal:
-    """Every rule of a capture amount; return it as a quantized ``Decimal``.
+) -> Money:
+    """Every rule of a capture amount.
 
-    ``amount`` may be the operator's text or a ``Decimal``. ``charge_currency`` (when known)
-    must equal ``currency`` (Amazon answers 400 ``CurrencyMismatch`` otherwise).
+    ``amount`` may be the operator's text, a ``Decimal`` or a ``Money``. ``charge_currency``
+    (when known) must equal ``currency`` (Amazon answers 400 ``CurrencyMismatch`` otherwise).
     ``authorized_remaining`` is the charge's authorized amount not yet captured; pass ``None``
     when it is not known yet: the data-free checks still run, and the caller checks
     :func:`check_within_authorized` once it has read the charge.
     """
-    cur = check_currency(currency)
-    if charge_currency is not None and check_currency(charge_currency).code != cur.code:
-        expected = check_currency(charge_currency).code
+    code = check_currency(currency)
+    if charge_currency is not None and check_currency(charge_currency) != code:
+        expected = check_currency(charge_currency)
         raise RuleError("Currency", f"must be the charge's currency, {expected}", expected)
-    value = (
-        parse_amount(amount, cur.code)
-        if isinstance(amount, str)
-        else check_amount(amount, cur.code)
-    )
+    value = _as_money(amount, code)
     if authorized_remaining is not None:
-        check_within_authorized(value, cur.code, authorized_remaining)
+        check_within_authorized(value, authorized_remaining)
     return value
 
 
-
-
-def refund_limit(captured: Decimal, already_refunded: Decimal, currency: str) -> Decimal:
+def refund_limit(captured: Money, already_refunded: Money) -> Money:
     """How much may still be refunded: captured + min(15 %, cap) - already refunded, >= 0."""
-    cur = check_currency(currency)
-    extra = (captured * REFUND_OVER_CAPTURE_RATE).quantize(cur.exponent, rounding=ROUND_DOWN)
-    ceiling = captured + min(extra, REFUND_OVER_CAPTURE_CAP[cur.code])
-    return max(Decimal(0), ceiling - already_refunded).quantize(cur.exponent)
+    code = check_currency(captured.currency_code)
+    extra = min(captured.share(REFUND_OVER_CAPTURE_RATE), Money(REFUND_OVER_CAPTURE_CAP[code], code))
+    return max(Money.zero(code), captured + extra - already_refunded)
 
 
 def check_refund_amount(
-    amount: Decimal | str, currency: str, captured: Decimal, already_refunded: Decimal
-) -> Decimal:
+    amount: Money | Decimal | str, captured: Money, already_refunded: Money
+) -> Money:
     """Every rule of a refund amount against the charge's captured and refunded amounts."""
-    cur = check_currency(currency)
-    value = (
-        parse_amount(amount, cur.code)
-        if isinstance(amount, str)
-        else check_amount(amount, cur.code)
-    )
-    limit = refund_limit(captured, already_refunded, cur.code)
+    code = check_currency(captured.currency_code)
+    value = _as_money(amount, code)
+    limit = refund_limit(captured, already_refunded)
     if value > limit:
         raise RuleError(
             "Refund amount",
-            f"at most {format_money(limit, cur.code)} can still be refunded on this charge",
-            amount_text(limit, cur.code) if limit > 0 else cur.example,
+            f"at most {limit} can still be refunded on this charge",
+            limit.amount_text() if limit.amount > 0 else _example(code),
         )
     return value
-
-
-def quantize(amount: Decimal, currency: str) -> Decimal:
-    """``amount`` with exactly the currency's decimals (half-up rounding; never a float)."""
-    cur = check_currency(currency)
-    if isinstance(amount, float) or not isinstance(amount, Decimal | int):
-        raise TypeError(f"money must be a Decimal, not {type(amount).__name__}")
-    value = Decimal(amount)
-    if not value.is_finite():
-        raise ValueError(f"money must be a finite number, not {value}")
-    try:
-        return value.quantize(cur.exponent, rounding=ROUND_HALF_UP)
-    except InvalidOperation:
-        raise ValueError(f"{value} is too large to be an amount of money") from None
-
-
-def amount_text(amount: Decimal, currency: str) -> str:
-    """The amount as Amazon writes it on the wire: ``"14.00"``, ``"1400"`` (no grouping)."""
-    return f"{quantize(amount, currency):f}"
-
-
-def format_money(amount: Decimal, currency: str) -> str:
-    """Operator-facing money: ``"14.00 USD"``, ``"1400 JPY"`` (no grouping, so it pastes back)."""
-    return f"{amount_text(amount, currency)} {check_currency(currency).code}"
-
-
-def money_json(amount: Decimal, currency: str) -> dict[str, str]:
-    """Amazon's Money object: ``{"amount": "14.00", "currencyCode": "USD"}``."""
-    return {"amount": amount_text(amount, currency), "currencyCode": check_currency(currency).code}
 
 
 # --------------------------------------------------------------------------- soft descriptor

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from merchant_desk import rules
+from merchant_desk.money import MAX_CHARGE, Money
 from merchant_desk.rules import IdKind, ObjectKind, RuleError
 
 PLAIN_AMOUNT = re.compile(r"^\d+(\.\d+)?$", re.ASCII)
@@ -34,8 +35,8 @@ GOOD_AMOUNTS = [
 @pytest.mark.parametrize(("text", "currency", "expected"), GOOD_AMOUNTS)
 def test_good_amounts_parse_to_the_currency_decimals(text, currency, expected):
     value = rules.parse_amount(text, currency)
-    assert value == expected
-    assert value.as_tuple().exponent == expected.as_tuple().exponent
+    assert value == Money(expected, currency.upper())
+    assert value.amount.as_tuple().exponent == expected.as_tuple().exponent
 
 
 BAD_AMOUNTS = [
@@ -115,8 +116,8 @@ def test_parse_amount_accepts_only_plain_digits_and_round_trips(text):
         return
     stripped = text.strip(" \t\r\n")
     assert PLAIN_AMOUNT.fullmatch(stripped)
-    assert value == Decimal(stripped)
-    assert rules.parse_amount(rules.amount_text(value, "USD"), "USD") == value
+    assert value.amount == Decimal(stripped)
+    assert rules.parse_amount(value.amount_text(), "USD") == value
 
 
 @settings(max_examples=150, deadline=None)
@@ -125,13 +126,14 @@ def test_parse_amount_accepts_only_plain_digits_and_round_trips(text):
     st.decimals(min_value=Decimal("0.01"), max_value=Decimal("10000000"), places=2),
 )
 def test_every_valid_amount_round_trips_through_its_text(currency, amount):
-    cur = rules.CURRENCIES[currency]
-    amount = amount.quantize(cur.exponent)
-    if amount <= 0 or amount > cur.maximum:
+    if currency == "JPY":
+        amount = amount.to_integral_value()
+    if amount <= 0 or amount > MAX_CHARGE[currency]:
         return
-    assert rules.parse_amount(rules.amount_text(amount, currency), currency) == amount
-    text, code = rules.format_money(amount, currency).split(" ")
-    assert (rules.parse_amount(text, code), code) == (amount, currency)
+    money = Money(amount, currency)
+    assert rules.parse_amount(money.amount_text(), currency) == money
+    text, code = str(money).split(" ")
+    assert rules.parse_amount(text, code) == money
 
 
 @settings(max_examples=150, deadline=None)
@@ -143,7 +145,7 @@ def test_plain_usd_amounts_in_range_are_accepted(whole, fraction):
     text = f"{whole}" if fraction is None else f"{whole}.{fraction}"
     if not 0 < Decimal(text) <= 150000:
         return
-    assert rules.parse_amount(text, "USD") == Decimal(text)
+    assert rules.parse_amount(text, "USD").amount == Decimal(text)
 
 
 # --------------------------------------------------------------------------- Decimal amounts
@@ -159,17 +161,18 @@ def test_plain_usd_amounts_in_range_are_accepted(whole, fraction):
         (Decimal("0.001"), "USD", "at most 2 decimals"),
         (Decimal("1.5"), "JPY", "no decimals"),
         (Decimal("1E+40"), "USD", "at most 150000.00 USD"),
+        (Decimal("0.125"), "USD", "at most 2 decimals"),  # refused, never rounded
         (14.0, "USD", "digits"),  # a float is never money
     ],
 )
-def test_check_amount_refuses_bad_decimals(amount, currency, words):
+def test_decimal_amounts_are_checked_never_rounded(amount, currency, words):
     with pytest.raises(RuleError, match=re.escape(words)):
-        rules.check_amount(amount, currency)
+        rules.check_capture_amount(amount, currency, None)
 
 
-def test_check_amount_quantizes():
-    assert str(rules.check_amount(Decimal("14.5"), "USD")) == "14.50"
-    assert str(rules.check_amount(Decimal("1400.00"), "JPY")) == "1400"
+def test_decimal_amounts_take_the_currency_decimals():
+    assert rules.check_capture_amount(Decimal("14.5"), "USD", None).amount_text() == "14.50"
+    assert rules.check_capture_amount(Decimal("1400.00"), "JPY", None).amount_text() == "1400"
 
 
 CAPTURE_CASES = [
@@ -189,19 +192,18 @@ CAPTURE_CASES = [
     ("amount", "currency", "remaining", "charge_currency", "outcome"), CAPTURE_CASES
 )
 def test_capture_amount_rules(amount, currency, remaining, charge_currency, outcome):
+    left = None if remaining is None else Money(remaining, charge_currency or currency)
     if isinstance(outcome, Decimal):
-        got = rules.check_capture_amount(
-            amount, currency, remaining, charge_currency=charge_currency
-        )
-        assert got == outcome
+        got = rules.check_capture_amount(amount, currency, left, charge_currency=charge_currency)
+        assert got == Money(outcome, currency)
     else:
         with pytest.raises(RuleError, match=re.escape(outcome)):
-            rules.check_capture_amount(amount, currency, remaining, charge_currency=charge_currency)
+            rules.check_capture_amount(amount, currency, left, charge_currency=charge_currency)
 
 
 def test_capture_over_authorized_suggests_the_remaining_amount():
     with pytest.raises(RuleError) as caught:
-        rules.check_capture_amount("20", "USD", Decimal("12.5"))
+        rules.check_capture_amount("20", "USD", Money(Decimal("12.5"), "USD"))
     assert caught.value.example == "12.50"
 
 
@@ -214,51 +216,24 @@ def test_capture_over_authorized_suggests_the_remaining_amount():
         (Decimal("100"), Decimal("200"), "USD", Decimal("0.00")),
         (Decimal("100000"), Decimal("0"), "JPY", Decimal("108400")),  # capped at 8,400
         (Decimal("1000"), Decimal("0"), "JPY", Decimal("1150")),
+        (Decimal("0.99"), Decimal("0"), "USD", Decimal("1.13")),  # 15 % down to the cent
     ],
 )
 def test_refund_limit(captured, refunded, currency, limit):
-    assert rules.refund_limit(captured, refunded, currency) == limit
+    got = rules.refund_limit(Money(captured, currency), Money(refunded, currency))
+    assert got == Money(limit, currency)
 
 
 def test_refund_amount_rules():
-    assert rules.check_refund_amount("115", "USD", Decimal("100"), Decimal("0")) == Decimal("115")
+    captured, none = Money(Decimal("100"), "USD"), Money(Decimal("0"), "USD")
+    assert rules.check_refund_amount("115", captured, none) == Money(Decimal("115"), "USD")
     with pytest.raises(RuleError, match=r"Refund amount: at most 115.00 USD"):
-        rules.check_refund_amount("115.01", "USD", Decimal("100"), Decimal("0"))
+        rules.check_refund_amount("115.01", captured, none)
 
 
-# --------------------------------------------------------------------------- money formatting
-
-
-@pytest.mark.parametrize(
-    ("amount", "currency", "text"),
-    [
-        (Decimal("14"), "USD", "14.00 USD"),
-        (Decimal("14.5"), "EUR", "14.50 EUR"),
-        (Decimal("0.005"), "GBP", "0.01 GBP"),  # half up
-        (Decimal("1400"), "JPY", "1400 JPY"),
-        (Decimal("1400.5"), "JPY", "1401 JPY"),
-        (Decimal("150000"), "USD", "150000.00 USD"),
-        (Decimal("1E+3"), "USD", "1000.00 USD"),  # never scientific notation
-        (7, "jpy", "7 JPY"),
-    ],
-)
-def test_format_money(amount, currency, text):
-    assert rules.format_money(amount, currency) == text
-
-
-def test_money_json_is_amazons_money_object():
-    assert rules.money_json(Decimal("14"), "USD") == {"amount": "14.00", "currencyCode": "USD"}
-
-
-@pytest.mark.parametrize("bad", [14.0, "14", Decimal("NaN"), Decimal("-Infinity")])
-def test_quantize_refuses_floats_and_non_numbers(bad):
-    with pytest.raises((TypeError, ValueError)):
-        rules.quantize(bad, "USD")
-
-
-def test_quantize_refuses_unknown_currency():
-    with pytest.raises(RuleError, match="Currency"):
-        rules.quantize(Decimal("1"), "XYZ")
+def test_an_amount_in_another_currency_is_refused():
+    with pytest.raises(RuleError, match="Currency: must be USD"):
+        rules.check_capture_amount(Money(Decimal("14"), "EUR"), "USD", None)
 
 
 # --------------------------------------------------------------------------- soft descriptor

@@ -27,16 +27,15 @@ from decimal import Decimal
 from typing import Any
 
 from merchant_desk.amazonpay.models import (
-    CURRENCY_DECIMALS,
     Address,
     Buyer,
     Charge,
     ChargePermission,
     CheckoutSession,
     DeliveryTracker,
-    Money,
     Refund,
 )
+from merchant_desk.money import Money, MoneyError
 from merchant_desk.store.db import Store, relaxed_sync, utc_now_text, write_transaction
 
 #: The single state the list shows and filters on: the charge's state when there is a charge,
@@ -164,15 +163,17 @@ def _decimal(text: str | None) -> Decimal | None:
 
 
 def _money_text(money: Money | None) -> str | None:
-    return format(money.amount, "f") if money is not None else None
+    return money.amount_text() if money is not None else None
 
 
 def _minor_units(amount: str | None, currency: str | None) -> int | None:
     """An exact integer sort key (cents, yen): sorting TEXT amounts would put 100 before 20."""
-    if amount is None:
+    if amount is None or not currency:
         return None
-    decimals = CURRENCY_DECIMALS.get(currency or "", 2)
-    return int(Decimal(amount).scaleb(decimals).to_integral_value())
+    try:
+        return Money.of(amount, currency).minor_units
+    except MoneyError:  # a record kept before amounts were checked: unsorted, not a crash
+        return None
 
 
 def _dumps(value: Any) -> str | None:
@@ -920,14 +921,15 @@ class Orders:
 
     def total_awaiting_capture(self) -> dict[str, Decimal]:
         """Per currency, the exact sum of every cached charge still Authorized (capturable)."""
-        totals: dict[str, Decimal] = {}
+        totals: dict[str, Money] = {}
         # summed in Python: SQL's SUM over TEXT would go through floating point
         for amount, currency in self._cache.execute(
             "SELECT charge_amount, currency FROM charges WHERE state = 'Authorized'"
             " AND charge_amount IS NOT NULL"
         ):
-            totals[currency] = totals.get(currency, Decimal(0)) + Decimal(amount)
-        return dict(sorted(totals.items()))
+            money = Money.of(amount, currency)
+            totals[currency] = totals[currency] + money if currency in totals else money
+        return {currency: totals[currency].amount for currency in sorted(totals)}
 
     def ids_needing_refresh(self, limit: int | None = None) -> list[str]:
         """Orders not yet final (session Open, charge not final, never verified, refund pending),
@@ -1028,13 +1030,9 @@ def _empty_row(order_id: str, session_id: str | None) -> dict[str, Any]:
     }
 
 
-def _sum(amounts: Iterable[Money | None]) -> Decimal | None:
-    present = [m.amount for m in amounts if m is not None]
-    return sum(present, Decimal(0)) if present else None
-
-
-def _text(value: Decimal | None) -> str | None:
-    return format(value, "f") if value is not None else None
+def _sum(amounts: Iterable[Money | None]) -> Money | None:
+    present = [m for m in amounts if m is not None]
+    return sum(present[1:], present[0]) if present else None
 
 
 def _compose(
@@ -1088,25 +1086,22 @@ def _compose(
     amount = _money_text(order_money) or record.get("amount")
     currency = (order_money.currency_code if order_money else None) or record.get("currency")
 
-    refunded_by_charge: dict[str, Decimal] = {}
+    refunded_by_charge: dict[str, Money] = {}
     for refund in refunds:
         if refund.state == "Refunded" and refund.refund_amount and refund.charge_id:
+            earlier = refunded_by_charge.get(refund.charge_id)
             refunded_by_charge[refund.charge_id] = (
-                refunded_by_charge.get(refund.charge_id, Decimal(0)) + refund.refund_amount.amount
+                refund.refund_amount if earlier is None else earlier + refund.refund_amount
             )
-    refunded: Decimal | None = None
+    refunded: Money | None = None
     for charge in charges:
         # Amazon's refundedAmount and our refund rows may be fetched at different times
         known = [
-            v
-            for v in (
-                charge.refunded_amount.amount if charge.refunded_amount else None,
-                refunded_by_charge.get(charge.charge_id),
-            )
-            if v is not None
+            m for m in (charge.refunded_amount, refunded_by_charge.get(charge.charge_id))
+            if m is not None
         ]
         if known:
-            refunded = (refunded or Decimal(0)) + max(known)
+            refunded = max(known) if refunded is None else refunded + max(known)
     refund_pending = any(r.state == "RefundInitiated" for r in refunds)
 
     session_state = (session.state if session else None) or record.get("session_state")
@@ -1163,9 +1158,9 @@ def _compose(
         "charge_reason": charge_reason,
         "authorized_amount": _money_text(main.charge_amount if main else None)
         or record.get("authorized_amount"),
-        "captured_amount": _text(_sum(c.capture_amount for c in charges))
+        "captured_amount": _money_text(_sum(c.capture_amount for c in charges))
         or record.get("captured_amount"),
-        "refunded_amount": _text(refunded) or record.get("refunded_amount"),
+        "refunded_amount": _money_text(refunded) or record.get("refunded_amount"),
         "tracking_carrier": tracker[0] if tracker else None,
         "tracking_number": tracker[1] if tracker else None,
         "gone": int(gone),

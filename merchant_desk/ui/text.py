@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication
 
 from ..amazonpay.errors import ApiError, InvalidResponse, TransportError
-from ..amazonpay.models import Money
+from ..money import Money
 
 if TYPE_CHECKING:
     from ..desk import ResumeResult
