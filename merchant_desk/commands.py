@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 import httpx
 
-from . import rules
+from . import meanings, rules
 from .amazonpay.client import RetryPolicy
 from .amazonpay.errors import (
     ApiError,
@@ -163,7 +163,7 @@ def _json_line(out: TextIO, obj: dict[str, Any]) -> None:
 
 def _print_session(out: TextIO, session: CheckoutSession) -> None:
     status = session.status
-    explanation = rules.explain(rules.ObjectKind.CHECKOUT_SESSION, status.state, status.reason_code)
+    explanation = meanings.explain(meanings.ObjectKind.CHECKOUT_SESSION, status.state, status.reason_code)
     reason = status.reason_code or "none"
     if status.reason_description:
         reason += f" ({status.reason_description})"
@@ -184,7 +184,7 @@ def _print_session(out: TextIO, session: CheckoutSession) -> None:
 
 
 def _report_refusal(out: TextIO, session_id: str, exc: ApiError, as_json: bool) -> None:
-    explanation = rules.explain_error(exc.reason_code)
+    explanation = meanings.explain_error(exc.reason_code)
     lines = [
         f"Checkout session {session_id}: {explanation.title}",
         f"  Amazon said:       {exc.status} {exc.reason_code}: {exc.message or '(no message)'}",
@@ -394,7 +394,7 @@ def _run(args: argparse.Namespace, body: Any) -> int:
 
 
 def _report_api_error(exc: ApiError, as_json: bool) -> None:
-    explanation = rules.explain_error(exc.reason_code, exc.message)
+    explanation = meanings.explain_error(exc.reason_code, exc.message)
     lines = [
         f"Amazon Pay refused: {explanation.title}",
         f"  Amazon said:       {exc.status} {exc.reason_code}: {exc.message or '(no message)'}",

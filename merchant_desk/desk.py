@@ -21,12 +21,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import rules
+from . import meanings, rules
 from .amazonpay.errors import ApiError, InvalidResponse, TransportError
 from .amazonpay.models import Charge, ChargePermission, CheckoutSession, DeliveryTracker
 from .events import CacheReset, DeskEvent, OrdersChanged, PendingCount, Progress
+from .meanings import Explanation, ObjectKind
 from .money import Money
-from .rules import Explanation, IdKind, ObjectKind, RuleError
+from .rules import IdKind, RuleError
 from .store import Intent, OrderRef, OrderRow, Store, TimelineEntry, open_database
 from .store.orders import OrderDetail as StoredDetail
 
@@ -647,7 +648,7 @@ class Desk:
             authorized = charge.capturable_amount
             charge_currency = charge.charge_amount.currency_code if charge.charge_amount else None
         if state != "Authorized":
-            explanation = rules.explain(ObjectKind.CHARGE, state)
+            explanation = meanings.explain(ObjectKind.CHARGE, state)
             raise ActionNotAllowed(
                 f"This charge is {state}: only an Authorized charge can be captured.",
                 explanation,
@@ -695,7 +696,7 @@ class Desk:
         if session.state != "Open":
             raise ActionNotAllowed(
                 f"This checkout is {session.state}: only an Open checkout can be completed.",
-                rules.explain(ObjectKind.CHECKOUT_SESSION, session.state, session.status.reason_code),
+                meanings.explain(ObjectKind.CHECKOUT_SESSION, session.state, session.status.reason_code),
             )
         if session.charge_amount is None:
             raise ActionNotAllowed("Amazon did not report this checkout's amount; verify it again.")
@@ -1142,19 +1143,19 @@ def explain_row(row: OrderRow) -> Explanation:
     if row.session_state == "Completed" and not row.charge_state and row.charge_permission_state:
         # paymentIntent Confirm: the buyer approved a payment method to charge later, and the
         # permission, not the finished checkout, says what can be done now
-        return rules.explain(ObjectKind.CHARGE_PERMISSION, row.charge_permission_state)
+        return meanings.explain(ObjectKind.CHARGE_PERMISSION, row.charge_permission_state)
     if row.session_state == "Canceled" or not row.charge_state:
         if row.session_state:
-            return rules.explain(ObjectKind.CHECKOUT_SESSION, row.session_state, row.session_reason)
+            return meanings.explain(ObjectKind.CHECKOUT_SESSION, row.session_state, row.session_reason)
         if row.charge_permission_state:
-            return rules.explain(ObjectKind.CHARGE_PERMISSION, row.charge_permission_state)
+            return meanings.explain(ObjectKind.CHARGE_PERMISSION, row.charge_permission_state)
         return Explanation(
             title="Not verified yet",
             meaning="Merchant Desk knows this order's ID but has not asked Amazon about it yet.",
             next_step="Verify it to see whether the buyer paid.",
             final=False,
         )
-    return rules.explain(ObjectKind.CHARGE, row.charge_state, row.charge_reason)
+    return meanings.explain(ObjectKind.CHARGE, row.charge_state, row.charge_reason)
 
 
 def capture_blocked(row: OrderRow) -> str | None:
