@@ -18,6 +18,7 @@ import pytest
 
 from merchant_desk.amazonpay.client import AmazonPayClient, ClientConfig, RetryPolicy
 from merchant_desk.amazonpay.errors import ApiError
+from merchant_desk.demo import open_demo_desk
 from merchant_desk.desk import (
     REFRESH_ROW_BLOCK,
     ActionNotAllowed,
@@ -609,14 +610,14 @@ def test_demo_desk_runs_the_emulator_in_process_and_keeps_its_files_private(tmp_
     data_dir = tmp_path / "demo"
 
     async def open_twice():
-        desk = await Desk.open_demo(data_dir)
+        desk = await open_demo_desk(data_dir)
         try:
             first = set(desk.list_order_ids(OrderQuery(limit=None)))
             sent = desk.emulator.world.ledger()["requests"]
             summary = desk.day_summary()
         finally:
             await desk.aclose()
-        desk = await Desk.open_demo(data_dir)
+        desk = await open_demo_desk(data_dir)
         try:
             second = set(desk.list_order_ids(OrderQuery(limit=None)))
             resent = desk.emulator.world.ledger()["requests"]

@@ -13,7 +13,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
 from merchant_desk import secrets
-from merchant_desk.desk import Desk
+from merchant_desk.demo import open_demo_desk
 from merchant_desk.settings import Settings, load_settings, save_settings
 from merchant_desk.ui.dialogs.settings import SettingsDialog
 from merchant_desk.ui.main_window import MainWindow
@@ -104,7 +104,7 @@ def test_test_connection_without_a_key_says_what_to_do(qtbot, qloop, profile):
 
 def test_saving_settings_reconnects_the_window_and_closes_the_old_desk(
         qtbot, qloop, profile, emulator, tmp_path):
-    demo = run(qtbot, Desk.open_demo(tmp_path / "demo"), timeout=30000)
+    demo = run(qtbot, open_demo_desk(tmp_path / "demo"), timeout=30000)
     closed: list[str] = []
     original_close = demo.aclose
 
