@@ -175,6 +175,19 @@ def test_decimal_amounts_take_the_currency_decimals():
     assert rules.check_capture_amount(Decimal("1400.00"), "JPY", None).amount_text() == "1400"
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(rules.CURRENCIES), st.integers(min_value=-(10**9), max_value=0))
+def test_no_amount_at_or_below_zero_is_ever_captured_or_refunded(currency, minor):
+    amount = Decimal(minor).scaleb(-2 if currency != "JPY" else 0)
+    with pytest.raises(RuleError, match="more than 0"):
+        rules.check_capture_amount(amount, currency, None)
+    with pytest.raises(RuleError, match="more than 0"):
+        rules.check_refund_amount(amount, Money(Decimal(100), currency),
+                                  Money(Decimal(0), currency))
+    with pytest.raises(RuleError, match=r"no sign|more than 0"):
+        rules.parse_amount(Money(amount, currency).amount_text(), currency)
+
+
 CAPTURE_CASES = [
     # amount, currency, authorized remaining, charge currency, expected or error words
     ("10", "USD", Decimal("14.00"), "USD", Decimal("10.00")),
