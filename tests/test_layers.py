@@ -105,3 +105,16 @@ def test_the_demo_is_composed_outside_the_core():
     assert any(name.startswith("merchant_desk.sandbox") for name in
                _imports(PACKAGE / "demo.py"))
     assert not hasattr(Desk, "open_demo") and not hasattr(Desk, "connect_demo")
+
+
+def test_the_desk_loads_without_the_wire_so_the_list_paints_before_connecting():
+    """The window paints the cached list before the desk connects: importing the desk must not
+    pull in httpx, cryptography or the signed client (they load when it connects)."""
+    code = (
+        "import sys, merchant_desk.desk\n"
+        "print(sorted(m for m in ('httpx', 'cryptography', 'merchant_desk.amazonpay.client')"
+        " if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=PACKAGE.parent, timeout=120)
+    assert out.stdout.strip() == "[]"
