@@ -26,8 +26,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from merchant_desk.store import open_database
+from merchant_desk.store.columns import search_text
 from merchant_desk.store.db import write_transaction
-from merchant_desk.store.orders import search_text
 
 FIRST = ["Ada", "Ben", "Chloe", "Dmitri", "Emma", "Farid", "Grace", "Hiro", "Ines", "Jonas"]
 LAST = ["Smith", "Jones", "Müller", "Tanaka", "Rossi", "Novak", "Garcia", "Okafor", "Lee", "Brown"]

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 import httpx
 
-from . import rules
+from . import meanings, rules
 from .amazonpay.client import RetryPolicy
 from .amazonpay.errors import (
     ApiError,
@@ -29,6 +29,7 @@ from .amazonpay.errors import (
 from .amazonpay.models import CheckoutSession, format_timestamp
 from .cli import EXIT_OK, EXIT_PENDING, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE
 from .desk import Desk
+from .money import Money
 from .paths import default_data_dir
 from .store import OrderRow, open_database
 
@@ -162,7 +163,7 @@ def _json_line(out: TextIO, obj: dict[str, Any]) -> None:
 
 def _print_session(out: TextIO, session: CheckoutSession) -> None:
     status = session.status
-    explanation = rules.explain(rules.ObjectKind.CHECKOUT_SESSION, status.state, status.reason_code)
+    explanation = meanings.explain(meanings.ObjectKind.CHECKOUT_SESSION, status.state, status.reason_code)
     reason = status.reason_code or "none"
     if status.reason_description:
         reason += f" ({status.reason_description})"
@@ -183,7 +184,7 @@ def _print_session(out: TextIO, session: CheckoutSession) -> None:
 
 
 def _report_refusal(out: TextIO, session_id: str, exc: ApiError, as_json: bool) -> None:
-    explanation = rules.explain_error(exc.reason_code)
+    explanation = meanings.explain_error(exc.reason_code)
     lines = [
         f"Checkout session {session_id}: {explanation.title}",
         f"  Amazon said:       {exc.status} {exc.reason_code}: {exc.message or '(no message)'}",
@@ -237,8 +238,8 @@ def _say_cache_reset(desk: Desk) -> None:
 
 def _row_extras(row: OrderRow) -> dict[str, Any]:
     """The cached order's own facts, under Amazon's field names where Amazon has one."""
-    def money(value: Any) -> dict[str, str | None] | None:
-        return None if value is None else {"amount": format(value, "f"), "currencyCode": row.currency}
+    def money(value: Any) -> dict[str, str] | None:
+        return None if value is None or not row.currency else Money(value, row.currency).to_json()
 
     return {
         "chargeState": row.charge_state,
@@ -407,7 +408,7 @@ def _run(args: argparse.Namespace, body: Any) -> int:
 
 
 def _report_api_error(exc: ApiError, as_json: bool) -> None:
-    explanation = rules.explain_error(exc.reason_code, exc.message)
+    explanation = meanings.explain_error(exc.reason_code, exc.message)
     lines = [
         f"Amazon Pay refused: {explanation.title}",
         f"  Amazon said:       {exc.status} {exc.reason_code}: {exc.message or '(no message)'}",
@@ -537,7 +538,7 @@ def sessions_command(args: argparse.Namespace) -> int:
                 line.update(_row_extras(row))
                 _json_line(sys.stdout, line)
             else:
-                amount = rules.format_money(row.amount, row.currency) if (
+                amount = str(Money(row.amount, row.currency)) if (
                     row.amount is not None and row.currency) else "-"
                 created = row.created.strftime("%Y-%m-%d %H:%M") if row.created else "-"
                 print(f"{created:16}  {order_id:36}  {row.state:22}  {amount:>14}  "

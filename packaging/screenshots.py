@@ -100,9 +100,9 @@ async def shoot(out: Path, data_dir: Path) -> list[Path]:
 
 
 async def open_desk(data_dir: Path):
-    from merchant_desk.desk import Desk
+    from merchant_desk.demo import open_demo_desk
 
-    return await Desk.open_demo(data_dir / "demo")
+    return await open_demo_desk(data_dir / "demo")
 
 
 def _save(widget, path: Path) -> Path:

@@ -207,11 +207,11 @@ def qloop(qapp, qtbot):
 def demo_window(qtbot, qloop, tmp_path):
     """The window on the demo desk (the embedded emulator and its sample orders), as
     ``merchant-desk gui --demo`` opens it; closed in order afterwards."""
-    from merchant_desk.desk import Desk
+    from merchant_desk.demo import open_demo_desk
     from tests.guihelpers import close_window, open_window
     from tests.qtasync import run
 
-    desk = run(qtbot, Desk.open_demo(tmp_path / "demo"), timeout=30000)
+    desk = run(qtbot, open_demo_desk(tmp_path / "demo"), timeout=30000)
     window = open_window(qtbot, desk, tmp_path)
     yield window
     close_window(qtbot, window)

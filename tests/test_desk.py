@@ -18,11 +18,13 @@ import pytest
 
 from merchant_desk.amazonpay.client import AmazonPayClient, ClientConfig, RetryPolicy
 from merchant_desk.amazonpay.errors import ApiError
+from merchant_desk.demo import connect_demo, open_demo_desk
 from merchant_desk.desk import (
     REFRESH_ROW_BLOCK,
     ActionNotAllowed,
     CacheReset,
     Desk,
+    DeskError,
     OperationPending,
     OrderQuery,
     OrdersChanged,
@@ -609,14 +611,14 @@ def test_demo_desk_runs_the_emulator_in_process_and_keeps_its_files_private(tmp_
     data_dir = tmp_path / "demo"
 
     async def open_twice():
-        desk = await Desk.open_demo(data_dir)
+        desk = await open_demo_desk(data_dir)
         try:
             first = set(desk.list_order_ids(OrderQuery(limit=None)))
             sent = desk.emulator.world.ledger()["requests"]
             summary = desk.day_summary()
         finally:
             await desk.aclose()
-        desk = await Desk.open_demo(data_dir)
+        desk = await open_demo_desk(data_dir)
         try:
             second = set(desk.list_order_ids(OrderQuery(limit=None)))
             resent = desk.emulator.world.ledger()["requests"]
@@ -633,6 +635,26 @@ def test_demo_desk_runs_the_emulator_in_process_and_keeps_its_files_private(tmp_
     assert data_dir.stat().st_mode & 0o777 == 0o700
     for path in data_dir.iterdir():
         assert path.stat().st_mode & 0o077 == 0, path  # nobody but the user reads them
+
+
+def test_a_connected_desk_takes_no_second_client_and_closes_the_demo_s_emulator(tmp_path):
+    async def scenario():
+        desk = await open_demo_desk(tmp_path / "demo")
+        try:
+            with pytest.raises(DeskError, match="already connected"):
+                await connect_demo(desk)
+            with pytest.raises(DeskError, match="already connected"):
+                desk.attach(desk.client, key_source="another")
+            assert desk.key_source == "a throwaway demo key (never stored)"
+            world = desk.emulator.world
+            close = world.close
+            world.close = lambda: (closed.append(True), close())
+        finally:
+            await desk.aclose()
+
+    closed: list[bool] = []
+    asyncio.run(scenario())
+    assert closed == [True]  # the emulator's state file is released with the desk
 
 
 def test_refresh_stops_at_the_first_unreachable_answer_instead_of_waiting_out_every_order(

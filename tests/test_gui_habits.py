@@ -227,6 +227,7 @@ def test_import_through_the_window_and_cancel_keeps_what_was_added(qtbot, demo_w
 def test_orders_that_arrive_in_an_empty_list_select_the_first(qtbot, qloop, tmp_path):
     """As ``gui --demo`` starts on a new data folder: the list first (empty), then the
     embedded emulator's sample orders arrive once the desk connects."""
+    from merchant_desk.demo import connect_demo
     from merchant_desk.desk import Desk
     from tests.guihelpers import close_window, open_window
     from tests.qtasync import run
@@ -235,7 +236,7 @@ def test_orders_that_arrive_in_an_empty_list_select_the_first(qtbot, qloop, tmp_
     window = open_window(qtbot, desk, tmp_path)
     try:
         assert window.model.rowCount() == 0 and window.current_id() is None
-        run(qtbot, desk.connect_demo(), timeout=30000)
+        run(qtbot, connect_demo(desk), timeout=30000)
         window.connected()
         qtbot.waitUntil(lambda: window.model.rowCount() > 0, timeout=5000)
         assert window.current_id() == window.model.order_id(0)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QLabel, QLineEdit
 
 from merchant_desk import keyfile, secrets
 from merchant_desk.amazonpay import signing
-from merchant_desk.desk import Desk
+from merchant_desk.demo import open_demo_desk
 from merchant_desk.settings import Settings, load_settings, save_settings
 from merchant_desk.ui.dialogs.settings import SettingsDialog
 from merchant_desk.ui.main_window import MainWindow
@@ -113,7 +113,7 @@ def test_test_connection_without_a_key_says_what_to_do(qtbot, qloop, profile):
 
 def test_saving_settings_reconnects_the_window_and_closes_the_old_desk(
         qtbot, qloop, profile, emulator, tmp_path):
-    demo = run(qtbot, Desk.open_demo(tmp_path / "demo"), timeout=30000)
+    demo = run(qtbot, open_demo_desk(tmp_path / "demo"), timeout=30000)
     closed: list[str] = []
     original_close = demo.aclose
 
@@ -275,7 +275,7 @@ def test_names_and_messages_are_shown_as_plain_text_never_html(qtbot, qloop, pro
 
 def test_the_main_window_imports_an_encrypted_key_through_settings_and_connects(
         qtbot, qloop, profile, emulator, tmp_path):
-    demo = run(qtbot, Desk.open_demo(tmp_path / "demo"), timeout=30000)
+    demo = run(qtbot, open_demo_desk(tmp_path / "demo"), timeout=30000)
     window = MainWindow(demo, settings=QSettings(str(tmp_path / "w.ini"),
                                                  QSettings.Format.IniFormat), data_dir=profile)
     qtbot.addWidget(window)

@@ -14,6 +14,7 @@ import pytest
 
 from merchant_desk.amazonpay.client import RetryPolicy
 from merchant_desk.amazonpay.errors import KeyLoadError
+from merchant_desk.demo import open_demo_desk
 from merchant_desk.desk import Desk, DeskError, OrderQuery
 from merchant_desk.settings import Settings
 from merchant_desk.ui.main_window import MainWindow
@@ -266,8 +267,8 @@ def test_the_first_paint_does_not_wait_for_the_wire_to_load(emulator, tmp_path):
 
 
 def test_main_window_takes_a_connected_desk_as_before(qtbot, qloop, tmp_path):
-    """Desk.open_demo (connected from the start) still gives a window ready to act."""
-    desk = run(qtbot, Desk.open_demo(tmp_path / "demo"), timeout=30000)
+    """open_demo_desk (connected from the start) still gives a window ready to act."""
+    desk = run(qtbot, open_demo_desk(tmp_path / "demo"), timeout=30000)
     window = open_window(qtbot, desk, tmp_path)
     try:
         assert isinstance(window, MainWindow)

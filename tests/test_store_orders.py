@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from merchant_desk.store import SORT_COLUMNS, UNVERIFIED, OrderRef, open_database
-from merchant_desk.store import orders as orders_module
+from merchant_desk.store import search as search_module
 from tests import store_samples as sample
 
 
@@ -382,7 +382,7 @@ def test_a_search_matching_many_orders_pages_the_same_as_one_matching_few(
         lister.list_order_ids(search="smith", sort_column=column, descending=d, limit=25, offset=9)
         for d in (False, True)
     ]
-    monkeypatch.setattr(orders_module, "_dense_matches", lambda rows, total: 10)
+    monkeypatch.setattr(search_module, "_dense_matches", lambda rows, total: 10)
     many = [
         lister.list_order_ids(search="smith", sort_column=column, descending=d, limit=25, offset=9)
         for d in (False, True)
@@ -390,12 +390,22 @@ def test_a_search_matching_many_orders_pages_the_same_as_one_matching_few(
     assert many == few and all(len(page) == 25 for page in many)
 
 
+@pytest.mark.parametrize("walk", [False, True])
+def test_a_search_without_a_limit_lists_every_match_in_order_either_way(lister, walk,
+                                                                        monkeypatch):
+    expected = _all_pages(lister, search="smith", sort_column="buyer_name")
+    if walk:
+        monkeypatch.setattr(search_module, "_dense_matches", lambda rows, total: 10)
+    assert lister.list_order_ids(search="smith", sort_column="buyer_name", limit=-1) == expected
+    assert len(expected) == lister.count_orders(search="smith") > 10
+
+
 def test_the_walk_is_chosen_by_how_many_matches_against_the_page_and_the_cache():
-    dense = orders_module._dense_matches
-    assert 2000 < dense(200, 100_000) < 2500  # 1,062 matches are sorted, 10,022 walked
+    dense = search_module._dense_matches
+    assert 1_062 < dense(200, 100_000) < 10_022  # "ada s" is sorted, "smith" walked
     assert dense(400, 100_000) > dense(200, 100_000)  # a later page: a longer walk
-    assert dense(200, 100) == 200  # a small cache: never below one page of matches
-    assert dense(200, 0) == 200
+    assert dense(-1, 100_000) == 100_000  # no limit, every match: always sorted
+    assert dense(200, 0) == 0
 
 
 def test_the_orders_total_is_the_cache_s_count(lister):

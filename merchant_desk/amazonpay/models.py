@@ -13,29 +13,23 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
+
+from ..money import (  # noqa: F401  (the emulator and older callers import them from here)
+    DECIMALS,
+    LEDGER_CURRENCIES,
+    MAX_CHARGE,
+    REFUND_OVER_CAPTURE_CAP,
+    REFUND_OVER_CAPTURE_RATE,
+    Money,
+)
 
 # --------------------------------------------------------------------------- vocabulary
 
-#: REFERENCE section 4, the one place these facts live (rules and the emulator read them here).
-#: Decimal places per ledger currency: JPY 0, every other 2.
-CURRENCY_DECIMALS: dict[str, int] = {"USD": 2, "EUR": 2, "GBP": 2, "JPY": 0}
-#: The largest single charge per currency.
-MAX_CHARGE: dict[str, Decimal] = {
-    "USD": Decimal("150000"),
-    "EUR": Decimal("150000"),
-    "GBP": Decimal("150000"),
-    "JPY": Decimal("10000000"),
-}
-#: Refunds may exceed the captured amount by min(REFUND_OVER_CAPTURE_RATE, this cap).
-REFUND_OVER_CAPTURE_CAP: dict[str, Decimal] = {
-    "USD": Decimal("75"),
-    "EUR": Decimal("75"),
-    "GBP": Decimal("75"),
-    "JPY": Decimal("8400"),
-}
-REFUND_OVER_CAPTURE_RATE = Decimal("0.15")
+#: The ledger currencies and their decimals (the emulator reads them here); the table of every
+#: currency, and the limits on charges and refunds, live with Money in merchant_desk.money.
+CURRENCY_DECIMALS: dict[str, int] = {code: DECIMALS[code] for code in LEDGER_CURRENCIES}
 
 CHECKOUT_SESSION_STATES = frozenset({"Open", "Completed", "Canceled"})
 CHECKOUT_SESSION_REASONS = frozenset({"BuyerCanceled", "Expired", "AmazonCanceled", "Declined"})
@@ -163,77 +157,6 @@ def format_timestamp(moment: datetime) -> str:
 
 
 _AMOUNT_RE = re.compile(r"^\d+(\.\d+)?$")
-_CURRENCY_RE = re.compile(r"[A-Z]{3}")
-
-
-@dataclass(frozen=True, slots=True)
-class Money:
-    """An amount in a currency, exact. ``Money.parse`` reads Amazon's ``{amount, currencyCode}``."""
-
-    amount: Decimal
-    currency_code: str
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.amount, Decimal):
-            raise TypeError("Money.amount must be a Decimal")
-
-    @property
-    def decimals(self) -> int:
-        return CURRENCY_DECIMALS.get(self.currency_code, 2)
-
-    @classmethod
-    def of(cls, amount: str | Decimal | int, currency_code: str) -> Money:
-        """Build from a string/int/Decimal (never a float), quantized to the currency's decimals."""
-        if isinstance(amount, float):
-            raise TypeError("money is never a float")
-        value = Decimal(amount) if not isinstance(amount, Decimal) else amount
-        money = cls(value, currency_code.upper())
-        return cls(money.quantized().amount, money.currency_code)
-
-    @classmethod
-    def parse(cls, data: Any, what: str = "money") -> Money | None:
-        """Parse ``{"amount": "14.00", "currencyCode": "USD"}``; None for null."""
-        if data is None:
-            return None
-        data = _obj(data, what)
-        amount = data.get("amount")
-        currency = data.get("currencyCode")
-        if isinstance(amount, int | float) and not isinstance(amount, bool):
-            amount = str(amount)  # some SDK samples send numbers; read their text exactly
-        if not isinstance(amount, str) or not _AMOUNT_RE.match(amount.strip()):
-            raise ModelError(f"{what}.amount is not a decimal amount: {amount!r}")
-        if not isinstance(currency, str) or not _CURRENCY_RE.fullmatch(currency):
-            raise ModelError(f"{what}.currencyCode is not a currency code: {currency!r}")
-        try:
-            return cls(Decimal(amount.strip()), currency)
-        except InvalidOperation:  # pragma: no cover - guarded by the regex
-            raise ModelError(f"{what}.amount is not a decimal amount: {amount!r}") from None
-
-    def quantized(self) -> Money:
-        exponent = Decimal(1).scaleb(-self.decimals)
-        return Money(self.amount.quantize(exponent), self.currency_code)
-
-    def amount_text(self) -> str:
-        """The amount as Amazon writes it: ``14.00``, ``1500`` for JPY."""
-        return format(self.quantized().amount, "f")
-
-    def to_json(self) -> dict[str, str]:
-        return {"amount": self.amount_text(), "currencyCode": self.currency_code}
-
-    def __str__(self) -> str:
-        return f"{self.amount_text()} {self.currency_code}"
-
-    def _same_currency(self, other: Money) -> None:
-        if other.currency_code != self.currency_code:
-            raise ValueError(f"cannot mix {self.currency_code} and {other.currency_code}")
-
-    def __add__(self, other: Money) -> Money:
-        self._same_currency(other)
-        return Money(self.amount + other.amount, self.currency_code)
-
-    def __sub__(self, other: Money) -> Money:
-        self._same_currency(other)
-        return Money(self.amount - other.amount, self.currency_code)
 
 
 @dataclass(frozen=True, slots=True)

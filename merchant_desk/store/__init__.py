@@ -17,7 +17,6 @@ from merchant_desk.store.db import (
 )
 from merchant_desk.store.journal import Intent, Journal, JournalError, TimelineEntry
 from merchant_desk.store.orders import (
-    SORT_COLUMNS,
     UNVERIFIED,
     AddResult,
     OrderDetail,
@@ -25,6 +24,7 @@ from merchant_desk.store.orders import (
     OrderRow,
     Orders,
 )
+from merchant_desk.store.search import SORT_COLUMNS
 
 __all__ = [
     "CACHE_FILE",

@@ -1,4 +1,4 @@
-"""The order cache: Amazon objects in, one ``orders`` row per order, list queries out.
+"""The order cache's writer: Amazon objects in, one ``orders`` row per order, rows out.
 
 An *order* is one checkout session (the list's unit). An order known only by its charge
 permission (imported from an export that had no session ID) is keyed by the permission ID
@@ -10,69 +10,44 @@ affected ``orders`` rows from the cached objects and the journal's ``order_recor
 depend on the order in which objects arrive. Buyer, addresses and payment descriptor are kept
 field by field: a later read that returns null (Amazon hides them after 30 days) erases nothing.
 
-The list is SQL all the way (the Anki table-model idea): :meth:`Orders.list_order_ids` returns
-one page of IDs for a search, filters and a whitelisted sort; :meth:`Orders.get_order_rows`
-loads just the rows a view shows. Money is ``Decimal`` from exact TEXT columns.
+:meth:`Orders.get_order_rows` loads just the rows a view shows (the list's queries are
+:mod:`merchant_desk.store.search`). Money is written by :class:`~merchant_desk.money.Money`
+as exact TEXT and read back as ``Decimal``.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from merchant_desk.amazonpay.models import (
-    CURRENCY_DECIMALS,
     Address,
     Buyer,
     Charge,
     ChargePermission,
     CheckoutSession,
     DeliveryTracker,
-    Money,
     Refund,
 )
-from merchant_desk.store.db import Store, relaxed_sync, utc_now_text, write_transaction
+from merchant_desk.money import Money, MoneyError
+from merchant_desk.store.columns import search_text, timestamp_text
+from merchant_desk.store.db import Db, Store, relaxed_sync, utc_now_text, write_transaction
+from merchant_desk.store.search import OrderSearch
+
+_Model = TypeVar("_Model", CheckoutSession, ChargePermission, Charge, Refund)
 
 #: The single state the list shows and filters on: the charge's state when there is a charge,
 #: else the checkout session's, else the charge permission's; ``Unverified`` for a bare ID.
 UNVERIFIED = "Unverified"
 FINAL_CHARGE_STATES = frozenset({"Captured", "Declined", "Canceled"})
 
-#: Sortable columns (what the view asks for) -> SQL. Each has an index ending in order_id.
-SORT_COLUMNS: dict[str, str] = {
-    "created": "created",
-    "order_id": "order_id",
-    "checkout_session_id": "order_id",
-    "merchant_reference": "merchant_reference COLLATE NOCASE",
-    "buyer_name": "buyer_name COLLATE NOCASE",
-    "buyer_email": "buyer_email COLLATE NOCASE",
-    "amount": "amount_minor",
-    "state": "state",
-    "last_verified_at": "last_verified_at",
-}
-
-#: The index that walks each sort in order (used when a search matches many orders).
-_SORT_INDEXES: dict[str, str] = {
-    "created": "ix_orders_created",
-    "order_id": "sqlite_autoindex_orders_1",
-    "checkout_session_id": "sqlite_autoindex_orders_1",
-    "merchant_reference": "ix_orders_reference",
-    "buyer_name": "ix_orders_buyer_name",
-    "buyer_email": "ix_orders_buyer_email",
-    "amount": "ix_orders_amount",
-    "state": "ix_orders_state",
-    "last_verified_at": "ix_orders_verified",
-}
-
 # The documented ID form: charge = permission ID + "-C" + 6 digits, refund likewise with "-R".
 _CHILD_ID = re.compile(r"^(?P<permission>[A-Z]\d{2}-\d{7}-\d{7})-[CR]\d{6}$")
-_SEPARATOR = "\x1f"  # between the fields of search_text, so a search cannot span two fields
 
 
 # --------------------------------------------------------------------------- public data
@@ -148,13 +123,6 @@ class AddResult:
 # --------------------------------------------------------------------------- text helpers
 
 
-def _ts(moment: datetime | None) -> str | None:
-    """Amazon-side timestamps (second precision), sortable as text."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _moment(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
@@ -164,15 +132,17 @@ def _decimal(text: str | None) -> Decimal | None:
 
 
 def _money_text(money: Money | None) -> str | None:
-    return format(money.amount, "f") if money is not None else None
+    return money.amount_text() if money is not None else None
 
 
 def _minor_units(amount: str | None, currency: str | None) -> int | None:
     """An exact integer sort key (cents, yen): sorting TEXT amounts would put 100 before 20."""
-    if amount is None:
+    if amount is None or not currency:
         return None
-    decimals = CURRENCY_DECIMALS.get(currency or "", 2)
-    return int(Decimal(amount).scaleb(decimals).to_integral_value())
+    try:
+        return Money.of(amount, currency).minor_units
+    except MoneyError:  # a record kept before amounts were checked: unsorted, not a crash
+        return None
 
 
 def _dumps(value: Any) -> str | None:
@@ -181,18 +151,6 @@ def _dumps(value: Any) -> str | None:
 
 def _loads(text: str | None) -> Any:
     return json.loads(text) if text else None
-
-
-def like_pattern(text: str) -> str:
-    """``%text%`` for ``LIKE ... ESCAPE '\\'``, with the user's ``%`` and ``_`` taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def search_text(*fields: str | None) -> str:
-    """The casefolded search column (buyer name, email, merchant reference): Unicode-aware
-    case folding, which LIKE alone lacks. IDs are searched by prefix on their own indexes."""
-    return _SEPARATOR.join((field or "").casefold() for field in fields)
 
 
 def permission_of(object_id: str) -> str | None:
@@ -220,15 +178,14 @@ def _merge_json(old: str | None, new: Mapping[str, Any] | None) -> str | None:
 # --------------------------------------------------------------------------- the cache
 
 
-class Orders:
-    """Upserts from the models, and the list's queries. One instance per :class:`Store`."""
+class Orders(OrderSearch):
+    """The cache of one :class:`Store`: upserts from the models, an order's row and details,
+    and (from :class:`.search.OrderSearch`) the list's queries."""
 
     def __init__(self, store: Store) -> None:
+        super().__init__(store.cache_db)
         self._store = store
-        self._cache = store.cache_db
         self._journal = store.journal_db
-        #: ((search text, data_version), total_changes, count) of temp.search_hits
-        self._hits: tuple[tuple[str, int], int, int] | None = None
 
     # ------------------------------------------------------------------ writes
 
@@ -245,7 +202,7 @@ class Orders:
             "checkout_session_id": sid,
             "charge_permission_id": session.charge_permission_id,
             "charge_id": session.charge_id,
-            "created": _ts(session.creation_timestamp),
+            "created": timestamp_text(session.creation_timestamp),
             "merchant_reference": (
                 session.merchant_metadata.merchant_reference_id
                 if session.merchant_metadata
@@ -265,7 +222,7 @@ class Orders:
                 "reason_code": session.status.reason_code,
                 "charge_permission_id": session.charge_permission_id,
                 "charge_id": session.charge_id,
-                "last_updated": _ts(session.status.last_updated),
+                "last_updated": timestamp_text(session.status.last_updated),
                 "fetched_at": _ts_or_now(fetched_at),
                 "raw": _dumps(dict(session.raw)),
             },
@@ -286,7 +243,7 @@ class Orders:
                 "charge_permission_id": pid,
                 "state": permission.state,
                 "reason_code": permission.status.reason_code,
-                "last_updated": _ts(permission.status.last_updated),
+                "last_updated": timestamp_text(permission.status.last_updated),
                 "fetched_at": _ts_or_now(fetched_at),
                 "raw": _dumps(dict(permission.raw)),
             },
@@ -332,7 +289,7 @@ class Orders:
                 "capture_amount": _money_text(charge.capture_amount),
                 "refunded_amount": _money_text(charge.refunded_amount),
                 "currency": currency,
-                "last_updated": _ts(charge.status.last_updated),
+                "last_updated": timestamp_text(charge.status.last_updated),
                 "fetched_at": _ts_or_now(fetched_at),
                 "raw": raw,
             },
@@ -363,7 +320,7 @@ class Orders:
                 "reason_code": refund.status.reason_code,
                 "refund_amount": _money_text(refund.refund_amount),
                 "currency": refund.refund_amount.currency_code if refund.refund_amount else None,
-                "last_updated": _ts(refund.status.last_updated),
+                "last_updated": timestamp_text(refund.status.last_updated),
                 "fetched_at": _ts_or_now(fetched_at),
                 "raw": raw,
             },
@@ -376,7 +333,7 @@ class Orders:
         self, tracker: DeliveryTracker, *, recorded_at: datetime | None = None
     ) -> None:
         """Keep a delivery tracker Amazon accepted (in the journal file: Amazon cannot be asked)."""
-        at = utc_now_text() if recorded_at is None else _ts(recorded_at)
+        at = utc_now_text() if recorded_at is None else timestamp_text(recorded_at)
         pid = tracker.charge_permission_id
         with write_transaction(self._journal):
             for detail in tracker.delivery_details:
@@ -492,7 +449,7 @@ class Orders:
         table: str,
         pk: str,
         row: dict[str, Any],
-        order_ids: Any,
+        order_ids: Callable[[], list[str]],
         details: dict[str, Any],
         verified: bool,
     ) -> bool:
@@ -660,7 +617,7 @@ class Orders:
         record = record or {}
         session_id = current.get("checkout_session_id") or record.get("checkout_session_id")
         session = self._load(
-            CheckoutSession, "checkout_sessions", "checkout_session_id", session_id
+            CheckoutSession.parse, "checkout_sessions", "checkout_session_id", session_id
         )
         permission_id = (
             (session.charge_permission_id if session else None)
@@ -669,16 +626,16 @@ class Orders:
             or (order_id if session_id is None else None)
         )
         permission = self._load(
-            ChargePermission, "charge_permissions", "charge_permission_id", permission_id
+            ChargePermission.parse, "charge_permissions", "charge_permission_id", permission_id
         )
         charges = self._load_many(
-            Charge,
+            Charge.parse,
             "SELECT raw FROM charges WHERE charge_permission_id = ? OR charge_id = ?",
             [permission_id, (session.charge_id if session else None) or record.get("charge_id")],
         )
         refunds = (
             self._load_many(
-                Refund,
+                Refund.parse,
                 f"SELECT raw FROM refunds WHERE charge_id IN ({','.join('?' * len(charges))})",
                 [c.charge_id for c in charges],
             )
@@ -706,127 +663,20 @@ class Orders:
                     {k: v for k, v in row.items() if k != "order_id" and current.get(k) != v})
         return row
 
-    def _load(self, model: Any, table: str, pk: str, object_id: str | None) -> Any:
+    def _load(self, parse: Callable[[Any], _Model], table: str, pk: str,
+              object_id: str | None) -> _Model | None:
         if not object_id:
             return None
         found = self._cache.execute(
             f"SELECT raw FROM {table} WHERE {pk} = ?", [object_id]
         ).fetchone()
-        return model.parse(json.loads(found[0])) if found else None
+        return parse(json.loads(found[0])) if found else None
 
-    def _load_many(self, model: Any, sql: str, params: Sequence[Any]) -> list[Any]:
-        return [model.parse(json.loads(row[0])) for row in self._cache.execute(sql, params)]
+    def _load_many(self, parse: Callable[[Any], _Model], sql: str,
+                   params: Sequence[Any]) -> list[_Model]:
+        return [parse(json.loads(row[0])) for row in self._cache.execute(sql, params)]
 
     # ------------------------------------------------------------------ reads
-
-    def list_order_ids(
-        self,
-        search: str | None = None,
-        states: Iterable[str] | None = None,
-        created_from: datetime | date | None = None,
-        created_to: datetime | date | None = None,
-        sort_column: str = "created",
-        descending: bool = True,
-        limit: int = 50,
-        offset: int = 0,
-        *,
-        gone: bool | None = None,
-    ) -> list[str]:
-        """One page of order IDs for a search, filters and sort (all in SQL).
-
-        ``search`` matches, case-insensitively and literally (``%`` and ``_`` are not
-        wildcards), anywhere in the order's IDs (so any ID prefix), buyer name, buyer email or
-        merchant reference. ``states`` filters on :attr:`OrderRow.state`. ``created_from`` is
-        inclusive, ``created_to`` exclusive (a ``date`` means its midnight UTC). ``sort_column``
-        is one of :data:`SORT_COLUMNS`; ties are broken by order ID so pages never overlap.
-        """
-        if sort_column not in SORT_COLUMNS:
-            raise ValueError(f"cannot sort by {sort_column!r}; one of {sorted(SORT_COLUMNS)}")
-        hits = self._search_hits(search)
-        where, params = _filters(search, states, created_from, created_to, gone, hits=hits)
-        hint = ""
-        if search and search.strip():
-            # SQLite cannot know how many orders a search matches. Few: fetch and sort them.
-            # Many ("smi" on 100k): walk the sort's index and stop at the page, instead of
-            # sorting thousands.
-            dense = _dense_matches(offset + limit, self._order_total())
-            if hits is not None:
-                many = hits
-            else:
-                candidates_sql, candidate_params = _candidates(search)
-                many = self._cache.execute(
-                    f"SELECT count(*) FROM ({candidates_sql} LIMIT {dense + 1})",
-                    candidate_params,
-                ).fetchone()[0]
-            if many > dense:
-                hint = f"INDEXED BY {_SORT_INDEXES[sort_column]}"
-        direction = "DESC" if descending else "ASC"
-        sql = (
-            f"SELECT order_id FROM orders {hint} {where} "
-            f"ORDER BY {SORT_COLUMNS[sort_column]} {direction}, order_id {direction} "
-            "LIMIT ? OFFSET ?"
-        )
-        return [row[0] for row in self._cache.execute(sql, [*params, limit, offset])]
-
-    def count_orders(
-        self,
-        search: str | None = None,
-        states: Iterable[str] | None = None,
-        created_from: datetime | date | None = None,
-        created_to: datetime | date | None = None,
-        *,
-        gone: bool | None = None,
-    ) -> int:
-        """How many orders :meth:`list_order_ids` would page through with the same filters."""
-        hits = self._search_hits(search)
-        only_search = states is None and created_from is None and created_to is None
-        if search and search.strip() and only_search and gone is None:
-            # the search alone: count its matches without visiting each order's row
-            if hits is not None:
-                return hits
-            candidates_sql, params = _candidates(search)
-            sql = f"SELECT count(*) FROM ({candidates_sql})"
-        else:
-            where, params = _filters(search, states, created_from, created_to, gone, hits=hits)
-            sql = f"SELECT count(*) FROM orders {where}"
-        return int(self._cache.execute(sql, params).fetchone()[0])
-
-    def _search_hits(self, search: str | None) -> int | None:
-        """The rowids ``search`` matches, in the connection's ``temp.search_hits``; how many.
-
-        A keystroke's count, density check and page, and the pages read on scrolling, all
-        need the same matches: the trigram index is asked once per search text instead of
-        three times a keystroke. Kept while the cache does not change (this connection's
-        ``total_changes``, another's ``data_version``). None (callers use the subquery) for
-        no search, or inside a transaction, which this must not commit.
-        """
-        if not search or not search.strip():
-            return None
-        conn = self._cache.conn
-        if conn.in_transaction:
-            return None
-        key = (search.strip(), conn.execute("PRAGMA data_version").fetchone()[0])
-        if self._hits is not None and self._hits[0] == key and \
-                self._hits[1] == conn.total_changes:
-            return self._hits[2]
-        self._hits = None
-        (text_sql, text_params), (ranges, ids_params) = _candidate_parts(search)
-        conn.execute("BEGIN")
-        try:
-            conn.execute("CREATE TEMP TABLE IF NOT EXISTS search_hits (id INTEGER PRIMARY KEY)")
-            conn.execute("DELETE FROM temp.search_hits")
-            # two inserts, not one of the UNION: the UNION would sort its thousands of text
-            # matches into a b-tree of its own before they are inserted into this one
-            conn.execute(f"INSERT INTO temp.search_hits {text_sql}", text_params)
-            conn.execute(f"INSERT OR IGNORE INTO temp.search_hits {' UNION ALL '.join(ranges)}",
-                         ids_params)
-            count = int(conn.execute("SELECT count(*) FROM temp.search_hits").fetchone()[0])
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        self._hits = (key, conn.total_changes, count)
-        return count
 
     def get_order_rows(self, order_ids: Iterable[str]) -> dict[str, OrderRow]:
         """The rows for these IDs (the ones a view shows); unknown IDs are left out."""
@@ -848,20 +698,20 @@ class Orders:
             return None
         record = self._record(order_id) or {}
         session = self._load(
-            CheckoutSession, "checkout_sessions", "checkout_session_id", row.checkout_session_id
+            CheckoutSession.parse, "checkout_sessions", "checkout_session_id", row.checkout_session_id
         )
         permission = self._load(
-            ChargePermission, "charge_permissions", "charge_permission_id", row.charge_permission_id
+            ChargePermission.parse, "charge_permissions", "charge_permission_id", row.charge_permission_id
         )
         charges = self._load_many(
-            Charge,
+            Charge.parse,
             "SELECT raw FROM charges WHERE charge_permission_id = ? OR charge_id = ?"
             " ORDER BY charge_id",
             [row.charge_permission_id, row.charge_id],
         )
         refunds = (
             self._load_many(
-                Refund,
+                Refund.parse,
                 f"SELECT raw FROM refunds WHERE charge_id IN ({','.join('?' * len(charges))})"
                 " ORDER BY refund_id",
                 [c.charge_id for c in charges],
@@ -913,21 +763,17 @@ class Orders:
             )
         }
 
-    def _order_total(self) -> int:
-        """How many orders the cache holds, from state_counts (kept by triggers: no scan)."""
-        return int(self._cache.execute(
-            "SELECT coalesce(sum(total), 0) FROM state_counts").fetchone()[0])
-
     def total_awaiting_capture(self) -> dict[str, Decimal]:
         """Per currency, the exact sum of every cached charge still Authorized (capturable)."""
-        totals: dict[str, Decimal] = {}
+        totals: dict[str, Money] = {}
         # summed in Python: SQL's SUM over TEXT would go through floating point
         for amount, currency in self._cache.execute(
             "SELECT charge_amount, currency FROM charges WHERE state = 'Authorized'"
             " AND charge_amount IS NOT NULL"
         ):
-            totals[currency] = totals.get(currency, Decimal(0)) + Decimal(amount)
-        return dict(sorted(totals.items()))
+            money = Money.of(amount, currency)
+            totals[currency] = totals[currency] + money if currency in totals else money
+        return {currency: totals[currency].amount for currency in sorted(totals)}
 
     def ids_needing_refresh(self, limit: int | None = None) -> list[str]:
         """Orders not yet final (session Open, charge not final, never verified, refund pending),
@@ -977,10 +823,12 @@ _ORDER_COLUMNS = (
 )
 
 
+# (table, primary key, columns) -> statement
 _PUT_SQL: dict[tuple[str, str, tuple[str, ...]], str] = {}
+_UPDATE_SQL: dict[tuple[str, str, tuple[str, ...]], str] = {}
 
 
-def _put(db: Any, table: str, row: Mapping[str, Any], pk: str) -> None:
+def _put(db: Db, table: str, row: Mapping[str, Any], pk: str) -> None:
     """Insert or update one row by its primary key with a cached statement.
 
     sqlite-utils' ``Table.upsert`` re-reads the table's schema on every call (dozens of
@@ -999,21 +847,21 @@ def _put(db: Any, table: str, row: Mapping[str, Any], pk: str) -> None:
     db.execute(sql, list(row.values()))
 
 
-def _update(db: Any, table: str, pk: str, key: Any, changes: Mapping[str, Any]) -> None:
+def _update(db: Db, table: str, pk: str, key: Any, changes: Mapping[str, Any]) -> None:
     """Set only ``changes`` on one row (nothing at all when empty), with a cached statement."""
     if not changes:
         return
-    sql_key = (table, pk, tuple(changes), "update")
-    sql = _PUT_SQL.get(sql_key)
+    sql_key = (table, pk, tuple(changes))
+    sql = _UPDATE_SQL.get(sql_key)
     if sql is None:
         sets = ", ".join(f'"{c}" = ?' for c in changes)
         sql = f'UPDATE "{table}" SET {sets} WHERE "{pk}" = ?'
-        _PUT_SQL[sql_key] = sql
+        _UPDATE_SQL[sql_key] = sql
     db.execute(sql, [*changes.values(), key])
 
 
 def _ts_or_now(moment: datetime | None) -> str:
-    return _ts(moment) or _ts(datetime.now(UTC)) or ""
+    return timestamp_text(moment) or timestamp_text(datetime.now(UTC)) or ""
 
 
 def _empty_row(order_id: str, session_id: str | None) -> dict[str, Any]:
@@ -1028,13 +876,9 @@ def _empty_row(order_id: str, session_id: str | None) -> dict[str, Any]:
     }
 
 
-def _sum(amounts: Iterable[Money | None]) -> Decimal | None:
-    present = [m.amount for m in amounts if m is not None]
-    return sum(present, Decimal(0)) if present else None
-
-
-def _text(value: Decimal | None) -> str | None:
-    return format(value, "f") if value is not None else None
+def _sum(amounts: Iterable[Money | None]) -> Money | None:
+    present = [m for m in amounts if m is not None]
+    return sum(present[1:], present[0]) if present else None
 
 
 def _compose(
@@ -1088,25 +932,22 @@ def _compose(
     amount = _money_text(order_money) or record.get("amount")
     currency = (order_money.currency_code if order_money else None) or record.get("currency")
 
-    refunded_by_charge: dict[str, Decimal] = {}
+    refunded_by_charge: dict[str, Money] = {}
     for refund in refunds:
         if refund.state == "Refunded" and refund.refund_amount and refund.charge_id:
+            earlier = refunded_by_charge.get(refund.charge_id)
             refunded_by_charge[refund.charge_id] = (
-                refunded_by_charge.get(refund.charge_id, Decimal(0)) + refund.refund_amount.amount
+                refund.refund_amount if earlier is None else earlier + refund.refund_amount
             )
-    refunded: Decimal | None = None
+    refunded: Money | None = None
     for charge in charges:
         # Amazon's refundedAmount and our refund rows may be fetched at different times
         known = [
-            v
-            for v in (
-                charge.refunded_amount.amount if charge.refunded_amount else None,
-                refunded_by_charge.get(charge.charge_id),
-            )
-            if v is not None
+            m for m in (charge.refunded_amount, refunded_by_charge.get(charge.charge_id))
+            if m is not None
         ]
         if known:
-            refunded = (refunded or Decimal(0)) + max(known)
+            refunded = max(known) if refunded is None else refunded + max(known)
     refund_pending = any(r.state == "RefundInitiated" for r in refunds)
 
     session_state = (session.state if session else None) or record.get("session_state")
@@ -1141,7 +982,7 @@ def _compose(
     )
     buyer_name = buyer.get("name") or current.get("buyer_name")
     buyer_email = buyer.get("email") or current.get("buyer_email")
-    created = _ts(session.creation_timestamp if session else None) or record.get("created")
+    created = timestamp_text(session.creation_timestamp if session else None) or record.get("created")
 
     return {
         "order_id": order_id,
@@ -1163,9 +1004,9 @@ def _compose(
         "charge_reason": charge_reason,
         "authorized_amount": _money_text(main.charge_amount if main else None)
         or record.get("authorized_amount"),
-        "captured_amount": _text(_sum(c.capture_amount for c in charges))
+        "captured_amount": _money_text(_sum(c.capture_amount for c in charges))
         or record.get("captured_amount"),
-        "refunded_amount": _text(refunded) or record.get("refunded_amount"),
+        "refunded_amount": _money_text(refunded) or record.get("refunded_amount"),
         "tracking_carrier": tracker[0] if tracker else None,
         "tracking_number": tracker[1] if tracker else None,
         "gone": int(gone),
@@ -1207,91 +1048,3 @@ def _order_row(row: Mapping[str, Any]) -> OrderRow:
         first_seen_at=_moment(row["first_seen_at"]) or datetime.now(UTC),
         needs_refresh=bool(row["needs_refresh"]),
     )
-
-
-def _day(value: datetime | date) -> str:
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-    else:
-        moment = datetime(value.year, value.month, value.day, tzinfo=UTC)
-    return _ts(moment) or ""
-
-
-def _candidates(search: str) -> tuple[str, list[Any]]:
-    """The rowids a search matches: a substring of buyer name, email or merchant reference
-    (case-insensitive, literal), or a prefix of the order's session, permission or charge ID."""
-    (text_sql, text_params), (ranges, ids_params) = _candidate_parts(search)
-    return " UNION ".join([text_sql, *ranges]), [*text_params, *ids_params]
-
-
-def _candidate_parts(search: str) -> tuple[tuple[str, list[Any]], tuple[list[str], list[Any]]]:
-    """:func:`_candidates` in parts: the select of the text matches (each rowid once), then
-    the selects of the ID prefix matches (which may repeat a rowid, and usually find nothing)
-    with their parameters in order."""
-    text = search.strip()
-    # the separator cannot be typed into a search box, but a paste could carry it
-    folded = text.replace(_SEPARATOR, "").casefold()
-    if len(folded) >= 3:
-        # a quoted FTS5 phrase is literal (only '"' needs doubling): % and _ are plain text
-        text_part = ("SELECT rowid FROM orders_fts WHERE orders_fts MATCH ?",
-                     ['"' + folded.replace('"', '""') + '"'])
-    else:
-        # too short for trigrams: a parameterised LIKE over the narrow covering index
-        text_part = ("SELECT rowid FROM orders INDEXED BY ix_orders_search"
-                     " WHERE search_text LIKE ? ESCAPE '\\'", [like_pattern(folded)])
-    # IDs are stored as Amazon writes them (session UUIDs lower case, permission and charge
-    # IDs upper case); a range on each index finds a prefix typed in either case
-    ranges: list[str] = []
-    params: list[Any] = []
-    for variant in sorted({text, text.lower(), text.upper()}):
-        for column in ("order_id", "charge_permission_id", "charge_id"):
-            ranges.append(f"SELECT rowid FROM orders WHERE {column} >= ? AND {column} < ?")
-            params.extend([variant, variant + "\U0010ffff"])
-    return text_part, (ranges, params)
-
-
-def _dense_matches(rows: int, total: int) -> int:
-    """Above this many search matches, walking the sort index to the end of the page beats
-    sorting the matches. Sorting costs about 1.5 µs a match; the walk visits about
-    ``rows * total / matches`` index entries at about 0.35 µs each (measured at 100,000 orders:
-    1,062 matches sort in 2.3 ms and walk in 6.3; 10,022 sort in 15 and walk in 1.0). Equal at
-    ``matches ** 2 == rows * total / 4``: about 2,200 for the first page of 100,000 orders."""
-    return max(200, math.isqrt(max(rows, 1) * max(total, 0) // 4))
-
-
-def _filters(
-    search: str | None,
-    states: Iterable[str] | None,
-    created_from: datetime | date | None,
-    created_to: datetime | date | None,
-    gone: bool | None,
-    *,
-    hits: int | None = None,
-) -> tuple[str, list[Any]]:
-    """The WHERE clause; ``hits`` not None: the search's matches are in temp.search_hits."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if search and search.strip():
-        if hits is not None:
-            clauses.append("rowid IN temp.search_hits")
-        else:
-            candidates_sql, candidate_params = _candidates(search)
-            clauses.append(f"rowid IN ({candidates_sql})")
-            params.extend(candidate_params)
-    if states is not None:
-        wanted = sorted(set(states))
-        if not wanted:
-            clauses.append("0")
-        else:
-            clauses.append(f"state IN ({','.join('?' * len(wanted))})")
-            params.extend(wanted)
-    if created_from is not None:
-        clauses.append("created >= ?")
-        params.append(_day(created_from))
-    if created_to is not None:
-        clauses.append("created < ?")
-        params.append(_day(created_to))
-    if gone is not None:
-        clauses.append("gone = ?")
-        params.append(int(gone))
-    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params

@@ -113,7 +113,9 @@ async def _main(app: QApplication, data_dir: Path, settings: Any, *, demo: bool,
             await asyncio.wait_for(framed.wait(), 2)
         try:
             if demo:
-                await desk.connect_demo()
+                from ..demo import connect_demo
+
+                await connect_demo(desk)
             else:
                 # signing on the loop's thread: a signing thread beside the Qt loop stalled it
                 # (AmazonPayClient._sign)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication
 
 from ..amazonpay.errors import ApiError, InvalidResponse, TransportError
-from ..amazonpay.models import Money
+from ..money import Money
 
 if TYPE_CHECKING:
     from ..desk import ResumeResult
@@ -78,9 +78,9 @@ def describe_failure(error: BaseException) -> Failure:
     """Every failure the desk can raise, in the operator's terms."""
     kind = type(error).__name__
     if isinstance(error, ApiError):
-        from .. import rules
+        from .. import meanings
 
-        explanation = rules.explain_error(error.reason_code, error.message)
+        explanation = meanings.explain_error(error.reason_code, error.message)
         meaning = explanation.meaning
         if error.message and error.message in meaning:
             meaning = ""  # the generic explanation only repeats Amazon's message

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ... import rules
+from ...money import Money
 from ..asyncdialog import Decisions
 from ..text import describe_failure, money, tr
 from ..widgets import FitsWrappedText
@@ -81,7 +82,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
 
         form = QFormLayout()
         amount_row = QHBoxLayout()
-        self.amount_edit = QLineEdit(rules.amount_text(self._remaining, self._currency)
+        self.amount_edit = QLineEdit(Money(self._remaining, self._currency).amount_text()
                                      if self._remaining > 0 else "")
         self.amount_edit.setObjectName("amountEdit")
         self.amount_edit.setAccessibleName(tr("Amount to capture"))
@@ -189,7 +190,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         ok = True
         try:
             amount = rules.parse_amount(self.amount_edit.text(), self._currency)
-            rules.check_within_authorized(amount, self._currency, self._remaining)
+            rules.check_within_authorized(amount, Money(self._remaining, self._currency))
             self.amount_error.setText("")
         except rules.RuleError as error:
             self.amount_error.setText(str(error))
@@ -214,7 +215,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
 
     def values(self) -> tuple[str, str | None]:
         amount = rules.parse_amount(self.amount_edit.text(), self._currency)
-        return rules.amount_text(amount, self._currency), rules.check_soft_descriptor(
+        return amount.amount_text(), rules.check_soft_descriptor(
             self.descriptor_edit.text())
 
     def _to_confirm(self) -> None:

@@ -1,0 +1,44 @@
+"""What the desk raises when a use case cannot go ahead, in words an operator can act on."""
+
+from __future__ import annotations
+
+from ..meanings import Explanation
+from ..store import Intent
+
+
+class DeskError(Exception):
+    """A use case could not go ahead; ``explanation`` says what it means and what to do."""
+
+    def __init__(self, message: str, explanation: Explanation | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.explanation = explanation
+
+
+class ActionNotAllowed(DeskError):
+    """Amazon's state does not allow this action now (e.g. capture on a Captured charge)."""
+
+
+class OperationPending(DeskError):
+    """An earlier attempt of the same operation has no known outcome: resume it first."""
+
+    def __init__(self, intent: Intent) -> None:
+        super().__init__(
+            f"An earlier {intent.operation} on {intent.object_id} (journal #{intent.intent_id}) "
+            "has no known outcome yet. Resume pending operations first: Merchant Desk re-sends "
+            "it with the same idempotency key, so nothing is done twice."
+        )
+        self.intent = intent
+
+
+class OutcomeUnknown(DeskError):
+    """The request may or may not have reached Amazon; it is left pending in the journal."""
+
+    def __init__(self, intent: Intent, cause: BaseException) -> None:
+        super().__init__(
+            f"No answer from Amazon Pay for {intent.operation} on {intent.object_id} ({cause}). "
+            f"It is kept as pending operation #{intent.intent_id}: resume it when the "
+            "connection is back; Amazon will answer with the first result, never a second charge."
+        )
+        self.intent = intent
+        self.cause = cause

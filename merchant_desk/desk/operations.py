@@ -1,0 +1,298 @@
+"""The journaled money path: capture, complete, add tracking, and resuming what is pending.
+
+Every operation goes the same way (ARCHITECTURE "The job, as data flows"): rules first
+(nothing is sent when input is invalid), then a journal intent with its idempotency key
+committed before the request leaves, then the call, then the cache and the journal outcome. A
+crash in between leaves a pending intent that :meth:`MoneyOperations.resume_pending` re-sends
+with the same key, so Amazon answers with the first result instead of acting twice.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from .. import rules
+from ..amazonpay.errors import ApiError, InvalidResponse, TransportError
+from ..amazonpay.models import Charge, CheckoutSession, DeliveryTracker
+from ..meanings import ObjectKind, explain
+from ..money import Money
+from ..store import Intent, OrderRow
+from .base import DeskBase
+from .errors import ActionNotAllowed, DeskError, OperationPending, OutcomeUnknown
+from .views import CAPTURE, COMPLETE, TRACK, ResumeResult
+from .wording import describe_operation
+
+#: What Amazon answers a journaled operation with.
+Answer = Charge | CheckoutSession | DeliveryTracker
+_T = TypeVar("_T", Charge, CheckoutSession, DeliveryTracker)
+
+
+class MoneyOperations(DeskBase):
+    """The use cases that change something at Amazon, each journaled before it is sent."""
+
+    def _record_intent(self, operation: str, object_id: str, request: dict[str, Any], *,
+                       idempotent: bool) -> int:
+        """Journal a money operation before it is sent, with a fresh idempotency key when the
+        operation takes one. Refused (nothing journaled) while the desk has no client."""
+        _ = self.client  # DeskError: never an intent without a way to send it
+        from ..amazonpay.client import new_idempotency_key
+
+        key = new_idempotency_key() if idempotent else None
+        return self.journal.record_intent(operation, object_id, request, key)
+
+    # ------------------------------------------------------------------ money operations
+
+    async def capture(
+        self,
+        charge_id: str,
+        amount: str | Decimal | Money,
+        currency: str,
+        soft_descriptor: str | None = None,
+    ) -> Charge:
+        """Capture Charge, exactly once. Rules first; nothing is sent if any fails.
+
+        Raises :class:`RuleError` (bad input), :class:`ActionNotAllowed` (the charge is not
+        Authorized), :class:`OperationPending`, :class:`ApiError` (Amazon refused),
+        :class:`OutcomeUnknown` (no answer: left pending in the journal).
+        """
+        charge_id = rules.check_charge_id(charge_id)
+        value = rules.check_capture_amount(amount, currency, None)  # data-free checks first
+        descriptor = rules.check_soft_descriptor(soft_descriptor)
+        pending = self.journal.find_pending(CAPTURE, charge_id)
+        if pending is not None:
+            raise OperationPending(pending)
+        charge_currency, state, authorized = self._cached_charge(charge_id)
+        if authorized is None or state != "Authorized":
+            # the cache may be stale or silent: only now read the charge (REFERENCE: the only
+            # check that needs data, and only when the cache does not know)
+            charge = await self.client.get_charge(charge_id)
+            self.orders.upsert_charge(charge)
+            self._emit_changed(charge_id)
+            state = charge.state
+            authorized = charge.capturable_amount
+            charge_currency = charge.charge_amount.currency_code if charge.charge_amount else None
+        if state != "Authorized":
+            explanation = explain(ObjectKind.CHARGE, state)
+            raise ActionNotAllowed(
+                f"This charge is {state}: only an Authorized charge can be captured.",
+                explanation,
+            )
+        value = rules.check_capture_amount(
+            value, currency, authorized, charge_currency=charge_currency
+        )
+        request = {
+            "chargeId": charge_id,
+            "captureAmount": value.to_json(),
+            "softDescriptor": descriptor,
+        }
+        intent_id = self._record_intent(CAPTURE, charge_id, request, idempotent=True)
+        self.journal.audit("capture requested", charge_id, request)
+        self._emit_pending()
+        return _answer(await self._send(self._intent(intent_id)), Charge)
+
+    async def add_tracking(
+        self, charge_permission_id: str, carrier_code: str, tracking_number: str
+    ) -> DeliveryTracker:
+        """Delivery Tracker: carrier from Amazon's list, tracking number checked, journaled."""
+        pid = rules.check_charge_permission_id(charge_permission_id)
+        carrier = rules.check_carrier(carrier_code)
+        number = rules.check_tracking_number(tracking_number)
+        pending = self.journal.find_pending(TRACK, pid)
+        if pending is not None:
+            raise OperationPending(pending)
+        request = {
+            "chargePermissionId": pid,
+            "deliveryDetails": [{"trackingNumber": number, "carrierCode": carrier.code}],
+        }
+        intent_id = self._record_intent(TRACK, pid, request, idempotent=False)
+        self.journal.audit("tracking requested", pid, request)
+        self._emit_pending()
+        return _answer(await self._send(self._intent(intent_id)), DeliveryTracker)
+
+    async def complete(self, checkout_session_id: str) -> OrderRow:
+        """Complete Checkout Session for an Open session, with the session's own amount."""
+        sid = rules.check_checkout_session_id(checkout_session_id)
+        pending = self.journal.find_pending(COMPLETE, sid)
+        if pending is not None:
+            raise OperationPending(pending)
+        session = await self.client.get_checkout_session(sid)
+        self.orders.upsert_checkout_session(session)
+        if session.state != "Open":
+            raise ActionNotAllowed(
+                f"This checkout is {session.state}: only an Open checkout can be completed.",
+                explain(ObjectKind.CHECKOUT_SESSION, session.state, session.status.reason_code),
+            )
+        if session.charge_amount is None:
+            raise ActionNotAllowed("Amazon did not report this checkout's amount; verify it again.")
+        request = {"checkoutSessionId": sid, "chargeAmount": session.charge_amount.to_json()}
+        intent_id = self._record_intent(COMPLETE, sid, request, idempotent=False)
+        self.journal.audit("complete requested", sid, request)
+        self._emit_pending()
+        await self._send(self._intent(intent_id))
+        return self._row(self.orders.find_order_ids(sid)[0])
+
+    async def charge_currency(self, charge_id: str) -> str:
+        """The currency of a charge: from the cache, else read from Amazon (and cached)."""
+        charge_id = rules.check_charge_id(charge_id)
+        currency, _, _ = self._cached_charge(charge_id)
+        if currency:
+            return currency
+        charge = await self.client.get_charge(charge_id)
+        self.orders.upsert_charge(charge)
+        if charge.charge_amount is None:
+            raise ActionNotAllowed("Amazon did not report this charge's amount; verify it again.")
+        return charge.charge_amount.currency_code
+
+    def _cached_charge(self, charge_id: str) -> tuple[str | None, str | None, Money | None]:
+        """(currency, state, authorized amount) of a charge as the cache knows it."""
+        for order_id in self.orders.find_order_ids(charge_id):
+            row = self.orders.get_order_rows([order_id]).get(order_id)
+            if row is not None and row.charge_id == charge_id:
+                authorized = (Money(row.authorized_amount, row.currency)
+                              if row.authorized_amount is not None and row.currency else None)
+                return row.currency, row.charge_state, authorized
+        return None, None, None
+
+    def _intent(self, intent_id: int) -> Intent:
+        intent = self.journal.get_intent(intent_id)
+        assert intent is not None
+        return intent
+
+    async def _send(self, intent: Intent, *, resumed: bool = False) -> Answer:
+        """Send a journaled intent (first time or resumed) and record what came back."""
+        try:
+            result = await self._dispatch(intent)
+        except ApiError as error:
+            if error.retryable:
+                # throttled or a server error even after the client's retries: did it happen?
+                self._record_unknown(intent, error)
+                raise OutcomeUnknown(self._intent(intent.intent_id), error) from error
+            reconciled = await self._reconcile(intent, error) if resumed else None
+            if reconciled is not None:
+                return reconciled
+            self.journal.record_outcome(
+                intent.intent_id,
+                "refused",
+                reason_code=error.reason_code,
+                message=error.message,
+                request_id=error.request_id,
+                http_status=error.status,
+            )
+            self.journal.audit(
+                f"{intent.operation} refused",
+                intent.object_id,
+                {"reasonCode": error.reason_code, "message": error.message},
+            )
+            self._emit_pending()
+            raise
+        except (TransportError, InvalidResponse) as error:
+            self._record_unknown(intent, error)
+            raise OutcomeUnknown(self._intent(intent.intent_id), error) from error
+        self._succeeded(intent, result)
+        return result
+
+    def _record_unknown(self, intent: Intent, error: BaseException) -> None:
+        self.journal.record_outcome(
+            intent.intent_id,
+            "unknown",
+            reason_code=getattr(error, "reason_code", None),
+            message=str(error),
+            http_status=getattr(error, "status", None),
+        )
+        self.journal.audit(f"{intent.operation} outcome unknown", intent.object_id, str(error))
+        self._emit_pending()
+
+    def _succeeded(self, intent: Intent, result: Answer) -> None:
+        if isinstance(result, Charge):
+            self.orders.upsert_charge(result)
+        elif isinstance(result, CheckoutSession):
+            self.orders.upsert_checkout_session(result)
+        elif isinstance(result, DeliveryTracker):
+            self.orders.record_delivery_tracker(result)
+        meta = self.client.last_response
+        self.journal.record_outcome(
+            intent.intent_id,
+            "succeeded",
+            response=dict(result.raw),
+            request_id=meta.request_id if meta else None,
+            http_status=meta.status if meta else None,
+        )
+        self.journal.audit(f"{intent.operation} succeeded", intent.object_id)
+        self._emit_pending()
+        self._emit_changed(intent.object_id)
+
+    async def _dispatch(self, intent: Intent) -> Answer:
+        request = intent.request
+        if intent.operation == CAPTURE:
+            money = request["captureAmount"]
+            return await self.client.capture_charge(
+                intent.object_id,
+                Money.of(money["amount"], money["currencyCode"]),
+                soft_descriptor=request.get("softDescriptor"),
+                idempotency_key=intent.idempotency_key,
+            )
+        if intent.operation == TRACK:
+            detail = request["deliveryDetails"][0]
+            return await self.client.create_delivery_tracker(
+                intent.object_id, detail["trackingNumber"], detail["carrierCode"]
+            )
+        if intent.operation == COMPLETE:
+            money = request["chargeAmount"]
+            session = await self.client.complete_checkout_session(
+                intent.object_id, Money.of(money["amount"], money["currencyCode"])
+            )
+            # completing may create a permission and a charge: cache them too
+            await self._follow_session(session)
+            return session
+        raise DeskError(f"Merchant Desk cannot resume a {intent.operation!r} operation.")
+
+    async def _reconcile(self, intent: Intent, error: ApiError) -> Answer | None:
+        """After a refusal of a *resumed* intent, find out whether the lost attempt did the work.
+
+        Only operations without an idempotency key need this (Amazon replays keyed ones): a
+        tracker Amazon already holds, a session the first attempt already completed.
+        """
+        if intent.operation == TRACK and error.reason_code == "InvalidParameterValue":
+            detail = intent.request["deliveryDetails"][0]
+            if "already registered" in error.message and detail["trackingNumber"] in error.message:
+                tracker = DeliveryTracker.parse(intent.request)
+                self._succeeded(intent, tracker)
+                return tracker
+        if intent.operation == COMPLETE and error.reason_code == "InvalidCheckoutSessionStatus":
+            session = await self.client.get_checkout_session(intent.object_id)
+            if session.state == "Completed":
+                await self._follow_session(session)
+                self._succeeded(intent, session)
+                return session
+        return None
+
+    async def resume_pending(self) -> list[ResumeResult]:
+        """Re-send every journaled operation without a known outcome, oldest first."""
+        results: list[ResumeResult] = []
+        for intent in self.journal.pending():
+            try:
+                await self._send(intent, resumed=True)
+            except OutcomeUnknown as unknown:
+                results.append(_result(intent, "unknown", str(unknown.cause)))
+            except ApiError as error:
+                results.append(_result(intent, "refused", f"{error.reason_code}: {error.message}"))
+            except DeskError as error:
+                results.append(_result(intent, "unknown", error.message))
+            else:
+                results.append(_result(intent, "succeeded", "done"))
+        self._emit_pending()
+        return results
+
+
+def _answer(answer: Answer, kind: type[_T]) -> _T:
+    """The answer an operation gives (a capture answers a Charge...)."""
+    if not isinstance(answer, kind):
+        raise DeskError(f"Amazon Pay answered with a {type(answer).__name__}, "
+                        f"not the {kind.__name__} this operation gives.")
+    return answer
+
+
+def _result(intent: Intent, status: str, message: str) -> ResumeResult:
+    return ResumeResult(intent.intent_id, intent.operation, intent.object_id, status, message,
+                        describe_operation(intent.operation, intent.request))
