@@ -29,7 +29,10 @@ def excerpt(content: bytes, limit: int = EXCERPT_CHARS) -> str:
     """A short, single-line, printable excerpt of a body for error messages."""
     if not content:
         return "(empty body)"
-    text = " ".join(content[: limit * 4].decode("utf-8", "replace").split())
+    text = content[: limit * 4].decode("utf-8", "replace")
+    text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    if not text:
+        return "(unprintable bytes)"
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
