@@ -21,15 +21,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
-import email.utils
 import json
 import logging
 import platform
-import random
 import secrets
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -81,8 +79,12 @@ from .models import (
     same_id,
 )
 from .pacer import Pacer
+from .retries import NOT_PROCESSED_STATUSES, RetryPolicy, http_date, parse_retry_after
 
 log = logging.getLogger("merchant_desk.amazonpay")
+
+#: Frozen: one shared default is safe.
+DEFAULT_RETRY = RetryPolicy()
 
 #: The longest one call may take, retries and the waits between them included.
 DEFAULT_DEADLINE = 60.0
@@ -168,57 +170,6 @@ class ClientConfig:
     def url(self, resource: str) -> str:
         """Full URL of ``resource`` (unencoded), for display and tests."""
         return service_url(self.region, self.environment, self.public_key_id, resource, self.endpoint)
-
-
-# --------------------------------------------------------------------------- retries
-
-
-# A POST without an idempotency key is not safe to repeat when the server may have acted on
-# it: 500/502/504 leave that open. These four say the request was not processed.
-NOT_PROCESSED_STATUSES = frozenset({408, 425, 429, 503})
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Up to ``max_retries`` retries, exponential back-off with full jitter.
-
-    The n-th retry (0-based) waits ``jitter() * min(max_delay, base_delay * 2**n)`` seconds, or
-    at least what ``Retry-After`` asks. A ``Retry-After`` longer than ``max_retry_after`` is not
-    waited out: the error is raised with ``retry_after`` set. Neither is a wait that would end
-    past the call's deadline. ``sleep`` and ``jitter`` are injectable so tests run without
-    sleeping.
-    """
-
-    max_retries: int = 3
-    base_delay: float = 1.0
-    max_delay: float = 20.0
-    max_retry_after: float = 60.0
-    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
-    jitter: Callable[[], float] = random.random
-
-    def backoff(self, retry_index: int) -> float:
-        """Seconds to wait before retry number ``retry_index`` (0-based), jittered."""
-        return self.jitter() * min(self.max_delay, self.base_delay * (2**retry_index))
-
-    def delay(self, retry_index: int, retry_after: float | None = None) -> float:
-        """The back-off, but never less than the server's ``Retry-After``."""
-        wait = self.backoff(retry_index)
-        return max(wait, retry_after) if retry_after is not None else wait
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """``Retry-After`` as seconds: delta-seconds or an HTTP date; None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        moment = _http_date(value)
-        return None if moment is None else max(0.0, (moment - now).total_seconds())
-    if seconds != seconds or seconds < 0:  # NaN or negative: ignore it
-        return None
-    return seconds
 
 
 # --------------------------------------------------------------------------- idempotency
@@ -350,7 +301,7 @@ class AmazonPayClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         pacer: bool | Pacer = True,
-        retry: RetryPolicy = RetryPolicy(),  # frozen: one shared default is safe
+        retry: RetryPolicy = DEFAULT_RETRY,
         user_agent: str | None = None,
         clock: Callable[[], datetime] | None = None,
         sign_on_thread: bool = True,
@@ -568,7 +519,7 @@ class AmazonPayClient:
 
             may_have_arrived = True
             status = answer.status
-            self.last_server_date = _http_date(answer.headers.get("date"))
+            self.last_server_date = http_date(answer.headers.get("date"))
             request_id = answer.request_id
             log.debug(
                 "%s %s %s -> %d request_id=%s attempt=%d/%d %.0f ms",
@@ -937,18 +888,6 @@ def _charge_of_refund(refund: Refund) -> str | None:
 
 def _tracker_permission(tracker: DeliveryTracker) -> str | None:
     return tracker.charge_permission_id
-
-
-def _http_date(value: str | None) -> datetime | None:
-    """An HTTP date (``Date``, ``Retry-After``) as an aware datetime; None when absent or
-    unreadable."""
-    if not value:
-        return None
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _key(given: str | None) -> str:
