@@ -319,7 +319,8 @@ class AmazonPayClient:
             self.pacer = pacer
         self.retry = retry
         self.user_agent = user_agent or default_user_agent()
-        self._clock = clock or (lambda: datetime.now(UTC))
+        # None: the real clock.
+        self._clock = clock
         #: Each request's ``timeout`` extension, as ``httpx.AsyncClient`` would set it.
         self._extensions = {
             "timeout": {
@@ -351,6 +352,9 @@ class AmazonPayClient:
         self._in_flight: dict[httpx.AsyncBaseTransport, int] = {}
         #: The ``Date`` header of the last answer (any status): ``doctor`` measures clock skew.
         self.last_server_date: datetime | None = None
+
+    def _now(self) -> datetime:
+        return self._clock() if self._clock else datetime.now(UTC)
 
     def _open(self, limits: httpx.Limits) -> httpx.AsyncBaseTransport:
         return httpx.AsyncHTTPTransport(verify=self._tls, limits=limits, proxy=self._proxy)
@@ -470,7 +474,7 @@ class AmazonPayClient:
                 "accept": "application/json",
                 "content-type": "application/json",
                 # Fresh on every attempt: a retry must not carry a stale date or signature.
-                "x-amz-pay-date": signing.format_pay_date(self._clock()),
+                "x-amz-pay-date": signing.format_pay_date(self._clock() if self._clock else None),
                 "x-amz-pay-host": self.config.host,
                 "x-amz-pay-region": self.config.region,
             }
@@ -534,7 +538,7 @@ class AmazonPayClient:
                 _LAST_RESPONSE.set((id(self), meta))
                 return ApiResponse(data, answer.content, meta)
 
-            retry_after = parse_retry_after(answer.headers.get("retry-after"), self._clock())
+            retry_after = parse_retry_after(answer.headers.get("retry-after"), self._now())
             error = error_from_response(status, answer.content, request_id, retry_after)
             if status == 408:
                 self._retire(transport)
@@ -652,7 +656,7 @@ class AmazonPayClient:
         answered = subject(result)
         if not same_id(asked, answered):
             raise invalid(f"an answer about {answered or 'no ID'} where {asked} was asked for")
-        now = self._clock()
+        now = self._now()
         for moment in claimed_times(result):
             if moment > now + MAX_CLOCK_LEAD:
                 raise invalid(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,9 +49,9 @@ _SLASHES = re.compile(r"/{2,}")
 
 def encode(value: str, *, is_path: bool = False) -> str:
     """RFC 3986 percent-encoding over UTF-8; ``/`` is kept (and repeats collapsed) for paths."""
-    if is_path:
-        return "/".join(quote(part, safe="") for part in _SLASHES.sub("/", value).split("/"))
     # quote's own safe set is RFC 3986's unreserved characters: A-Z a-z 0-9 - _ . ~
+    if is_path:
+        return quote(_SLASHES.sub("/", value), safe="/")
     return quote(value, safe="")
 
 
@@ -163,7 +164,9 @@ _PAY_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 
 def format_pay_date(moment: datetime | None = None) -> str:
     """``x-amz-pay-date`` value: UTC ``YYYYMMDDTHHMMSSZ`` (now when ``moment`` is None)."""
-    return (moment or datetime.now(UTC)).astimezone(UTC).strftime(_PAY_DATE_FORMAT)
+    if moment is None:
+        return time.strftime(_PAY_DATE_FORMAT, time.gmtime())
+    return moment.astimezone(UTC).strftime(_PAY_DATE_FORMAT)
 
 
 def parse_pay_date(value: str) -> datetime:
