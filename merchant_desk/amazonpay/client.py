@@ -26,7 +26,6 @@ import logging
 import platform
 import secrets
 import time
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -46,12 +45,12 @@ from .answers import (
     read_answer,
     read_json_object,
 )
+from .connections import Connections
 from .endpoints import (
     REGION_HOSTS,
     api_base_path,
     check_endpoint,
     environment_of_key,
-    is_loopback_host,
     normalize_environment,
     normalize_region,
     service_url,
@@ -219,30 +218,8 @@ class ApiResponse:
     meta: ResponseMeta
 
 
-# --------------------------------------------------------------------------- connections
-
-#: The keep-alive pool. Idle connections are closed after 4 s, under the 5 s after which common
-#: servers (uvicorn, which serves the emulator, among them) close theirs, so that a request is
-#: rarely written into the moment the server closes.
-POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=4.0)
-#: For requests that must not be sent twice: each on a new connection, closed after its answer.
-#: A reused connection may turn out closed by the server only once the request was written.
-FRESH_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=0)
-
-
 class _OutOfTime(Exception):
     """The call's deadline passed before an answer's status line arrived."""
-
-
-def environment_proxy(url: str) -> str | None:
-    """The proxy the environment (or the OS settings, on Windows and macOS) sets for ``url``:
-    ``{scheme}_proxy`` or ``all_proxy``, unless ``no_proxy`` names its host; None otherwise."""
-    parts = urlsplit(url)
-    proxies = urllib.request.getproxies()
-    proxy = proxies.get(parts.scheme) or proxies.get("all")
-    if not proxy or urllib.request.proxy_bypass(parts.netloc):
-        return None
-    return proxy
 
 
 # --------------------------------------------------------------------------- the client
@@ -287,8 +264,8 @@ class AmazonPayClient:
 
     Each request goes straight to an ``httpx.AsyncBaseTransport`` (no ``httpx.AsyncClient`` in
     between: no cookies, no redirects, no default headers): ``httpx.AsyncHTTPTransport``, through
-    the environment's proxy when one is set for a non-loopback endpoint. ``transport``
-    replaces the network (``httpx.ASGITransport`` to the emulator, a mock...) and then carries
+    the environment's proxy when one is set for a non-loopback endpoint (:mod:`.connections`
+    says which connection carries what). ``transport`` replaces the network (``httpx.ASGITransport`` to the emulator, a mock...) and then carries
     every request. ``pacer=True`` paces each operation at the documented rates of the key's
     environment; ``False`` switches pacing off; a :class:`Pacer` instance is used as is (share
     one between clients of the same account). Create and close the client on the event loop
@@ -331,33 +308,12 @@ class AmazonPayClient:
             }
         }
         self._origin = httpx.URL(config.origin)
-        self._given = transport
-        if transport is None:
-            loopback = config.endpoint is not None and is_loopback_host(self._origin.host)
-            # Neither a proxy nor a CA file from the environment between us and the emulator.
-            trust_env = not loopback
-            try:
-                self._tls = httpx.create_ssl_context(trust_env=trust_env)
-            except FileNotFoundError as exc:  # SSL_CERT_FILE pointing nowhere
-                raise ConfigurationError(
-                    f"The CA certificate file could not be read ({exc}); check SSL_CERT_FILE."
-                ) from None
-            self._proxy = environment_proxy(config.origin) if trust_env else None
-            self._pool = self._open(POOL_LIMITS)
-            self._fresh = self._open(FRESH_LIMITS)
-        else:
-            self._pool = self._fresh = transport
-        # Pools replaced after a 408 (see _retire_pool), closed once their last request ends.
-        self._retired: set[httpx.AsyncBaseTransport] = set()
-        self._in_flight: dict[httpx.AsyncBaseTransport, int] = {}
+        self._connections = Connections(config.origin, transport)
         #: The ``Date`` header of the last answer (any status): ``doctor`` measures clock skew.
         self.last_server_date: datetime | None = None
 
     def _now(self) -> datetime:
         return self._clock() if self._clock else datetime.now(UTC)
-
-    def _open(self, limits: httpx.Limits) -> httpx.AsyncBaseTransport:
-        return httpx.AsyncHTTPTransport(verify=self._tls, limits=limits, proxy=self._proxy)
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -369,10 +325,7 @@ class AmazonPayClient:
 
     async def aclose(self) -> None:
         """Close the connection pools; call it on the loop that used the client."""
-        transports = {self._pool, self._fresh, *self._retired}
-        self._retired.clear()
-        for transport in transports:
-            await transport.aclose()
+        await self._connections.aclose()
         if self._signing is not None:
             self._signing.shutdown(wait=False)
 
@@ -481,11 +434,10 @@ class AmazonPayClient:
             if idempotency_key is not None:
                 headers["x-amz-pay-idempotency-key"] = idempotency_key
             signed = await self._sign(method, path, query, headers, content)
-            transport = self._pool if repeatable else self._fresh
             started = time.monotonic()
             try:
                 answer = await self._exchange(
-                    transport, method, url, {**signed.headers, **extra}, content, ends_at
+                    repeatable, method, url, {**signed.headers, **extra}, content, ends_at
                 )
             except _OutOfTime:
                 raise TransportError(
@@ -540,8 +492,6 @@ class AmazonPayClient:
 
             retry_after = parse_retry_after(answer.headers.get("retry-after"), self._now())
             error = error_from_response(status, answer.content, request_id, retry_after)
-            if status == 408:
-                self._retire(transport)
             retry_statuses = RETRYABLE_STATUSES if repeatable else NOT_PROCESSED_STATUSES
             if status == 429 and self.pacer is not None:
                 self.pacer.drain(operation)
@@ -564,14 +514,15 @@ class AmazonPayClient:
 
     async def _exchange(
         self,
-        transport: httpx.AsyncBaseTransport,
+        repeatable: bool,
         method: str,
         url: httpx.URL,
         headers: dict[str, str],
         content: bytes,
         ends_at: float,
     ) -> Answer:
-        """Send one signed request and read its whole answer before ``ends_at`` (monotonic).
+        """Send one signed request and read its whole answer before ``ends_at`` (monotonic),
+        on the transport :class:`.Connections` gives it (``repeatable``: see ``take``).
 
         Raises the transport's ``httpx`` exceptions, :class:`_OutOfTime` when no status line
         came in time, and InvalidResponse for an answer too large or still arriving then.
@@ -581,12 +532,14 @@ class AmazonPayClient:
         )
         response: httpx.Response | None = None
         received: list[bytes] = []
-        self._in_flight[transport] = self._in_flight.get(transport, 0) + 1
+        transport = self._connections.take(repeatable)
         try:
             deadline = asyncio.timeout(max(0.0, ends_at - time.monotonic()))
             try:
                 async with deadline:
                     response = await transport.handle_async_request(request)
+                    if response.status_code == 408:
+                        self._connections.retire(transport)
                     return await read_answer(response, self.config.max_answer_bytes, received)
             except TimeoutError:
                 if not deadline.expired():
@@ -602,30 +555,7 @@ class AmazonPayClient:
         finally:
             if response is not None:
                 await response.aclose()
-            await self._release(transport)
-
-    def _retire(self, transport: httpx.AsyncBaseTransport) -> None:
-        """Stop using the keep-alive pool that carried a 408.
-
-        A server sends 408 to say it is closing the connection, but may keep it open; and a 408
-        it sent together with an earlier answer is read as the answer to the next request. That
-        connection must carry nothing more, and httpx closes none on our word: a new pool takes
-        the next requests, the old one is closed when its last request ends.
-        """
-        if self._given is not None or transport is not self._pool:
-            return
-        self._retired.add(transport)
-        self._pool = self._open(POOL_LIMITS)
-
-    async def _release(self, transport: httpx.AsyncBaseTransport) -> None:
-        left = self._in_flight[transport] - 1
-        if left:
-            self._in_flight[transport] = left
-            return
-        del self._in_flight[transport]
-        if transport in self._retired:
-            self._retired.discard(transport)
-            await transport.aclose()
+            await self._connections.give_back(transport)
 
     async def _call(
         self,
