@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ipaddress
+import json
 import ssl
 import threading
 import time
@@ -29,7 +30,7 @@ from merchant_desk.amazonpay.client import AmazonPayClient, ClientConfig, RetryP
 from merchant_desk.amazonpay.errors import ApiError, ConfigurationError, TransportError
 from merchant_desk.sandbox.testing import LoopbackServer as UvicornServer
 from tests.clienthelpers import CHARGE, CHARGE_ID, KEY_ID, TRACKER, FakeSleep, make_client, verify
-from tests.loopback import LoopbackServer, Reply, scripted
+from tests.loopback import LoopbackServer, Reply, closed_port_url, scripted
 
 PERMISSION_ID = TRACKER["chargePermissionId"]
 OK = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s"
@@ -45,8 +46,6 @@ def answer(body: bytes) -> bytes:
 
 
 def charge_bytes() -> bytes:
-    import json
-
     return json.dumps(CHARGE).encode()
 
 
@@ -161,8 +160,6 @@ def test_a_408_read_together_with_an_answer_is_never_taken_for_a_later_one(
 
     async def answer_and_408(writer: asyncio.StreamWriter) -> None:
         body = TRACKER if method == "POST" else CHARGE
-        import json
-
         writer.write(answer(json.dumps(body).encode()) + LATE_408)
         await writer.drain()
         await asyncio.sleep(5)
@@ -219,8 +216,6 @@ def test_a_keyless_post_whose_connection_dropped_is_reported_not_repeated(
 
 
 def test_connection_refused_is_retried_and_reported_as_never_sent(rsa_key):
-    from tests.loopback import closed_port_url
-
     sleep = FakeSleep()
 
     async def scenario():

@@ -177,3 +177,23 @@ def test_current_pay_date_is_utc_now_in_amazons_format():
     assert re.fullmatch(r"\d{8}T\d{6}Z", text)
     assert before <= signing.parse_pay_date(text) <= after
     assert signing.format_pay_date(datetime(2019, 10, 15, 21, 5, 56, tzinfo=UTC)) == "20191015T210556Z"
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("20191015T210556Z", 0), ("2019-10-15T21:05:56Z", 0), ("2019-10-15T21:05:56.250Z", 0.25),
+     (" 20191015T210556Z ", 0)],
+)
+def test_both_pay_date_forms_amazon_accepts_are_read(text, seconds):
+    from datetime import UTC, datetime, timedelta
+
+    expected = datetime(2019, 10, 15, 21, 5, 56, tzinfo=UTC) + timedelta(seconds=seconds)
+    assert signing.parse_pay_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["20191015T210556", "2019-10-15", "2019-10-15T23:05:56+02:00", "20191315T210556Z", ""]
+)
+def test_other_pay_dates_are_refused(text):
+    with pytest.raises(ValueError, match="not of the form 20191015T210556Z"):
+        signing.parse_pay_date(text)
