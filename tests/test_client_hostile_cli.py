@@ -185,3 +185,28 @@ def test_capture_with_a_hostile_answer_is_left_pending_then_resumed_once(
     assert len(emulator.ledger()["captures"]) == 1  # resumed with its key: charged once
     [row] = cached(md, capsys)
     assert row["chargeState"] == "Captured"
+
+
+@pytest.mark.parametrize("mode", ["nested-200000", "another-id"])
+def test_complete_with_a_hostile_answer_is_left_pending_then_resumed(
+    emulator, proxy, md, capsys, mode
+):
+    sid = emulator.create_session("14.00", payment_intent="Authorize",
+                                  outcome="Open")["checkoutSessionId"]
+    assert md("verify", sid) == 0
+    before = cached(md, capsys)
+    spoil, message = HOSTILE[mode]
+    proxy.spoil = spoil or another_order(emulator)
+    proxy.which = lambda request: request.path.endswith("/complete")
+    code = md("complete", sid)
+    err = capsys.readouterr().err
+    assert code == 4, err
+    assert message in err and "Traceback" not in err
+    assert cached(md, capsys) == before  # still Open, as the cache knew it
+    assert md("pending") == 4
+    assert "completeCheckoutSession" in capsys.readouterr().out
+    proxy.spoil = None
+    assert md("pending", "--resume") == 0
+    assert md("pending") == 0
+    [row] = cached(md, capsys)
+    assert row["state"] == "Completed"
