@@ -55,6 +55,8 @@ def json_depth(value: object) -> int:
 
 
 def read_json_object(status: int, content: bytes, request_id: str | None) -> dict[str, Any]:
+    """The body as a JSON object nested at most :data:`MAX_JSON_DEPTH` deep; anything else
+    (not JSON, another JSON type, nested deeper) is InvalidResponse."""
     try:
         data = json.loads(content)
     except (ValueError, UnicodeDecodeError):
@@ -115,6 +117,7 @@ class Answer:
 
     @property
     def request_id(self) -> str | None:
+        """``x-amz-pay-request-id``: quote it to Amazon support."""
         return self.headers.get("x-amz-pay-request-id")
 
 
