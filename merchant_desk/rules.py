@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from . import paths
+from .amazonpay.identifiers import PUBLIC_KEY_ID_RE
 from .money import (
     LEDGER_CURRENCIES,
     MAX_CHARGE,
@@ -436,9 +437,6 @@ def find_ids(text: str) -> list[tuple[IdKind, str]]:
     return [(kind, value) for value, kind in seen.items()]
 
 
-_PUBLIC_KEY_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,100}", re.ASCII)
-
-
 def check_public_key_id(text: str | None) -> str:
     """A public key ID from Seller Central (e.g. ``SANDBOX-`` + 24 characters), trimmed.
 
@@ -451,6 +449,6 @@ def check_public_key_id(text: str | None) -> str:
         raise RuleError(
             "Public key ID", "is required (Seller Central shows it beside the key)", example
         )
-    if not _PUBLIC_KEY_ID_RE.fullmatch(value):
+    if not PUBLIC_KEY_ID_RE.fullmatch(value):
         raise RuleError("Public key ID", "letters, digits and '-' only, at most 100", example)
     return value

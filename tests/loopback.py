@@ -57,7 +57,9 @@ class Received:
 @dataclass
 class Reply:
     """What to answer. ``drop`` closes the connection unanswered after reading the request;
-    ``delay`` waits first; ``short_by`` announces more body bytes than it sends, then closes."""
+    ``delay`` waits first; ``short_by`` announces more body bytes than it sends, then closes.
+    ``raw``, when given, writes the answer itself, byte by byte as it likes (a hostile
+    server); the connection is closed once it returns, unless it returns True (keep it)."""
 
     status: int = 200
     body: bytes | dict | list | str = b""
@@ -65,6 +67,7 @@ class Reply:
     drop: bool = False
     delay: float = 0.0
     short_by: int = 0
+    raw: Callable[[asyncio.StreamWriter], Awaitable[bool | None]] | None = None
 
 
 Handler = Callable[[Received], "Reply | Awaitable[Reply]"]
@@ -147,6 +150,10 @@ class LoopbackServer:
                     await asyncio.sleep(reply.delay)
                 if reply.drop:
                     return
+                if reply.raw is not None:
+                    if not await reply.raw(writer):
+                        return
+                    continue
                 writer.write(self._render(reply))
                 await writer.drain()
                 if reply.short_by:

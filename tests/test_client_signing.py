@@ -141,14 +141,17 @@ def test_damaged_pem_is_refused_plainly(private_pem):
         signing.load_private_key(damaged)
 
 
-# --------------------------------------------------------------------------- encoding shortcut
+# --------------------------------------------------------------------------- percent-encoding
+
+UNRESERVED = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
 
 
-def _slow_encode(value: str) -> str:
-    return "".join(signing._ENCODED_BYTE[b] for b in value.encode("utf-8"))
+def _rfc3986(value: str) -> str:
+    """RFC 3986 section 2, byte by byte: unreserved bytes as they are, all others %XX."""
+    return "".join(chr(b) if b in UNRESERVED else f"%{b:02X}" for b in value.encode("utf-8"))
 
 
-# Lone surrogates cannot be UTF-8 encoded at all (the byte loop refuses them too).
+# Lone surrogates cannot be UTF-8 encoded at all.
 TEXT = st.text(
     alphabet=st.sampled_from("aZ09-_.~/ /%+?üé\u2603") | st.characters(exclude_categories=["Cs"]),
     max_size=40,
@@ -157,11 +160,11 @@ TEXT = st.text(
 
 @settings(max_examples=300, deadline=None)
 @given(TEXT)
-def test_encoding_shortcut_gives_the_same_result_as_the_byte_loop(value):
-    assert signing.encode(value) == _slow_encode(value)
+def test_encoding_is_rfc_3986_over_utf_8_and_paths_keep_single_slashes(value):
+    assert signing.encode(value) == _rfc3986(value)
     collapsed = re.sub("/{2,}", "/", value)
     assert signing.encode(value, is_path=True) == "/".join(
-        _slow_encode(part) for part in collapsed.split("/")
+        _rfc3986(part) for part in collapsed.split("/")
     )
 
 
@@ -174,3 +177,23 @@ def test_current_pay_date_is_utc_now_in_amazons_format():
     assert re.fullmatch(r"\d{8}T\d{6}Z", text)
     assert before <= signing.parse_pay_date(text) <= after
     assert signing.format_pay_date(datetime(2019, 10, 15, 21, 5, 56, tzinfo=UTC)) == "20191015T210556Z"
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("20191015T210556Z", 0), ("2019-10-15T21:05:56Z", 0), ("2019-10-15T21:05:56.250Z", 0.25),
+     (" 20191015T210556Z ", 0)],
+)
+def test_both_pay_date_forms_amazon_accepts_are_read(text, seconds):
+    from datetime import UTC, datetime, timedelta
+
+    expected = datetime(2019, 10, 15, 21, 5, 56, tzinfo=UTC) + timedelta(seconds=seconds)
+    assert signing.parse_pay_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["20191015T210556", "2019-10-15", "2019-10-15T23:05:56+02:00", "20191315T210556Z", ""]
+)
+def test_other_pay_dates_are_refused(text):
+    with pytest.raises(ValueError, match="not of the form 20191015T210556Z"):
+        signing.parse_pay_date(text)

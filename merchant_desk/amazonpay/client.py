@@ -6,31 +6,29 @@ URLs per region and environment (REFERENCE section 1), the signed headers and th
 (section 6). The client never touches SQLite or Qt; it returns frozen models.
 
 Exactness: the body is serialised once and the same bytes are hashed and sent; the path and
-query are sent in their canonical (already percent-encoded) form as the request target (our
-transport's ``send``, or ``raw_path`` for an httpx transport), so nothing re-quotes them and
-Amazon rebuilds the very canonical request we signed.
+query go out in their canonical (already percent-encoded) form as the URL's ``raw_path``, so
+nothing re-quotes them and Amazon rebuilds the very canonical request we signed.
 
-The wire itself is :mod:`.transport` (keep-alive pool on asyncio + h11); the RSA signature is
-made on a worker thread so that it overlaps the event loop's work (:meth:`AmazonPayClient._sign`).
+The wire is httpx's own transport. What the client adds on top is distrust of the answer: a
+deadline on the whole call, a cap on what is read and decompressed, a cap on JSON nesting, and
+a check that the answer is about the object asked for and does not claim to come from the
+future. Any of these failing is an :class:`~.errors.InvalidResponse`; nothing of such an
+answer reaches the caller.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
 import contextvars
-import email.utils
 import json
 import logging
 import platform
-import random
-import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -39,17 +37,36 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .. import __version__
 from . import signing
+from .answers import (
+    DEFAULT_MAX_ANSWER_BYTES,
+    Answer,
+    error_from_response,
+    excerpt,
+    read_answer,
+    read_json_object,
+)
+from .connections import Connections
 from .endpoints import (
     REGION_HOSTS,
     api_base_path,
     check_endpoint,
     environment_of_key,
-    is_loopback_host,
     normalize_environment,
     normalize_region,
     service_url,
 )
-from .errors import ApiError, ConfigurationError, InvalidResponse, TransportError
+from .errors import (
+    RETRYABLE_STATUSES,
+    ConfigurationError,
+    InvalidResponse,
+    TransportError,
+)
+from .identifiers import (
+    IDEMPOTENCY_KEY_RE,
+    OBJECT_ID_RE,
+    PUBLIC_KEY_ID_RE,
+    SIMULATION_CODE_RE,
+)
 from .models import (
     Charge,
     ChargePermission,
@@ -57,14 +74,21 @@ from .models import (
     DeliveryTracker,
     Money,
     Refund,
+    claimed_times,
+    same_id,
 )
 from .pacer import Pacer
-from .transport import H11Transport, HttpxClientTransport, environment_proxy
+from .retries import NOT_PROCESSED_STATUSES, RetryPolicy, http_date, parse_retry_after
 
 log = logging.getLogger("merchant_desk.amazonpay")
 
+#: Frozen: one shared default is safe.
+DEFAULT_RETRY = RetryPolicy()
 
-_KEY_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,100}", re.ASCII)
+#: The longest one call may take, retries and the waits between them included.
+DEFAULT_DEADLINE = 60.0
+#: How far ahead of our clock an answer may date itself (clocks drift; a day is far beyond).
+MAX_CLOCK_LEAD = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,7 +98,10 @@ class ClientConfig:
     Values are normalised on construction (``us`` becomes ``na``...). ``private_key`` is the
     loaded key object (load it once with :func:`signing.load_private_key`); it never appears in
     ``repr``. ``endpoint`` replaces ``https://{host}`` (the emulator); the signed
-    ``x-amz-pay-host`` stays the region's real Amazon host either way.
+    ``x-amz-pay-host`` stays the region's real Amazon host either way. ``deadline`` bounds a
+    whole call (every attempt, every back-off wait, every answer read whole) in seconds;
+    the ``*_timeout`` values bound each connect, write and read within it.
+    ``max_answer_bytes`` caps an answer's size, on the wire and decompressed.
     """
 
     public_key_id: str
@@ -86,11 +113,12 @@ class ClientConfig:
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     write_timeout: float = 30.0
+    deadline: float = DEFAULT_DEADLINE
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
 
     def __post_init__(self) -> None:
         key_id = (self.public_key_id or "").strip()
-        if not _KEY_ID_RE.fullmatch(key_id):
-            # It is written into the authorization header: a space or comma would break it.
+        if not PUBLIC_KEY_ID_RE.fullmatch(key_id):
             raise ConfigurationError(
                 f"Public key ID {self.public_key_id!r} is not valid: letters, digits, '-' and "
                 "'_' only (Seller Central shows it beside the key)."
@@ -104,9 +132,11 @@ class ClientConfig:
                 f"Unknown signing algorithm {self.algorithm!r}: use "
                 f"{' or '.join(signing.ALGORITHMS)}."
             )
-        for name in ("connect_timeout", "read_timeout", "write_timeout"):
+        for name in ("connect_timeout", "read_timeout", "write_timeout", "deadline"):
             if not getattr(self, name) > 0:
                 raise ConfigurationError(f"{name} must be more than 0 seconds.")
+        if not self.max_answer_bytes > 0:
+            raise ConfigurationError("max_answer_bytes must be more than 0.")
         object.__setattr__(self, "public_key_id", key_id)
         object.__setattr__(self, "region", normalize_region(self.region))
         object.__setattr__(self, "environment", normalize_environment(self.environment))
@@ -141,66 +171,7 @@ class ClientConfig:
         return service_url(self.region, self.environment, self.public_key_id, resource, self.endpoint)
 
 
-# --------------------------------------------------------------------------- retries
-
-
-RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
-# A POST without an idempotency key is not safe to repeat when the server may have acted on
-# it: 500/502/504 leave that open. These four say the request was not processed.
-NOT_PROCESSED_STATUSES = frozenset({408, 425, 429, 503})
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Up to ``max_retries`` retries, exponential back-off with full jitter.
-
-    The n-th retry (0-based) waits ``jitter() * min(max_delay, base_delay * 2**n)`` seconds, or
-    at least what ``Retry-After`` asks. A ``Retry-After`` longer than ``max_retry_after`` is not
-    waited out: the error is raised with ``retry_after`` set. ``sleep`` and ``jitter`` are
-    injectable so tests run without sleeping.
-    """
-
-    max_retries: int = 3
-    base_delay: float = 1.0
-    max_delay: float = 20.0
-    max_retry_after: float = 60.0
-    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
-    jitter: Callable[[], float] = random.random
-
-    def backoff(self, retry_index: int) -> float:
-        """Seconds to wait before retry number ``retry_index`` (0-based), jittered."""
-        return self.jitter() * min(self.max_delay, self.base_delay * (2**retry_index))
-
-    def delay(self, retry_index: int, retry_after: float | None = None) -> float:
-        """The back-off, but never less than the server's ``Retry-After``."""
-        wait = self.backoff(retry_index)
-        return max(wait, retry_after) if retry_after is not None else wait
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """``Retry-After`` as seconds: delta-seconds or an HTTP date; None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            moment = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return max(0.0, (moment - now).total_seconds())
-    if seconds != seconds or seconds < 0:  # NaN or negative: ignore it
-        return None
-    return seconds
-
-
 # --------------------------------------------------------------------------- idempotency
-
-IDEMPOTENCY_KEY_LENGTH = 32
-_IDEMPOTENCY_KEY_RE = re.compile(r"[A-Za-z0-9_-]{1,32}", re.ASCII)
 
 
 def new_idempotency_key() -> str:
@@ -210,7 +181,7 @@ def new_idempotency_key() -> str:
 
 def check_idempotency_key(key: str) -> str:
     """A caller's key: at most 32 characters of ``A-Za-z0-9_-`` (Amazon's rule), else ValueError."""
-    if not isinstance(key, str) or not _IDEMPOTENCY_KEY_RE.fullmatch(key):
+    if not isinstance(key, str) or not IDEMPOTENCY_KEY_RE.fullmatch(key):
         raise ValueError(
             f"idempotency key {key!r} must be 1 to 32 characters of A-Z, a-z, 0-9, '-' and '_'"
         )
@@ -247,51 +218,8 @@ class ApiResponse:
     meta: ResponseMeta
 
 
-EXCERPT_CHARS = 200
-
-
-def excerpt(content: bytes, limit: int = EXCERPT_CHARS) -> str:
-    """A short, single-line, printable excerpt of a body for error messages."""
-    if not content:
-        return "(empty body)"
-    text = " ".join(content[: limit * 4].decode("utf-8", "replace").split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _read_json_object(status: int, content: bytes, request_id: str | None) -> dict[str, Any]:
-    try:
-        data = json.loads(content)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidResponse(
-            status, excerpt(content), request_id, detail="not JSON or truncated"
-        ) from None
-    if not isinstance(data, dict):
-        raise InvalidResponse(
-            status,
-            excerpt(content),
-            request_id,
-            detail=f"a JSON {type(data).__name__} where an object was expected",
-        )
-    return data
-
-
-def error_from_response(
-    status: int, content: bytes, request_id: str | None, retry_after: float | None = None
-) -> ApiError | InvalidResponse:
-    """Amazon's ``{reasonCode, message}`` as :class:`ApiError`; anything else InvalidResponse."""
-    try:
-        data = _read_json_object(status, content, request_id)
-    except InvalidResponse as exc:
-        return exc
-    code = data.get("reasonCode")
-    message = data.get("message")
-    if not isinstance(code, str) or not code.strip():
-        return InvalidResponse(status, excerpt(content), request_id, detail="no reasonCode")
-    if message is not None and not isinstance(message, str):
-        return InvalidResponse(
-            status, excerpt(content), request_id, detail="message is not a string"
-        )
-    return ApiError(status, code.strip(), message or "", request_id, retry_after=retry_after)
+class _OutOfTime(Exception):
+    """The call's deadline passed before an answer's status line arrived."""
 
 
 # --------------------------------------------------------------------------- the client
@@ -307,9 +235,6 @@ def default_user_agent() -> str:
 
 M = TypeVar("M")
 
-_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,99}", re.ASCII)
-_SIMULATION_RE = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
-
 # Errors where the request certainly never reached the server.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Errors where it may have: it was (partly) written, then the answer never came.
@@ -323,7 +248,7 @@ _LAST_RESPONSE: contextvars.ContextVar[tuple[int, ResponseMeta] | None] = contex
 
 def _check_id(value: str, what: str) -> str:
     # IDs go into the path: refusing '/', '..' and friends keeps one ID one path segment.
-    if not isinstance(value, str) or not _ID_RE.fullmatch(value):
+    if not isinstance(value, str) or not OBJECT_ID_RE.fullmatch(value):
         raise ValueError(f"{what} {value!r} is not a valid Amazon Pay ID")
     return value
 
@@ -335,16 +260,16 @@ def _check_money(value: Money, what: str) -> dict[str, str]:
 
 
 class AmazonPayClient:
-    """Amazon Pay API v2 over one connection pool; use ``async with`` or :meth:`aclose`.
+    """Amazon Pay API v2 over httpx's connection pool; use ``async with`` or :meth:`aclose`.
 
     Each request goes straight to an ``httpx.AsyncBaseTransport`` (no ``httpx.AsyncClient`` in
-    between: no cookies, no redirects, no default headers): :class:`.transport.H11Transport`, or
-    httpx's own client when the environment sets a proxy for a non-loopback endpoint.
-    ``transport`` replaces the network (``httpx.ASGITransport`` to the emulator, a mock...).
-    ``pacer=True`` paces each operation at the documented rates of the key's environment;
-    ``False`` switches pacing off; a :class:`Pacer` instance is used as is (share one between
-    clients of the same account). Create and close the client on the event loop that uses it.
-    ``sign_on_thread=False`` signs on the event loop's thread (the window: see :meth:`_sign`).
+    between: no cookies, no redirects, no default headers): ``httpx.AsyncHTTPTransport``, through
+    the environment's proxy when one is set for a non-loopback endpoint (:mod:`.connections`
+    says which connection carries what). ``transport`` replaces the network (``httpx.ASGITransport`` to the emulator, a mock...) and then carries
+    every request. ``pacer=True`` paces each operation at the documented rates of the key's
+    environment; ``False`` switches pacing off; a :class:`Pacer` instance is used as is (share
+    one between clients of the same account). Create and close the client on the event loop
+    that uses it. ``sign_on_thread=False`` signs on the event loop's thread (see :meth:`_sign`).
     """
 
     def __init__(
@@ -353,7 +278,7 @@ class AmazonPayClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         pacer: bool | Pacer = True,
-        retry: RetryPolicy = RetryPolicy(),  # frozen: one shared default is safe
+        retry: RetryPolicy = DEFAULT_RETRY,
         user_agent: str | None = None,
         clock: Callable[[], datetime] | None = None,
         sign_on_thread: bool = True,
@@ -361,9 +286,7 @@ class AmazonPayClient:
         self.config = config
         self.signer = signing.Signer(config.private_key, config.public_key_id, config.algorithm)
         self.sign_on_thread = sign_on_thread
-        # The RSA signature (~1 ms, most of a request's CPU here) is made on this thread: OpenSSL
-        # releases the GIL, so it runs beside the event loop on another core. One thread: the
-        # loop needs a core of its own. Created on first use (many clients send nothing).
+        # Created on first use (many clients send nothing).
         self._signing: concurrent.futures.ThreadPoolExecutor | None = None
         if pacer is True:
             self.pacer: Pacer | None = Pacer.for_environment(config.effective_environment)
@@ -373,7 +296,7 @@ class AmazonPayClient:
             self.pacer = pacer
         self.retry = retry
         self.user_agent = user_agent or default_user_agent()
-        # None: the real clock, through signing's once-a-second cached date text.
+        # None: the real clock.
         self._clock = clock
         #: Each request's ``timeout`` extension, as ``httpx.AsyncClient`` would set it.
         self._extensions = {
@@ -384,38 +307,13 @@ class AmazonPayClient:
                 "pool": config.connect_timeout,
             }
         }
-        origin = urlsplit(config.origin)
-        loopback = config.endpoint is not None and is_loopback_host(origin.hostname or "")
-        # A proxy from the environment must not sit between us and a loopback emulator.
-        trust_env = not loopback
-        try:
-            if transport is not None:
-                self._transport: httpx.AsyncBaseTransport = transport
-            elif trust_env and environment_proxy(origin.scheme):
-                # httpx's own client and transport route through it (NO_PROXY included).
-                # No redirects: one would need a new signature anyway.
-                self._transport = HttpxClientTransport(
-                    httpx.AsyncClient(follow_redirects=False, trust_env=True)
-                )
-            else:
-                self._transport = H11Transport(trust_env=trust_env)
-        except FileNotFoundError as exc:  # SSL_CERT_FILE pointing nowhere (TESTING.md)
-            raise ConfigurationError(
-                f"The CA certificate file could not be read ({exc}); check SSL_CERT_FILE."
-            ) from None
         self._origin = httpx.URL(config.origin)
-        # Our own transport is called without httpx's Request/Response objects (see _exchange).
-        self._h11 = self._transport if isinstance(self._transport, H11Transport) else None
-        scheme = self._origin.raw_scheme
-        self._origin_key = (
-            scheme,
-            self._origin.raw_host,
-            self._origin.port or (443 if scheme == b"https" else 80),
-        )
-        self._host_header = self._origin.netloc  # what httpx.Request would send as Host
-        # The ``Date`` header of the last answer as sent; read by :attr:`last_server_date`.
-        self._server_date_text: str | None = None
-        self._server_date: tuple[str | None, datetime | None] = (None, None)
+        self._connections = Connections(config.origin, transport)
+        #: The ``Date`` header of the last answer (any status): ``doctor`` measures clock skew.
+        self.last_server_date: datetime | None = None
+
+    def _now(self) -> datetime:
+        return self._clock() if self._clock else datetime.now(UTC)
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -426,20 +324,10 @@ class AmazonPayClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool; call it on the loop that used the client."""
-        await self._transport.aclose()
+        """Close the connection pools; call it on the loop that used the client."""
+        await self._connections.aclose()
         if self._signing is not None:
             self._signing.shutdown(wait=False)
-
-    @property
-    def last_server_date(self) -> datetime | None:
-        """The ``Date`` header of the last answer (any status), None when it had none or an
-        unreadable one: ``doctor`` measures clock skew. Parsed here, when asked for, not on
-        every answer (~10 us each)."""
-        text = self._server_date_text
-        if self._server_date[0] != text:
-            self._server_date = (text, _http_date(text))
-        return self._server_date[1]
 
     @property
     def last_response(self) -> ResponseMeta | None:
@@ -465,13 +353,10 @@ class AmazonPayClient:
     ) -> signing.SignedRequest:
         """``signer.sign`` on the signing thread, while the loop serves other requests.
 
-        Measured over a refresh of 500 cached orders against the emulator in its own process,
-        2 cores, 30 interleaved rounds: wall time median 1.82 -> 1.71 s, best 1.27 -> 1.09 s,
-        for ~0.1 ms more CPU per request (the hand-over).
-
-        Not under the window's Qt loop (``sign_on_thread=False``): there a second busy thread,
-        beside the loop and the emulator on two cores, held the loop up: the longest stall
-        while refreshing 1,000 orders was 73-94 ms with the thread, 28-44 ms without.
+        OpenSSL releases the GIL while it signs, so concurrent requests (a refresh) overlap their
+        signatures with the loop's own work. One thread: the loop needs a core of its own. Not
+        under the window's Qt loop (``sign_on_thread=False``), where a second busy thread beside
+        the loop and the embedded emulator held the window up.
         """
         if not self.sign_on_thread:
             return self.signer.sign(method, path, query, headers, content)
@@ -479,14 +364,10 @@ class AmazonPayClient:
             self._signing = concurrent.futures.ThreadPoolExecutor(
                 max_workers=1, thread_name_prefix="amazonpay-sign"
             )
-        # Not run_in_executor: the thread settles this loop's future itself, without the
-        # concurrent future chained to it (~20 us less of the loop's CPU per request).
         loop = asyncio.get_running_loop()
-        signed: asyncio.Future[signing.SignedRequest] = loop.create_future()
-        self._signing.submit(
-            _sign_into, loop, signed, self.signer.sign, (method, path, query, headers, content)
+        return await loop.run_in_executor(
+            self._signing, self.signer.sign, method, path, query, headers, content
         )
-        return await signed
 
     async def request(
         self,
@@ -503,7 +384,8 @@ class AmazonPayClient:
 
         ``resource`` is relative to ``/v2/`` and unencoded. Raises :class:`ApiError`
         (``{reasonCode, message}`` answer), :class:`InvalidResponse` (unreadable answer) or
-        :class:`TransportError` (no answer), each after the retries allowed.
+        :class:`TransportError` (no answer), each after the retries allowed and within the
+        configured deadline.
         """
         method = method.upper()
         path = self.config.path(resource)
@@ -512,7 +394,7 @@ class AmazonPayClient:
         if canonical_query:
             target = f"{target}?{canonical_query}"
         # Sent verbatim: it is already the canonical encoding we sign.
-        raw_target = target.encode("ascii")
+        url = self._origin.copy_with(raw_path=target.encode("ascii"))
         if body is None:
             content = b""
         elif isinstance(body, bytes):
@@ -524,18 +406,23 @@ class AmazonPayClient:
             check_idempotency_key(idempotency_key)
         extra: dict[str, str] = {"user-agent": self.user_agent}
         if simulation_code is not None:
-            if not _SIMULATION_RE.fullmatch(simulation_code):
+            if not SIMULATION_CODE_RE.fullmatch(simulation_code):
                 raise ValueError(f"simulation code {simulation_code!r} is not valid")
             if self.config.effective_environment != "sandbox":
                 raise ValueError("simulation codes work only in the sandbox")
             extra["x-amz-pay-simulation-code"] = simulation_code  # not signed (REFERENCE 7)
+        # What may be sent again once it may have arrived: reads, deletes and keyed requests.
+        repeatable = method in ("GET", "DELETE") or idempotency_key is not None
 
         policy = self.retry
         attempts = policy.max_retries + 1
         may_have_arrived = False
+        ends_at: float | None = None
         for attempt in range(1, attempts + 1):
             if self.pacer is not None:
                 await self.pacer.acquire(operation)
+            if ends_at is None:  # pacing is waiting our turn, not waiting for Amazon
+                ends_at = time.monotonic() + self.config.deadline
             headers = {
                 "accept": "application/json",
                 "content-type": "application/json",
@@ -549,9 +436,16 @@ class AmazonPayClient:
             signed = await self._sign(method, path, query, headers, content)
             started = time.monotonic()
             try:
-                status, answer, answered = await self._exchange(
-                    method, raw_target, {**signed.headers, **extra}, content
+                answer = await self._exchange(
+                    repeatable, method, url, {**signed.headers, **extra}, content, ends_at
                 )
+            except _OutOfTime:
+                raise TransportError(
+                    f"{operation}: no answer from {self.config.origin} within "
+                    f"{self.config.deadline:g} s",
+                    operation=operation,
+                    sent=True,
+                ) from None
             except (*_NOT_SENT, *_MAYBE_SENT) as exc:
                 never_sent = isinstance(exc, _NOT_SENT)
                 may_have_arrived = may_have_arrived or not never_sent
@@ -559,15 +453,15 @@ class AmazonPayClient:
                     "%s %s %s -> %s attempt=%d/%d",
                     operation, method, target, type(exc).__name__, attempt, attempts,
                 )
-                repeatable = never_sent or method in ("GET", "DELETE") or bool(idempotency_key)
-                if repeatable and attempt < attempts:
+                if (never_sent or repeatable) and attempt < attempts:
                     wait = policy.delay(attempt - 1)
-                    log.info(
-                        "%s: %s; retrying in %.2f s (attempt %d of %d)",
-                        operation, _describe(exc), wait, attempt + 1, attempts,
-                    )
-                    await policy.sleep(wait)
-                    continue
+                    if time.monotonic() + wait < ends_at:
+                        log.info(
+                            "%s: %s; retrying in %.2f s (attempt %d of %d)",
+                            operation, _describe(exc), wait, attempt + 1, attempts,
+                        )
+                        await policy.sleep(wait)
+                        continue
                 raise TransportError(
                     f"{operation}: no answer from {self.config.origin} after {attempt} "
                     f"attempt(s): {_describe(exc)}",
@@ -580,29 +474,25 @@ class AmazonPayClient:
                 ) from exc
 
             may_have_arrived = True
-            self._server_date_text = answer.get("date")
-            request_id = answer.get("x-amz-pay-request-id")
+            status = answer.status
+            self.last_server_date = http_date(answer.headers.get("date"))
+            request_id = answer.request_id
             log.debug(
                 "%s %s %s -> %d request_id=%s attempt=%d/%d %.0f ms",
                 operation, method, target, status, request_id, attempt, attempts,
                 (time.monotonic() - started) * 1000,
             )
             if 200 <= status < 300:
-                data = _read_json_object(status, answered, request_id)
+                data = read_json_object(status, answer.content, request_id)
                 meta = ResponseMeta(
                     operation, method, target, status, request_id, attempt, idempotency_key
                 )
                 _LAST_RESPONSE.set((id(self), meta))
-                return ApiResponse(data, answered, meta)
+                return ApiResponse(data, answer.content, meta)
 
-            now = self._clock() if self._clock else datetime.now(UTC)
-            retry_after = parse_retry_after(answer.get("retry-after"), now)
-            error = error_from_response(status, answered, request_id, retry_after)
-            retry_statuses = (
-                NOT_PROCESSED_STATUSES
-                if method == "POST" and idempotency_key is None
-                else RETRY_STATUSES
-            )
+            retry_after = parse_retry_after(answer.headers.get("retry-after"), self._now())
+            error = error_from_response(status, answer.content, request_id, retry_after)
+            retry_statuses = RETRYABLE_STATUSES if repeatable else NOT_PROCESSED_STATUSES
             if status == 429 and self.pacer is not None:
                 self.pacer.drain(operation)
             if (
@@ -611,86 +501,107 @@ class AmazonPayClient:
                 and (retry_after is None or retry_after <= policy.max_retry_after)
             ):
                 wait = policy.delay(attempt - 1, retry_after)
-                log.info(
-                    "%s: HTTP %d (%s); retrying in %.2f s (attempt %d of %d)",
-                    operation, status, getattr(error, "reason_code", "unreadable body"),
-                    wait, attempt + 1, attempts,
-                )
-                await policy.sleep(wait)
-                continue
+                if time.monotonic() + wait < ends_at:
+                    log.info(
+                        "%s: HTTP %d (%s); retrying in %.2f s (attempt %d of %d)",
+                        operation, status, getattr(error, "reason_code", "unreadable body"),
+                        wait, attempt + 1, attempts,
+                    )
+                    await policy.sleep(wait)
+                    continue
             raise error
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     async def _exchange(
-        self, method: str, target: bytes, headers: dict[str, str], content: bytes
-    ) -> tuple[int, Mapping[str, str], bytes]:
-        """Send one signed request; return its status, headers (``.get`` by lower-case name)
-        and whole body. Raises the transport's ``httpx`` exceptions.
+        self,
+        repeatable: bool,
+        method: str,
+        url: httpx.URL,
+        headers: dict[str, str],
+        content: bytes,
+        ends_at: float,
+    ) -> Answer:
+        """Send one signed request and read its whole answer before ``ends_at`` (monotonic),
+        on the transport :class:`.Connections` gives it (``repeatable``: see ``take``).
 
-        With our own transport no ``httpx.URL``/``Request``/``Response`` is built (parsing the
-        URL again alone cost ~50 us, the three ~0.2 ms of CPU per request); the request bytes
-        are the ones ``httpx.Request`` would make: ``Host`` first, ``Content-Length`` when
-        there is a body (or ``0`` for a body-less POST), header names as given.
+        Raises the transport's ``httpx`` exceptions, :class:`_OutOfTime` when no status line
+        came in time, and InvalidResponse for an answer too large or still arriving then.
         """
-        timeouts = self._extensions["timeout"]
-        if self._h11 is not None:
-            raw = [(b"Host", self._host_header)]
-            if not content and method in ("POST", "PUT", "PATCH"):
-                raw.append((b"Content-Length", b"0"))
-            raw += [(name.encode("utf-8"), value.encode("utf-8")) for name, value in headers.items()]
-            if content:
-                raw.append((b"Content-Length", str(len(content)).encode("ascii")))
-            answer = await self._h11.send(
-                self._origin_key, method.encode("ascii"), target, raw, content, timeouts
-            )
-            found = answer.header_map()
-            if found.get("content-encoding", "identity").strip().lower() != "identity":
-                # Never asked for; should a server compress anyway, undo it as httpx would.
-                decoded = httpx.Response(answer.status, headers=answer.headers, content=answer.content)
-                return answer.status, found, decoded.content
-            return answer.status, found, answer.content
         request = httpx.Request(
-            method,
-            self._origin.copy_with(raw_path=target),
-            headers=headers,
-            content=content or None,
-            extensions=self._extensions,
+            method, url, headers=headers, content=content or None, extensions=self._extensions
         )
-        response = await self._transport.handle_async_request(request)
+        response: httpx.Response | None = None
+        received: list[bytes] = []
+        transport = self._connections.take(repeatable)
         try:
-            await response.aread()
+            deadline = asyncio.timeout(max(0.0, ends_at - time.monotonic()))
+            try:
+                async with deadline:
+                    response = await transport.handle_async_request(request)
+                    if response.status_code == 408:
+                        self._connections.retire(transport)
+                    return await read_answer(response, self.config.max_answer_bytes, received)
+            except TimeoutError:
+                if not deadline.expired():
+                    raise
+                if response is None:
+                    raise _OutOfTime() from None
+                raise InvalidResponse(
+                    response.status_code,
+                    excerpt(b"".join(received)),
+                    response.headers.get("x-amz-pay-request-id"),
+                    detail=f"the answer was still arriving after {self.config.deadline:g} s",
+                ) from None
         finally:
-            await response.aclose()
-        return response.status_code, response.headers, response.content
+            if response is not None:
+                await response.aclose()
+            await self._connections.give_back(transport)
 
     async def _call(
         self,
         model: Callable[[Any], M],
+        subject: Callable[[M], str | None],
+        asked: str,
         operation: str,
         method: str,
         resource: str,
         **kwargs: Any,
     ) -> M:
+        """``request``, then the answer parsed with ``model``; it must be about ``asked`` (the
+        ID ``subject`` reads from it) and date itself no later than a day from now."""
         response = await self.request(operation, method, resource, **kwargs)
+        meta = response.meta
+
+        def invalid(detail: str) -> InvalidResponse:
+            return InvalidResponse(
+                meta.status, excerpt(response.content), meta.request_id, detail=detail
+            )
+
         try:
-            return model(response.data)
+            result = model(response.data)
         # The boundary: whatever a hostile 2xx body makes the parser trip on is an
         # unreadable response, never a stray TypeError in the caller's face.
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            raise InvalidResponse(
-                response.meta.status,
-                excerpt(response.content),
-                response.meta.request_id,
-                detail=str(exc),
-            ) from exc
-
+            raise invalid(str(exc)) from exc
+        answered = subject(result)
+        if not same_id(asked, answered):
+            raise invalid(f"an answer about {answered or 'no ID'} where {asked} was asked for")
+        now = self._now()
+        for moment in claimed_times(result):
+            if moment > now + MAX_CLOCK_LEAD:
+                raise invalid(
+                    f"dated {moment:%Y-%m-%d %H:%M} UTC, more than a day ahead of this "
+                    "computer's clock"
+                )
+        return result
     # ----------------------------------------------------------------- operations
 
     async def get_checkout_session(self, checkout_session_id: str) -> CheckoutSession:
         """Get Checkout Session."""
         sid = _check_id(checkout_session_id, "checkout session ID")
         return await self._call(
-            CheckoutSession.parse, "getCheckoutSession", "GET", f"checkoutSessions/{sid}"
+            CheckoutSession.parse, _session_id, sid,
+            "getCheckoutSession", "GET", f"checkoutSessions/{sid}",
         )
 
     async def complete_checkout_session(
@@ -709,6 +620,8 @@ class AmazonPayClient:
         body = {"chargeAmount": _check_money(charge_amount, "charge_amount")}
         return await self._call(
             CheckoutSession.parse,
+            _session_id,
+            sid,
             "completeCheckoutSession",
             "POST",
             f"checkoutSessions/{sid}/complete",
@@ -720,7 +633,8 @@ class AmazonPayClient:
         """Get Charge Permission."""
         pid = _check_id(charge_permission_id, "charge permission ID")
         return await self._call(
-            ChargePermission.parse, "getChargePermission", "GET", f"chargePermissions/{pid}"
+            ChargePermission.parse, _permission_id, pid,
+            "getChargePermission", "GET", f"chargePermissions/{pid}",
         )
 
     async def close_charge_permission(
@@ -738,6 +652,8 @@ class AmazonPayClient:
         body = {"closureReason": closure_reason, "cancelPendingCharges": cancel_pending_charges}
         return await self._call(
             ChargePermission.parse,
+            _permission_id,
+            pid,
             "closeChargePermission",
             "DELETE",
             f"chargePermissions/{pid}/close",
@@ -770,6 +686,8 @@ class AmazonPayClient:
             body["softDescriptor"] = soft_descriptor
         return await self._call(
             Charge.parse,
+            _charge_permission_of,
+            pid,
             "createCharge",
             "POST",
             "charges",
@@ -781,7 +699,7 @@ class AmazonPayClient:
     async def get_charge(self, charge_id: str) -> Charge:
         """Get Charge."""
         cid = _check_id(charge_id, "charge ID")
-        return await self._call(Charge.parse, "getCharge", "GET", f"charges/{cid}")
+        return await self._call(Charge.parse, _charge_id, cid, "getCharge", "GET", f"charges/{cid}")
 
     async def capture_charge(
         self,
@@ -799,6 +717,8 @@ class AmazonPayClient:
             body["softDescriptor"] = soft_descriptor
         return await self._call(
             Charge.parse,
+            _charge_id,
+            cid,
             "captureCharge",
             "POST",
             f"charges/{cid}/capture",
@@ -814,6 +734,8 @@ class AmazonPayClient:
             raise ValueError("cancellation_reason must be 1 to 255 characters")
         return await self._call(
             Charge.parse,
+            _charge_id,
+            cid,
             "cancelCharge",
             "DELETE",
             f"charges/{cid}/cancel",
@@ -839,6 +761,8 @@ class AmazonPayClient:
             body["softDescriptor"] = soft_descriptor
         return await self._call(
             Refund.parse,
+            _charge_of_refund,
+            cid,
             "createRefund",
             "POST",
             "refunds",
@@ -850,7 +774,7 @@ class AmazonPayClient:
     async def get_refund(self, refund_id: str) -> Refund:
         """Get Refund."""
         rid = _check_id(refund_id, "refund ID")
-        return await self._call(Refund.parse, "getRefund", "GET", f"refunds/{rid}")
+        return await self._call(Refund.parse, _refund_id, rid, "getRefund", "GET", f"refunds/{rid}")
 
     async def create_delivery_tracker(
         self, charge_permission_id: str, tracking_number: str, carrier_code: str
@@ -862,53 +786,42 @@ class AmazonPayClient:
             "deliveryDetails": [{"trackingNumber": tracking_number, "carrierCode": carrier_code}],
         }
         return await self._call(
-            DeliveryTracker.parse, "deliveryTrackers", "POST", "deliveryTrackers", body=body
+            DeliveryTracker.parse, _tracker_permission, pid,
+            "deliveryTrackers", "POST", "deliveryTrackers", body=body,
         )
 
 
-def _sign_into(
-    loop: asyncio.AbstractEventLoop,
-    signed: asyncio.Future[signing.SignedRequest],
-    sign: Callable[..., signing.SignedRequest],
-    args: tuple[Any, ...],
-) -> None:
-    """On the signing thread: ``sign(*args)``, its result or exception handed to ``signed``
-    on its loop. Skipped when the request was cancelled before its turn (as an executor's
-    cancelled job is)."""
-    if signed.cancelled():
-        return
-    result: signing.SignedRequest | None = None
-    error: BaseException | None = None
-    try:
-        result = sign(*args)
-    except BaseException as exc:  # handed over, as the executor's future would
-        error = exc
-    with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
-        loop.call_soon_threadsafe(_settle, signed, result, error)
 
 
-def _settle(
-    signed: asyncio.Future[signing.SignedRequest],
-    result: signing.SignedRequest | None,
-    exc: BaseException | None,
-) -> None:
-    if signed.done():  # cancelled meanwhile
-        return
-    if exc is not None:
-        signed.set_exception(exc)
-    else:
-        signed.set_result(result)  # type: ignore[arg-type]
+# What each answer is about: the ID it must carry for the one asked for.
 
 
-def _http_date(value: str | None) -> datetime | None:
-    """An HTTP ``Date`` header as an aware datetime; None when absent or unreadable."""
-    if not value:
-        return None
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def _session_id(session: CheckoutSession) -> str | None:
+    return session.checkout_session_id
+
+
+def _permission_id(permission: ChargePermission) -> str | None:
+    return permission.charge_permission_id
+
+
+def _charge_id(charge: Charge) -> str | None:
+    return charge.charge_id
+
+
+def _charge_permission_of(charge: Charge) -> str | None:
+    return charge.charge_permission_id
+
+
+def _refund_id(refund: Refund) -> str | None:
+    return refund.refund_id
+
+
+def _charge_of_refund(refund: Refund) -> str | None:
+    return refund.charge_id
+
+
+def _tracker_permission(tracker: DeliveryTracker) -> str | None:
+    return tracker.charge_permission_id
 
 
 def _key(given: str | None) -> str:
