@@ -12,13 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-
-EXIT_OK = 0
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
-EXIT_UNREACHABLE = 3
-EXIT_PENDING = 4
-
+from .exitcodes import EXIT_USAGE
 
 COMMANDS = {
     name: f"{name}_command"

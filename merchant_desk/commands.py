@@ -27,8 +27,8 @@ from .amazonpay.errors import (
     TransportError,
 )
 from .amazonpay.models import CheckoutSession, format_timestamp
-from .cli import EXIT_OK, EXIT_PENDING, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE
 from .desk import Desk
+from .exitcodes import EXIT_OK, EXIT_PENDING, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE
 from .paths import default_data_dir
 from .store import OrderRow, open_database
 
