@@ -27,6 +27,15 @@ the next refresh fills in the raw objects again.
 
 Writes to the two files are not one transaction; the order is cache first, then the journal
 copy, and a crash in between leaves the cache still holding the data, copied on the next read.
+
+The journal has an identity (``journal_info``: a random ID made with the file) and the cache
+records the identity of the journal it works with. So a journal file that disappears (deleted,
+or moved away while operations were pending) is noticed, by the next start and by the running
+desk before it journals anything, instead of being silently replaced by an empty one:
+:class:`JournalMissingError`.
+
+This module opens the files; :mod:`merchant_desk.store.store` puts the journal and the order
+cache on them (``open_database``).
 """
 
 from __future__ import annotations
@@ -39,24 +48,21 @@ import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
-if TYPE_CHECKING:  # the modules below import this one; only the type checker needs them here
+if TYPE_CHECKING:  # imported only when a migration runs (see Db)
     import sqlite_utils
-
-    from merchant_desk.store.journal import Journal
-    from merchant_desk.store.orders import Orders
 
 log = logging.getLogger(__name__)
 
 CACHE_FILE = "cache.sqlite3"
 JOURNAL_FILE = "journal.sqlite3"
-#: Written when the cache is closed cleanly: its size and mtime then. A full page-by-page check
-#: of a 100k-order cache costs most of a second at every start; it is only needed when the last
-#: session did not close the cache (a crash, kill -9, power loss) or the file changed since.
+#: Written when the cache is closed cleanly: its size and mtime then. A page-by-page check of a
+#: large cache is felt at every start; it is only needed when the last session did not close
+#: the cache (a crash, kill -9, power loss) or the file changed since.
 CACHE_CLEAN_MARK = "cache.clean"
 #: How long a writer waits for another process (the CLI beside the window) to finish.
 BUSY_TIMEOUT_MS = 5000
@@ -71,9 +77,9 @@ class Db:
 
     sqlite-utils builds and migrates the schema (:meth:`schema`, only when a migration runs);
     the store's own reads and writes are plain SQL. So a start that needs no migration does
-    not import sqlite-utils and its dependencies (click, dateutil, pluggy: ~140 ms, a fifth of
-    the window's time to first paint). The connection is in autocommit mode: a write outside
-    a transaction commits at once, as sqlite-utils' ``execute`` did.
+    not import sqlite-utils and its dependencies (click, dateutil, pluggy), which the window's
+    time to first paint would feel. The connection is in autocommit mode: a write outside a
+    transaction commits at once.
     """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -151,8 +157,26 @@ class JournalCorruptError(StoreError):
         super().__init__(
             f"The journal file {path} is damaged ({reason}). It holds the shop's record of money "
             "operations and cannot be rebuilt, so Merchant Desk left it untouched and did not "
-            "start. Restore it from a backup; or, if there is none, move it elsewhere to start "
-            "an empty journal (keep the damaged file: its operations may still be recoverable)."
+            "start. Restore it from a backup. If there is none, keep the damaged file (its "
+            f"operations may still be recoverable) but move it, and {CACHE_FILE}, out of "
+            f"{path.parent}: Merchant Desk then starts with an empty journal and cache."
+        )
+
+
+class JournalMissingError(StoreError):
+    """The journal file is gone although this data folder had one. Nothing was created."""
+
+    def __init__(self, path: Path, why: str) -> None:
+        self.path = path
+        super().__init__(
+            f"The journal file {path} is missing: {why}. It holds the shop's record of money "
+            "operations, including any whose outcome is still unknown, so Merchant Desk did not "
+            "start an empty one in its place. Put the file back (from the backup, the recycle "
+            f"bin or wherever it was moved to). If it is lost for good, move {CACHE_FILE} (and "
+            f"any {JOURNAL_FILE}-wal) out of {path.parent} as well: Merchant Desk then starts "
+            "with an empty journal and cache, and 'merchant-desk import FILE' brings the orders "
+            "back. Check in Seller Central any capture you may have left pending before you "
+            "capture it again."
         )
 
 
@@ -506,7 +530,7 @@ def _move_aside(path: Path) -> Path:
 
 def _cache_v1(db: sqlite_utils.Database) -> None:
     """The Amazon objects (raw JSON + extracted columns) and the list's ``orders`` table."""
-    db["checkout_sessions"].create(
+    db.table("checkout_sessions").create(
         {
             "checkout_session_id": str,
             "state": str,
@@ -520,7 +544,7 @@ def _cache_v1(db: sqlite_utils.Database) -> None:
         pk="checkout_session_id",
         not_null={"state", "raw", "fetched_at"},
     )
-    db["charge_permissions"].create(
+    db.table("charge_permissions").create(
         {
             "charge_permission_id": str,
             "state": str,
@@ -532,7 +556,7 @@ def _cache_v1(db: sqlite_utils.Database) -> None:
         pk="charge_permission_id",
         not_null={"state", "raw", "fetched_at"},
     )
-    db["charges"].create(
+    db.table("charges").create(
         {
             "charge_id": str,
             "charge_permission_id": str,
@@ -549,9 +573,9 @@ def _cache_v1(db: sqlite_utils.Database) -> None:
         pk="charge_id",
         not_null={"state", "raw", "fetched_at"},
     )
-    db["charges"].create_index(["charge_permission_id"], index_name="ix_charges_permission")
-    db["charges"].create_index(["state"], index_name="ix_charges_state")
-    db["refunds"].create(
+    db.table("charges").create_index(["charge_permission_id"], index_name="ix_charges_permission")
+    db.table("charges").create_index(["state"], index_name="ix_charges_state")
+    db.table("refunds").create(
         {
             "refund_id": str,
             "charge_id": str,
@@ -566,8 +590,8 @@ def _cache_v1(db: sqlite_utils.Database) -> None:
         pk="refund_id",
         not_null={"state", "raw", "fetched_at"},
     )
-    db["refunds"].create_index(["charge_id"], index_name="ix_refunds_charge")
-    db["orders"].create(
+    db.table("refunds").create_index(["charge_id"], index_name="ix_refunds_charge")
+    db.table("orders").create(
         {
             "order_id": str,
             "checkout_session_id": str,
@@ -622,7 +646,7 @@ def _cache_v1(db: sqlite_utils.Database) -> None:
     # Substring search (buyer name, email, merchant reference) through a trigram index: a
     # LIKE '%smi%' scan of 100k rows costs tens of milliseconds, a trigram lookup well under
     # one. sqlite-utils' triggers keep it in step with every insert, update and delete.
-    db["orders"].enable_fts(["search_text"], tokenize="trigram", create_triggers=True)
+    db.table("orders").enable_fts(["search_text"], tokenize="trigram", create_triggers=True)
     db.execute(
         "CREATE INDEX ix_orders_refresh ON orders (last_verified_at, order_id) "
         "WHERE needs_refresh = 1"
@@ -631,7 +655,7 @@ def _cache_v1(db: sqlite_utils.Database) -> None:
 
 def _journal_v1(db: sqlite_utils.Database) -> None:
     """Operations journal, audit log, the shop's order records and delivery trackers."""
-    db["intents"].create(
+    db.table("intents").create(
         {
             "intent_id": int,
             "operation": str,
@@ -650,13 +674,13 @@ def _journal_v1(db: sqlite_utils.Database) -> None:
         pk="intent_id",
         not_null={"operation", "object_id", "request", "created_at"},
     )
-    db["intents"].create_index(["idempotency_key"], unique=True, index_name="ux_intents_key")
-    db["intents"].create_index(["object_id", "created_at"], index_name="ix_intents_object")
+    db.table("intents").create_index(["idempotency_key"], unique=True, index_name="ux_intents_key")
+    db.table("intents").create_index(["object_id", "created_at"], index_name="ix_intents_object")
     db.execute(
         "CREATE INDEX ix_intents_pending ON intents (operation, object_id) "
         "WHERE status IS NULL OR status = 'unknown'"
     )
-    db["outcomes"].create(
+    db.table("outcomes").create(
         {
             "outcome_id": int,
             "intent_id": int,
@@ -672,14 +696,14 @@ def _journal_v1(db: sqlite_utils.Database) -> None:
         not_null={"intent_id", "status", "recorded_at"},
         foreign_keys=[("intent_id", "intents", "intent_id")],
     )
-    db["outcomes"].create_index(["intent_id"], index_name="ix_outcomes_intent")
-    db["audit_log"].create(
+    db.table("outcomes").create_index(["intent_id"], index_name="ix_outcomes_intent")
+    db.table("audit_log").create(
         {"audit_id": int, "at": str, "event": str, "object_id": str, "detail": str},
         pk="audit_id",
         not_null={"at", "event"},
     )
-    db["audit_log"].create_index(["object_id", "at"], index_name="ix_audit_object")
-    db["order_records"].create(
+    db.table("audit_log").create_index(["object_id", "at"], index_name="ix_audit_object")
+    db.table("order_records").create(
         {
             "order_id": str,
             "checkout_session_id": str,
@@ -708,8 +732,8 @@ def _journal_v1(db: sqlite_utils.Database) -> None:
         pk="order_id",
         not_null={"first_seen_at", "updated_at"},
     )
-    db["order_records"].create_index(["charge_permission_id"], index_name="ix_records_permission")
-    db["delivery_trackers"].create(
+    db.table("order_records").create_index(["charge_permission_id"], index_name="ix_records_permission")
+    db.table("delivery_trackers").create(
         {
             "tracker_id": int,
             "charge_permission_id": str,
@@ -722,7 +746,7 @@ def _journal_v1(db: sqlite_utils.Database) -> None:
         pk="tracker_id",
         not_null={"tracking_number", "carrier_code", "raw", "recorded_at"},
     )
-    db["delivery_trackers"].create_index(
+    db.table("delivery_trackers").create_index(
         ["charge_permission_id", "tracking_number", "carrier_code"],
         unique=True,
         index_name="ux_trackers",
@@ -779,34 +803,60 @@ def _cache_v3(db: sqlite_utils.Database) -> None:
     )
 
 
-CACHE_MIGRATIONS: tuple[Migration, ...] = (_cache_v1, _cache_v2, _cache_v3)
-JOURNAL_MIGRATIONS: tuple[Migration, ...] = (_journal_v1,)
+def _cache_v4(db: sqlite_utils.Database) -> None:
+    """What the cache knows about its data folder: the identity of the journal it works with."""
+    db.execute("CREATE TABLE IF NOT EXISTS cache_info (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
-# --------------------------------------------------------------------------- the handle
+def _journal_v2(db: sqlite_utils.Database) -> None:
+    """The journal's identity, made once with the file (an existing journal gets one now)."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS journal_info (journal_id TEXT NOT NULL, created_at TEXT NOT NULL)"
+    )
+    db.execute(
+        "INSERT INTO journal_info (journal_id, created_at) SELECT ?, ? "
+        "WHERE NOT EXISTS (SELECT 1 FROM journal_info)",
+        [secrets.token_hex(16), utc_now_text()],
+    )
+
+
+CACHE_MIGRATIONS: tuple[Migration, ...] = (_cache_v1, _cache_v2, _cache_v3, _cache_v4)
+JOURNAL_MIGRATIONS: tuple[Migration, ...] = (_journal_v1, _journal_v2)
+
+
+# --------------------------------------------------------------------------- the open files
+
+
+@dataclass(frozen=True, slots=True)
+class OpenFiles:
+    """What :func:`open_files` opened: both connections and what it found on the way."""
+
+    data_dir: Path
+    cache_db: Db
+    journal_db: Db
+    #: Set when the cache was damaged and replaced.
+    cache_reset: CacheReset | None
+    #: The journal's identity (``journal_info``), recorded in the cache.
+    journal_id: str
+    #: (device, inode) of the journal file opened: a file put in its place is another file.
+    journal_file: tuple[int, int]
 
 
 class Store:
-    """Both open databases. Use :attr:`orders` and :attr:`journal`; close when done."""
+    """The desk's two data files, open. :func:`merchant_desk.store.open_database` gives the
+    desk's :class:`merchant_desk.store.store.Store`, which adds the journal and the order cache
+    on them; close it when done."""
 
-    def __init__(
-        self,
-        data_dir: Path,
-        cache_db: Db,
-        journal_db: Db,
-        cache_reset: CacheReset | None = None,
-        *,
-        checkpoint: BackgroundCheckpoint | None = None,
-    ) -> None:
-        self.data_dir = data_dir
-        self.cache_db = cache_db
-        self.journal_db = journal_db
+    def __init__(self, files: OpenFiles, *, checkpoint: BackgroundCheckpoint | None = None) -> None:
+        self.data_dir = files.data_dir
+        self.cache_db = files.cache_db
+        self.journal_db = files.journal_db
+        self.journal_id = files.journal_id
+        self._journal_file = files.journal_file
         #: The cache's WAL checkpoints, off the committing thread (None: SQLite's own)
         self.checkpoint = checkpoint
-        #: Set when the cache was damaged and replaced during :func:`open_database`.
-        self.cache_reset = cache_reset
-        self._orders: Orders | None = None
-        self._journal: Journal | None = None
+        #: Set when the cache was damaged and replaced while opening.
+        self.cache_reset = files.cache_reset
 
     @property
     def cache_path(self) -> Path:
@@ -816,23 +866,23 @@ class Store:
     def journal_path(self) -> Path:
         return self.data_dir / JOURNAL_FILE
 
-    @property
-    def orders(self) -> Orders:
-        """The order cache and the list queries."""
-        if self._orders is None:
-            from merchant_desk.store.orders import Orders
+    def check_journal_file(self) -> None:
+        """:class:`JournalMissingError` when the journal file opened is no longer at its path.
 
-            self._orders = Orders(self)
-        return self._orders
-
-    @property
-    def journal(self) -> Journal:
-        """The operations journal and the audit log."""
-        if self._journal is None:
-            from merchant_desk.store.journal import Journal
-
-            self._journal = Journal(self)
-        return self._journal
+        SQLite keeps writing to a file deleted or moved while it is open: an intent journaled
+        there would be lost with it. Called before an intent is journaled (nothing sent yet).
+        """
+        try:
+            found = os.stat(self.journal_path)
+        except FileNotFoundError:
+            raise JournalMissingError(
+                self.journal_path, "it was deleted or moved while Merchant Desk was running"
+            ) from None
+        if (found.st_dev, found.st_ino) != self._journal_file:
+            raise JournalMissingError(
+                self.journal_path,
+                "another file took its place while Merchant Desk was running",
+            )
 
     def close(self) -> None:
         """Close both files (the last close checkpoints the WAL); mark the cache closed cleanly."""
@@ -842,67 +892,117 @@ class Store:
         self.journal_db.close()
         _mark_clean(self.cache_path)
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def open_database(data_dir: Path) -> Store:
+def open_files(data_dir: Path) -> OpenFiles:
     """Open (creating if needed) the cache and the journal in ``data_dir``.
 
     The directory is made 0700 and the files 0600. Both files get WAL, foreign keys and a busy
     timeout; the journal also ``synchronous=FULL`` so an intent is on disk before its request
     leaves. Each file is checked with ``PRAGMA quick_check`` and migrated to the current schema.
 
-    A damaged cache is moved aside and replaced, and the returned store's ``cache_reset`` says
-    so. A damaged journal raises :class:`JournalCorruptError` and is left in place.
+    A damaged cache is moved aside and replaced (``cache_reset`` says so). A damaged journal
+    raises :class:`JournalCorruptError` and is left in place; a missing journal that the
+    folder had raises :class:`JournalMissingError` and none is created.
     """
     data_dir = Path(data_dir)
     _private_dir(data_dir)
 
-    # the journal first: if it is damaged, nothing else is touched
+    # the journal first: if it is damaged or missing, nothing else is touched
     journal_path = data_dir / JOURNAL_FILE
+    cache_path = data_dir / CACHE_FILE
     if not journal_path.exists():
+        _refuse_if_journal_existed(journal_path, cache_path)
         _create_file(journal_path, JOURNAL_MIGRATIONS, synchronous="FULL")
     try:
         journal_db = _open_file(journal_path, JOURNAL_MIGRATIONS, synchronous="FULL")
     except _Damaged as damaged:
         raise JournalCorruptError(journal_path, str(damaged)) from damaged
-
-    cache_path = data_dir / CACHE_FILE
-    reset: CacheReset | None = None
     try:
-        if not cache_path.exists():
-            _create_file(cache_path, CACHE_MIGRATIONS, synchronous="NORMAL")
-        try:
-            cache_db = _open_file(
-                cache_path,
-                CACHE_MIGRATIONS,
-                synchronous="NORMAL",
-                thorough=not _closed_cleanly(cache_path),
-            )
-        except (_Damaged, SchemaTooNewError) as problem:
-            # the cache can always be rebuilt: never let it stop the desk from starting
-            reason = str(problem) if isinstance(problem, _Damaged) else "written by a newer version"
-            moved_to = _move_aside(cache_path)
-            log.warning("cache %s damaged (%s); moved to %s", cache_path, reason, moved_to)
-            _create_file(cache_path, CACHE_MIGRATIONS, synchronous="NORMAL")
-            cache_db = _open_file(cache_path, CACHE_MIGRATIONS, synchronous="NORMAL")
-            reset = CacheReset(cache_path, moved_to, reason)
+        opened = os.stat(journal_path)
+        journal_id = str(
+            journal_db.execute("SELECT journal_id FROM journal_info").fetchone()[0]
+        )
+        cache_db, reset = _open_cache(cache_path)
     except BaseException:
         journal_db.close()
         raise
+    try:
+        _link_cache_to_journal(cache_db, journal_id)
+    except BaseException:
+        cache_db.close()
+        journal_db.close()
+        raise
+    return OpenFiles(data_dir, cache_db, journal_db, reset, journal_id,
+                     (opened.st_dev, opened.st_ino))
 
-    checkpoint = BackgroundCheckpoint(cache_path)
-    cache_db.on_commit = checkpoint.notify
-    store = Store(data_dir, cache_db, journal_db, checkpoint=checkpoint)
-    if reset is not None:
+
+def _open_cache(cache_path: Path) -> tuple[Db, CacheReset | None]:
+    """The cache, opened; a damaged one (or one from a newer version) moved aside and replaced:
+    the cache can always be rebuilt, so it never stops the desk from starting."""
+    if not cache_path.exists():
+        _create_file(cache_path, CACHE_MIGRATIONS, synchronous="NORMAL")
+    try:
+        return _open_file(
+            cache_path,
+            CACHE_MIGRATIONS,
+            synchronous="NORMAL",
+            thorough=not _closed_cleanly(cache_path),
+        ), None
+    except (_Damaged, SchemaTooNewError) as problem:
+        reason = str(problem) if isinstance(problem, _Damaged) else "written by a newer version"
+        moved_to = _move_aside(cache_path)
+        log.warning("cache %s damaged (%s); moved to %s", cache_path, reason, moved_to)
+        _create_file(cache_path, CACHE_MIGRATIONS, synchronous="NORMAL")
+        cache_db = _open_file(cache_path, CACHE_MIGRATIONS, synchronous="NORMAL")
+        return cache_db, CacheReset(cache_path, moved_to, reason)
+
+
+def _refuse_if_journal_existed(journal_path: Path, cache_path: Path) -> None:
+    """Before creating a journal: :class:`JournalMissingError` if this folder had one."""
+    wal = Path(f"{journal_path}-wal")
+    if wal.exists():
+        raise JournalMissingError(journal_path, f"its write-ahead log {wal.name} is still there")
+    known = _journal_known_to(cache_path)
+    if known is not None:
+        raise JournalMissingError(
+            journal_path, f"{cache_path.name} beside it was used with journal {known}"
+        )
+
+
+def _journal_known_to(cache_path: Path) -> str | None:
+    """The journal identity a cache records, if it can be read (a damaged cache knows none)."""
+    if not cache_path.exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"{cache_path.resolve().as_uri()}?mode=rw", uri=True,
+                               timeout=BUSY_TIMEOUT_MS / 1000)
         try:
-            restored = store.orders.restore_from_journal()
-        except BaseException:
-            store.close()
-            raise
-        store.cache_reset = replace(reset, restored_orders=restored)
-    return store
+            row = conn.execute("SELECT value FROM cache_info WHERE name = 'journal_id'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:  # damaged, or older than cache_info: nothing recorded
+        return None
+    return str(row[0]) if row else None
+
+
+def _link_cache_to_journal(cache_db: Db, journal_id: str) -> None:
+    """Record in the cache which journal it works with (see :func:`_refuse_if_journal_existed`)."""
+    row = cache_db.execute("SELECT value FROM cache_info WHERE name = 'journal_id'").fetchone()
+    if row is not None and row[0] == journal_id:
+        return
+    if row is not None:
+        # a journal restored from an older backup, or another folder's: it is the shop's
+        # record now, and the cache follows it
+        log.warning("the cache was used with journal %s; now with journal %s", row[0], journal_id)
+    with write_transaction(cache_db):
+        cache_db.execute(
+            "INSERT INTO cache_info (name, value) VALUES ('journal_id', ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            [journal_id],
+        )
