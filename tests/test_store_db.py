@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -305,45 +306,15 @@ def _wal_pages(store) -> int:
     return (store.cache_path.with_name(CACHE_FILE + "-wal").stat().st_size - 32) // (page + 24)
 
 
-def _wait(condition, seconds: float = 10.0) -> None:
-    import time
-
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
-def test_the_cache_s_wal_is_copied_back_by_a_thread_of_its_own(tmp_path, monkeypatch):
-    import threading
-
-    copied_on = []
-    run = store_db.BackgroundCheckpoint._run
-    monkeypatch.setattr(store_db.BackgroundCheckpoint, "_run",
-                        lambda self: copied_on.append(threading.current_thread()) or run(self))
+def test_sqlite_s_own_checkpoints_keep_the_cache_s_wal_bounded(tmp_path):
+    """No checkpoint thread of our own: SQLite copies the WAL back at its 1,000 pages and
+    starts it again from its start, so a long refresh never grows it without end."""
     with open_database(tmp_path / "data") as store:
-        checkpoint = store.checkpoint
-        _fill_wal(store, 400)  # under SQLite's own 1,000 pages: only the thread checkpoints
-        _wait(lambda: checkpoint.checked == checkpoint.commits >= 400
-              and checkpoint.last[1] == checkpoint.last[2] > 0)
-        assert checkpoint.running and copied_on[0] is not threading.main_thread()
-        # every frame is back in the file: the next commit starts the WAL again from its start
-        size = _wal_pages(store)
-        _fill_wal(store, 20)
-        assert _wal_pages(store) == size
-    assert not checkpoint.running  # stopped with the store
-    assert not store.cache_path.with_name(CACHE_FILE + "-wal").exists()  # the last close's
-
-
-def test_a_store_that_never_commits_starts_no_checkpoint_thread(tmp_path):
-    import threading
-
-    before = set(threading.enumerate())  # other tests' stores may still be closing
-    with open_database(tmp_path / "data") as store:
-        store.orders.count_orders()
-        assert not store.checkpoint.running
-        started = set(threading.enumerate()) - before
-        assert "cache-checkpoint" not in {t.name for t in started}
+        assert store.cache_db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+        _fill_wal(store, 2500)
+        assert _wal_pages(store) <= 1100
+    assert not (tmp_path / "data" / f"{CACHE_FILE}-wal").exists()  # the last close's
+    assert "cache-checkpoint" not in {t.name for t in threading.enumerate()}
 
 
 # --------------------------------------------------------------------------- a missing journal

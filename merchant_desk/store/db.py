@@ -46,7 +46,6 @@ import os
 import secrets
 import sqlite3
 import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -84,8 +83,6 @@ class Db:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        #: Called after every commit (the cache's background checkpoint listens)
-        self.on_commit: Callable[[], None] | None = None
 
     def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> sqlite3.Cursor:
         return self.conn.execute(sql) if parameters is None else self.conn.execute(sql, parameters)
@@ -121,8 +118,6 @@ class Db:
 
     def commit(self) -> None:
         self.conn.commit()
-        if self.on_commit is not None:
-            self.on_commit()
 
     def rollback(self) -> None:
         self.conn.rollback()
@@ -291,80 +286,6 @@ def _private_file(path: Path) -> None:
                 candidate.chmod(0o600)
 
 
-class BackgroundCheckpoint:
-    """Copies a database's WAL back into the file on a thread and a connection of its own, a
-    moment after commits.
-
-    SQLite checkpoints inside the commit that takes the WAL past 1,000 pages: on the event loop,
-    ~30 ms here, about 26 of them the fsyncs of 1,000 pages copied, every ~70 order writes of a
-    refresh. With this thread copying (and syncing) behind the commits, that checkpoint finds
-    little left to copy (~5 ms) and the WAL is still reused from its start as before.
-    ``PASSIVE``: it never waits for, nor blocks, the connections reading and writing meanwhile
-    (this process's or another's); frames still in use are left for the next round, or for
-    SQLite's own checkpoint. The thread starts at the first commit."""
-
-    def __init__(self, path: Path, *, delay: float = 0.05) -> None:
-        self._path = path
-        self._delay = delay
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        #: The last ``PRAGMA wal_checkpoint(PASSIVE)`` answer: (busy, frames, checkpointed)
-        self.last: tuple[int, int, int] | None = None
-        self.commits = 0  # commits notified
-        self.checked = 0  # commits that a finished round started after
-
-    def notify(self) -> None:
-        """A commit happened: checkpoint soon (commits in a burst share one checkpoint)."""
-        self.commits += 1
-        if self._thread is None:
-            with self._lock:
-                if self._thread is None and not self._stopping.is_set():
-                    self._thread = threading.Thread(
-                        target=self._run, name="cache-checkpoint", daemon=True)
-                    self._thread.start()
-        self._wake.set()
-
-    def _run(self) -> None:
-        try:
-            conn = sqlite3.connect(f"{self._path.resolve().as_uri()}?mode=rw", uri=True,
-                                   isolation_level=None)
-        except sqlite3.Error as exc:  # SQLite's own checkpoints go on as without it
-            log.warning("background checkpoint of %s not started: %s", self._path, exc)
-            return
-        try:
-            conn.execute("PRAGMA synchronous = NORMAL")  # as the cache's own connection
-            while not self._stopping.is_set():
-                self._wake.wait()
-                if self._stopping.wait(self._delay):
-                    break
-                self._wake.clear()
-                seen = self.commits
-                try:
-                    found = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                except sqlite3.Error as exc:
-                    log.warning("background checkpoint of %s: %s", self._path, exc)
-                    continue
-                self.last = (int(found[0]), int(found[1]), int(found[2]))
-                self.checked = seen
-        finally:
-            conn.close()
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def close(self) -> None:
-        """Stop the thread (a checkpoint under way finishes first)."""
-        self._stopping.set()
-        self._wake.set()
-        with self._lock:
-            thread = self._thread
-        if thread is not None:
-            thread.join(10)
-
-
 def _connect(path: Path, *, synchronous: str) -> Db:
     """Open an *existing* file (never creating one by accident) with the desk's settings."""
     # mode=rw: a missing file is an error here instead of a silently created empty database
@@ -383,7 +304,7 @@ def _connect(path: Path, *, synchronous: str) -> Db:
         db.execute(f"PRAGMA synchronous = {synchronous}")
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA temp_store = MEMORY")
-        # 32 MB of page cache (the default is 2 MB): a 100k-order list stays in memory
+        # 32 MB of page cache (SQLite's default is 2 MB): a large order list stays in memory
         db.execute("PRAGMA cache_size = -32768")
         return db
     except BaseException:
@@ -644,8 +565,8 @@ def _cache_v1(db: sqlite_utils.Database) -> None:
     ):
         db.execute(f"CREATE INDEX ix_orders_{name} ON orders ({columns})")
     # Substring search (buyer name, email, merchant reference) through a trigram index: a
-    # LIKE '%smi%' scan of 100k rows costs tens of milliseconds, a trigram lookup well under
-    # one. sqlite-utils' triggers keep it in step with every insert, update and delete.
+    # LIKE '%smi%' reads every row, a trigram lookup only the matches (bench/store.py's
+    # filter_ms). sqlite-utils' triggers keep it in step with every insert, update and delete.
     db.table("orders").enable_fts(["search_text"], tokenize="trigram", create_triggers=True)
     db.execute(
         "CREATE INDEX ix_orders_refresh ON orders (last_verified_at, order_id) "
@@ -772,8 +693,8 @@ def _cache_v2(db: sqlite_utils.Database) -> None:
 
 
 def _cache_v3(db: sqlite_utils.Database) -> None:
-    """Orders per list state, kept by triggers: the day strip reads five rows instead of
-    counting 100,000 (~15 ms, several times a second while a refresh runs).
+    """Orders per list state, kept by triggers: the day strip, redrawn several times a second
+    while a refresh runs, reads a few rows instead of counting every order.
 
     Every write path keeps the triggers firing: rows are inserted, updated and deleted, never
     replaced (a REPLACE deletes without firing delete triggers).
@@ -847,14 +768,12 @@ class Store:
     desk's :class:`merchant_desk.store.store.Store`, which adds the journal and the order cache
     on them; close it when done."""
 
-    def __init__(self, files: OpenFiles, *, checkpoint: BackgroundCheckpoint | None = None) -> None:
+    def __init__(self, files: OpenFiles) -> None:
         self.data_dir = files.data_dir
         self.cache_db = files.cache_db
         self.journal_db = files.journal_db
         self.journal_id = files.journal_id
         self._journal_file = files.journal_file
-        #: The cache's WAL checkpoints, off the committing thread (None: SQLite's own)
-        self.checkpoint = checkpoint
         #: Set when the cache was damaged and replaced while opening.
         self.cache_reset = files.cache_reset
 
@@ -886,8 +805,6 @@ class Store:
 
     def close(self) -> None:
         """Close both files (the last close checkpoints the WAL); mark the cache closed cleanly."""
-        if self.checkpoint is not None:
-            self.checkpoint.close()
         self.cache_db.close()
         self.journal_db.close()
         _mark_clean(self.cache_path)

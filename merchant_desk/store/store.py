@@ -17,9 +17,8 @@ class Store(db.Store):
     """Both open files, :attr:`orders` (the cache and the list queries) and :attr:`journal`
     (operations journal and audit log). Close when done (or use it as a context manager)."""
 
-    def __init__(self, files: db.OpenFiles, *,
-                 checkpoint: db.BackgroundCheckpoint | None = None) -> None:
-        super().__init__(files, checkpoint=checkpoint)
+    def __init__(self, files: db.OpenFiles) -> None:
+        super().__init__(files)
         self.orders = Orders(self)
         self.journal = Journal(self)
 
@@ -31,10 +30,7 @@ def open_database(data_dir: Path) -> Store:
     After a cache reset, the list is re-seeded from the journal's order records and the
     store's ``cache_reset`` says how many orders came back.
     """
-    files = db.open_files(Path(data_dir))
-    checkpoint = db.BackgroundCheckpoint(files.data_dir / db.CACHE_FILE)
-    files.cache_db.on_commit = checkpoint.notify
-    store = Store(files, checkpoint=checkpoint)
+    store = Store(db.open_files(Path(data_dir)))
     if store.cache_reset is not None:
         try:
             restored = store.orders.restore_from_journal()
