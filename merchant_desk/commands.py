@@ -14,6 +14,8 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -260,7 +262,7 @@ def _say_cache_reset(desk: Desk) -> None:
 
 def _row_extras(row: OrderRow) -> dict[str, Any]:
     """The cached order's own facts, under Amazon's field names where Amazon has one."""
-    def money(value: Any) -> dict[str, str | None] | None:
+    def money(value: Decimal | None) -> dict[str, str | None] | None:
         return None if value is None else {"amount": format(value, "f"), "currencyCode": row.currency}
 
     return {
@@ -562,9 +564,9 @@ def _local(args: argparse.Namespace, body: Callable[[Store], int]) -> int:
         store.close()
 
 
-def _our_time(moment: Any) -> str:
+def _our_time(moment: datetime) -> str:
     """Merchant Desk's own timestamps (journal, audit) in JSON: ISO 8601, UTC, with a Z."""
-    return str(moment.isoformat()).replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def sessions_command(args: argparse.Namespace) -> int:
