@@ -884,12 +884,15 @@ def _refuse_if_journal_existed(journal_path: Path, cache_path: Path) -> None:
     """Before creating a journal: :class:`JournalMissingError` if this folder had one."""
     wal = Path(f"{journal_path}-wal")
     if wal.exists():
-        raise JournalMissingError(journal_path, f"its write-ahead log {wal.name} is still there")
-    known = _journal_known_to(cache_path)
-    if known is not None:
-        raise JournalMissingError(
-            journal_path, f"{cache_path.name} beside it was used with journal {known}"
-        )
+        why = f"its write-ahead log {wal.name} is still there"
+    else:
+        known = _journal_known_to(cache_path)
+        if known is None:
+            return
+        why = f"{cache_path.name} beside it was used with journal {known}"
+    if journal_path.exists():  # another process's first start made both meanwhile
+        return
+    raise JournalMissingError(journal_path, why)
 
 
 def _journal_known_to(cache_path: Path) -> str | None:
