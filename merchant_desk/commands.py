@@ -369,15 +369,19 @@ async def _open_desk(args: argparse.Namespace, **client_options: Any) -> Desk:
 DeskBody = Callable[[Desk], Awaitable[int]]
 
 
-def _run(args: argparse.Namespace, body: DeskBody) -> int:
-    """Open the desk, run ``body(desk)``, map failures to the contract's exit codes."""
-    # operations journaled while the command ran and left without an outcome by Ctrl+C
+def _run(args: argparse.Namespace, body: DeskBody, *, resuming: bool = False) -> int:
+    """Open the desk, run ``body(desk)``, map failures to the contract's exit codes.
+
+    ``resuming``: the body re-sends the pending operations, so Ctrl+C leaves all of them
+    pending, not only those it journaled.
+    """
+    # operations the command was sending when Ctrl+C stopped it: their outcome is unknown
     interrupted: list[Intent] = []
 
     async def main() -> int:
         desk = await _open_desk(args)
         _say_cache_reset(desk)
-        known = {intent.intent_id for intent in desk.pending_operations()}
+        known = set() if resuming else {i.intent_id for i in desk.pending_operations()}
         try:
             return int(await body(desk))
         except asyncio.CancelledError:  # Ctrl+C: asyncio.run cancels this task
@@ -436,8 +440,7 @@ def _report_interrupted(left: list[Intent], as_json: bool) -> int:
             f"Interrupted while '{describe_operation(intent.operation, intent.request)}' on "
             f"{intent.object_id} was under way. Amazon Pay may or may not have done it, so it "
             f"is kept as pending operation #{intent.intent_id}. Run 'merchant-desk pending "
-            "--resume' to finish it: it is sent again as the same operation, so it is never "
-            "done twice."
+            "--resume' to finish it: it is sent again as the same operation, never done twice."
         )
         _err(message)
         if as_json:
@@ -738,7 +741,7 @@ def pending_command(args: argparse.Namespace) -> int:
             return EXIT_PENDING
         return EXIT_REFUSED if any(r.status == "refused" for r in results) else EXIT_OK
 
-    return _run(args, body)
+    return _run(args, body, resuming=True)
 
 
 def credentials_command(args: argparse.Namespace) -> int:

@@ -119,23 +119,17 @@ def test_a_damaged_journal_prints_no_traceback_from_a_real_process(
     assert "is damaged" in done.stderr
 
 
-@pytest.mark.slow
-def test_ctrl_c_mid_capture_leaves_it_pending_and_resume_captures_once(
-    emulator, base, private_data_dir, capsys
-):
-    sid = emulator.create_session("20.00", payment_intent="Authorize")["checkoutSessionId"]
-    assert cli.main([*base, "verify", sid, "--json"]) == 0
-    charge_id = json.loads(capsys.readouterr().out)["chargeId"]
+def interrupt_while_delayed(emulator, data_dir: Path, command: list[str]) -> tuple[int, str, str]:
+    """Run ``merchant-desk COMMAND`` in a real process; SIGINT once its request reached the
+    emulator (delayed there by a fault); (exit code, stdout, stderr)."""
     requests = emulator.ledger()["requests"]
-    emulator.fault("captureCharge", "delay", seconds=2.0, times=1)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "merchant_desk.cli", *base, "capture", charge_id,
-         "--amount", "20.00", "--json"],
-        env={**os.environ, "MERCHANT_DESK_DATA_DIR": str(private_data_dir)}, cwd=ROOT,
+        [sys.executable, "-m", "merchant_desk.cli", *command],
+        env={**os.environ, "MERCHANT_DESK_DATA_DIR": str(data_dir)}, cwd=ROOT,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        deadline = time.monotonic() + 20  # until the capture is at the emulator, delayed
+        deadline = time.monotonic() + 20  # until the request is at the emulator, delayed
         while emulator.ledger()["requests"] <= requests and time.monotonic() < deadline:
             time.sleep(0.02)
         assert proc.poll() is None, proc.communicate()
@@ -144,9 +138,22 @@ def test_ctrl_c_mid_capture_leaves_it_pending_and_resume_captures_once(
     finally:
         if proc.poll() is None:
             proc.kill()
-
-    assert proc.returncode == 4, err
     assert "Traceback" not in err
+    return proc.returncode, out, err
+
+
+@pytest.mark.slow
+def test_ctrl_c_mid_capture_leaves_it_pending_and_resume_captures_once(
+    emulator, base, private_data_dir, capsys
+):
+    sid = emulator.create_session("20.00", payment_intent="Authorize")["checkoutSessionId"]
+    assert cli.main([*base, "verify", sid, "--json"]) == 0
+    charge_id = json.loads(capsys.readouterr().out)["chargeId"]
+    emulator.fault("captureCharge", "delay", seconds=2.0, times=1)
+    code, out, err = interrupt_while_delayed(
+        emulator, private_data_dir, [*base, "capture", charge_id, "--amount", "20.00", "--json"])
+
+    assert code == 4, err
     assert "pending operation #" in err and "merchant-desk pending --resume" in err
     [line] = [json.loads(x) for x in out.splitlines()]
     assert line["error"]["pending"] is True and line["error"]["interrupted"] is True
@@ -162,6 +169,26 @@ def test_ctrl_c_mid_capture_leaves_it_pending_and_resume_captures_once(
     captures = emulator.ledger()["captures"]
     assert len(captures) == 1 and captures[0]["chargeId"] == charge_id
     assert cli.main([*base, "pending"]) == 0
+
+
+@pytest.mark.slow
+def test_ctrl_c_mid_resume_keeps_the_operation_pending(emulator, base, private_data_dir, capsys):
+    sid = emulator.create_session("20.00", payment_intent="Authorize")["checkoutSessionId"]
+    assert cli.main([*base, "verify", sid, "--json"]) == 0
+    charge_id = json.loads(capsys.readouterr().out)["chargeId"]
+    emulator.fault("captureCharge", "status", status=503, times=100)
+    assert cli.main([*base, "capture", charge_id, "--amount", "20.00"]) == 4
+    capsys.readouterr()
+    emulator.emulator.faults.clear()
+    emulator.fault("captureCharge", "delay", seconds=2.0, times=1)
+
+    code, _out, err = interrupt_while_delayed(emulator, private_data_dir,
+                                              [*base, "pending", "--resume"])
+    assert code == 4, err
+    assert "pending operation #1" in err
+    time.sleep(2.2)
+    assert cli.main([*base, "pending", "--resume"]) == 0
+    assert len(emulator.ledger()["captures"]) == 1
 
 
 def test_ctrl_c_with_nothing_under_way_says_so_and_exits_130(monkeypatch, capsys):
