@@ -147,7 +147,6 @@ def main() -> None:
         def rare() -> None:
             desk.get_order_rows(desk.list_order_ids(search="order-1234", limit=50))
 
-        commits = refresh_commits(store, random.Random(5), 3000)
         result = {
             "orders": desk.count_orders(),
             "list_ms": median_ms(page, args.runs),
@@ -170,10 +169,12 @@ def main() -> None:
             "count_ms": median_ms(desk.count_orders, args.runs),
             "counts_by_state_ms": median_ms(desk.counts_by_state, args.runs),
             "open_ms": open_ms,
-            "commit_p50_ms": round(statistics.median(commits), 2),
-            "commit_p99_ms": round(commits[int(len(commits) * 0.99)], 2),
-            "commit_max_ms": round(commits[-1], 2),
         }
+        # after the reads: the writes leave a WAL behind that the reads above must not see
+        commits = refresh_commits(store, random.Random(5), 3000)
+        result["commit_p50_ms"] = round(statistics.median(commits), 2)
+        result["commit_p99_ms"] = round(commits[int(len(commits) * 0.99)], 2)
+        result["commit_max_ms"] = round(commits[-1], 2)
         store.close()
     print(json.dumps(result))
 
