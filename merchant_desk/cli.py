@@ -85,15 +85,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="read IDs from a CSV or text export, cache and verify")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--no-verify", action="store_true")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="the report as one JSON object")
 
     p = sub.add_parser("refresh", help="re-verify every cached order not yet final")
     p.add_argument("--concurrency", type=int, default=4)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="the report as one JSON object")
 
     p = sub.add_parser("pending", help="list, or re-send, operations whose outcome is unknown")
-    p.add_argument("--resume", action="store_true")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--resume", action="store_true",
+                   help="re-send them with the same idempotency key")
+    p.add_argument("--json", action="store_true", help="one JSON object per operation")
 
     p = sub.add_parser("credentials", help="store, show or delete the key and its ID")
     csub = p.add_subparsers(dest="credentials_command", metavar="ACTION", required=True)
@@ -106,12 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     csub.add_parser("delete", help="remove the stored key")
 
     p = sub.add_parser("doctor", help="keyring, key, clock skew and a signed test call")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="one JSON object per check")
 
     p = sub.add_parser("audit", help="the audit log")
     shape = p.add_mutually_exclusive_group()
     shape.add_argument("--csv", action="store_true", help="as CSV")
-    shape.add_argument("--json", action="store_true")
+    shape.add_argument("--json", action="store_true", help="one JSON object per entry")
 
     p = sub.add_parser("sandbox", help="the Amazon Pay emulator")
     ssub = p.add_subparsers(dest="sandbox_command", metavar="SANDBOX_COMMAND", required=True)
