@@ -1,7 +1,8 @@
 """The command line front (ARCHITECTURE "Contract: command line"); ``gui`` is the default.
 
-Exit codes: 0 done; 1 Amazon refused; 2 invalid input or usage (nothing sent);
-3 service unreachable after retries; 4 outcome unknown, left pending in the journal.
+Exit codes (:mod:`.exitcodes`): 0 done; 1 Amazon refused; 2 invalid input or usage (nothing
+sent); 3 service unreachable after retries; 4 outcome unknown, left pending in the journal;
+130 stopped by Ctrl+C with nothing left pending.
 """
 
 from __future__ import annotations
@@ -12,13 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-
-EXIT_OK = 0
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
-EXIT_UNREACHABLE = 3
-EXIT_PENDING = 4
-
+from .exitcodes import EXIT_INTERRUPTED, EXIT_USAGE
 
 COMMANDS = {
     name: f"{name}_command"
@@ -90,12 +85,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="read IDs from a CSV or text export, cache and verify")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--no-verify", action="store_true")
+    p.add_argument("--json", action="store_true", help="the report as one JSON object")
 
     p = sub.add_parser("refresh", help="re-verify every cached order not yet final")
     p.add_argument("--concurrency", type=int, default=4)
+    p.add_argument("--json", action="store_true", help="the report as one JSON object")
 
     p = sub.add_parser("pending", help="list, or re-send, operations whose outcome is unknown")
-    p.add_argument("--resume", action="store_true")
+    p.add_argument("--resume", action="store_true",
+                   help="re-send them with the same idempotency key")
+    p.add_argument("--json", action="store_true", help="one JSON object per operation")
 
     p = sub.add_parser("credentials", help="store, show or delete the key and its ID")
     csub = p.add_subparsers(dest="credentials_command", metavar="ACTION", required=True)
@@ -107,10 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true")
     csub.add_parser("delete", help="remove the stored key")
 
-    sub.add_parser("doctor", help="keyring, key, clock skew and a signed test call")
+    p = sub.add_parser("doctor", help="keyring, key, clock skew and a signed test call")
+    p.add_argument("--json", action="store_true", help="one JSON object per check")
 
     p = sub.add_parser("audit", help="the audit log")
-    p.add_argument("--csv", action="store_true", help="as CSV")
+    shape = p.add_mutually_exclusive_group()
+    shape.add_argument("--csv", action="store_true", help="as CSV")
+    shape.add_argument("--json", action="store_true", help="one JSON object per entry")
 
     p = sub.add_parser("sandbox", help="the Amazon Pay emulator")
     ssub = p.add_subparsers(dest="sandbox_command", metavar="SANDBOX_COMMAND", required=True)
@@ -128,6 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # before a command could take over (its own Ctrl+C says more)
+        print("Interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = args.command or "gui"

@@ -1,9 +1,10 @@
-"""Command-line commands beyond argument parsing (``cli.py`` parses; these do the work).
+"""What each command does with the desk (``cli.py`` parses the arguments; these do the work).
 
-Kept thin on purpose: each command validates its input, builds a client from the global
-options and prints. The desk layer (caching, journal) will slot in between later.
-Exit codes are the ARCHITECTURE contract's: 0 done; 1 Amazon refused; 2 invalid input or
-usage, nothing sent; 3 unreachable after retries.
+Each command checks its input before anything is sent, opens the desk from the global options,
+prints for a person (or one JSON object per line with ``--json``) and returns one of the exit
+codes of :mod:`.exitcodes`: 0 done; 1 Amazon refused; 2 invalid input or usage, or a data
+folder that cannot be used, nothing sent; 3 unreachable after retries; 4 outcome unknown, left
+pending in the journal.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -26,12 +30,30 @@ from .amazonpay.errors import (
     KeyLoadError,
     TransportError,
 )
-from .amazonpay.models import CheckoutSession, format_timestamp
-from .cli import EXIT_OK, EXIT_PENDING, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE
-from .desk import Desk
+from .amazonpay.models import Charge, CheckoutSession, format_timestamp
+from .desk import (
+    ActionNotAllowed,
+    Desk,
+    DeskError,
+    OperationPending,
+    OrderQuery,
+    OutcomeUnknown,
+    describe_operation,
+    explain_row,
+)
+from .events import DeskEvent, Progress
+from .exitcodes import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PENDING,
+    EXIT_REFUSED,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+)
 from .money import Money
 from .paths import default_data_dir
-from .store import OrderRow, open_database
+from .settings import Settings
+from .store import Intent, OrderRow, Store, StoreError, open_database
 
 
 class UsageError(Exception):
@@ -72,9 +94,12 @@ def verify_command(
         return EXIT_USAGE
     try:
         return asyncio.run(_verify(args, ids, retry=retry, transport=transport))
-    except UsageError as exc:
+    except (UsageError, StoreError) as exc:
         _err(str(exc))
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        _err("Interrupted. Verifying changes nothing at Amazon Pay: run verify again.")
+        return EXIT_INTERRUPTED
 
 
 async def _verify(
@@ -238,7 +263,7 @@ def _say_cache_reset(desk: Desk) -> None:
 
 def _row_extras(row: OrderRow) -> dict[str, Any]:
     """The cached order's own facts, under Amazon's field names where Amazon has one."""
-    def money(value: Any) -> dict[str, str] | None:
+    def money(value: Decimal | None) -> dict[str, str] | None:
         return None if value is None or not row.currency else Money(value, row.currency).to_json()
 
     return {
@@ -253,8 +278,6 @@ def _row_extras(row: OrderRow) -> dict[str, Any]:
 
 
 def _print_row(out: TextIO, row: OrderRow, as_json: bool) -> None:
-    from .desk import explain_row
-
     if as_json:
         line = {
             "checkoutSessionId": row.checkout_session_id,
@@ -296,7 +319,7 @@ def _passphrase(of: str = "the Merchant Desk key file", *, confirm: bool = False
     return first
 
 
-def _settings(args: argparse.Namespace) -> tuple[Path, Any]:
+def _settings(args: argparse.Namespace) -> tuple[Path, Settings]:
     from .settings import SettingsError, resolve
 
     overrides = {
@@ -358,22 +381,37 @@ async def _open_desk(args: argparse.Namespace, **client_options: Any) -> Desk:
         raise UsageError(f"Cannot read the private key file: {exc}") from None
 
 
-def _run(args: argparse.Namespace, body: Any) -> int:
-    """Open the desk, run ``body(desk)``, map failures to the contract's exit codes."""
-    from .desk import ActionNotAllowed, DeskError, OperationPending, OutcomeUnknown
+DeskBody = Callable[[Desk], Awaitable[int]]
+
+
+def _run(args: argparse.Namespace, body: DeskBody, *, resuming: bool = False) -> int:
+    """Open the desk, run ``body(desk)``, map failures to the contract's exit codes.
+
+    ``resuming``: the body re-sends the pending operations, so Ctrl+C leaves all of them
+    pending, not only those it journaled.
+    """
+    # operations the command was sending when Ctrl+C stopped it: their outcome is unknown
+    interrupted: list[Intent] = []
 
     async def main() -> int:
         desk = await _open_desk(args)
         _say_cache_reset(desk)
+        known = set() if resuming else {i.intent_id for i in desk.pending_operations()}
         try:
             return int(await body(desk))
+        except asyncio.CancelledError:  # Ctrl+C: asyncio.run cancels this task
+            interrupted.extend(intent for intent in desk.pending_operations()
+                               if intent.intent_id not in known)
+            raise
         finally:
             await desk.aclose()
 
     as_json = bool(getattr(args, "json", False))
     try:
         return asyncio.run(main())
-    except UsageError as exc:
+    except KeyboardInterrupt:
+        return _report_interrupted(interrupted, as_json)
+    except (UsageError, StoreError) as exc:
         _err(str(exc))
         return EXIT_USAGE
     except rules.RuleError as exc:
@@ -407,6 +445,27 @@ def _run(args: argparse.Namespace, body: Any) -> int:
         return EXIT_USAGE
 
 
+def _report_interrupted(left: list[Intent], as_json: bool) -> int:
+    """Ctrl+C: say what was left pending and how to finish it; no traceback."""
+    if not left:
+        _err("Interrupted. Nothing was left pending: whatever finished before Ctrl+C is kept.")
+        return EXIT_INTERRUPTED
+    for intent in left:
+        message = (
+            f"Interrupted while '{describe_operation(intent.operation, intent.request)}' on "
+            f"{intent.object_id} was under way. Amazon Pay may or may not have done it, so it "
+            f"is kept as pending operation #{intent.intent_id}. Run 'merchant-desk pending "
+            "--resume' to finish it: it is sent again as the same operation, never done twice."
+        )
+        _err(message)
+        if as_json:
+            _json_line(sys.stdout, {"error": {"pending": True, "interrupted": True,
+                                              "journalId": intent.intent_id,
+                                              "operation": intent.operation,
+                                              "message": message}})
+    return EXIT_PENDING
+
+
 def _report_api_error(exc: ApiError, as_json: bool) -> None:
     explanation = meanings.explain_error(exc.reason_code, exc.message)
     lines = [
@@ -423,7 +482,7 @@ def _report_api_error(exc: ApiError, as_json: bool) -> None:
                                           "message": exc.message, "requestId": exc.request_id}})
 
 
-def _charge_json(charge: Any) -> dict[str, Any]:
+def _charge_json(charge: Charge) -> dict[str, Any]:
     return {
         "chargeId": charge.charge_id,
         "chargePermissionId": charge.charge_permission_id,
@@ -505,22 +564,34 @@ def track_command(args: argparse.Namespace) -> int:
     return _run(args, body)
 
 
-def sessions_command(args: argparse.Namespace) -> int:
-    """``sessions [--state S] [--search TEXT] [--limit N]``: the cache, no network."""
-    from .desk import OrderQuery
-    from .store import StoreError
-
-    data_dir = resolve_data_dir(args)
+def _local(args: argparse.Namespace, body: Callable[[Store], int]) -> int:
+    """Run ``body`` on the data folder alone: no key, no network."""
     try:
-        store = open_database(data_dir)
+        store = open_database(resolve_data_dir(args))
     except StoreError as exc:
         _err(str(exc))
         return EXIT_USAGE
     try:
         if store.cache_reset is not None:
             _err(store.cache_reset.message())
-        query = OrderQuery(search=args.search, states=frozenset(args.state or ()),
-                           limit=args.limit)
+        return body(store)
+    except KeyboardInterrupt:
+        _err("Interrupted.")
+        return EXIT_INTERRUPTED
+    finally:
+        store.close()
+
+
+def _our_time(moment: datetime) -> str:
+    """Merchant Desk's own timestamps (journal, audit) in JSON: ISO 8601, UTC, with a Z."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def sessions_command(args: argparse.Namespace) -> int:
+    """``sessions [--state S] [--search TEXT] [--limit N] [--json]``: the cache, no network."""
+    query = OrderQuery(search=args.search, states=frozenset(args.state or ()), limit=args.limit)
+
+    def body(store: Store) -> int:
         orders = store.orders
         ids = orders.list_order_ids(search=query.search, states=query.states or None,
                                     limit=query.limit or 50)
@@ -532,8 +603,7 @@ def sessions_command(args: argparse.Namespace) -> int:
                         "state": row.session_state, "reasonCode": row.session_reason,
                         "chargePermissionId": row.charge_permission_id,
                         "chargeId": row.charge_id,
-                        "creationTimestamp": row.created.strftime("%Y%m%dT%H%M%SZ")
-                        if row.created else None,
+                        "creationTimestamp": format_timestamp(row.created) if row.created else None,
                         "buyerName": row.buyer_name}
                 line.update(_row_extras(row))
                 _json_line(sys.stdout, line)
@@ -546,13 +616,17 @@ def sessions_command(args: argparse.Namespace) -> int:
         if not args.json:
             total = orders.count_orders(search=query.search, states=query.states or None)
             print(f"{len(ids)} of {total} orders shown.")
-    finally:
-        store.close()
-    return EXIT_OK
+        return EXIT_OK
+
+    return _local(args, body)
+
+
+def _failures_json(failed: list[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"orderId": order_id, "message": why} for order_id, why in failed]
 
 
 def import_command(args: argparse.Namespace) -> int:
-    """``import FILE [--no-verify]``: IDs from a CSV or text export."""
+    """``import FILE [--no-verify] [--json]``: IDs from a CSV or text export."""
     try:
         text = Path(args.file).expanduser().read_text(encoding="utf-8-sig", errors="replace")
     except OSError as exc:
@@ -568,8 +642,15 @@ def import_command(args: argparse.Namespace) -> int:
             report = await desk.import_ids(text, verify=not args.no_verify)
         finally:
             unsubscribe()
-        print(f"Found {report.found} IDs: {report.added} new, {report.already_known} already "
-              f"known, {report.verified} verified, {len(report.failed)} failed.")
+        if args.json:
+            _json_line(sys.stdout, {
+                "found": report.found, "added": report.added,
+                "alreadyKnown": report.already_known, "verified": report.verified,
+                "failed": _failures_json(report.failed), "unreachable": report.unreachable,
+            })
+        else:
+            print(f"Found {report.found} IDs: {report.added} new, {report.already_known} "
+                  f"already known, {report.verified} verified, {len(report.failed)} failed.")
         for order_id, why in report.failed:
             _err(f"  {order_id}: {why}")
         if report.unreachable:
@@ -581,10 +662,10 @@ def import_command(args: argparse.Namespace) -> int:
     return _run(args, body)
 
 
-def _progress_printer(label: str) -> Any:
+def _progress_printer(label: str) -> Callable[[DeskEvent], None]:
     """A desk listener drawing a progress bar on a terminal (nothing when piped)."""
-    def on_event(event: Any) -> None:
-        if type(event).__name__ != "Progress" or not sys.stderr.isatty() or not event.total:
+    def on_event(event: DeskEvent) -> None:
+        if not isinstance(event, Progress) or not sys.stderr.isatty() or not event.total:
             return
         width = 30
         filled = int(width * event.done / event.total)
@@ -598,7 +679,7 @@ def _progress_printer(label: str) -> Any:
 
 
 def refresh_command(args: argparse.Namespace) -> int:
-    """``refresh [--concurrency N]``: re-verify every order not yet final."""
+    """``refresh [--concurrency N] [--json]``: re-verify every order not yet final."""
 
     async def body(desk: Desk) -> int:
         unsubscribe = desk.subscribe(_progress_printer("Refreshing"))
@@ -606,8 +687,14 @@ def refresh_command(args: argparse.Namespace) -> int:
             report = await desk.refresh_many(concurrency=args.concurrency)
         finally:
             unsubscribe()
-        print(f"Refreshed {report.verified} of {report.total} orders; {report.gone} no longer "
-              f"on Amazon; {len(report.failed)} failed.")
+        if args.json:
+            _json_line(sys.stdout, {
+                "total": report.total, "verified": report.verified, "gone": report.gone,
+                "failed": _failures_json(report.failed), "unreachable": report.unreachable,
+            })
+        else:
+            print(f"Refreshed {report.verified} of {report.total} orders; {report.gone} no "
+                  f"longer on Amazon; {len(report.failed)} failed.")
         for order_id, why in report.failed:
             _err(f"  {order_id}: {why}")
         if report.unreachable:
@@ -619,38 +706,57 @@ def refresh_command(args: argparse.Namespace) -> int:
     return _run(args, body)
 
 
-def pending_command(args: argparse.Namespace) -> int:
-    """``pending [--resume]``: journaled operations whose outcome is unknown."""
-    if not args.resume:
-        from .store import StoreError
+def _intent_json(intent: Intent) -> dict[str, Any]:
+    """A journaled operation: its request is the body sent to Amazon, in Amazon's names."""
+    return {
+        "journalId": intent.intent_id,
+        "operation": intent.operation,
+        "objectId": intent.object_id,
+        # "sent": no answer yet; "unknown": an answer that settled nothing
+        "status": intent.status or "sent",
+        "idempotencyKey": intent.idempotency_key,
+        "createdAt": _our_time(intent.created_at),
+        "request": intent.request,
+    }
 
-        try:
-            store = open_database(resolve_data_dir(args))
-        except StoreError as exc:
-            _err(str(exc))
-            return EXIT_USAGE
-        try:
+
+def pending_command(args: argparse.Namespace) -> int:
+    """``pending [--resume] [--json]``: journaled operations whose outcome is unknown."""
+    if not args.resume:
+        def show(store: Store) -> int:
             intents = store.journal.pending()
             for intent in intents:
+                if args.json:
+                    _json_line(sys.stdout, _intent_json(intent))
+                    continue
                 print(f"#{intent.intent_id}  {intent.created_at:%Y-%m-%d %H:%M}  "
                       f"{intent.operation:24} {intent.object_id}  {intent.status or 'sent'}")
-            print(f"{len(intents)} pending operation(s)."
-                  + (" Run 'merchant-desk pending --resume' to finish them." if intents else ""))
-        finally:
-            store.close()
-        return EXIT_PENDING if intents else EXIT_OK
+            if not args.json:
+                print(f"{len(intents)} pending operation(s)."
+                      + (" Run 'merchant-desk pending --resume' to finish them." if intents
+                         else ""))
+            return EXIT_PENDING if intents else EXIT_OK
+
+        return _local(args, show)
 
     async def body(desk: Desk) -> int:
         results = await desk.resume_pending()
         for result in results:
+            if args.json:
+                _json_line(sys.stdout, {"journalId": result.intent_id,
+                                        "operation": result.operation,
+                                        "objectId": result.object_id, "status": result.status,
+                                        "message": result.message})
+                continue
             print(f"#{result.intent_id}  {result.operation:24} {result.object_id}  "
                   f"{result.status}: {result.message}")
-        print(f"{len(results)} pending operation(s) resumed.")
+        if not args.json:
+            print(f"{len(results)} pending operation(s) resumed.")
         if any(r.status == "unknown" for r in results):
             return EXIT_PENDING
         return EXIT_REFUSED if any(r.status == "refused" for r in results) else EXIT_OK
 
-    return _run(args, body)
+    return _run(args, body, resuming=True)
 
 
 def credentials_command(args: argparse.Namespace) -> int:
@@ -707,38 +813,38 @@ def credentials_command(args: argparse.Namespace) -> int:
 
 
 def doctor_command(args: argparse.Namespace) -> int:
-    """``doctor``: keyring backend, key, clock skew, a signed test call."""
+    """``doctor [--json]``: keyring backend, key, clock skew, a signed test call."""
 
     async def body(desk: Desk) -> int:
         checks = await desk.doctor()
         for check in checks:
-            print(f"[{'ok' if check.ok else 'FAIL'}] {check.name}: {check.detail}")
+            if args.json:
+                _json_line(sys.stdout, {"name": check.name, "ok": check.ok,
+                                        "detail": check.detail})
+            else:
+                print(f"[{'ok' if check.ok else 'FAIL'}] {check.name}: {check.detail}")
         return EXIT_OK if all(c.ok for c in checks) else EXIT_REFUSED
 
     return _run(args, body)
 
 
 def audit_command(args: argparse.Namespace) -> int:
-    """``audit [--csv]``: the audit log (the shop's own record)."""
-    from .store import StoreError
+    """``audit [--csv | --json]``: the audit log (the shop's own record)."""
 
-    try:
-        store = open_database(resolve_data_dir(args))
-    except StoreError as exc:
-        _err(str(exc))
-        return EXIT_USAGE
-    try:
+    def body(store: Store) -> int:
         if args.csv:
             store.journal.export_audit_csv(sys.stdout)
-        else:
-            import csv
-            import io
+            return EXIT_OK
+        for entry in store.journal.audit_entries():
+            if args.json:
+                _json_line(sys.stdout, {"at": _our_time(entry.at), "event": entry.event,
+                                        "objectId": entry.object_id, "detail": entry.detail})
+                continue
+            detail = entry.detail
+            text = detail.get("text") if set(detail) == {"text"} else (
+                json.dumps(detail, ensure_ascii=False) if detail else "")
+            print(f"{entry.at:%Y-%m-%d %H:%M:%S}  {entry.event}  {entry.object_id or '-'}  "
+                  f"{text or ''}".rstrip())
+        return EXIT_OK
 
-            buffer = io.StringIO()
-            store.journal.export_audit_csv(buffer)
-            buffer.seek(0)
-            for row in list(csv.reader(buffer))[1:]:
-                print("  ".join(row))
-    finally:
-        store.close()
-    return EXIT_OK
+    return _local(args, body)

@@ -5,11 +5,18 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import threading
 from pathlib import Path
 
 import pytest
 
-from merchant_desk.store import CACHE_FILE, JOURNAL_FILE, JournalCorruptError, open_database
+from merchant_desk.store import (
+    CACHE_FILE,
+    JOURNAL_FILE,
+    JournalCorruptError,
+    JournalMissingError,
+    open_database,
+)
 from merchant_desk.store import db as store_db
 from tests import store_samples as sample
 
@@ -299,42 +306,83 @@ def _wal_pages(store) -> int:
     return (store.cache_path.with_name(CACHE_FILE + "-wal").stat().st_size - 32) // (page + 24)
 
 
-def _wait(condition, seconds: float = 10.0) -> None:
-    import time
-
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
-def test_the_cache_s_wal_is_copied_back_by_a_thread_of_its_own(tmp_path, monkeypatch):
-    import threading
-
-    copied_on = []
-    run = store_db.BackgroundCheckpoint._run
-    monkeypatch.setattr(store_db.BackgroundCheckpoint, "_run",
-                        lambda self: copied_on.append(threading.current_thread()) or run(self))
+def test_sqlite_s_own_checkpoints_keep_the_cache_s_wal_bounded(tmp_path):
+    """No checkpoint thread of our own: SQLite copies the WAL back at its 1,000 pages and
+    starts it again from its start, so a long refresh never grows it without end."""
     with open_database(tmp_path / "data") as store:
-        checkpoint = store.checkpoint
-        _fill_wal(store, 400)  # under SQLite's own 1,000 pages: only the thread checkpoints
-        _wait(lambda: checkpoint.checked == checkpoint.commits >= 400
-              and checkpoint.last[1] == checkpoint.last[2] > 0)
-        assert checkpoint.running and copied_on[0] is not threading.main_thread()
-        # every frame is back in the file: the next commit starts the WAL again from its start
-        size = _wal_pages(store)
-        _fill_wal(store, 20)
-        assert _wal_pages(store) == size
-    assert not checkpoint.running  # stopped with the store
-    assert not store.cache_path.with_name(CACHE_FILE + "-wal").exists()  # the last close's
+        assert store.cache_db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+        _fill_wal(store, 2500)
+        assert _wal_pages(store) <= 1100
+    assert not (tmp_path / "data" / f"{CACHE_FILE}-wal").exists()  # the last close's
+    assert "cache-checkpoint" not in {t.name for t in threading.enumerate()}
 
 
-def test_a_store_that_never_commits_starts_no_checkpoint_thread(tmp_path):
-    import threading
+# --------------------------------------------------------------------------- a missing journal
 
-    before = set(threading.enumerate())  # other tests' stores may still be closing
-    with open_database(tmp_path / "data") as store:
-        store.orders.count_orders()
-        assert not store.checkpoint.running
-        started = set(threading.enumerate()) - before
-        assert "cache-checkpoint" not in {t.name for t in started}
+
+def test_a_first_start_creates_the_journal_with_an_identity_the_cache_records(tmp_path):
+    data_dir = tmp_path / "data"
+    with open_database(data_dir) as store:
+        journal_id = store.journal_id
+        assert len(journal_id) == 32
+        assert store.cache_db.execute(
+            "SELECT value FROM cache_info WHERE name = 'journal_id'").fetchone() == (journal_id,)
+    with open_database(data_dir) as store:
+        assert store.journal_id == journal_id
+
+
+@pytest.mark.parametrize("pending", [True, False])
+def test_a_deleted_journal_is_refused_not_recreated_empty(tmp_path, pending):
+    if pending:
+        _populated(tmp_path)
+    else:
+        open_database(tmp_path).close()
+    journal = tmp_path / JOURNAL_FILE
+    journal.unlink()
+    cache_before = (tmp_path / CACHE_FILE).read_bytes()
+
+    with pytest.raises(JournalMissingError) as raised:
+        open_database(tmp_path)
+    message = str(raised.value)
+    assert raised.value.path == journal
+    assert str(journal) in message and "Put the file back" in message
+    assert CACHE_FILE in message  # what to move to start again, if it is lost for good
+    assert not journal.exists()
+    assert (tmp_path / CACHE_FILE).read_bytes() == cache_before
+
+    # the operator's way out, as the message says: the cache moved away too
+    (tmp_path / CACHE_FILE).rename(tmp_path / "old-cache.sqlite3")
+    with open_database(tmp_path) as store:
+        assert store.journal.pending() == []
+
+
+def test_a_journal_s_leftover_wal_without_the_journal_is_refused(tmp_path):
+    """A -wal beside a missing journal: SQLite would replay it into a new file of that name."""
+    (tmp_path / f"{JOURNAL_FILE}-wal").write_bytes(b"\0" * 32)
+    with pytest.raises(JournalMissingError, match="write-ahead log"):
+        open_database(tmp_path)
+    assert not (tmp_path / JOURNAL_FILE).exists()
+
+
+def test_a_journal_restored_from_a_backup_is_taken_back(tmp_path):
+    _populated(tmp_path)
+    journal = tmp_path / JOURNAL_FILE
+    backup = tmp_path / "backup.sqlite3"
+    backup.write_bytes(journal.read_bytes())
+    journal.unlink()
+    with pytest.raises(JournalMissingError):
+        open_database(tmp_path)
+    backup.rename(journal)
+    with open_database(tmp_path) as store:
+        _assert_journal_intact(store)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="an open file cannot be deleted on Windows")
+def test_a_journal_deleted_while_open_refuses_the_next_intent(tmp_path):
+    with open_database(tmp_path) as store:
+        store.journal.record_intent("captureCharge", sample.charge_id(1), {}, "key-1")
+        (tmp_path / JOURNAL_FILE).unlink()
+        with pytest.raises(JournalMissingError, match="while Merchant Desk was running"):
+            store.journal.record_intent("captureCharge", sample.charge_id(2), {}, "key-2")
+    with pytest.raises(JournalMissingError):
+        open_database(tmp_path)

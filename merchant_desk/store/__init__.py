@@ -1,8 +1,8 @@
-"""SQLite cache and journal, through sqlite-utils; no network, no Qt.
+"""SQLite cache and journal; no network, no Qt.
 
 ``open_database(data_dir)`` returns a :class:`Store` with ``.orders`` (the cache and the list
 queries) and ``.journal`` (operations journal and audit log). See :mod:`.db` for the two-file
-layout and what survives a damaged cache.
+layout, what survives a damaged cache, and why a damaged or missing journal stops the desk.
 """
 
 from merchant_desk.store.db import (
@@ -10,12 +10,11 @@ from merchant_desk.store.db import (
     JOURNAL_FILE,
     CacheReset,
     JournalCorruptError,
+    JournalMissingError,
     SchemaTooNewError,
-    Store,
     StoreError,
-    open_database,
 )
-from merchant_desk.store.journal import Intent, Journal, JournalError, TimelineEntry
+from merchant_desk.store.journal import AuditEntry, Intent, Journal, JournalError, TimelineEntry
 from merchant_desk.store.orders import (
     UNVERIFIED,
     AddResult,
@@ -25,6 +24,7 @@ from merchant_desk.store.orders import (
     Orders,
 )
 from merchant_desk.store.search import SORT_COLUMNS
+from merchant_desk.store.store import Store, open_database
 
 __all__ = [
     "CACHE_FILE",
@@ -32,11 +32,13 @@ __all__ = [
     "SORT_COLUMNS",
     "UNVERIFIED",
     "AddResult",
+    "AuditEntry",
     "CacheReset",
     "Intent",
     "Journal",
     "JournalCorruptError",
     "JournalError",
+    "JournalMissingError",
     "OrderDetail",
     "OrderRef",
     "OrderRow",

@@ -14,7 +14,7 @@ Two files, because they differ in what losing them costs:
     send, outcome after), the audit log, and ``order_records``. A damaged journal is never
     replaced: :class:`JournalCorruptError` names the file and it is left exactly where it is.
 
-Where buyer, shipping address and payment descriptor live (the choice the issue asks for):
+Where buyer, shipping address and payment descriptor live:
 Amazon shows them for 30 days only, so they are precious. They are read into the cache like
 everything else (the list searches and sorts on buyer name and email, which must be indexed
 columns of ``orders``), and *copied* into the journal file's ``order_records`` whenever a read
@@ -27,6 +27,15 @@ the next refresh fills in the raw objects again.
 
 Writes to the two files are not one transaction; the order is cache first, then the journal
 copy, and a crash in between leaves the cache still holding the data, copied on the next read.
+
+The journal has an identity (``journal_info``: a random ID made with the file) and the cache
+records the identity of the journal it works with. So a journal file that disappears (deleted,
+or moved away while operations were pending) is noticed, by the next start and by the running
+desk before it journals anything, instead of being silently replaced by an empty one:
+:class:`JournalMissingError`.
+
+This module opens the files; :mod:`.schema` holds their migrations; :mod:`.store` puts the
+journal and the order cache on them (``open_database``).
 """
 
 from __future__ import annotations
@@ -37,31 +46,28 @@ import os
 import secrets
 import sqlite3
 import sys
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
-if TYPE_CHECKING:  # the modules below import this one; only the type checker needs them here
+from merchant_desk.store.schema import CACHE_MIGRATIONS, JOURNAL_MIGRATIONS, Migration
+
+if TYPE_CHECKING:  # imported only when a migration runs (see Db)
     import sqlite_utils
-
-    from merchant_desk.store.journal import Journal
-    from merchant_desk.store.orders import Orders
 
 log = logging.getLogger(__name__)
 
 CACHE_FILE = "cache.sqlite3"
 JOURNAL_FILE = "journal.sqlite3"
-#: Written when the cache is closed cleanly: its size and mtime then. A full page-by-page check
-#: of a 100k-order cache costs most of a second at every start; it is only needed when the last
-#: session did not close the cache (a crash, kill -9, power loss) or the file changed since.
+#: Written when the cache is closed cleanly: its size and mtime then. A page-by-page check of a
+#: large cache is felt at every start; it is only needed when the last session did not close
+#: the cache (a crash, kill -9, power loss) or the file changed since.
 CACHE_CLEAN_MARK = "cache.clean"
 #: How long a writer waits for another process (the CLI beside the window) to finish.
 BUSY_TIMEOUT_MS = 5000
 
-Migration = Callable[["sqlite_utils.Database"], None]
 
 
 
@@ -71,15 +77,13 @@ class Db:
 
     sqlite-utils builds and migrates the schema (:meth:`schema`, only when a migration runs);
     the store's own reads and writes are plain SQL. So a start that needs no migration does
-    not import sqlite-utils and its dependencies (click, dateutil, pluggy: ~140 ms, a fifth of
-    the window's time to first paint). The connection is in autocommit mode: a write outside
-    a transaction commits at once, as sqlite-utils' ``execute`` did.
+    not import sqlite-utils and its dependencies (click, dateutil, pluggy), which the window's
+    time to first paint would feel. The connection is in autocommit mode: a write outside a
+    transaction commits at once.
     """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        #: Called after every commit (the cache's background checkpoint listens)
-        self.on_commit: Callable[[], None] | None = None
 
     def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> sqlite3.Cursor:
         return self.conn.execute(sql) if parameters is None else self.conn.execute(sql, parameters)
@@ -115,8 +119,6 @@ class Db:
 
     def commit(self) -> None:
         self.conn.commit()
-        if self.on_commit is not None:
-            self.on_commit()
 
     def rollback(self) -> None:
         self.conn.rollback()
@@ -151,8 +153,26 @@ class JournalCorruptError(StoreError):
         super().__init__(
             f"The journal file {path} is damaged ({reason}). It holds the shop's record of money "
             "operations and cannot be rebuilt, so Merchant Desk left it untouched and did not "
-            "start. Restore it from a backup; or, if there is none, move it elsewhere to start "
-            "an empty journal (keep the damaged file: its operations may still be recoverable)."
+            "start. Restore it from a backup. If there is none, keep the damaged file (its "
+            f"operations may still be recoverable) but move it, and {CACHE_FILE}, out of "
+            f"{path.parent}: Merchant Desk then starts with an empty journal and cache."
+        )
+
+
+class JournalMissingError(StoreError):
+    """The journal file is gone although this data folder had one. Nothing was created."""
+
+    def __init__(self, path: Path, why: str) -> None:
+        self.path = path
+        super().__init__(
+            f"The journal file {path} is missing: {why}. It holds the shop's record of money "
+            "operations, including any whose outcome is still unknown, so Merchant Desk did not "
+            "start an empty one in its place. Put the file back (from the backup, the recycle "
+            f"bin or wherever it was moved to). If it is lost for good, move {CACHE_FILE} (and "
+            f"any {JOURNAL_FILE}-wal) out of {path.parent} as well: Merchant Desk then starts "
+            "with an empty journal and cache, and 'merchant-desk import FILE' brings the orders "
+            "back. Check in Seller Central any capture you may have left pending before you "
+            "capture it again."
         )
 
 
@@ -267,80 +287,6 @@ def _private_file(path: Path) -> None:
                 candidate.chmod(0o600)
 
 
-class BackgroundCheckpoint:
-    """Copies a database's WAL back into the file on a thread and a connection of its own, a
-    moment after commits.
-
-    SQLite checkpoints inside the commit that takes the WAL past 1,000 pages: on the event loop,
-    ~30 ms here, about 26 of them the fsyncs of 1,000 pages copied, every ~70 order writes of a
-    refresh. With this thread copying (and syncing) behind the commits, that checkpoint finds
-    little left to copy (~5 ms) and the WAL is still reused from its start as before.
-    ``PASSIVE``: it never waits for, nor blocks, the connections reading and writing meanwhile
-    (this process's or another's); frames still in use are left for the next round, or for
-    SQLite's own checkpoint. The thread starts at the first commit."""
-
-    def __init__(self, path: Path, *, delay: float = 0.05) -> None:
-        self._path = path
-        self._delay = delay
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        #: The last ``PRAGMA wal_checkpoint(PASSIVE)`` answer: (busy, frames, checkpointed)
-        self.last: tuple[int, int, int] | None = None
-        self.commits = 0  # commits notified
-        self.checked = 0  # commits that a finished round started after
-
-    def notify(self) -> None:
-        """A commit happened: checkpoint soon (commits in a burst share one checkpoint)."""
-        self.commits += 1
-        if self._thread is None:
-            with self._lock:
-                if self._thread is None and not self._stopping.is_set():
-                    self._thread = threading.Thread(
-                        target=self._run, name="cache-checkpoint", daemon=True)
-                    self._thread.start()
-        self._wake.set()
-
-    def _run(self) -> None:
-        try:
-            conn = sqlite3.connect(f"{self._path.resolve().as_uri()}?mode=rw", uri=True,
-                                   isolation_level=None)
-        except sqlite3.Error as exc:  # SQLite's own checkpoints go on as without it
-            log.warning("background checkpoint of %s not started: %s", self._path, exc)
-            return
-        try:
-            conn.execute("PRAGMA synchronous = NORMAL")  # as the cache's own connection
-            while not self._stopping.is_set():
-                self._wake.wait()
-                if self._stopping.wait(self._delay):
-                    break
-                self._wake.clear()
-                seen = self.commits
-                try:
-                    found = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                except sqlite3.Error as exc:
-                    log.warning("background checkpoint of %s: %s", self._path, exc)
-                    continue
-                self.last = (int(found[0]), int(found[1]), int(found[2]))
-                self.checked = seen
-        finally:
-            conn.close()
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def close(self) -> None:
-        """Stop the thread (a checkpoint under way finishes first)."""
-        self._stopping.set()
-        self._wake.set()
-        with self._lock:
-            thread = self._thread
-        if thread is not None:
-            thread.join(10)
-
-
 def _connect(path: Path, *, synchronous: str) -> Db:
     """Open an *existing* file (never creating one by accident) with the desk's settings."""
     # mode=rw: a missing file is an error here instead of a silently created empty database
@@ -359,7 +305,7 @@ def _connect(path: Path, *, synchronous: str) -> Db:
         db.execute(f"PRAGMA synchronous = {synchronous}")
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA temp_store = MEMORY")
-        # 32 MB of page cache (the default is 2 MB): a 100k-order list stays in memory
+        # 32 MB of page cache (SQLite's default is 2 MB): a large order list stays in memory
         db.execute("PRAGMA cache_size = -32768")
         return db
     except BaseException:
@@ -496,317 +442,37 @@ def _move_aside(path: Path) -> Path:
     return target
 
 
-# --------------------------------------------------------------------------- migrations
-#
-# One function per schema version, applied in order inside one transaction by ``_migrate``;
-# ``PRAGMA user_version`` records how many have run. Never edit a released migration: add one.
-# Money columns are TEXT (exact decimal text, e.g. "14.00"); TEXT affinity never turns text
-# into a number, so nothing becomes a REAL. ``amount_minor`` is an exact integer sort key.
+# --------------------------------------------------------------------------- the open files
 
 
-def _cache_v1(db: sqlite_utils.Database) -> None:
-    """The Amazon objects (raw JSON + extracted columns) and the list's ``orders`` table."""
-    db["checkout_sessions"].create(
-        {
-            "checkout_session_id": str,
-            "state": str,
-            "reason_code": str,
-            "charge_permission_id": str,
-            "charge_id": str,
-            "last_updated": str,
-            "fetched_at": str,
-            "raw": str,
-        },
-        pk="checkout_session_id",
-        not_null={"state", "raw", "fetched_at"},
-    )
-    db["charge_permissions"].create(
-        {
-            "charge_permission_id": str,
-            "state": str,
-            "reason_code": str,
-            "last_updated": str,
-            "fetched_at": str,
-            "raw": str,
-        },
-        pk="charge_permission_id",
-        not_null={"state", "raw", "fetched_at"},
-    )
-    db["charges"].create(
-        {
-            "charge_id": str,
-            "charge_permission_id": str,
-            "state": str,
-            "reason_code": str,
-            "charge_amount": str,
-            "capture_amount": str,
-            "refunded_amount": str,
-            "currency": str,
-            "last_updated": str,
-            "fetched_at": str,
-            "raw": str,
-        },
-        pk="charge_id",
-        not_null={"state", "raw", "fetched_at"},
-    )
-    db["charges"].create_index(["charge_permission_id"], index_name="ix_charges_permission")
-    db["charges"].create_index(["state"], index_name="ix_charges_state")
-    db["refunds"].create(
-        {
-            "refund_id": str,
-            "charge_id": str,
-            "state": str,
-            "reason_code": str,
-            "refund_amount": str,
-            "currency": str,
-            "last_updated": str,
-            "fetched_at": str,
-            "raw": str,
-        },
-        pk="refund_id",
-        not_null={"state", "raw", "fetched_at"},
-    )
-    db["refunds"].create_index(["charge_id"], index_name="ix_refunds_charge")
-    db["orders"].create(
-        {
-            "order_id": str,
-            "checkout_session_id": str,
-            "created": str,
-            "merchant_reference": str,
-            "buyer_name": str,
-            "buyer_email": str,
-            "amount": str,
-            "currency": str,
-            "amount_minor": int,
-            "state": str,
-            "session_state": str,
-            "session_reason": str,
-            "charge_permission_id": str,
-            "charge_permission_state": str,
-            "charge_id": str,
-            "charge_state": str,
-            "charge_reason": str,
-            "authorized_amount": str,
-            "captured_amount": str,
-            "refunded_amount": str,
-            "tracking_carrier": str,
-            "tracking_number": str,
-            "gone": int,
-            "gone_at": str,
-            "needs_refresh": int,
-            "last_verified_at": str,
-            "first_seen_at": str,
-            "search_text": str,
-        },
-        pk="order_id",
-        not_null={"state", "gone", "needs_refresh", "first_seen_at", "search_text"},
-        defaults={"gone": 0, "needs_refresh": 1},
-    )
-    # Every sort ends with order_id so paging is stable; each sortable column has an index
-    # in that shape so a page is an index walk, not a sort of 100k rows.
-    for name, columns in (
-        ("created", "created, order_id"),
-        ("state", "state, created, order_id"),
-        ("amount", "amount_minor, order_id"),
-        ("reference", "merchant_reference COLLATE NOCASE, order_id"),
-        ("buyer_name", "buyer_name COLLATE NOCASE, order_id"),
-        ("buyer_email", "buyer_email COLLATE NOCASE, order_id"),
-        ("verified", "last_verified_at, order_id"),
-        ("permission", "charge_permission_id"),
-        ("charge", "charge_id"),
-        # a one- or two-letter search cannot use the trigram index below: it scans this
-        # narrow covering index instead of the wide table
-        ("search", "search_text"),
-    ):
-        db.execute(f"CREATE INDEX ix_orders_{name} ON orders ({columns})")
-    # Substring search (buyer name, email, merchant reference) through a trigram index: a
-    # LIKE '%smi%' scan of 100k rows costs tens of milliseconds, a trigram lookup well under
-    # one. sqlite-utils' triggers keep it in step with every insert, update and delete.
-    db["orders"].enable_fts(["search_text"], tokenize="trigram", create_triggers=True)
-    db.execute(
-        "CREATE INDEX ix_orders_refresh ON orders (last_verified_at, order_id) "
-        "WHERE needs_refresh = 1"
-    )
+@dataclass(frozen=True, slots=True)
+class OpenFiles:
+    """What :func:`open_files` opened: both connections and what it found on the way."""
 
-
-def _journal_v1(db: sqlite_utils.Database) -> None:
-    """Operations journal, audit log, the shop's order records and delivery trackers."""
-    db["intents"].create(
-        {
-            "intent_id": int,
-            "operation": str,
-            "object_id": str,
-            "idempotency_key": str,
-            "request": str,
-            "created_at": str,
-            "status": str,
-            "reason_code": str,
-            "message": str,
-            "request_id": str,
-            "http_status": int,
-            "response": str,
-            "outcome_at": str,
-        },
-        pk="intent_id",
-        not_null={"operation", "object_id", "request", "created_at"},
-    )
-    db["intents"].create_index(["idempotency_key"], unique=True, index_name="ux_intents_key")
-    db["intents"].create_index(["object_id", "created_at"], index_name="ix_intents_object")
-    db.execute(
-        "CREATE INDEX ix_intents_pending ON intents (operation, object_id) "
-        "WHERE status IS NULL OR status = 'unknown'"
-    )
-    db["outcomes"].create(
-        {
-            "outcome_id": int,
-            "intent_id": int,
-            "status": str,
-            "reason_code": str,
-            "message": str,
-            "request_id": str,
-            "http_status": int,
-            "response": str,
-            "recorded_at": str,
-        },
-        pk="outcome_id",
-        not_null={"intent_id", "status", "recorded_at"},
-        foreign_keys=[("intent_id", "intents", "intent_id")],
-    )
-    db["outcomes"].create_index(["intent_id"], index_name="ix_outcomes_intent")
-    db["audit_log"].create(
-        {"audit_id": int, "at": str, "event": str, "object_id": str, "detail": str},
-        pk="audit_id",
-        not_null={"at", "event"},
-    )
-    db["audit_log"].create_index(["object_id", "at"], index_name="ix_audit_object")
-    db["order_records"].create(
-        {
-            "order_id": str,
-            "checkout_session_id": str,
-            "charge_permission_id": str,
-            "charge_id": str,
-            "created": str,
-            "merchant_reference": str,
-            "amount": str,
-            "currency": str,
-            "buyer": str,
-            "shipping_address": str,
-            "billing_address": str,
-            "payment_descriptor": str,
-            "session_state": str,
-            "session_reason": str,
-            "charge_permission_state": str,
-            "charge_state": str,
-            "charge_reason": str,
-            "authorized_amount": str,
-            "captured_amount": str,
-            "refunded_amount": str,
-            "gone_at": str,
-            "first_seen_at": str,
-            "updated_at": str,
-        },
-        pk="order_id",
-        not_null={"first_seen_at", "updated_at"},
-    )
-    db["order_records"].create_index(["charge_permission_id"], index_name="ix_records_permission")
-    db["delivery_trackers"].create(
-        {
-            "tracker_id": int,
-            "charge_permission_id": str,
-            "amazon_order_reference_id": str,
-            "tracking_number": str,
-            "carrier_code": str,
-            "raw": str,
-            "recorded_at": str,
-        },
-        pk="tracker_id",
-        not_null={"tracking_number", "carrier_code", "raw", "recorded_at"},
-    )
-    db["delivery_trackers"].create_index(
-        ["charge_permission_id", "tracking_number", "carrier_code"],
-        unique=True,
-        index_name="ux_trackers",
-    )
-
-
-def _cache_v2(db: sqlite_utils.Database) -> None:
-    """The trigram index is rewritten only when an order's search text changes.
-
-    sqlite-utils' update trigger deleted and re-inserted every order's trigrams on any update
-    (a refresh changes an order's states and verification time, rarely its buyer or
-    reference): dozens of index pages per order, most of a refresh's writes.
-    """
-    db.execute("DROP TRIGGER IF EXISTS orders_au")
-    db.execute(
-        'CREATE TRIGGER orders_au AFTER UPDATE OF search_text ON orders '
-        'WHEN old.search_text IS NOT new.search_text BEGIN\n'
-        '  INSERT INTO orders_fts (orders_fts, rowid, search_text) '
-        "VALUES ('delete', old.rowid, old.search_text);\n"
-        '  INSERT INTO orders_fts (rowid, search_text) VALUES (new.rowid, new.search_text);\n'
-        'END'
-    )
-
-
-def _cache_v3(db: sqlite_utils.Database) -> None:
-    """Orders per list state, kept by triggers: the day strip reads five rows instead of
-    counting 100,000 (~15 ms, several times a second while a refresh runs).
-
-    Every write path keeps the triggers firing: rows are inserted, updated and deleted, never
-    replaced (a REPLACE deletes without firing delete triggers).
-    """
-    db.execute(
-        "CREATE TABLE state_counts (state TEXT PRIMARY KEY, total INTEGER NOT NULL, "
-        "gone INTEGER NOT NULL)"
-    )
-    db.execute(
-        "INSERT INTO state_counts (state, total, gone) "
-        "SELECT state, count(*), total(gone) FROM orders GROUP BY state"
-    )
-    add = (
-        "INSERT INTO state_counts (state, total, gone) VALUES (new.state, 1, new.gone) "
-        "ON CONFLICT (state) DO UPDATE SET total = total + 1, gone = gone + new.gone;"
-    )
-    remove = (
-        "UPDATE state_counts SET total = total - 1, gone = gone - old.gone "
-        "WHERE state = old.state;"
-    )
-    db.execute(f"CREATE TRIGGER orders_state_ai AFTER INSERT ON orders BEGIN {add} END")
-    db.execute(f"CREATE TRIGGER orders_state_ad AFTER DELETE ON orders BEGIN {remove} END")
-    db.execute(
-        "CREATE TRIGGER orders_state_au AFTER UPDATE OF state, gone ON orders "
-        "WHEN old.state IS NOT new.state OR old.gone IS NOT new.gone "
-        f"BEGIN {remove} {add} END"
-    )
-
-
-CACHE_MIGRATIONS: tuple[Migration, ...] = (_cache_v1, _cache_v2, _cache_v3)
-JOURNAL_MIGRATIONS: tuple[Migration, ...] = (_journal_v1,)
-
-
-# --------------------------------------------------------------------------- the handle
+    data_dir: Path
+    cache_db: Db
+    journal_db: Db
+    #: Set when the cache was damaged and replaced.
+    cache_reset: CacheReset | None
+    #: The journal's identity (``journal_info``), recorded in the cache.
+    journal_id: str
+    #: (device, inode) of the journal file opened: a file put in its place is another file.
+    journal_file: tuple[int, int]
 
 
 class Store:
-    """Both open databases. Use :attr:`orders` and :attr:`journal`; close when done."""
+    """The desk's two data files, open. :func:`merchant_desk.store.open_database` gives the
+    desk's :class:`merchant_desk.store.store.Store`, which adds the journal and the order cache
+    on them; close it when done."""
 
-    def __init__(
-        self,
-        data_dir: Path,
-        cache_db: Db,
-        journal_db: Db,
-        cache_reset: CacheReset | None = None,
-        *,
-        checkpoint: BackgroundCheckpoint | None = None,
-    ) -> None:
-        self.data_dir = data_dir
-        self.cache_db = cache_db
-        self.journal_db = journal_db
-        #: The cache's WAL checkpoints, off the committing thread (None: SQLite's own)
-        self.checkpoint = checkpoint
-        #: Set when the cache was damaged and replaced during :func:`open_database`.
-        self.cache_reset = cache_reset
-        self._orders: Orders | None = None
-        self._journal: Journal | None = None
+    def __init__(self, files: OpenFiles) -> None:
+        self.data_dir = files.data_dir
+        self.cache_db = files.cache_db
+        self.journal_db = files.journal_db
+        self.journal_id = files.journal_id
+        self._journal_file = files.journal_file
+        #: Set when the cache was damaged and replaced while opening.
+        self.cache_reset = files.cache_reset
 
     @property
     def cache_path(self) -> Path:
@@ -816,93 +482,144 @@ class Store:
     def journal_path(self) -> Path:
         return self.data_dir / JOURNAL_FILE
 
-    @property
-    def orders(self) -> Orders:
-        """The order cache and the list queries."""
-        if self._orders is None:
-            from merchant_desk.store.orders import Orders
+    def check_journal_file(self) -> None:
+        """:class:`JournalMissingError` when the journal file opened is no longer at its path.
 
-            self._orders = Orders(self)
-        return self._orders
-
-    @property
-    def journal(self) -> Journal:
-        """The operations journal and the audit log."""
-        if self._journal is None:
-            from merchant_desk.store.journal import Journal
-
-            self._journal = Journal(self)
-        return self._journal
+        SQLite keeps writing to a file deleted or moved while it is open: an intent journaled
+        there would be lost with it. Called before an intent is journaled (nothing sent yet).
+        """
+        try:
+            found = os.stat(self.journal_path)
+        except FileNotFoundError:
+            raise JournalMissingError(
+                self.journal_path, "it was deleted or moved while Merchant Desk was running"
+            ) from None
+        if (found.st_dev, found.st_ino) != self._journal_file:
+            raise JournalMissingError(
+                self.journal_path,
+                "another file took its place while Merchant Desk was running",
+            )
 
     def close(self) -> None:
         """Close both files (the last close checkpoints the WAL); mark the cache closed cleanly."""
-        if self.checkpoint is not None:
-            self.checkpoint.close()
         self.cache_db.close()
         self.journal_db.close()
         _mark_clean(self.cache_path)
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def open_database(data_dir: Path) -> Store:
+def open_files(data_dir: Path) -> OpenFiles:
     """Open (creating if needed) the cache and the journal in ``data_dir``.
 
     The directory is made 0700 and the files 0600. Both files get WAL, foreign keys and a busy
     timeout; the journal also ``synchronous=FULL`` so an intent is on disk before its request
     leaves. Each file is checked with ``PRAGMA quick_check`` and migrated to the current schema.
 
-    A damaged cache is moved aside and replaced, and the returned store's ``cache_reset`` says
-    so. A damaged journal raises :class:`JournalCorruptError` and is left in place.
+    A damaged cache is moved aside and replaced (``cache_reset`` says so). A damaged journal
+    raises :class:`JournalCorruptError` and is left in place; a missing journal that the
+    folder had raises :class:`JournalMissingError` and none is created.
     """
     data_dir = Path(data_dir)
     _private_dir(data_dir)
 
-    # the journal first: if it is damaged, nothing else is touched
+    # the journal first: if it is damaged or missing, nothing else is touched
     journal_path = data_dir / JOURNAL_FILE
+    cache_path = data_dir / CACHE_FILE
     if not journal_path.exists():
+        _refuse_if_journal_existed(journal_path, cache_path)
         _create_file(journal_path, JOURNAL_MIGRATIONS, synchronous="FULL")
     try:
         journal_db = _open_file(journal_path, JOURNAL_MIGRATIONS, synchronous="FULL")
     except _Damaged as damaged:
         raise JournalCorruptError(journal_path, str(damaged)) from damaged
-
-    cache_path = data_dir / CACHE_FILE
-    reset: CacheReset | None = None
     try:
-        if not cache_path.exists():
-            _create_file(cache_path, CACHE_MIGRATIONS, synchronous="NORMAL")
-        try:
-            cache_db = _open_file(
-                cache_path,
-                CACHE_MIGRATIONS,
-                synchronous="NORMAL",
-                thorough=not _closed_cleanly(cache_path),
-            )
-        except (_Damaged, SchemaTooNewError) as problem:
-            # the cache can always be rebuilt: never let it stop the desk from starting
-            reason = str(problem) if isinstance(problem, _Damaged) else "written by a newer version"
-            moved_to = _move_aside(cache_path)
-            log.warning("cache %s damaged (%s); moved to %s", cache_path, reason, moved_to)
-            _create_file(cache_path, CACHE_MIGRATIONS, synchronous="NORMAL")
-            cache_db = _open_file(cache_path, CACHE_MIGRATIONS, synchronous="NORMAL")
-            reset = CacheReset(cache_path, moved_to, reason)
+        opened = os.stat(journal_path)
+        journal_id = str(
+            journal_db.execute("SELECT journal_id FROM journal_info").fetchone()[0]
+        )
+        cache_db, reset = _open_cache(cache_path)
     except BaseException:
         journal_db.close()
         raise
+    try:
+        _link_cache_to_journal(cache_db, journal_id)
+    except BaseException:
+        cache_db.close()
+        journal_db.close()
+        raise
+    return OpenFiles(data_dir, cache_db, journal_db, reset, journal_id,
+                     (opened.st_dev, opened.st_ino))
 
-    checkpoint = BackgroundCheckpoint(cache_path)
-    cache_db.on_commit = checkpoint.notify
-    store = Store(data_dir, cache_db, journal_db, checkpoint=checkpoint)
-    if reset is not None:
+
+def _open_cache(cache_path: Path) -> tuple[Db, CacheReset | None]:
+    """The cache, opened; a damaged one (or one from a newer version) moved aside and replaced:
+    the cache can always be rebuilt, so it never stops the desk from starting."""
+    if not cache_path.exists():
+        _create_file(cache_path, CACHE_MIGRATIONS, synchronous="NORMAL")
+    try:
+        return _open_file(
+            cache_path,
+            CACHE_MIGRATIONS,
+            synchronous="NORMAL",
+            thorough=not _closed_cleanly(cache_path),
+        ), None
+    except (_Damaged, SchemaTooNewError) as problem:
+        reason = str(problem) if isinstance(problem, _Damaged) else "written by a newer version"
+        moved_to = _move_aside(cache_path)
+        log.warning("cache %s damaged (%s); moved to %s", cache_path, reason, moved_to)
+        _create_file(cache_path, CACHE_MIGRATIONS, synchronous="NORMAL")
+        cache_db = _open_file(cache_path, CACHE_MIGRATIONS, synchronous="NORMAL")
+        return cache_db, CacheReset(cache_path, moved_to, reason)
+
+
+def _refuse_if_journal_existed(journal_path: Path, cache_path: Path) -> None:
+    """Before creating a journal: :class:`JournalMissingError` if this folder had one."""
+    wal = Path(f"{journal_path}-wal")
+    if wal.exists():
+        why = f"its write-ahead log {wal.name} is still there"
+    else:
+        known = _journal_known_to(cache_path)
+        if known is None:
+            return
+        why = f"{cache_path.name} beside it was used with journal {known}"
+    if journal_path.exists():  # another process's first start made both meanwhile
+        return
+    raise JournalMissingError(journal_path, why)
+
+
+def _journal_known_to(cache_path: Path) -> str | None:
+    """The journal identity a cache records, if it can be read (a damaged cache knows none)."""
+    if not cache_path.exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"{cache_path.resolve().as_uri()}?mode=rw", uri=True,
+                               timeout=BUSY_TIMEOUT_MS / 1000)
         try:
-            restored = store.orders.restore_from_journal()
-        except BaseException:
-            store.close()
-            raise
-        store.cache_reset = replace(reset, restored_orders=restored)
-    return store
+            row = conn.execute("SELECT value FROM cache_info WHERE name = 'journal_id'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:  # damaged, or older than cache_info: nothing recorded
+        return None
+    return str(row[0]) if row else None
+
+
+def _link_cache_to_journal(cache_db: Db, journal_id: str) -> None:
+    """Record in the cache which journal it works with (see :func:`_refuse_if_journal_existed`)."""
+    row = cache_db.execute("SELECT value FROM cache_info WHERE name = 'journal_id'").fetchone()
+    if row is not None and row[0] == journal_id:
+        return
+    if row is not None:
+        # a journal restored from an older backup, or another folder's: it is the shop's
+        # record now, and the cache follows it
+        log.warning("the cache was used with journal %s; now with journal %s", row[0], journal_id)
+    with write_transaction(cache_db):
+        cache_db.execute(
+            "INSERT INTO cache_info (name, value) VALUES ('journal_id', ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            [journal_id],
+        )

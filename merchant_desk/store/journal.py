@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -129,10 +129,30 @@ def _safe_cell(value: str | None) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One line of the audit log, oldest first."""
+
+    at: datetime
+    event: str
+    object_id: str | None
+    #: what was recorded with it: a JSON object's contents, or ``{"text": ...}`` for plain text
+    detail: dict[str, Any]
+
+
+def _detail(text: str | None) -> dict[str, Any]:
+    try:
+        parsed = json.loads(text) if text else {}
+    except ValueError:
+        parsed = None
+    return parsed if isinstance(parsed, dict) else {"text": text}
+
+
 class Journal:
     """The journal file's operations and audit log. One instance per :class:`Store`."""
 
     def __init__(self, store: Store) -> None:
+        self._store = store
         self._db = store.journal_db
 
     # ------------------------------------------------------------------ operations
@@ -155,6 +175,7 @@ class Journal:
                 f"idempotency key {idempotency_key!r} is not 1-32 characters of A-Za-z0-9-_"
             )
         body = _dumps(dict(request), "request") or "{}"
+        self._store.check_journal_file()  # an intent in a deleted file would be lost with it
         with write_transaction(self._db):
             if (
                 idempotency_key is not None
@@ -291,6 +312,18 @@ class Journal:
             )
             return int(cursor.lastrowid or 0)
 
+    def audit_entries(self) -> Iterator[AuditEntry]:
+        """The whole audit log, oldest first, read as it is iterated."""
+        for row in self._db.query(
+            "SELECT at, event, object_id, detail FROM audit_log ORDER BY audit_id"
+        ):
+            yield AuditEntry(
+                at=datetime.fromisoformat(row["at"]),
+                event=row["event"],
+                object_id=row["object_id"],
+                detail=_detail(row["detail"]),
+            )
+
     def export_audit_csv(self, file_obj: TextIO) -> int:
         """Write the whole audit log as CSV (header ``at,event,object_id,detail``); row count.
 
@@ -360,11 +393,6 @@ class Journal:
                 )
             )
         for row in self._db.query(f"SELECT * FROM audit_log WHERE object_id IN ({marks})", ids):
-            detail = row["detail"]
-            try:
-                parsed = json.loads(detail) if detail else {}
-            except ValueError:
-                parsed = None
             entries.append(
                 (
                     row["at"],
@@ -375,7 +403,7 @@ class Journal:
                         name=row["event"],
                         object_id=row["object_id"],
                         status=None,
-                        detail=parsed if isinstance(parsed, dict) else {"text": detail},
+                        detail=_detail(row["detail"]),
                     ),
                 )
             )
