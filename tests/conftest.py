@@ -185,7 +185,7 @@ def qapp(qapp):
 
 @pytest.fixture
 def qloop(qapp, qtbot):
-    """TESTING.md's fixture: a qasync loop on the already running Qt app; never loop.stop()."""
+    """docs/TESTING.md's fixture: a qasync loop on the already running Qt app; never loop.stop()."""
     import asyncio
 
     import qasync
