@@ -2,7 +2,7 @@
 
 One module for both sides: the client signs with :class:`Signer`, the emulator checks with
 :func:`verify_request`. REFERENCE section 2 is the specification; the SDKs' own test vectors
-(``tests/data/signing_vectors.json``) are the proof.
+(run by the tests) are the proof.
 """
 
 from __future__ import annotations
