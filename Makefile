@@ -3,14 +3,21 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Every package the app, the tests and the bundle install: exact versions and PyPI's hashes, for
+# Linux, Windows and macOS alike. `make lock` writes it again from pyproject.toml.
+LOCK := requirements.lock
 export QT_API := pyside6
 
-.PHONY: setup test lint demo bench bundle clean
+.PHONY: setup test lint typecheck demo desktop-check bench bundle lock clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+# The venv holds exactly the lock: made anew when the lock changes, so a package the lock dropped
+# does not linger. --require-hashes refuses any file whose hash the lock does not name (and any
+# package it does not pin); the project itself goes in last, without its dependencies.
+$(STAMP): $(LOCK) pyproject.toml
+	rm -rf $(VENV)
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -21,9 +28,13 @@ lint: setup
 test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
+# Settings in pyproject.toml ([tool.mypy]: merchant_desk/).
+typecheck: setup
+	$(BIN)/mypy
+
 # On a Linux machine without a display the window cannot open: say so, and show that the demo
 # works by opening it offscreen once (the same check CI runs).
-demo: setup
+demo: desktop-check setup
 	@if [ "$$(uname)" = Linux ] && [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ -z "$$QT_QPA_PLATFORM" ]; then \
 	  echo "No display here (DISPLAY is not set): opening the demo offscreen once instead."; \
 	  echo "On a desktop, 'make demo' opens the window."; \
@@ -32,12 +43,36 @@ demo: setup
 	  $(BIN)/merchant-desk gui --demo; \
 	fi
 
+# A window on X11 (a display, and no Wayland session unless Qt is told xcb) needs the xcb helper
+# libraries; on Debian and Ubuntu, ask dpkg and name what to install before Qt fails less clearly.
+desktop-check:
+	@if [ "$$(uname)" = Linux ] && command -v dpkg-query >/dev/null 2>&1 && \
+	   { [ "$${QT_QPA_PLATFORM:-}" = xcb ] || \
+	     { [ -n "$${DISPLAY:-}" ] && [ -z "$${WAYLAND_DISPLAY:-}" ] && [ -z "$${QT_QPA_PLATFORM:-}" ]; }; }; then \
+	  missing=$$(sh packaging/debian_packages.sh missing x11); \
+	  if [ -n "$$missing" ]; then \
+	    echo "The window needs system libraries that are not installed: $$missing"; \
+	    echo "Install them, then run 'make demo' again:"; \
+	    echo "    sudo apt-get install $$missing"; \
+	    exit 1; \
+	  fi; \
+	fi
+
 bench: setup
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+# PyInstaller comes from the lock like everything else: the same commit bundles the same libraries.
 bundle: setup
-	$(BIN)/python -m pip install -q -e '.[bundle]'
 	$(BIN)/python packaging/build.py
 
+# Update the lock (needs uv: `pip install uv`): after changing dependencies in pyproject.toml, or
+# to take newer releases (`make lock UPGRADE=--upgrade`). One resolution for every OS and Python
+# 3.11+; setuptools is named because `make setup` builds the project without network access.
+UV ?= uv
+UPGRADE ?=
+lock:
+	printf 'setuptools>=70.1\n' | $(UV) pip compile pyproject.toml - --extra test --extra bundle \
+	  --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock" $(UPGRADE) -o $(LOCK)
+
 clean:
-	rm -rf build dist .pytest_cache .ruff_cache
+	rm -rf build dist .pytest_cache .ruff_cache .mypy_cache

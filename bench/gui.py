@@ -136,10 +136,6 @@ def _qt() -> tuple[Any, Any]:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    # the window's package pins None/True/False before Qt and the loop drain them (PySide6
-    # 6.12 on Python 3.11, merchant_desk/ui/singletons.py); the app imports it first too
-    import merchant_desk.ui  # noqa: F401
-
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)

@@ -15,7 +15,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+#: Test data kept in the repository (tests/data/README.md names where each file came from).
+DATA = Path(__file__).resolve().parent / "data"
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
@@ -184,7 +185,7 @@ def qapp(qapp):
 
 @pytest.fixture
 def qloop(qapp, qtbot):
-    """TESTING.md's fixture: a qasync loop on the already running Qt app; never loop.stop()."""
+    """docs/TESTING.md's fixture: a qasync loop on the already running Qt app; never loop.stop()."""
     import asyncio
 
     import qasync

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -21,19 +20,13 @@ from merchant_desk.amazonpay.models import (
     parse_timestamp,
 )
 from merchant_desk.money import MoneyError
-from tests.conftest import SHARED
-
-PAGE = (SHARED / "amazon-pay" / "verify-and-complete-checkout.txt").read_text(encoding="utf-8")
+from tests.conftest import DATA
 
 
 def page_samples() -> list[dict]:
-    """The page's two JSON responses, as printed (with their // comments removed)."""
-    samples = []
-    for match in re.finditer(r"^Response\n\n(\{.*?^\})", PAGE, flags=re.M | re.S):
-        text = re.sub(r"//[^\n]*", "", match.group(1))
-        samples.append(json.loads(text))
-    assert len(samples) == 2
-    return samples
+    """The starting page's two JSON responses, as printed (tests/data/README.md)."""
+    names = ("get_checkout_session_completed.json", "capture_charge_captured.json")
+    return [json.loads((DATA / name).read_text(encoding="utf-8")) for name in names]
 
 
 def test_starting_page_checkout_session_reads_as_completed_with_ids():

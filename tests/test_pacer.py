@@ -8,10 +8,10 @@ import re
 
 from merchant_desk.amazonpay.pacer import PRODUCTION_RATES, SANDBOX_RATES, Pacer, Rate
 from tests.clienthelpers import CHARGE, CHARGE_ID, make_client
-from tests.conftest import SHARED
+from tests.conftest import DATA
 from tests.loopback import Reply, scripted
 
-# REFERENCE's operation names -> the SDKs' operation names used by the pacer.
+# The documentation's operation names -> the SDKs' operation names used by the pacer.
 NAMES = {
     "Get Checkout Session": "getCheckoutSession",
     "Complete Checkout Session": "completeCheckoutSession",
@@ -45,7 +45,7 @@ class FakeClock:
 
 def test_rate_tables_are_the_documented_ones():
     # Joined into one line: the table is prose that wraps in the middle of names.
-    text = " ".join((SHARED / "amazon-pay" / "REFERENCE.md").read_text(encoding="utf-8").split())
+    text = " ".join((DATA / "throttling_limits.txt").read_text(encoding="utf-8").split())
     found = re.findall(r"([A-Z][A-Za-z ]+?) (\d+)/(\d+) and (\d+)/(\d+)", text)
     assert len(found) == len(NAMES) == len(PRODUCTION_RATES) == len(SANDBOX_RATES)
     for name, burst, restore, sandbox_burst, sandbox_restore in found:

@@ -1,15 +1,15 @@
-"""The official SDKs' own signing test vectors, read straight from shared/."""
+"""The official SDKs' own signing test vectors (tests/data/signing_vectors.json)."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from merchant_desk.amazonpay import signing
+from tests.conftest import DATA
 
-VECTORS_FILE = Path(__file__).resolve().parents[2] / "shared" / "amazon-pay" / "signing_vectors.json"
+VECTORS_FILE = DATA / "signing_vectors.json"
 VECTORS = json.loads(VECTORS_FILE.read_text(encoding="utf-8"))
 
 
@@ -105,6 +105,6 @@ def test_headers(vector):
 
 @pytest.mark.parametrize("vector", of_kind("signature_verification"), ids=lambda v: v["id"])
 def test_signature_verification_vectors_need_sdk_key(vector):
-    # The SDK's unit-test key is not in shared/; what we can check is the salt-length rule:
+    # The SDK's unit-test key is not among the vectors; what we can check is the salt-length rule:
     # a signature made with one algorithm's salt must not verify under the other.
     assert vector["expected"]["verifies_with_salt_20"] != vector["expected"]["verifies_with_salt_32"]
