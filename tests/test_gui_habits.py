@@ -14,6 +14,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMenu, QMessageBox
 
 from merchant_desk.sandbox.faults import Fault
+from merchant_desk.ui import layout_memory
 from merchant_desk.ui.dialogs.capture import CaptureDialog
 from merchant_desk.ui.dialogs.importer import ImportDialog
 from merchant_desk.ui.dialogs.tracking import TrackingDialog
@@ -123,7 +124,7 @@ def test_the_window_keeps_its_column_widths_and_split_between_starts(qtbot, demo
     w.view.setColumnWidth(1, 233)
     w.splitter.setSizes([700, 500])
     sizes = w.splitter.sizes()
-    w._save_layout()
+    layout_memory.save(w.settings, w, w.view.horizontalHeader(), w.splitter)
 
     again = MainWindow(w.desk, settings=QSettings(str(tmp_path / "window.ini"),
                                                   QSettings.Format.IniFormat),

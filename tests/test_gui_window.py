@@ -10,7 +10,8 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QColor
 
 from merchant_desk.ui.detail_panel import amount_text
-from merchant_desk.ui.main_window import DEFAULT_SIZE, MainWindow
+from merchant_desk.ui.layout_memory import DEFAULT_SIZE
+from merchant_desk.ui.main_window import MainWindow
 
 LONG = ("No Amazon Pay account is set up yet, so these are demo orders. "
         "Open Settings to connect your account.")

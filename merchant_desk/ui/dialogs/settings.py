@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from ... import secrets
 from ...settings import Settings, SettingsError, load_settings, save_settings
 from ..asyncdialog import Decisions, execute
+from ..richtext import plain, tip
 from ..text import tr
 from ..widgets import FitsWrappedText
 
@@ -117,7 +118,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
         # a box layout: QFormLayout gives wrapped full-width labels too little height (clipped)
         key_form = QVBoxLayout(key)
         row = QHBoxLayout()
-        self.key_label = QLabel()
+        self.key_label = plain(QLabel())
         self.key_label.setObjectName("keyLabel")
         self.key_label.setWordWrap(True)
         # not selectable: a selectable word-wrapped QLabel gets too little height (clipped)
@@ -134,7 +135,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
             if status.usable else
             tr("No system keyring here: the key is kept in a file encrypted with a "
                "passphrase you choose."))
-        self.keyring_note.setToolTip(status.reason)
+        self.keyring_note.setToolTip(tip(status.reason))
         self.keyring_note.setObjectName("keyringNote")
         self.keyring_note.setWordWrap(True)
         key_form.addWidget(self.keyring_note)
@@ -173,7 +174,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
         checks_layout.addLayout(test_row)
         layout.addWidget(checks)
 
-        self.error = QLabel()
+        self.error = plain(QLabel())
         self.error.setObjectName("settingsError")
         self.error.setWordWrap(True)
         self.error.setStyleSheet(ERROR_STYLE)
@@ -300,7 +301,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
                 item = QListWidgetItem(("✓ " if ok else "✗ ") + tr(name)
                                        + (f": {detail}" if detail else ""))
                 item.setForeground(Qt.GlobalColor.darkGreen if ok else Qt.GlobalColor.darkRed)
-                item.setToolTip(detail)
+                item.setToolTip(tip(detail))
                 self.checklist.addItem(item)
             passed = all(ok for _, ok, _ in checks)
             self.checking.setText(tr("All checks passed: Merchant Desk can talk to Amazon Pay "
