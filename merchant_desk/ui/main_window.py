@@ -934,7 +934,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(tr("Settings saved, but the window could not connect "
                                             "with them; it still shows {env}.").format(
                 env=self.environment))
-            await self.show_failure(error)
+            if not isinstance(error, connection.KeyNotUnlocked):  # the operator chose it
+                await self.show_failure(error)
             return False
         await self.stop_work()
         old = self.desk
