@@ -136,8 +136,7 @@ def _qt() -> tuple[Any, Any]:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    # the window's package pins None/True/False before Qt and the loop drain them (PySide6
-    # 6.12 on Python 3.11, merchant_desk/ui/singletons.py); the app imports it first too
+    # the window's package first, as the app imports it
     import merchant_desk.ui  # noqa: F401
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -172,8 +171,7 @@ def peak_rss_mb() -> float:
 
     Linux's ``ru_maxrss`` is not that for a child process: exec keeps the high-water mark of the
     memory it replaces, so a phase started by a parent that had just built the 100,000-order cache
-    reported the parent's 231 MB instead of its own 148. ``VmHWM`` belongs to this process's
-    memory alone. Elsewhere ``ru_maxrss`` is the figure there is (bytes on macOS).
+    would report the parent's peak. ``VmHWM`` belongs to this process's memory alone. Elsewhere ``ru_maxrss`` is the figure there is (bytes on macOS).
     """
     try:
         with open("/proc/self/status") as status:

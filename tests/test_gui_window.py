@@ -174,8 +174,8 @@ def test_desk_events_are_applied_at_most_once_per_interval(qtbot, demo_window):
 
 def test_a_search_that_hides_the_current_order_goes_to_the_first_row_without_emptying(
         qtbot, demo_window):
-    """The detail goes straight from the order filtered out to the first one found (hiding and
-    showing the detail's widgets in between cost ~5 ms a keystroke); a reset that is not a
+    """The detail goes straight from the order filtered out to the first one found (not
+    hidden and shown again in between, on every keystroke); a reset that is not a
     search (the model re-queried alone) still leaves no order current and the detail empty."""
     from merchant_desk.ui.orders_model import Filters
 

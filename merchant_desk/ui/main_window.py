@@ -572,8 +572,8 @@ class MainWindow(QMainWindow):
     def _restore_current(self) -> None:
         """After a reset: the order that was current again, if still listed. If it was
         filtered out by a search, the first row (as :meth:`apply_filters` would right after):
-        the detail goes from one order to the other without emptying in between, since hiding
-        and showing its ~40 widgets again costs ~5 ms per keystroke."""
+        the detail goes from one order to the other without emptying in between (hiding and
+        showing all its widgets again on every keystroke would make typing flicker and lag)."""
         restore, self._restore_id = self._restore_id, None
         if restore and not self.select_id(restore):
             if self._first_if_gone and self.model.rowCount():
@@ -624,8 +624,8 @@ class MainWindow(QMainWindow):
 
     def _search_typed(self, text: str) -> None:
         """Debounce: one query when typing pauses, not one per key. One or two letters match
-        most orders and the store cannot use its trigram index for them (a scan, ~50-500 ms at
-        100,000 orders), so those wait for a longer pause, or for Enter."""
+        most orders and the store cannot use its trigram index for them (a scan of the whole
+        cache), so those wait for a longer pause, or for Enter."""
         short = 0 < len(text.strip()) < 3
         self._search_timer.start(SHORT_SEARCH_DELAY_MS if short else SEARCH_DELAY_MS)
 
