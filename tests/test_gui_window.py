@@ -210,7 +210,7 @@ def test_a_search_that_hides_the_current_order_goes_to_the_first_row_without_emp
 def test_the_first_window_on_screen_freezes_start_up_once(qtbot, demo_window, tmp_path,
                                                           monkeypatch):
     """gc.freeze once per process, after the first paint is reported: later full collections
-    do not walk start-up's objects again (a 70-110 ms stall otherwise, in a refresh)."""
+    do not walk start-up's objects again (a stall of the window otherwise, in a refresh)."""
     from merchant_desk.ui import main_window
 
     frozen = []

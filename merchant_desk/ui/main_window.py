@@ -26,11 +26,9 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
-    QFont,
     QGuiApplication,
     QKeyEvent,
     QKeySequence,
-    QPaintEvent,
     QShortcut,
 )
 from PySide6.QtWidgets import (
@@ -65,7 +63,6 @@ from .dialogs.tracking import TrackingDialog
 from .environment_badge import EnvironmentBadge
 from .events import DeskEvents
 from .icons import icon
-from .orders_delegate import OrdersDelegate
 from .orders_model import Filters, OrdersModel
 from .passphrase import prompt
 from .richtext import plain, tip
@@ -134,11 +131,11 @@ _start_up_frozen = False
 
 def freeze_start_up() -> None:
     """Once per process, when the first window is on screen: what start-up made (modules, Qt's
-    wrappers, ~80,000 objects) moves out of the garbage collector's reach (``gc.freeze``).
-    Otherwise every full collection walks them all again, a 70-110 ms stall of the event loop
-    that lands, sooner or later, in the middle of a refresh (measured in bench/gui.py's refresh:
-    max_stall_ms 18-91 without, 22-26 with). Start-up's garbage is collected first: frozen, it
-    would never be (a Qt object in it, a timer say, would live on)."""
+    wrappers: most of the objects the process will ever hold) moves out of the garbage
+    collector's reach (``gc.freeze``). Otherwise every full collection walks them all again on
+    the GUI thread (gcguard), a stall the operator sees when it lands in the middle of a refresh
+    (bench/gui.py's max_stall_ms and max_stall_cpu_ms). Start-up's garbage is collected first:
+    frozen, it would never be (a Qt object in it, a timer say, would live on)."""
     global _start_up_frozen
     if not _start_up_frozen:
         _start_up_frozen = True
@@ -161,11 +158,6 @@ class OrdersView(QTableView):
             return
         super().keyPressEvent(event)
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        delegate = self.itemDelegate()
-        if isinstance(delegate, OrdersDelegate):
-            delegate.prepare()  # colours and metrics once per paint, not once per cell
-        super().paintEvent(event)
 
 
 class MainWindow(QMainWindow):
@@ -327,12 +319,6 @@ class MainWindow(QMainWindow):
         header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)
-        # plain glyph lookup for text that needs no shaping (Latin: only kerning is lost;
-        # scripts that need shaping still get it): a search's repaint lays out ~150 new texts
-        font = self.view.font()
-        font.setStyleStrategy(QFont.StyleStrategy.PreferNoShaping)
-        self.view.setFont(font)
-        self.view.setItemDelegate(OrdersDelegate(self.model, self.view))
         self.view.verticalHeader().hide()
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
