@@ -26,6 +26,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
+    QFont,
     QGuiApplication,
     QKeyEvent,
     QKeySequence,
@@ -319,6 +320,13 @@ class MainWindow(QMainWindow):
         header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)
+        # Glyphs looked up without shaping for text that needs none (Latin loses only kerning;
+        # scripts that need shaping still get it). Repainting the list is the GUI thread's
+        # longest piece of work during a refresh and after each keystroke, and laying out its
+        # cells' text is most of a repaint (bench/gui.py's max_stall_cpu_ms, filter_cpu_ms).
+        font = self.view.font()
+        font.setStyleStrategy(QFont.StyleStrategy.PreferNoShaping)
+        self.view.setFont(font)
         self.view.verticalHeader().hide()
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
