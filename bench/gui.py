@@ -17,6 +17,11 @@ orders, searched, and scrolled to the end.
 gap beyond 5 ms) while the window runs Refresh all over 1,000 orders (850 authorized, 150 open)
 against the emulator in its own process on loopback, throttling and pacing off.
 
+Each time also has a CPU twin (``first_paint_cpu_s``, ``filter_cpu_ms``, ``max_stall_cpu_ms``):
+the CPU the window's process (its GUI thread, for stalls) spent on the same work. On a machine
+shared with other work the wall times swing with the load; the CPU times say whether the window
+itself got slower, and are the figures to compare between two versions of the code.
+
     .venv/bin/python bench/gui.py [--orders 100000] [--runs 5] [--rebuild]
 """
 
@@ -104,7 +109,17 @@ def gui_env(data_dir: Path) -> dict[str, str]:
 # --------------------------------------------------------------------------- first paint
 
 
-def first_paint(data_dir: Path, runs: int) -> list[float]:
+def _cpu_s(pid: int) -> float | None:
+    """A running process's CPU time so far (user + system), where /proc says it."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def first_paint(data_dir: Path, runs: int, cpu: list[float] | None = None) -> list[float]:
+    """Wall seconds from the start to the list painted; ``cpu`` gets the CPU seconds."""
     command = [sys.executable, "-m", "merchant_desk.cli", "--data-dir", str(data_dir),
                "--endpoint", NOWHERE, "--private-key-file", str(data_dir / "bench-key.pem"),
                "--public-key-id", KEY_ID, "gui", "--smoke"]
@@ -119,6 +134,9 @@ def first_paint(data_dir: Path, runs: int) -> list[float]:
         for line in process.stdout:
             if line.startswith("painted:") and painted is None:
                 painted = time.perf_counter() - started
+                used = _cpu_s(process.pid)
+                if run and used is not None and cpu is not None:
+                    cpu.append(used)
             if line.startswith("smoke ok"):
                 break
         if run and painted is not None:
@@ -168,8 +186,7 @@ def peak_rss_mb() -> float:
 
     Linux's ``ru_maxrss`` is not that for a child process: exec keeps the high-water mark of the
     memory it replaces, so a phase started by a parent that had just built the 100,000-order cache
-    reported the parent's 231 MB instead of its own 148. ``VmHWM`` belongs to this process's
-    memory alone. Elsewhere ``ru_maxrss`` is the figure there is (bytes on macOS).
+    would report the parent's peak. ``VmHWM`` belongs to this process's memory alone. Elsewhere ``ru_maxrss`` is the figure there is (bytes on macOS).
     """
     try:
         with open("/proc/self/status") as status:
@@ -190,14 +207,17 @@ def window_phase(data_dir: Path) -> dict[str, Any]:
     app, loop = _qt()
 
     query_times: list[float] = []
+    cpu_times: list[float] = []
 
     def keystroke(window: Any, text: str) -> float:
         started = time.perf_counter()
+        cpu = time.process_time()
         window.search.setText(text)
         window.apply_filters()  # what the debounce timer calls
         queried = time.perf_counter()
         window.view.viewport().repaint()  # the rows shown are read and drawn
         query_times.append((queried - started) * 1000)
+        cpu_times.append((time.process_time() - cpu) * 1000)
         return (time.perf_counter() - started) * 1000
 
     async def main() -> dict[str, Any]:
@@ -214,10 +234,12 @@ def window_phase(data_dir: Path) -> dict[str, Any]:
                 keystroke(window, "")
             times = []
             query_times.clear()
+            cpu_times.clear()
             for text in SEARCHES:
                 times.append(keystroke(window, text))
                 app.processEvents()
             filter_query_ms = statistics.median(query_times)
+            filter_cpu_ms = statistics.median(cpu_times)
             short = []
             for text in SHORT_SEARCHES:
                 short.append(keystroke(window, text))
@@ -232,6 +254,7 @@ def window_phase(data_dir: Path) -> dict[str, Any]:
             window.close()
             await desk.aclose()
         return {"orders": orders, "filter_ms": round(statistics.median(times), 1),
+                "filter_cpu_ms": round(filter_cpu_ms, 1),
                 "filter_query_ms": round(filter_query_ms, 1),
                 "short_filter_ms": round(statistics.median(short), 1),
                 "rss_mb": round(rss_mb, 1)}
@@ -265,18 +288,20 @@ def stall_phase(orders: int) -> dict[str, Any]:
         window = _window(desk, folder)
         await _painted(window)
         gaps: list[float] = []
-        last = [time.perf_counter()]
+        cpu_gaps: list[float] = []  # the GUI thread's own CPU between two beats
+        last = [time.perf_counter(), time.thread_time()]
 
         def beat() -> None:
-            now = time.perf_counter()
+            now, cpu = time.perf_counter(), time.thread_time()
             gaps.append(now - last[0])
-            last[0] = now
+            cpu_gaps.append(cpu - last[1])
+            last[0], last[1] = now, cpu
 
         heartbeat = QTimer(interval=5)
         heartbeat.timeout.connect(beat)
         await asyncio.sleep(0.2)
         started = time.perf_counter()
-        last[0] = started
+        last[0], last[1] = started, time.thread_time()
         heartbeat.start()
         window.start_refresh_all()
         while window.busy:
@@ -289,6 +314,7 @@ def stall_phase(orders: int) -> dict[str, Any]:
         await desk.aclose()
         stalls = sorted(max(0.0, g * 1000 - 5) for g in gaps)
         return {"max_stall_ms": round(stalls[-1], 1),
+                "max_stall_cpu_ms": round(max(cpu_gaps) * 1000, 1),
                 "p99_stall_ms": round(stalls[int(len(stalls) * 0.99)], 1),
                 "refresh_s": round(refresh_s, 2), "refreshed": len(ids)}
 
@@ -325,7 +351,8 @@ def main() -> int:
         return 0
 
     data_dir = build_cache(args.orders, args.rebuild)
-    paints = first_paint(data_dir, args.runs)
+    paint_cpu: list[float] = []
+    paints = first_paint(data_dir, args.runs, paint_cpu)
     window = phase("window", "--data-dir", str(data_dir))
     stall = phase("stall", "--refresh-orders", str(args.refresh_orders))
     result = {
@@ -335,6 +362,9 @@ def main() -> int:
         "rss_mb": window["rss_mb"],
         "max_stall_ms": stall["max_stall_ms"],
         # extras, for seeing where time goes
+        "first_paint_cpu_s": round(statistics.median(paint_cpu), 3) if paint_cpu else None,
+        "filter_cpu_ms": window["filter_cpu_ms"],
+        "max_stall_cpu_ms": stall["max_stall_cpu_ms"],
         "first_paint_runs_s": [round(t, 3) for t in paints],
         "filter_query_ms": window["filter_query_ms"],
         "short_filter_ms": window["short_filter_ms"],

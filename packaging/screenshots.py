@@ -13,6 +13,10 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from merchant_desk.desk import Desk
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -99,10 +103,10 @@ async def shoot(out: Path, data_dir: Path) -> list[Path]:
     return saved
 
 
-async def open_desk(data_dir: Path):
-    from merchant_desk.demo import open_demo_desk
+async def open_desk(data_dir: Path) -> Desk:
+    from merchant_desk.ui import connection
 
-    return await open_demo_desk(data_dir / "demo")
+    return await connection.open_demo(connection.demo_dir(data_dir))
 
 
 def _save(widget, path: Path) -> Path:

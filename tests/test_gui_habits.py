@@ -14,6 +14,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMenu, QMessageBox
 
 from merchant_desk.sandbox.faults import Fault
+from merchant_desk.ui import layout_memory
 from merchant_desk.ui.dialogs.capture import CaptureDialog
 from merchant_desk.ui.dialogs.importer import ImportDialog
 from merchant_desk.ui.dialogs.tracking import TrackingDialog
@@ -123,7 +124,7 @@ def test_the_window_keeps_its_column_widths_and_split_between_starts(qtbot, demo
     w.view.setColumnWidth(1, 233)
     w.splitter.setSizes([700, 500])
     sizes = w.splitter.sizes()
-    w._save_layout()
+    layout_memory.save(w.settings, w, w.view.horizontalHeader(), w.splitter)
 
     again = MainWindow(w.desk, settings=QSettings(str(tmp_path / "window.ini"),
                                                   QSettings.Format.IniFormat),
@@ -227,16 +228,16 @@ def test_import_through_the_window_and_cancel_keeps_what_was_added(qtbot, demo_w
 def test_orders_that_arrive_in_an_empty_list_select_the_first(qtbot, qloop, tmp_path):
     """As ``gui --demo`` starts on a new data folder: the list first (empty), then the
     embedded emulator's sample orders arrive once the desk connects."""
-    from merchant_desk.demo import connect_demo
-    from merchant_desk.desk import Desk
+    from merchant_desk.settings import Settings
+    from merchant_desk.ui import connection
     from tests.guihelpers import close_window, open_window
     from tests.qtasync import run
 
-    desk = Desk.open_local(tmp_path / "demo", environment_label="DEMO")
+    desk = connection.open_local(tmp_path, Settings(), demo=True)
     window = open_window(qtbot, desk, tmp_path)
     try:
         assert window.model.rowCount() == 0 and window.current_id() is None
-        run(qtbot, connect_demo(desk), timeout=30000)
+        run(qtbot, connection.connect_demo(desk), timeout=30000)
         window.connected()
         qtbot.waitUntil(lambda: window.model.rowCount() > 0, timeout=5000)
         assert window.current_id() == window.model.order_id(0)

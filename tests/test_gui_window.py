@@ -10,7 +10,8 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QColor
 
 from merchant_desk.ui.detail_panel import amount_text
-from merchant_desk.ui.main_window import DEFAULT_SIZE, MainWindow
+from merchant_desk.ui.layout_memory import DEFAULT_SIZE
+from merchant_desk.ui.main_window import MainWindow
 
 LONG = ("No Amazon Pay account is set up yet, so these are demo orders. "
         "Open Settings to connect your account.")
@@ -173,8 +174,8 @@ def test_desk_events_are_applied_at_most_once_per_interval(qtbot, demo_window):
 
 def test_a_search_that_hides_the_current_order_goes_to_the_first_row_without_emptying(
         qtbot, demo_window):
-    """The detail goes straight from the order filtered out to the first one found (hiding and
-    showing the detail's widgets in between cost ~5 ms a keystroke); a reset that is not a
+    """The detail goes straight from the order filtered out to the first one found (not
+    hidden and shown again in between, on every keystroke); a reset that is not a
     search (the model re-queried alone) still leaves no order current and the detail empty."""
     from merchant_desk.ui.orders_model import Filters
 
@@ -209,7 +210,7 @@ def test_a_search_that_hides_the_current_order_goes_to_the_first_row_without_emp
 def test_the_first_window_on_screen_freezes_start_up_once(qtbot, demo_window, tmp_path,
                                                           monkeypatch):
     """gc.freeze once per process, after the first paint is reported: later full collections
-    do not walk start-up's objects again (a 70-110 ms stall otherwise, in a refresh)."""
+    do not walk start-up's objects again (a stall of the window otherwise, in a refresh)."""
     from merchant_desk.ui import main_window
 
     frozen = []

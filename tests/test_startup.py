@@ -14,7 +14,6 @@ import pytest
 
 from merchant_desk.amazonpay.client import RetryPolicy
 from merchant_desk.amazonpay.errors import KeyLoadError
-from merchant_desk.demo import open_demo_desk
 from merchant_desk.desk import Desk, DeskError, OrderQuery
 from merchant_desk.settings import Settings
 from merchant_desk.ui.main_window import MainWindow
@@ -251,8 +250,8 @@ raise SystemExit(main(sys.argv[1:]))
 
 
 def test_the_first_paint_does_not_wait_for_the_wire_to_load(emulator, tmp_path):
-    """The badge's environment comes from the settings alone: importing the HTTP client before
-    the list is painted cost ~60 ms of every start (0.29 -> 0.36 s in bench/gui.py)."""
+    """The badge's environment comes from the settings alone: the HTTP client is imported
+    after the list is painted, not on the way to it (bench/gui.py's first_paint_s)."""
     data_dir = tmp_path / "data"
     _fill_cache(emulator, data_dir)
     key = tmp_path / "key.pem"
@@ -266,9 +265,30 @@ def test_the_first_paint_does_not_wait_for_the_wire_to_load(emulator, tmp_path):
     assert lines[2].startswith("smoke ok: 1 orders")
 
 
+def test_a_smoke_run_with_a_locked_key_paints_then_says_the_key_stayed_locked(emulator,
+                                                                              tmp_path):
+    """Nobody can type a passphrase in a smoke run: it is not waited for."""
+    from cryptography.hazmat.primitives import serialization
+
+    data_dir = tmp_path / "data"
+    _fill_cache(emulator, data_dir)
+    key = tmp_path / "locked.pem"
+    key.write_bytes(emulator.private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"a passphrase nobody types")))
+    done = _gui(data_dir, "--endpoint", emulator.base_url, "--public-key-id", emulator.key_id,
+                "--private-key-file", str(key))
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.splitlines()[0] == "painted: 1 orders"
+    assert f"could not connect: The passphrase of the key file {key} was not given" \
+        in done.stderr
+
+
 def test_main_window_takes_a_connected_desk_as_before(qtbot, qloop, tmp_path):
-    """open_demo_desk (connected from the start) still gives a window ready to act."""
-    desk = run(qtbot, open_demo_desk(tmp_path / "demo"), timeout=30000)
+    """A demo desk connected from the start still gives a window ready to act."""
+    from merchant_desk.ui import connection
+
+    desk = run(qtbot, connection.open_demo(tmp_path / "demo"), timeout=30000)
     window = open_window(qtbot, desk, tmp_path)
     try:
         assert isinstance(window, MainWindow)

@@ -17,14 +17,19 @@ import sys
 import traceback
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QCoreApplication, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from ..paths import APP_NAME
 from .icons import icon
+from .richtext import plain_box
 from .text import tr
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+    from .main_window import MainWindow
 
 log = logging.getLogger("merchant_desk.ui")
 
@@ -45,7 +50,7 @@ def run_gui(args: argparse.Namespace) -> int:
         print(f"merchant-desk: {error}", file=sys.stderr)
         return 2
     _log_to_file(data_dir)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = _application()
     app.setOrganizationName(APP_NAME)
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName("Merchant Desk")
@@ -67,10 +72,18 @@ def run_gui(args: argparse.Namespace) -> int:
         asyncio.set_event_loop(None)
 
 
-async def _main(app: QApplication, data_dir: Path, settings: Any, *, demo: bool,
+def _application() -> QApplication:
+    existing = QCoreApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    if existing is not None:
+        raise RuntimeError("a QCoreApplication without widgets is already running")
+    return QApplication(sys.argv[:1])
+
+
+async def _main(app: QApplication, data_dir: Path, settings: Settings, *, demo: bool,
                 smoke: bool) -> int:
-    from ..desk import Desk
-    from ..settings import ensure_private_dir
+    from . import connection
     from .main_window import MainWindow
 
     loop = asyncio.get_running_loop()
@@ -90,11 +103,8 @@ async def _main(app: QApplication, data_dir: Path, settings: Any, *, demo: bool,
 
     # The list first, from the cache alone; the wire (keyring, key, HTTP client, and in demo
     # mode the embedded emulator) connects while the operator already sees the orders.
-    if demo:
-        desk = Desk.open_local(ensure_private_dir(data_dir / "demo"), environment_label="DEMO")
-    else:
-        desk = Desk.open_local(data_dir, environment_label=settings.label)
-    window: Any = None
+    desk = connection.open_local(data_dir, settings, demo=demo)
+    window: MainWindow | None = None
     try:
         window = MainWindow(desk, settings=QSettings(), data_dir=data_dir)
         window.show()
@@ -112,16 +122,10 @@ async def _main(app: QApplication, data_dir: Path, settings: Any, *, demo: bool,
         with contextlib.suppress(TimeoutError):  # the list on screen before connecting
             await asyncio.wait_for(framed.wait(), 2)
         try:
-            if demo:
-                from ..demo import connect_demo
-
-                await connect_demo(desk)
-            else:
-                # signing on the loop's thread: a signing thread beside the Qt loop stalled it
-                # (AmazonPayClient._sign)
-                await desk.connect(settings, passphrase=await _passphrase_if_needed(data_dir),
-                                   sign_on_thread=False)
-        except (asyncio.CancelledError, SystemExit):
+            # a smoke run has nobody to type a passphrase: a locked key fails it at once
+            await connection.connect(desk, settings, demo=demo,
+                                     passphrase=_no_one if smoke else window.passphrase_prompt())
+        except asyncio.CancelledError:
             raise
         except Exception as error:
             log.warning("could not connect: %s", error)
@@ -153,30 +157,15 @@ async def _main(app: QApplication, data_dir: Path, settings: Any, *, demo: bool,
         await desk.aclose()
 
 
+async def _no_one(_what: str) -> str | None:
+    return None
+
+
 def _painted(event: asyncio.Event, count: int, smoke: bool) -> None:
     """The list's first paint with orders; ``--smoke`` says when (bench/gui.py times it)."""
     if smoke and not event.is_set():
         print(f"painted: {count} orders", flush=True)
     event.set()
-
-
-async def _passphrase_if_needed(data_dir: Path) -> str | None:
-    """The key file's passphrase, asked without a nested loop, when there is no keyring copy."""
-    from .. import secrets
-    from .asyncdialog import execute
-
-    info = secrets.describe(data_dir)
-    if info is None or info.where.kind != "file":
-        return None
-    from PySide6.QtWidgets import QInputDialog, QLineEdit
-
-    dialog = QInputDialog()
-    dialog.setWindowTitle(tr("Unlock your Amazon Pay key"))
-    dialog.setLabelText(tr("Passphrase of the key file (this computer has no system keyring):"))
-    dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
-    if not await execute(dialog):
-        raise SystemExit(0)
-    return dialog.textValue()
 
 
 def _log_to_file(data_dir: Path) -> None:
@@ -231,5 +220,6 @@ def show_error_dialog(summary: str, parent: QWidget | None = None) -> QMessageBo
                          "affected by this message."), QMessageBox.StandardButton.Ok, parent)
     box.setInformativeText(tr("{summary}\n\nThe details were written to {log} in the data "
                               "folder.").format(summary=summary, log=LOG_FILE))
+    plain_box(box)
     box.open()
     return box

@@ -10,6 +10,8 @@ import asyncio
 
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
+from .richtext import plain_box
+
 
 class Decisions:
     """A dialog's buttons resolve one decision at a time, which the dialog's coroutine awaits.
@@ -66,13 +68,17 @@ async def message_box(
     default: QMessageBox.StandardButton = QMessageBox.StandardButton.NoButton,
     informative: str = "",
 ) -> QMessageBox.StandardButton:
-    """An awaitable ``QMessageBox``; returns the button pressed (Escape gives the escape button)."""
+    """An awaitable ``QMessageBox``; returns the button pressed (Escape gives the escape button).
+
+    ``text`` and ``informative`` are shown as written (they carry Amazon's and the operator's
+    words)."""
     box = QMessageBox(icon, title, text, buttons, parent)
     box.setObjectName("messageBox")
     if default != QMessageBox.StandardButton.NoButton:
         box.setDefaultButton(default)
     if informative:
         box.setInformativeText(informative)
+    plain_box(box)
     await execute(box)
     clicked = box.clickedButton()
     result = box.standardButton(clicked) if clicked else QMessageBox.StandardButton.Cancel

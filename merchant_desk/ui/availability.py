@@ -6,9 +6,12 @@ Each answer carries the reason when the action is not possible, for the disabled
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .text import tr
+
+if TYPE_CHECKING:
+    from ..store import OrderRow
 
 
 @dataclass(frozen=True)
@@ -24,11 +27,11 @@ def _no_selection() -> Allowed:
     return Allowed(False, tr("Select an order in the list first."))
 
 
-def can_verify(row: Any | None) -> Allowed:
+def can_verify(row: OrderRow | None) -> Allowed:
     return YES if row is not None else _no_selection()
 
 
-def can_complete(row: Any | None) -> Allowed:
+def can_complete(row: OrderRow | None) -> Allowed:
     if row is None:
         return _no_selection()
     if row.session_state == "Open":
@@ -37,7 +40,7 @@ def can_complete(row: Any | None) -> Allowed:
                    .format(s=row.session_state or tr("not verified yet")))
 
 
-def can_capture(row: Any | None) -> Allowed:
+def can_capture(row: OrderRow | None) -> Allowed:
     """The desk's own rule (the command line uses it too), with friendlier words where known."""
     from ..desk import capture_blocked
 
@@ -56,7 +59,7 @@ def can_capture(row: Any | None) -> Allowed:
     return Allowed(False, tr(why))
 
 
-def can_track(row: Any | None) -> Allowed:
+def can_track(row: OrderRow | None) -> Allowed:
     from ..desk import tracking_blocked
 
     if row is None:
@@ -65,7 +68,7 @@ def can_track(row: Any | None) -> Allowed:
     return YES if why is None else Allowed(False, tr(why))
 
 
-def natural_next(row: Any | None) -> str:
+def natural_next(row: OrderRow | None) -> str:
     """The action Enter opens: ``capture``, ``complete``, ``track`` or ``verify``."""
     if row is None:
         return ""

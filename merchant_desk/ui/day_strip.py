@@ -8,6 +8,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from .richtext import tip
 from .text import money, tr
 
 #: The states worth a glance, in the order an order lives them, with calm colours.
@@ -37,7 +38,7 @@ class DayStrip(QWidget):
     def set_summary(self, counts: dict[str, int], awaiting: dict[str, Decimal]) -> None:
         self._counts = dict(counts)
         self._awaiting = dict(awaiting)
-        self.setToolTip(self.summary_text())
+        self.setToolTip(tip(self.summary_text()))
         self.setAccessibleDescription(self.summary_text())
         self.update()
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
@@ -20,11 +21,15 @@ from PySide6.QtWidgets import (
 
 from .icons import icon
 from .orders_model import tracking_text
+from .richtext import escape, plain, tip
 from .text import money, tr, when
+
+if TYPE_CHECKING:
+    from ..desk import OrderDetail
 
 
 def _label(text: str = "", *, name: str = "", wrap: bool = True, select: bool = True) -> QLabel:
-    label = QLabel(text)
+    label = plain(QLabel(text))  # Amazon's and the operator's words, as written
     label.setWordWrap(wrap)
     if select:
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
@@ -49,7 +54,7 @@ class IdRow(QWidget):
         self.text.setAccessibleName(what)
         self.button = QToolButton()
         self.button.setIcon(icon("copy"))
-        self.button.setToolTip(tr("Copy the {what}").format(what=what))
+        self.button.setToolTip(tip(tr("Copy the {what}").format(what=what)))
         self.button.setAccessibleName(tr("Copy the {what}").format(what=what))
         self.button.clicked.connect(self.copy)
         layout.addWidget(self.text, 1)
@@ -94,7 +99,7 @@ class DetailPanel(QScrollArea):
         self.title.setFont(font)
         self.meaning = _label(name="stateMeaning")
         self.next_step = _label(name="nextStep")
-        self.next_step.setTextFormat(Qt.TextFormat.RichText)
+        self.next_step.setTextFormat(Qt.TextFormat.RichText)  # "Next step:" in bold
         self.reason = _label(name="reasonCode")
         for widget in (self.title, self.meaning, self.next_step, self.reason):
             content.addWidget(widget)
@@ -138,7 +143,6 @@ class DetailPanel(QScrollArea):
         history = QGroupBox(tr("What happened"))
         history_layout = QVBoxLayout(history)
         self.timeline = _label(name="timeline")
-        self.timeline.setTextFormat(Qt.TextFormat.PlainText)
         history_layout.addWidget(self.timeline)
         content.addWidget(history)
         content.addStretch(1)
@@ -148,7 +152,7 @@ class DetailPanel(QScrollArea):
         self.setWidget(body)
         self.show_detail(None)
 
-    def show_detail(self, detail: Any | None) -> None:
+    def show_detail(self, detail: OrderDetail | None) -> None:
         self.empty.setVisible(detail is None)
         self.content.setVisible(detail is not None)
         if detail is None:
@@ -159,7 +163,7 @@ class DetailPanel(QScrollArea):
         self.meaning.setText(explanation.meaning)
         step = explanation.next_step or ""
         self.next_step.setText(
-            "<b>{}</b> {}".format(tr("Next step:"), _html(step)) if step else ""
+            "<b>{}</b> {}".format(escape(tr("Next step:")), escape(step)) if step else ""
         )
         self.next_step.setVisible(bool(step))
         reasons = [f"{kind}: {code}" for kind, code in (
@@ -188,7 +192,7 @@ class DetailPanel(QScrollArea):
         self.timeline.setText("\n".join(entries) or tr("Nothing recorded on this computer yet."))
 
 
-def amount_text(amount: Any, currency: str | None) -> str:
+def amount_text(amount: Decimal | None, currency: str | None) -> str:
     """Authorized, captured, refunded: the amount, or "nothing yet" when none or zero (Amazon
     reports 0.00 refunded on every charge; "0.00 USD" beside "nothing yet" read as two rules)."""
     if amount is None or not amount:
@@ -202,6 +206,3 @@ def _form(box: QGroupBox) -> QFormLayout:
     form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
     return form
 
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from ..events import CacheReset, DeskEvent, OrdersChanged, PendingCount, Progress
+
+if TYPE_CHECKING:
+    from ..desk import Desk
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +29,7 @@ class DeskEvents(QObject):
     pending_count = Signal(int)
     cache_reset = Signal(str)  # what happened to the unreadable cache, in words
 
-    def __init__(self, desk: Any, parent: QObject | None = None) -> None:
+    def __init__(self, desk: Desk, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._unsubscribe: Callable[[], None] | None = desk.subscribe(self._on_event)
 

@@ -1,13 +1,12 @@
-"""Python's cyclic garbage collector runs on the GUI thread only.
+"""Python's cyclic garbage collector runs on the GUI thread only: a matter of correctness.
 
 A reference cycle that holds Qt objects (a closed dialog and the slots that point back at it,
 say) is freed by whichever thread happens to start a collection: with the automatic collector,
-the thread whose allocation crossed the threshold. In Merchant Desk that can be the client's
-signing thread, the store's checkpoint thread or the demo's embedded emulator. Qt objects are then
-destroyed off their own thread while the GUI thread is using them, and the process dies with a
-segmentation fault (reproduced: 50 closed widgets with a timer each, collected by a worker
-thread while the GUI thread processed events; and once in `make test`, in pytest-qt's event
-processing while the emulator thread served a test).
+the thread whose allocation crossed the threshold. The window is never alone in the process:
+asyncio's executor resolves host names on a worker thread, the store may checkpoint on one, the
+client can sign on one, and tests run the emulator on one. Qt objects destroyed off their own
+thread while the GUI thread uses them crash the process (a segmentation fault, not an
+exception).
 
 So once a window exists the automatic collector is switched off, and a timer on the GUI thread
 runs the collections Python would have run, generation by generation, when its own thresholds

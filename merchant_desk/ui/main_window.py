@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from PySide6.QtCore import (
     QEvent,
@@ -18,9 +18,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPoint,
-    QRect,
     QSettings,
-    QSize,
     Qt,
     QTimer,
     Signal,
@@ -32,12 +30,12 @@ from PySide6.QtGui import (
     QGuiApplication,
     QKeyEvent,
     QKeySequence,
-    QPaintEvent,
     QShortcut,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -55,29 +53,42 @@ from PySide6.QtWidgets import (
 )
 
 from ..paths import default_data_dir
-from . import availability, gcguard
-from .asyncdialog import message_box
+from . import availability, connection, gcguard, layout_memory
+from .asyncdialog import execute, message_box
 from .day_strip import DayStrip
 from .detail_panel import DetailPanel
 from .dialogs.capture import CaptureDialog
 from .dialogs.importer import ImportDialog
 from .dialogs.progress import ProgressDialog
 from .dialogs.tracking import TrackingDialog
+from .environment_badge import EnvironmentBadge
 from .events import DeskEvents
 from .icons import icon
-from .orders_delegate import OrdersDelegate
 from .orders_model import Filters, OrdersModel
-from .text import describe_failure, money, resume_text, tr, when
+from .passphrase import prompt
+from .richtext import plain, tip
+from .text import describe_failure, expected_failure, money, resume_text, tr, when
 from .widgets import SortArrowStyle, StatusBar
+
+if TYPE_CHECKING:
+    from ..amazonpay.models import Charge
+    from ..desk import Desk, ImportReport, RefreshReport
+    from ..settings import Settings
+    from ..store import OrderRow
 
 log = logging.getLogger(__name__)
 
-#: Badge colours: LIVE must be unmistakable.
-BADGES = {
-    "LIVE": ("#ffffff", "#b00020", "LIVE: real money"),
-    "SANDBOX": ("#3d2c00", "#ffd666", "SANDBOX: test money"),
-    "DEMO": ("#0b3a63", "#cfe6fb", "DEMO: sample orders"),
-}
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class RunnableDialog(Protocol[T_co]):
+    """A dialog the window opens and awaits (``run()`` shows it and returns its result)."""
+
+    async def run(self) -> T_co: ...
+
+    def deleteLater(self) -> None: ...
+
 
 STATE_FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("All states", frozenset()),
@@ -104,13 +115,6 @@ COLUMN_SAMPLES: tuple[str | None, ...] = (
 #: Desk events (orders changed, progress) are applied at most this often.
 UPDATE_MS = 100
 
-#: First start: the window's size (less on a smaller screen), centered.
-DEFAULT_SIZE = QSize(1280, 800)
-#: A saved size smaller than this (on a screen that has room) is not restored.
-MIN_RESTORED = QSize(720, 450)
-#: Column layout in QSettings; v2: the Buyer column stretches (older layouts overflowed).
-COLUMNS_KEY = "mainWindow/columns-v2"
-
 #: Search debounce: typing pauses this long before the list is re-queried.
 SEARCH_DELAY_MS = 180
 SHORT_SEARCH_DELAY_MS = 600
@@ -128,11 +132,11 @@ _start_up_frozen = False
 
 def freeze_start_up() -> None:
     """Once per process, when the first window is on screen: what start-up made (modules, Qt's
-    wrappers, ~80,000 objects) moves out of the garbage collector's reach (``gc.freeze``).
-    Otherwise every full collection walks them all again, a 70-110 ms stall of the event loop
-    that lands, sooner or later, in the middle of a refresh (measured in bench/gui.py's refresh:
-    max_stall_ms 18-91 without, 22-26 with). Start-up's garbage is collected first: frozen, it
-    would never be (a Qt object in it, a timer say, would live on)."""
+    wrappers: most of the objects the process will ever hold) moves out of the garbage
+    collector's reach (``gc.freeze``). Otherwise every full collection walks them all again on
+    the GUI thread (gcguard), a stall the operator sees when it lands in the middle of a refresh
+    (bench/gui.py's max_stall_ms and max_stall_cpu_ms). Start-up's garbage is collected first:
+    frozen, it would never be (a Qt object in it, a timer say, would live on)."""
     global _start_up_frozen
     if not _start_up_frozen:
         _start_up_frozen = True
@@ -155,11 +159,6 @@ class OrdersView(QTableView):
             return
         super().keyPressEvent(event)
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        delegate = self.itemDelegate()
-        if isinstance(delegate, OrdersDelegate):
-            delegate.prepare()  # colours and metrics once per paint, not once per cell
-        super().paintEvent(event)
 
 
 class MainWindow(QMainWindow):
@@ -170,7 +169,7 @@ class MainWindow(QMainWindow):
     #: Emitted once, after the list's first paint, empty or not (start-up connects after it).
     framed = Signal()
 
-    def __init__(self, desk: Any, *, settings: QSettings | None = None,
+    def __init__(self, desk: Desk, *, settings: QSettings | None = None,
                  data_dir: Path | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         gcguard.install()  # before the wire's threads start: they must never free Qt objects
@@ -181,16 +180,17 @@ class MainWindow(QMainWindow):
         self.environment = desk.environment_label
         self.setWindowTitle(tr("Merchant Desk — {env}").format(env=self.environment))
         self.setWindowIcon(icon("app"))
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._busy: dict[str, asyncio.Task[Any]] = {}
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._busy: dict[str, asyncio.Task[object]] = {}
         self._close_confirmed = False
+        self._asking = False  # the close question is open
         self._restore_id: str | None = None
         self._first_if_gone = False  # apply_filters: a current order filtered out -> row 0
         self._connection_problem: str | None = None
         self.has_painted = False
         self.has_framed = False
         self.progress_dialog: ProgressDialog | None = None
-        self.dialog: Any = None  # the dialog currently open, for keyboard users and tests
+        self.dialog: QDialog | None = None  # the dialog open now, for keyboard users and tests
 
         self.events = DeskEvents(desk, self)
         self.model = OrdersModel(desk)
@@ -199,7 +199,7 @@ class MainWindow(QMainWindow):
         self._build_body()
         self._build_status_bar()
         self._connect()
-        self._restore_layout()
+        layout_memory.restore(self.settings, self, self.view.horizontalHeader(), self.splitter)
         self.view.viewport().installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -220,8 +220,9 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ building
 
-    def _action(self, name: str, text: str, icon_name: str, slot: Any,
-                shortcut: QKeySequence | str | None = None) -> QAction:
+    def _action(self, name: str, text: str, icon_name: str, slot: Callable[[], object],
+                shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None
+                ) -> QAction:
         action = QAction(icon(icon_name), text, self)
         action.setObjectName(name)
         action.triggered.connect(slot)
@@ -271,8 +272,7 @@ class MainWindow(QMainWindow):
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
-        self.badge = QLabel()
-        self.badge.setObjectName("environmentBadge")
+        self.badge = EnvironmentBadge()
         bar.addWidget(self.badge)
         self.addToolBar(bar)
 
@@ -320,12 +320,13 @@ class MainWindow(QMainWindow):
         header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)
-        # plain glyph lookup for text that needs no shaping (Latin: only kerning is lost;
-        # scripts that need shaping still get it): a search's repaint lays out ~150 new texts
+        # Glyphs looked up without shaping for text that needs none (Latin loses only kerning;
+        # scripts that need shaping still get it). Repainting the list is the GUI thread's
+        # longest piece of work during a refresh and after each keystroke, and laying out its
+        # cells' text is most of a repaint (bench/gui.py's max_stall_cpu_ms, filter_cpu_ms).
         font = self.view.font()
         font.setStyleStrategy(QFont.StyleStrategy.PreferNoShaping)
         self.view.setFont(font)
-        self.view.setItemDelegate(OrdersDelegate(self.model, self.view))
         self.view.verticalHeader().hide()
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
@@ -369,17 +370,7 @@ class MainWindow(QMainWindow):
         """Title, badge and (LIVE) red edge for where the window is pointed."""
         self.environment = self.desk.environment_label
         self.setWindowTitle(tr("Merchant Desk — {env}").format(env=self.environment))
-        fg, bg, text = BADGES.get(self.environment, ("#000", "#ddd", self.environment))
-        self.badge.setText(tr(text))
-        self.badge.setAccessibleName(tr("Environment: {text}").format(text=tr(text)))
-        self.badge.setToolTip({
-            "LIVE": tr("Connected to Amazon Pay LIVE: captures charge real customers."),
-            "SANDBOX": tr("Connected to the Amazon Pay sandbox: no real money moves."),
-            "DEMO": tr("Demo: a built-in imitation of Amazon Pay with sample orders. "
-                       "Nothing leaves this computer."),
-        }.get(self.environment, ""))
-        self.badge.setStyleSheet(f"QLabel {{ color: {fg}; background: {bg}; font-weight: bold; "
-                                 f"padding: 4px 10px; border-radius: 4px; }}")
+        self.badge.show_environment(self.environment)
         self.central.setStyleSheet("#central { border-top: 4px solid #b00020; }"
                                    if self.environment == "LIVE" else "")
 
@@ -387,15 +378,15 @@ class MainWindow(QMainWindow):
         bar = StatusBar(self)
         bar.setObjectName("statusBar")
         self.setStatusBar(bar)
-        self.count_label = QLabel()
+        self.count_label = plain(QLabel())
         self.count_label.setObjectName("countLabel")
-        self.last_refresh_label = QLabel(tr("Last refresh: not yet"))
+        self.last_refresh_label = plain(QLabel(tr("Last refresh: not yet")))
         self.last_refresh_label.setObjectName("lastRefreshLabel")
         self.pending_button = QPushButton()
         self.pending_button.setObjectName("pendingButton")
         self.pending_button.setFlat(True)
         self.pending_button.clicked.connect(lambda: self.spawn(self.resume_pending()))
-        self.keyring_label = QLabel()
+        self.keyring_label = plain(QLabel())
         self.keyring_label.setObjectName("keyringLabel")
         for widget in (self.count_label, self.last_refresh_label, self.pending_button,
                        self.keyring_label):
@@ -470,11 +461,12 @@ class MainWindow(QMainWindow):
         self._connection_problem = failure.message or failure.title
         self.keyring_label.setText(tr("Not connected"))
         self.keyring_label.setAccessibleName(tr("Not connected to Amazon Pay"))
-        self.keyring_label.setToolTip(self._connection_problem)
+        self.keyring_label.setToolTip(tip(self._connection_problem))
         self.statusBar().showMessage(tr("Not connected to Amazon Pay: open Settings to check "
                                         "your account and key."))
         self.update_actions()
-        self.spawn(self.show_failure(error))
+        if not isinstance(error, connection.KeyNotUnlocked):  # the operator chose it: no box
+            self.spawn(self.show_failure(error))
 
     def _offline_reason(self) -> str:
         if self._connection_problem:
@@ -497,8 +489,8 @@ class MainWindow(QMainWindow):
                                                          if "." in backend else backend)
         self.keyring_label.setText(shown)
         self.keyring_label.setAccessibleName(shown)
-        self.keyring_label.setToolTip(tr("Where your Amazon Pay private key is kept: {backend}")
-                                      .format(backend=backend))
+        self.keyring_label.setToolTip(tip(tr("Where your Amazon Pay private key is kept: "
+                                             "{backend}").format(backend=backend)))
 
     def _sort_refused(self, column: int) -> None:
         order = Qt.SortOrder.DescendingOrder if self.model.sort_key[1] else \
@@ -515,8 +507,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ tasks
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], *, busy: str | None = None
-              ) -> asyncio.Task[Any]:
+    def spawn(self, coro: Coroutine[object, object, object], *, busy: str | None = None
+              ) -> asyncio.Task[object]:
         """Run a coroutine on the loop, tracked so closing can ask and cancel it in order."""
         task = asyncio.ensure_future(self._guard(coro))
         self._tasks.add(task)
@@ -526,15 +518,13 @@ class MainWindow(QMainWindow):
             task.add_done_callback(lambda _t: self._busy.pop(busy, None))
         return task
 
-    async def _guard(self, coro: Coroutine[Any, Any, Any]) -> Any:
+    async def _guard(self, coro: Coroutine[object, object, object]) -> object:
         try:
             return await coro
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            kind = type(error).__name__
-            if kind not in ("ApiError", "TransportError", "RuleError", "OutcomeUnknown",
-                            "InvalidResponse"):
+            if not expected_failure(error):
                 log.exception("unexpected error in the window")
             await self.show_failure(error)
             return None
@@ -555,7 +545,7 @@ class MainWindow(QMainWindow):
         index = self.view.currentIndex()
         return self.model.order_id(index.row()) if index.isValid() else None
 
-    def current_row(self) -> Any | None:
+    def current_row(self) -> OrderRow | None:
         index = self.view.currentIndex()
         return self.model.order_row(index.row()) if index.isValid() else None
 
@@ -576,8 +566,8 @@ class MainWindow(QMainWindow):
     def _restore_current(self) -> None:
         """After a reset: the order that was current again, if still listed. If it was
         filtered out by a search, the first row (as :meth:`apply_filters` would right after):
-        the detail goes from one order to the other without emptying in between, since hiding
-        and showing its ~40 widgets again costs ~5 ms per keystroke."""
+        the detail goes from one order to the other without emptying in between (hiding and
+        showing all its widgets again on every keystroke would make typing flicker and lag)."""
         restore, self._restore_id = self._restore_id, None
         if restore and not self.select_id(restore):
             if self._first_if_gone and self.model.rowCount():
@@ -610,13 +600,14 @@ class MainWindow(QMainWindow):
         ):
             action.setEnabled(allowed.ok)
             base = action.text()
-            action.setToolTip(base if allowed.ok else f"{base}: {allowed.why_not}")
+            action.setToolTip(base if allowed.ok else tip(f"{base}: {allowed.why_not}"))
             action.setStatusTip(allowed.why_not)
         self.copy_action.setEnabled(row is not None)
         self.refresh_action.setEnabled(not self.busy and offline is None)
-        for action, tip in ((self.add_action, self._add_tip), (self.refresh_action,
-                                                               self._refresh_tip)):
-            action.setToolTip(tip if offline is None else f"{action.text()}: {offline.why_not}")
+        for action, text in ((self.add_action, self._add_tip), (self.refresh_action,
+                                                                self._refresh_tip)):
+            action.setToolTip(text if offline is None else tip(f"{action.text()}: "
+                                                               f"{offline.why_not}"))
         self.add_action.setEnabled(offline is None)
 
     # ------------------------------------------------------------------ filters
@@ -627,8 +618,8 @@ class MainWindow(QMainWindow):
 
     def _search_typed(self, text: str) -> None:
         """Debounce: one query when typing pauses, not one per key. One or two letters match
-        most orders and the store cannot use its trigram index for them (a scan, ~50-500 ms at
-        100,000 orders), so those wait for a longer pause, or for Enter."""
+        most orders and the store cannot use its trigram index for them (a scan of the whole
+        cache), so those wait for a longer pause, or for Enter."""
         short = 0 < len(text.strip()) < 3
         self._search_timer.start(SHORT_SEARCH_DELAY_MS if short else SEARCH_DELAY_MS)
 
@@ -790,7 +781,7 @@ class MainWindow(QMainWindow):
                            "the payment. Environment: {env}.").format(env=self.environment))
         if answer != QMessageBox.StandardButton.Yes:
             return
-        result = await self.desk.complete(row.checkout_session_id)
+        result = await self.desk.complete(row.checkout_session_id or row.order_id)
         self.statusBar().showMessage(tr("Checkout completed: {state}").format(
             state=result.session_state), 6000)
 
@@ -799,8 +790,11 @@ class MainWindow(QMainWindow):
         if row is None or not availability.can_capture(row).ok:
             return
 
-        async def submit(amount: str, descriptor: str | None) -> Any:
-            return await self.desk.capture(row.charge_id, amount, row.currency, descriptor)
+        charge_id, currency = row.charge_id, row.currency
+        assert charge_id is not None and currency is not None  # can_capture checked them
+
+        async def submit(amount: str, descriptor: str | None) -> Charge:
+            return await self.desk.capture(charge_id, amount, currency, descriptor)
 
         dialog = CaptureDialog(row, self.environment, submit, self)
         await self._run_dialog(dialog)
@@ -809,8 +803,8 @@ class MainWindow(QMainWindow):
         row = self.current_row()
         if row is None or not availability.can_track(row).ok:
             return
-        from .asyncdialog import execute
-
+        permission_id = row.charge_permission_id
+        assert permission_id is not None  # can_track checked it
         dialog = TrackingDialog(row, self)
         self.dialog = dialog
         try:
@@ -821,12 +815,12 @@ class MainWindow(QMainWindow):
             self.dialog = None
             dialog.deleteLater()
         self.statusBar().showMessage(tr("Sending tracking to Amazon Pay…"))
-        await self.desk.add_tracking(row.charge_permission_id, carrier, number)
+        await self.desk.add_tracking(permission_id, carrier, number)
         self.statusBar().showMessage(tr("Tracking {number} ({carrier}) added.").format(
             number=number, carrier=carrier), 6000)
 
     async def import_orders(self) -> None:
-        async def submit(text: str, verify: bool, cancel: asyncio.Event) -> Any:
+        async def submit(text: str, verify: bool, cancel: asyncio.Event) -> ImportReport:
             return await self.desk.import_ids(text, verify=verify, cancel=cancel)
 
         report = await self._run_dialog(ImportDialog(submit, self), busy="Add or import")
@@ -834,10 +828,11 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(tr("Import finished: {report}").format(
                 report=_report_text(report)), 10000)
 
-    async def _run_dialog(self, dialog: Any, busy: str | None = None) -> Any:
-        self.dialog = dialog
-        if busy:
-            self._busy[busy] = asyncio.current_task()  # type: ignore[assignment]
+    async def _run_dialog(self, dialog: RunnableDialog[T], busy: str | None = None) -> T:
+        self.dialog = dialog if isinstance(dialog, QDialog) else None
+        task = asyncio.current_task()
+        if busy and task is not None:
+            self._busy[busy] = task
         try:
             return await dialog.run()
         finally:
@@ -851,7 +846,7 @@ class MainWindow(QMainWindow):
             self.spawn(self.refresh_all(), busy="Refresh all")
             self.update_actions()
 
-    async def refresh_all(self) -> Any:
+    async def refresh_all(self) -> RefreshReport:
         cancel = asyncio.Event()
         dialog = ProgressDialog(tr("Refresh all orders"), self)
         dialog.cancel_requested.connect(cancel.set)
@@ -885,8 +880,8 @@ class MainWindow(QMainWindow):
         from .dialogs.settings import SettingsDialog
 
         dialog = SettingsDialog(self.data_dir, self)
-        passphrase: list[str | None] = [None]
-        dialog.accepted_passphrase.connect(lambda text: passphrase.__setitem__(0, text or None))
+        typed: list[str] = []  # the passphrase given with a key imported to the encrypted file
+        dialog.accepted_passphrase.connect(typed.append)
         saved = await self._run_dialog(dialog)
         if saved is None:
             return
@@ -894,15 +889,22 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(tr("Settings saved. Enter the public key ID and import "
                                             "the key to connect to your account."), 10000)
             return
-        await self.reconnect(saved, passphrase[0])
+        await self.reconnect(saved, typed[-1] if typed and typed[-1] else None)
 
-    async def reconnect(self, settings: Any, passphrase: str | None = None) -> bool:
+    def passphrase_prompt(self) -> connection.PassphraseProvider:
+        """The window's passphrase dialog, kept in :attr:`dialog` while it is open."""
+        return prompt(self, shown=self._set_dialog)
+
+    def _set_dialog(self, dialog: QDialog | None) -> None:
+        self.dialog = dialog
+
+    async def reconnect(self, settings: Settings, passphrase: str | None = None) -> bool:
         """Point the window at a desk on ``settings``, then close the old desk in order.
 
         The new desk is opened first: if that fails, the window stays as it was. Work still
-        running on the old desk is stopped only after the operator agrees."""
-        from ..desk import Desk
-
+        running on the old desk is stopped only after the operator agrees. ``passphrase``:
+        one already typed (Settings' key import); otherwise the key is unlocked through
+        :meth:`passphrase_prompt` when it needs to be."""
         if self.busy:
             names = ", ".join(name for name, task in self._busy.items() if not task.done())
             answer = await message_box(
@@ -915,12 +917,10 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(tr("Settings saved. They are used the next time "
                                                 "Merchant Desk starts."))
                 return False
-        if passphrase is None:
-            passphrase = await self._ask_passphrase()
+        unlock = connection.given(passphrase) if passphrase else self.passphrase_prompt()
         self.statusBar().showMessage(tr("Connecting with the new settings…"))
         try:
-            desk = await Desk.open(settings, data_dir=self.data_dir, passphrase=passphrase,
-                                   sign_on_thread=False)  # as ui/app.py connects the window
+            desk = await connection.open_account(settings, self.data_dir, passphrase=unlock)
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -928,7 +928,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(tr("Settings saved, but the window could not connect "
                                             "with them; it still shows {env}.").format(
                 env=self.environment))
-            await self.show_failure(error)
+            if not isinstance(error, connection.KeyNotUnlocked):  # the operator chose it
+                await self.show_failure(error)
             return False
         await self.stop_work()
         old = self.desk
@@ -947,28 +948,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(tr("Connected: {env}.").format(env=self.environment), 10000)
         return True
 
-    async def _ask_passphrase(self) -> str | None:
-        """The key file's passphrase, when the key is in the encrypted file (no keyring)."""
-        from PySide6.QtWidgets import QInputDialog
-
-        from .. import secrets
-        from .asyncdialog import execute
-
-        info = secrets.describe(self.data_dir)
-        if info is None or info.where.kind != "file":
-            return None
-        dialog = QInputDialog(self)
-        dialog.setWindowTitle(tr("Unlock your Amazon Pay key"))
-        dialog.setLabelText(tr("Passphrase of the key file (this computer has no system "
-                               "keyring):"))
-        dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
-        self.dialog = dialog
-        try:
-            return dialog.textValue() if await execute(dialog) else None
-        finally:
-            self.dialog = None
-            dialog.deleteLater()
-
     # ------------------------------------------------------------------ closing
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -978,11 +957,11 @@ class MainWindow(QMainWindow):
             return
         for timer in (self._changes_timer, self._progress_timer, self._summary_timer):
             timer.stop()  # nothing reaches a desk that is closing after the window
-        self._save_layout()
+        layout_memory.save(self.settings, self, self.view.horizontalHeader(), self.splitter)
         event.accept()
 
     async def _ask_to_close(self) -> None:
-        if getattr(self, "_asking", False):
+        if self._asking:
             return
         self._asking = True
         try:
@@ -1013,67 +992,26 @@ class MainWindow(QMainWindow):
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    # ------------------------------------------------------------------ layout memory
-
-    def _restore_layout(self) -> None:
-        geometry = self.settings.value("mainWindow/geometry")
-        restored = geometry is not None and self.restoreGeometry(geometry)
-        if not restored or not self._sensible_size():
-            self.apply_default_geometry()
-        header = self.settings.value(COLUMNS_KEY)
-        if header is not None:
-            self.view.horizontalHeader().restoreState(header)
-        splitter = self.settings.value("mainWindow/splitter")
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
-
-    def _sensible_size(self) -> bool:
-        """A restored size a person chose: not one left by an offscreen run on a tiny screen."""
-        available = self._available()
-        return (self.width() >= min(MIN_RESTORED.width(), available.width())
-                and self.height() >= min(MIN_RESTORED.height(), available.height()))
-
-    def _available(self) -> QRect:
-        screen = self.screen() or QGuiApplication.primaryScreen()
-        return screen.availableGeometry() if screen is not None else QRect(0, 0, 1280, 800)
-
-    def apply_default_geometry(self) -> None:
-        """First start: 1280x800, or less on a smaller screen, centered on the screen."""
-        available = self._available()
-        width = min(DEFAULT_SIZE.width(), available.width() * 95 // 100)
-        height = min(DEFAULT_SIZE.height(), available.height() * 92 // 100)
-        self.resize(width, height)
-        self.move(available.x() + (available.width() - width) // 2,
-                  available.y() + (available.height() - height) // 2)
-
-    def _save_layout(self) -> None:
-        if QGuiApplication.platformName() in ("offscreen", "minimal"):
-            return  # smoke runs and scripts: no window the operator saw; keep theirs
-        self.settings.setValue("mainWindow/geometry", self.saveGeometry())
-        self.settings.setValue(COLUMNS_KEY, self.view.horizontalHeader().saveState())
-        self.settings.setValue("mainWindow/splitter", self.splitter.saveState())
-        self.settings.sync()
-
-
-def _now() -> Any:
-    from datetime import datetime
-
+def _now() -> datetime:
     return datetime.now().astimezone()
 
 
-def _report_text(report: Any) -> str:
+def _report_text(report: RefreshReport | ImportReport) -> str:
     """RefreshReport / ImportReport in words."""
+    from ..desk import ImportReport, RefreshReport
+
     parts = []
-    if getattr(report, "found", None) is not None:
+    if isinstance(report, ImportReport):
         parts.append(tr("{n} found, {a} new").format(n=report.found, a=report.added))
-    parts.append(tr("{n} checked").format(n=report.verified + getattr(report, "gone", 0)))
+    gone = report.gone if isinstance(report, RefreshReport) else 0
+    parts.append(tr("{n} checked").format(n=report.verified + gone))
     if report.failed:
         first_id, why = report.failed[0]
         parts.append(tr("{n} could not be checked (first: {id}: {why})").format(
             n=len(report.failed), id=first_id, why=why))
     if report.cancelled:
         parts.append(tr("stopped before the end"))
-    if getattr(report, "unreachable", None):
+    if report.unreachable:
         parts.append(tr("Amazon Pay could not be reached, so the rest was left for later: "
                         "check the internet connection and refresh again"))
     return ", ".join(parts)

@@ -10,15 +10,28 @@ however many of the 100,000 cached orders match.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor
 
+from .richtext import tip
 from .text import money, short_id, tr, when
+
+if TYPE_CHECKING:
+    from ..desk import OrderQuery
+    from ..store import OrderRow
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -68,6 +81,21 @@ _STATE_COLOURS = {
     "Declined": QColor("#9b1c1c"),
 }
 
+class OrderSource(Protocol):
+    """What the list reads from the desk (:class:`~merchant_desk.desk.Desk` is one)."""
+
+    def list_order_ids(self, query: OrderQuery) -> list[str]: ...
+
+    def count_orders(self, query: OrderQuery) -> int: ...
+
+    def order_rows(self, ids: Sequence[str]) -> dict[str, OrderRow]: ...
+
+
+#: The desk's ``OrderQuery`` (tests give their own)
+QueryType = Callable[..., "OrderQuery"]
+
+Cells = tuple[tuple[str, ...], tuple[QColor | None, ...]]
+
 #: IDs are read from the desk a page at a time, when the view reaches them.
 PAGE = 200
 
@@ -84,10 +112,13 @@ class OrdersModel(QAbstractTableModel):
     #: The operator asked to sort by a column the store cannot sort by.
     sort_refused = Signal(int)
 
-    def __init__(self, desk: Any, *, cache_size: int = 2048, query_type: Any = None) -> None:
+    def __init__(self, desk: OrderSource, *, cache_size: int = 2048,
+                 query_type: QueryType | None = None) -> None:
         super().__init__()
         if query_type is None:
-            from ..desk import OrderQuery as query_type
+            from ..desk import OrderQuery
+
+            query_type = OrderQuery
         self._desk = desk
         self._query_type = query_type
         self._columns = columns()
@@ -98,11 +129,11 @@ class OrdersModel(QAbstractTableModel):
         self._total = 0
         self._pages: dict[int, list[str]] = {}  # page number -> the IDs of that page
         self._rows_of: dict[str, int] = {}  # id -> row, for the pages read so far
-        self._cache: OrderedDict[str, Any] = OrderedDict()
+        self._cache: OrderedDict[str, OrderRow] = OrderedDict()
         self._cache_size = cache_size
         # a cached row's cells as painted: (texts, colours) by column, made at its first paint
-        self._cells: dict[str, tuple[tuple[str, ...], tuple[QColor | None, ...]]] = {}
-        self._last: tuple[int, Any] | None = None  # (table row, its cells): the row in paint
+        self._cells: dict[str, Cells] = {}
+        self._last: tuple[int, Cells] | None = None  # (table row, its cells): the row in paint
         self._keys = tuple(c.key for c in self._columns)
         #: the columns whose text is aligned right (amounts)
         self.right_aligned = frozenset(i for i, k in enumerate(self._keys) if k in _RIGHT_ALIGNED)
@@ -122,7 +153,7 @@ class OrdersModel(QAbstractTableModel):
             self._filters = filters
             self.reload()
 
-    def set_desk(self, desk: Any) -> None:
+    def set_desk(self, desk: OrderSource) -> None:
         """Another desk (the window reconnected): nothing cached is kept."""
         self._desk = desk
         self._forget_rows()
@@ -131,7 +162,7 @@ class OrdersModel(QAbstractTableModel):
     def set_search(self, text: str) -> None:
         self.set_filters(replace(self._filters, search=text.strip() or None))
 
-    def _query(self, limit: int, offset: int) -> Any:
+    def _query(self, limit: int, offset: int) -> OrderQuery:
         f = self._filters
         return self._query_type(
             search=f.search,
@@ -202,7 +233,7 @@ class OrdersModel(QAbstractTableModel):
         """The row of an order among the pages read so far (what the view has shown)."""
         return self._rows_of.get(order_id)
 
-    def order_row(self, row: int) -> Any | None:
+    def order_row(self, row: int) -> OrderRow | None:
         """The desk's ``OrderRow`` for a table row, read in a block if not cached."""
         oid = self.order_id(row)
         if oid is None:
@@ -217,7 +248,7 @@ class OrdersModel(QAbstractTableModel):
         self._remember(self._desk.order_rows(block))
         return self._cache.get(oid)
 
-    def _remember(self, rows: dict[str, Any]) -> None:
+    def _remember(self, rows: dict[str, OrderRow]) -> None:
         self._last = None
         self._cache.update(rows)
         for oid in rows:
@@ -232,7 +263,7 @@ class OrdersModel(QAbstractTableModel):
         self._cells.clear()
         self._last = None
 
-    def cells(self, row: int) -> tuple[tuple[str, ...], tuple[QColor | None, ...]] | None:
+    def cells(self, row: int) -> Cells | None:
         """A table row's texts and colours by column: each row's cells are formatted once,
         not once per paint (a view asks for every cell of a row in turn, and again for every
         repaint: hover, selection, scrolling back)."""
@@ -343,18 +374,19 @@ class OrdersModel(QAbstractTableModel):
             return _foreground(key, row)
         return _tooltip(key, row)
 
-    def multiData(self, index: Index, span: Any) -> None:
+    def multiData(self, index: Index, span: QModelRoleDataSpan | QModelRoleData) -> None:
         """All the roles a painted cell asks for in one call (Qt 6's item delegates ask for
         seven at once; the default calls :meth:`data` once per role, from C++ into Python).
         The delegate reuses its span from cell to cell: a role not answered is cleared."""
+        items = cast(Iterable[QModelRoleData], span)  # a span iterates over its roles
         cells = self.cells(index.row()) if index.isValid() else None
         if cells is None:
-            for item in span:
+            for item in items:
                 item.clearData()
             return
         column = index.column()
         texts, colours = cells
-        for item in span:
+        for item in items:
             role = item.role()
             if role == _DISPLAY:
                 item.setData(texts[column])
@@ -388,17 +420,17 @@ _OTHER_ROLES = frozenset({int(Qt.ItemDataRole.ToolTipRole), _ID, _ROW})
 _GONE = QColor("#777777")
 
 
-def _foreground(key: str, row: Any) -> QColor | None:
+def _foreground(key: str, row: OrderRow) -> QColor | None:
     if key == "session_state":
         return _STATE_COLOURS.get(row.session_state or "")
     if key == "charge_state":
         return _STATE_COLOURS.get(row.charge_state or "")
-    if getattr(row, "gone", False):
+    if row.gone:
         return _GONE
     return None
 
 
-def cell_text(key: str, row: Any) -> str:
+def cell_text(key: str, row: OrderRow) -> str:
     if key == "created":
         return when(row.created)
     if key == "checkout_session_id":
@@ -423,7 +455,7 @@ def cell_text(key: str, row: Any) -> str:
     return ""
 
 
-def tracking_text(row: Any) -> str:
+def tracking_text(row: OrderRow) -> str:
     return " ".join(p for p in (row.tracking_carrier, row.tracking_number) if p)
 
 
@@ -443,14 +475,14 @@ def _header_tooltip(key: str) -> str | None:
     }.get(key)
 
 
-def _tooltip(key: str, row: Any) -> str | None:
+def _tooltip(key: str, row: OrderRow) -> str | None:
     if key == "checkout_session_id":
-        return row.checkout_session_id or row.order_id
+        return tip(row.checkout_session_id or row.order_id)
     if key == "buyer_name":
-        return "\n".join(p for p in (row.buyer_name, row.buyer_email) if p) or None
+        return tip("\n".join(p for p in (row.buyer_name, row.buyer_email) if p)) or None
     if key in ("session_state", "charge_state", "merchant_reference", "tracking"):
-        return cell_text(key, row) or None
-    if getattr(row, "gone", False):
+        return tip(cell_text(key, row)) or None
+    if row.gone:
         return tr("Amazon Pay no longer has this order (deleted after 30 days); "
                   "the desk keeps its last known state.")
     return None

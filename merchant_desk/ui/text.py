@@ -9,8 +9,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication
 
-from ..amazonpay.errors import ApiError, InvalidResponse, TransportError
+from ..amazonpay.errors import AmazonPayError, ApiError, InvalidResponse, TransportError
 from ..money import Money
+from ..rules import RuleError
+from ..settings import SettingsError
+from .connection import KeyNotUnlocked
 
 if TYPE_CHECKING:
     from ..desk import ResumeResult
@@ -74,9 +77,20 @@ class Failure:
         return "\n\n".join(parts)
 
 
+def expected_failure(error: BaseException) -> bool:
+    """A failure the operator is told about in plain words, not a bug to log with its trace."""
+    from ..desk import DeskError
+    from ..secrets import SecretsError
+
+    return isinstance(error, (AmazonPayError, DeskError, RuleError, SecretsError, SettingsError,
+                              KeyNotUnlocked, OSError))
+
+
 def describe_failure(error: BaseException) -> Failure:
     """Every failure the desk can raise, in the operator's terms."""
-    kind = type(error).__name__
+    from ..desk import DeskError, OutcomeUnknown
+    from ..secrets import SecretsError
+
     if isinstance(error, ApiError):
         from .. import meanings
 
@@ -109,29 +123,7 @@ def describe_failure(error: BaseException) -> Failure:
             next_step=tr("Wait a minute and try again."),
             request_id=error.request_id,
         )
-    explanation = getattr(error, "explanation", None)
-    if kind in ("ActionNotAllowed", "OperationPending", "DeskError") or (
-            explanation is not None and kind != "OutcomeUnknown"):
-        return Failure(
-            title=explanation.title if explanation else tr("Nothing was sent."),
-            reason_code=None,
-            message=str(getattr(error, "message", error)),
-            next_step=explanation.next_step if explanation else "",
-            meaning=explanation.meaning if explanation else "",
-        )
-    if kind in ("KeyLoadError", "ConfigurationError", "SecretsError", "SettingsError") \
-            or isinstance(error, OSError):
-        return Failure(
-            title=tr("Merchant Desk could not connect to your Amazon Pay account."),
-            reason_code=None,
-            message=str(error),
-            next_step=tr("Open Settings to check your account and key, then use Test "
-                         "connection. Your orders and the journal are not affected."),
-        )
-    if kind == "RuleError":
-        return Failure(title=tr("Nothing was sent."), reason_code=None, message=str(error),
-                       next_step=tr("Correct the value and try again."))
-    if kind == "OutcomeUnknown":
+    if isinstance(error, OutcomeUnknown):
         return Failure(
             title=tr("No answer came back, so the desk cannot tell yet whether it happened."),
             reason_code=None,
@@ -140,10 +132,37 @@ def describe_failure(error: BaseException) -> Failure:
                          "again: Amazon Pay answers with the first result, so nobody is "
                          "charged twice."),
         )
+    if isinstance(error, DeskError):  # ActionNotAllowed, OperationPending, ...
+        why = error.explanation
+        return Failure(
+            title=why.title if why else tr("Nothing was sent."),
+            reason_code=None,
+            message=error.message,
+            next_step=why.next_step if why else "",
+            meaning=why.meaning if why else "",
+        )
+    if isinstance(error, KeyNotUnlocked):
+        return Failure(
+            title=tr("Your Amazon Pay key was not unlocked, so nothing can be sent."),
+            reason_code=None,
+            message=str(error),
+            next_step=tr("The orders on this computer can still be read. To connect, open "
+                         "Settings, or start Merchant Desk again and give the passphrase."),
+        )
+    if isinstance(error, (AmazonPayError, SecretsError, SettingsError, OSError)):
+        return Failure(
+            title=tr("Merchant Desk could not connect to your Amazon Pay account."),
+            reason_code=None,
+            message=str(error),
+            next_step=tr("Open Settings to check your account and key, then use Test "
+                         "connection. Your orders and the journal are not affected."),
+        )
+    if isinstance(error, RuleError):
+        return Failure(title=tr("Nothing was sent."), reason_code=None, message=str(error),
+                       next_step=tr("Correct the value and try again."))
     return Failure(title=tr("Something unexpected went wrong."), reason_code=None,
-                   message=f"{kind}: {error}",
+                   message=f"{type(error).__name__}: {error}",
                    next_step=tr("The details are in the log file in the data folder."))
-
 
 
 def resume_text(result: ResumeResult) -> str:

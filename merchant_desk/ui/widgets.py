@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .richtext import tip
+
 
 class FitsWrappedText:
     """Mix in before ``QDialog``: the dialog is never shorter than its wrapped labels need.
@@ -51,6 +53,7 @@ class ElidedLabel(QLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._full = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)  # status messages carry Amazon's words
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setMinimumWidth(40)
 
@@ -59,7 +62,7 @@ class ElidedLabel(QLabel):
 
     def set_full_text(self, text: str) -> None:
         self._full = text
-        self.setToolTip(text)
+        self.setToolTip(tip(text))
         self.setAccessibleName(text)
         self._elide()
 
@@ -88,9 +91,9 @@ class StatusBar(QStatusBar):
         self._timer = QTimer(self, singleShot=True)
         self._timer.timeout.connect(self.clearMessage)
 
-    def showMessage(self, text: str, timeout: int = 0) -> None:
+    def showMessage(self, text: str, timeout: int | None = 0) -> None:
         self.message_label.set_full_text(text)
-        if timeout > 0:
+        if timeout is not None and timeout > 0:
             self._timer.start(timeout)
         else:
             self._timer.stop()

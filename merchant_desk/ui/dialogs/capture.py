@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -25,17 +25,31 @@ from PySide6.QtWidgets import (
 from ... import rules
 from ...money import Money
 from ..asyncdialog import Decisions
+from ..richtext import escape, plain
 from ..text import describe_failure, money, tr
 from ..widgets import FitsWrappedText
 
-Submit = Callable[[str, str | None], Awaitable[Any]]
+if TYPE_CHECKING:
+    from ...amazonpay.models import Charge
+    from ...store import OrderRow
+
+#: ``submit(amount, soft_descriptor)``: the desk's capture, with the charge and currency bound
+Submit = Callable[[str, str | None], Awaitable["Charge"]]
 
 ERROR_STYLE = "color: #9b1c1c;"
 
 
-def remaining_authorized(row: Any) -> Decimal:
+def remaining_authorized(row: OrderRow) -> Decimal:
     authorized = row.authorized_amount if row.authorized_amount is not None else row.amount
     return max(Decimal(0), (authorized or Decimal(0)) - (row.captured_amount or Decimal(0)))
+
+
+def _label(name: str = "") -> QLabel:
+    """A label for the order's, Amazon's or the operator's words: shown as written."""
+    label = plain(QLabel())
+    if name:
+        label.setObjectName(name)
+    return label
 
 
 def _buddy(text: str, widget: QWidget) -> QLabel:
@@ -47,7 +61,7 @@ def _buddy(text: str, widget: QWidget) -> QLabel:
 class CaptureDialog(FitsWrappedText, Decisions, QDialog):
     """Use :meth:`run`; it returns the desk's Charge, or None when nothing was captured."""
 
-    def __init__(self, row: Any, environment: str, submit: Submit,
+    def __init__(self, row: OrderRow, environment: str, submit: Submit,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("captureDialog")
@@ -56,9 +70,10 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         self._row = row
         self._env = environment
         self._submit = submit
-        self._currency = row.currency
+        assert row.currency is not None  # a capturable order has its amount and currency
+        self._currency: str = row.currency
         self._remaining = remaining_authorized(row)
-        self.result_value: Any = None
+        self.result_value: Charge | None = None
 
         self.pages = QStackedWidget()
         layout = QVBoxLayout(self)
@@ -73,9 +88,11 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
     def _build_form(self) -> None:
         page = QWidget()
         layout = QVBoxLayout(page)
-        order = self._row.merchant_reference or self._row.checkout_session_id
-        intro = QLabel(tr("Charge the buyer's card for order {order}. Amazon Pay reserved "
-                          "{remaining} for it; you may capture that or less.").format(
+        order = self._row.merchant_reference or self._row.checkout_session_id or \
+            self._row.order_id
+        intro = _label("captureIntro")
+        intro.setText(tr("Charge the buyer's card for order {order}. Amazon Pay reserved "
+                         "{remaining} for it; you may capture that or less.").format(
             order=order, remaining=money(self._remaining, self._currency)))
         intro.setWordWrap(True)
         layout.addWidget(intro)
@@ -87,15 +104,14 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         self.amount_edit.setObjectName("amountEdit")
         self.amount_edit.setAccessibleName(tr("Amount to capture"))
         self.amount_edit.setAlignment(Qt.AlignmentFlag.AlignRight)
-        currency = QLabel(self._currency)
-        currency.setObjectName("currencyLabel")
+        currency = _label("currencyLabel")
+        currency.setText(self._currency)
         currency.setAccessibleName(tr("Currency (fixed by the order)"))
         currency.setToolTip(tr("The currency is the order's; it cannot be changed."))
         amount_row.addWidget(self.amount_edit, 1)
         amount_row.addWidget(currency)
         form.addRow(_buddy(tr("&Amount:"), self.amount_edit), amount_row)
-        self.amount_error = QLabel()
-        self.amount_error.setObjectName("amountError")
+        self.amount_error = _label("amountError")
         self.amount_error.setWordWrap(True)
         self.amount_error.setStyleSheet(ERROR_STYLE)
         form.addRow(self.amount_error)
@@ -105,16 +121,13 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         self.descriptor_edit.setObjectName("descriptorEdit")
         self.descriptor_edit.setAccessibleName(tr("Text on the buyer's card statement"))
         self.descriptor_edit.setPlaceholderText(tr("optional, e.g. MYSHOP ORDER 42"))
-        self.counter = QLabel()
-        self.counter.setObjectName("descriptorCounter")
+        self.counter = _label("descriptorCounter")
         descriptor_row.addWidget(self.descriptor_edit, 1)
         descriptor_row.addWidget(self.counter)
         form.addRow(_buddy(tr("&Statement text:"), self.descriptor_edit), descriptor_row)
-        self.preview = QLabel()
-        self.preview.setObjectName("descriptorPreview")
+        self.preview = _label("descriptorPreview")
         form.addRow(tr("Buyer's statement shows:"), self.preview)
-        self.descriptor_error = QLabel()
-        self.descriptor_error.setObjectName("descriptorError")
+        self.descriptor_error = _label("descriptorError")
         self.descriptor_error.setWordWrap(True)
         self.descriptor_error.setStyleSheet(ERROR_STYLE)
         form.addRow(self.descriptor_error)
@@ -142,7 +155,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         self.confirm_text = QLabel()
         self.confirm_text.setObjectName("confirmText")
         self.confirm_text.setWordWrap(True)
-        self.confirm_text.setTextFormat(Qt.TextFormat.RichText)
+        self.confirm_text.setTextFormat(Qt.TextFormat.RichText)  # every value escaped
         layout.addWidget(self.confirm_text)
         self.live_check = QCheckBox(tr("I am charging a real customer's card"))
         self.live_check.setObjectName("liveConfirm")
@@ -165,8 +178,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
     def _build_outcome(self) -> None:
         page = QWidget()
         layout = QVBoxLayout(page)
-        self.outcome = QLabel()
-        self.outcome.setObjectName("outcomeText")
+        self.outcome = _label("outcomeText")
         self.outcome.setWordWrap(True)
         self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.outcome)
@@ -223,17 +235,18 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
             return
         amount, descriptor = self.values()
         shown = money(Decimal(amount), self._currency)
-        order = self._row.merchant_reference or self._row.checkout_session_id
+        order = self._row.merchant_reference or self._row.checkout_session_id or \
+            self._row.order_id
         env = self._env
         where = (tr("<b style='color:#b00020'>LIVE: a real card is charged.</b>") if env == "LIVE"
-                 else tr("{env}: no real money moves.").format(env=env))
+                 else escape(tr("{env}: no real money moves.").format(env=env)))
         self.confirm_text.setText(
             tr("<p>Capture <b>{amount}</b> for order <b>{order}</b>?</p>"
                "<p>Buyer: {buyer}<br>Statement text: {descriptor}<br>Environment: {where}</p>"
                "<p>Once captured, the money can only be returned with a refund.</p>").format(
-                amount=shown, order=order,
-                buyer=self._row.buyer_name or tr("unknown"),
-                descriptor=rules.descriptor_preview(descriptor), where=where))
+                amount=escape(shown), order=escape(order),
+                buyer=escape(self._row.buyer_name or tr("unknown")),
+                descriptor=escape(rules.descriptor_preview(descriptor)), where=where))
         self.confirm_button.setText(tr("Capture {amount} now").format(amount=shown))
         self.live_check.setChecked(False)
         self._update_confirm_button()
@@ -248,7 +261,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
     def reject(self) -> None:  # Escape and the window's close button
         self._decide("cancel" if self.pages.currentIndex() < 2 else "close")
 
-    async def run(self) -> Any:
+    async def run(self) -> Charge | None:
         self.open()
         self.adjustSize()
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -23,11 +23,15 @@ from PySide6.QtWidgets import (
 
 from ... import rules
 from ..asyncdialog import Decisions, execute
+from ..richtext import plain
 from ..text import describe_failure, tr
 from ..widgets import FitsWrappedText
 
+if TYPE_CHECKING:
+    from ...desk import ImportReport
+
 #: ``submit(text, verify, cancel)``: the desk's import; ``cancel`` is set by the Cancel button
-Submit = Callable[[str, bool, asyncio.Event], Awaitable[Any]]
+Submit = Callable[[str, bool, asyncio.Event], Awaitable["ImportReport"]]
 
 
 class ImportDialog(FitsWrappedText, Decisions, QDialog):
@@ -39,7 +43,7 @@ class ImportDialog(FitsWrappedText, Decisions, QDialog):
         self.setWindowTitle(tr("Add or import orders"))
         self.resize(560, 420)
         self._submit = submit
-        self._work: asyncio.Task[Any] | None = None
+        self._work: asyncio.Task[ImportReport] | None = None
         self._cancel = asyncio.Event()
         self._picking: asyncio.Future[None] | None = None
 
@@ -62,7 +66,7 @@ class ImportDialog(FitsWrappedText, Decisions, QDialog):
         self.verify_check.setChecked(True)
         row.addWidget(self.verify_check)
         layout.addLayout(row)
-        self.preview = QLabel()
+        self.preview = plain(QLabel())  # IDs, a file's path, Amazon's words
         self.preview.setObjectName("importPreview")
         self.preview.setWordWrap(True)
         self.preview.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -133,7 +137,7 @@ class ImportDialog(FitsWrappedText, Decisions, QDialog):
             return
         self._decide("cancel")
 
-    async def run(self) -> Any:
+    async def run(self) -> ImportReport | None:
         self.open()
         try:
             while True:

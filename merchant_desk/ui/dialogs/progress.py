@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from ..richtext import plain
 from ..text import tr
 
 
@@ -17,7 +18,7 @@ class ProgressDialog(QDialog):
         self.setWindowTitle(title)
         self.setMinimumWidth(380)
         layout = QVBoxLayout(self)
-        self.label = QLabel(tr("Starting…"))
+        self.label = plain(QLabel(tr("Starting…")))
         self.label.setWordWrap(True)
         self.bar = QProgressBar()
         self.bar.setAccessibleName(title)

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from ... import secrets
 from ...settings import Settings, SettingsError, load_settings, save_settings
 from ..asyncdialog import Decisions, execute
+from ..richtext import plain, tip
 from ..text import tr
 from ..widgets import FitsWrappedText
 
@@ -68,8 +69,7 @@ async def desk_doctor(settings: Settings, private_key: Any) -> list[CheckResult]
 
 def plain_label(text: str = "") -> QLabel:
     """A word-wrapped label that never interprets its text as rich text."""
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
+    label = plain(QLabel(text))
     label.setWordWrap(True)
     return label
 
@@ -183,7 +183,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
             if status.usable else
             tr("No system keyring here: the key is kept in a file encrypted with a "
                "passphrase you choose."))
-        self.keyring_note.setToolTip(status.reason)
+        self.keyring_note.setToolTip(tip(status.reason))
         self.keyring_note.setObjectName("keyringNote")
         key_form.addWidget(self.keyring_note)
         self.passphrase = QLineEdit()
@@ -388,7 +388,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
                 item = QListWidgetItem(("✓ " if ok else "✗ ") + tr(name)
                                        + (f": {detail}" if detail else ""))
                 item.setForeground(Qt.GlobalColor.darkGreen if ok else Qt.GlobalColor.darkRed)
-                item.setToolTip(detail)
+                item.setToolTip(tip(detail))
                 self.checklist.addItem(item)
             passed = all(ok for _, ok, _ in checks)
             self.checking.setText(tr("All checks passed: Merchant Desk can talk to Amazon Pay "

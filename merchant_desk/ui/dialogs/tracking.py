@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QStringListModel, Qt
 from PySide6.QtWidgets import (
@@ -17,8 +17,12 @@ from PySide6.QtWidgets import (
 )
 
 from ... import rules
+from ..richtext import plain
 from ..text import tr
 from ..widgets import FitsWrappedText
+
+if TYPE_CHECKING:
+    from ...store import OrderRow
 
 ERROR_STYLE = "color: #9b1c1c;"
 SEPARATOR = " — "
@@ -30,16 +34,16 @@ def carrier_code(text: str) -> str:
 
 
 class TrackingDialog(FitsWrappedText, QDialog):
-    def __init__(self, row: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, row: OrderRow, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("trackingDialog")
         self.setWindowTitle(tr("Add tracking"))
         self.setMinimumWidth(460)
         layout = QVBoxLayout(self)
-        intro = QLabel(tr("Tell Amazon Pay how order {order} is shipped: the buyer sees the "
+        intro = plain(QLabel(tr("Tell Amazon Pay how order {order} is shipped: the buyer sees the "
                           "delivery in their Amazon account, and it helps if they ever "
                           "dispute the payment.").format(
-            order=row.merchant_reference or row.checkout_session_id))
+            order=row.merchant_reference or row.checkout_session_id or row.order_id)))
         intro.setWordWrap(True)
         layout.addWidget(intro)
 
@@ -57,7 +61,7 @@ class TrackingDialog(FitsWrappedText, QDialog):
         label = QLabel(tr("&Carrier:"))
         label.setBuddy(self.carrier_edit)
         form.addRow(label, self.carrier_edit)
-        self.carrier_note = QLabel()
+        self.carrier_note = plain(QLabel())
         self.carrier_note.setObjectName("carrierNote")
         self.carrier_note.setWordWrap(True)
         form.addRow(self.carrier_note)
@@ -68,7 +72,7 @@ class TrackingDialog(FitsWrappedText, QDialog):
         label = QLabel(tr("&Tracking number:"))
         label.setBuddy(self.number_edit)
         form.addRow(label, self.number_edit)
-        self.number_error = QLabel()
+        self.number_error = plain(QLabel())
         self.number_error.setObjectName("trackingError")
         self.number_error.setWordWrap(True)
         self.number_error.setStyleSheet(ERROR_STYLE)
