@@ -143,6 +143,7 @@ def test_serve_tls_removes_its_own_files_on_exit():
     [
         (["--tls-cert", "cert.pem"], "go together"),
         (["--tls-ca-out", "ca.pem"], "needs --tls"),
+        (["--tls", "--tls-cert", "c.pem", "--tls-key", "k.pem"], "choose one"),
         (["--tls-cert", "nope.pem", "--tls-key", "nope.pem"], "not a usable certificate"),
     ],
 )

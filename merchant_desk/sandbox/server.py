@@ -88,11 +88,15 @@ def _tls_options(args: argparse.Namespace, scratch: list[Path]) -> dict[str, str
 
     A generated certificate's directory is appended to ``scratch`` (removed on exit).
     """
-    cert, key = getattr(args, "tls_cert", None), getattr(args, "tls_key", None)
-    ca_out = getattr(args, "tls_ca_out", None)
-    if (cert is None) != (key is None):
-        return "--tls-cert and --tls-key go together: give both, or neither and --tls"
-    if cert is not None:
+    cert: str | None = getattr(args, "tls_cert", None)
+    key: str | None = getattr(args, "tls_key", None)
+    ca_out: str | None = getattr(args, "tls_ca_out", None)
+    if cert is None or key is None:
+        if cert is not None or key is not None:
+            return "--tls-cert and --tls-key go together: give both, or neither and --tls"
+    else:
+        if getattr(args, "tls", False):
+            return "--tls makes a certificate, --tls-cert brings your own: choose one"
         if ca_out is not None:
             return "--tls-ca-out applies to the certificate --tls makes, not to --tls-cert"
         try:
