@@ -36,7 +36,8 @@ def test_the_certificate_names_loopback_only_and_its_ca_can_vouch_for_nothing_el
         ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")
     }
     constraints = ca.extensions.get_extension_for_class(x509.NameConstraints)
-    assert constraints.critical and len(constraints.value.permitted_subtrees) == 3
+    permitted = constraints.value.permitted_subtrees
+    assert constraints.critical and permitted is not None and len(permitted) == 3
     assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     assert not leaf.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     leaf.verify_directly_issued_by(ca)
@@ -99,6 +100,21 @@ def _serve(*args: str) -> subprocess.Popen[str]:
     )
 
 
+def _line(process: subprocess.Popen[str]) -> str:
+    assert process.stdout is not None
+    return process.stdout.readline().strip()
+
+
+def _stop(process: subprocess.Popen[str]) -> int:
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(10)
+    finally:
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_serve_tls_prints_the_https_url_then_the_ca_to_trust(tmp_path, public_pem, rsa_key):
     pem = tmp_path / "key.pem"
@@ -106,8 +122,7 @@ def test_serve_tls_prints_the_https_url_then_the_ca_to_trust(tmp_path, public_pe
     copy = tmp_path / "trust-me.pem"
     process = _serve("--tls", "--tls-ca-out", str(copy), "--key", f"AGTLSKEY={pem}")
     try:
-        first = process.stdout.readline().strip()
-        second = process.stdout.readline().strip()
+        first, second = _line(process), _line(process)
         assert first.startswith("listening on https://127.0.0.1:"), (first, process.stderr)
         assert second == f"ca-certificate {copy}"
         url = first.removeprefix("listening on ")
@@ -116,10 +131,7 @@ def test_serve_tls_prints_the_https_url_then_the_ca_to_trust(tmp_path, public_pe
             answer = SignedCaller(http, rsa_key, "AGTLSKEY").call("GET", f"checkoutSessions/{made['checkoutSessionId']}")
             assert answer.status_code == 200
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(10) == 0
-        process.stdout.close()
-        process.stderr.close()
+        assert _stop(process) == 0
     assert copy.exists()  # the copy the caller asked for stays; the server's own files go
 
 
@@ -127,14 +139,11 @@ def test_serve_tls_prints_the_https_url_then_the_ca_to_trust(tmp_path, public_pe
 def test_serve_tls_removes_its_own_files_on_exit():
     process = _serve("--tls")
     try:
-        process.stdout.readline()
-        ca = Path(process.stdout.readline().strip().removeprefix("ca-certificate "))
+        _line(process)
+        ca = Path(_line(process).removeprefix("ca-certificate "))
         assert ca.is_file() and (ca.parent / "key.pem").is_file()
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(10) == 0
-        process.stdout.close()
-        process.stderr.close()
+        assert _stop(process) == 0
     assert not ca.parent.exists()
 
 
@@ -158,13 +167,10 @@ def test_serve_takes_a_certificate_of_ones_own(tmp_path):
     files = make_loopback_certificate(tmp_path)
     process = _serve("--tls-cert", str(files.certificate), "--tls-key", str(files.private_key))
     try:
-        first = process.stdout.readline().strip()
+        first = _line(process)
         assert first.startswith("listening on https://")
         trust = ssl.create_default_context(cafile=str(files.ca_certificate))
         with httpx.Client(base_url=first.removeprefix("listening on "), verify=trust, timeout=5) as http:
             assert http.get("/_sandbox/ledger").status_code == 200
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(10) == 0
-        process.stdout.close()
-        process.stderr.close()
+        assert _stop(process) == 0
