@@ -152,7 +152,6 @@ def test_serve_tls_removes_its_own_files_on_exit():
     [
         (["--tls-cert", "cert.pem"], "go together"),
         (["--tls-ca-out", "ca.pem"], "needs --tls"),
-        (["--tls", "--tls-cert", "c.pem", "--tls-key", "k.pem"], "choose one"),
         (["--tls-cert", "nope.pem", "--tls-key", "nope.pem"], "not a usable certificate"),
     ],
 )
@@ -163,9 +162,10 @@ def test_serve_refuses_tls_options_that_do_not_fit(args, message):
     assert message in err
 
 
-def test_serve_takes_a_certificate_of_ones_own(tmp_path):
+@pytest.mark.parametrize("tls", [[], ["--tls"]])
+def test_serve_takes_a_certificate_of_ones_own(tmp_path, tls):
     files = make_loopback_certificate(tmp_path)
-    process = _serve("--tls-cert", str(files.certificate), "--tls-key", str(files.private_key))
+    process = _serve(*tls, "--tls-cert", str(files.certificate), "--tls-key", str(files.private_key))
     try:
         first = _line(process)
         assert first.startswith("listening on https://")

@@ -6,8 +6,8 @@ picks a free one), flushed so a parent process can read it. SIGTERM and SIGINT s
 HTTPS, for the official SDKs (they speak nothing else): ``--tls`` makes a certificate for this
 machine's names (:mod:`.tls`); the first line then says ``https://`` and the second is exactly
 ``ca-certificate PATH``, the certificate authority a client must trust (``--tls-ca-out FILE``
-also copies it to FILE). ``--tls-cert FILE --tls-key FILE`` serves a certificate of your own
-instead (no second line: trust what signed it). The generated files are removed on exit.
+also copies it to FILE). ``--tls-cert FILE --tls-key FILE`` (with or without ``--tls``) serves a
+certificate of your own instead (no second line: trust what signed it). The generated files are removed on exit.
 """
 
 from __future__ import annotations
@@ -95,8 +95,6 @@ def _tls_options(args: argparse.Namespace, scratch: list[Path]) -> dict[str, str
         if cert is not None or key is not None:
             return "--tls-cert and --tls-key go together: give both, or neither and --tls"
     else:
-        if getattr(args, "tls", False):
-            return "--tls makes a certificate, --tls-cert brings your own: choose one"
         if ca_out is not None:
             return "--tls-ca-out applies to the certificate --tls makes, not to --tls-cert"
         try:
