@@ -20,7 +20,6 @@ from cryptography import x509
 from merchant_desk.amazonpay.client import AmazonPayClient, ClientConfig
 from merchant_desk.amazonpay.errors import TransportError
 from merchant_desk.amazonpay.models import Money
-from merchant_desk.amazonpay.transport import H11Transport
 from merchant_desk.sandbox.app import create_app
 from merchant_desk.sandbox.testing import TEST_PLAIN_KEY_ID, LoopbackServer, SignedCaller
 from merchant_desk.sandbox.tls import make_loopback_certificate
@@ -64,7 +63,8 @@ def test_our_client_works_over_the_tls_server(tls_server, rsa_key):
 
     async def run() -> tuple[str, str]:
         trust = ssl.create_default_context(cafile=str(ca))
-        async with AmazonPayClient(config, transport=H11Transport(verify=trust), pacer=False) as client:
+        transport = httpx.AsyncHTTPTransport(verify=trust)
+        async with AmazonPayClient(config, transport=transport, pacer=False) as client:
             session = await client.get_checkout_session(order["checkoutSessionId"])
             done = await client.complete_checkout_session(
                 session.checkout_session_id, Money(Decimal("19.90"), "USD")
@@ -85,7 +85,8 @@ def test_a_client_that_does_not_trust_the_ca_is_refused(tls_server, rsa_key):
     config = ClientConfig(public_key_id=TEST_PLAIN_KEY_ID, private_key=rsa_key, endpoint=url)
 
     async def run() -> None:
-        async with AmazonPayClient(config, transport=H11Transport(trust_env=False), pacer=False) as client:
+        # httpx's default trust (certifi's bundle) knows nothing of the emulator's CA.
+        async with AmazonPayClient(config, transport=httpx.AsyncHTTPTransport(), pacer=False) as client:
             await client.get_checkout_session(order["checkoutSessionId"])
 
     with pytest.raises(TransportError):
