@@ -186,7 +186,7 @@ async def perform_api(
     route: str | Refusal,
     resource_id: str | None = None,
     env: str | None = None,
-    origin: str | None = None,
+    base_url: str = "",
 ) -> Answer:
     """Every Amazon Pay API call: authenticate, then the route, throttle, fault, rules.
 
@@ -267,7 +267,7 @@ async def perform_api(
             simulation=simulation,
             idempotency_key=key,
             live=live,
-            origin=origin,
+            base_url=base_url,
         )
     except Refusal as refusal:
         record["status"] = refusal.status
@@ -298,8 +298,8 @@ async def serve_api(
         route,
         resource_id,
         env,
-        # Where this server was reached: the buyer page's links (amazonPayRedirectUrl) point there.
-        f"{request.url.scheme}://{request.url.netloc}",
+        # URLs the emulator hands out (amazonPayRedirectUrl) point back at the host the client reached.
+        base_url=f"{request.url.scheme}://{request.url.netloc}",
     )
     out = dict(headers or {})
     out["x-amz-pay-request-id"] = _request_id()

@@ -217,7 +217,7 @@ def _apply_payment_details(s: o.CheckoutSession, sf: o.StorefrontDetails, detail
 
 
 def create_checkout_session(
-    world: World, *, now: datetime, body: bytes, live: bool, origin: str | None, **_: Any
+    world: World, *, now: datetime, body: bytes, live: bool, base_url: str = "", **_: Any
 ) -> tuple[int, dict[str, Any]]:
     """``POST checkoutSessions``: 201 with the new Open session.
 
@@ -275,7 +275,7 @@ def create_checkout_session(
     sf = o.StorefrontDetails(
         web_checkout_details=details,
         store_id=store_id,
-        origin=origin or "http://127.0.0.1",
+        origin=base_url or "http://127.0.0.1",
         buyer_step="reviewed" if process_order else "created",
         platform_id=platform_id,
         provider_metadata=provider,

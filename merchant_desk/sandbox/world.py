@@ -589,7 +589,7 @@ class World:
         simulation: str | None = None,
         idempotency_key: str | None = None,
         live: bool = False,
-        origin: str | None = None,
+        base_url: str = "",
     ) -> tuple[int, dict[str, Any], bool]:
         """Run one API operation; return ``(status, body, replayed)``.
 
@@ -634,7 +634,7 @@ class World:
                     simulation=simulation,
                     idempotency_key=idempotency_key,
                     live=live,
-                    origin=origin,
+                    base_url=base_url,
                 )
             except Refusal as refusal:
                 status, answer = refusal.status, refusal.body()
