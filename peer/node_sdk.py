@@ -118,6 +118,16 @@ def _control_ids(base_url: str, ca: Path) -> dict[str, str]:
                 "amount": "10.00", "currencyCode": "USD", "paymentIntent": "Confirm", "outcome": "Open"})
             made.raise_for_status()
             ids[name] = made.json()["checkoutSessionId"]
+        # Amazon's test accounts have reports to list (Get Reports reads the first one): a
+        # captured order and a settlement give the emulator one, where it settles at all.
+        captured = http.post("/_sandbox/checkout-sessions", json={
+            "amount": "20.00", "currencyCode": "EUR", "paymentIntent": "AuthorizeWithCapture"})
+        captured.raise_for_status()
+        settled = http.post("/_sandbox/settle", json={})
+        if settled.status_code == 404:
+            print("sdk-peer: this emulator does not settle (no /_sandbox/settle): Get Reports lists nothing")
+        else:
+            settled.raise_for_status()
     return ids
 
 
