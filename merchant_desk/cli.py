@@ -126,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--region", dest="sandbox_region", choices=["na", "eu", "jp"], default="na",
                    help="currency of the seeded orders")
     s.add_argument("--no-throttle", action="store_true", help="do not enforce throttling")
+    s.add_argument("--tls", action="store_true",
+                   help="serve HTTPS with a certificate made for this machine; prints the CA to trust")
+    s.add_argument("--tls-ca-out", metavar="FILE", help="with --tls: also write the CA certificate here")
+    s.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate (PEM; implies --tls)")
+    s.add_argument("--tls-key", metavar="FILE", help="the private key of --tls-cert (PEM)")
     return parser
 
 

@@ -52,7 +52,10 @@ def test_the_api_is_routed_by_starlettes_own_router():
         assert paths == set(RESOURCES) | {p + "/" for p in RESOURCES}
         assert not any("{path" in p for p in paths)
     controls = {r.path for r in app.routes if isinstance(r, Route)}
-    assert controls == {"/_sandbox/checkout-sessions", "/_sandbox/clock", "/_sandbox/faults", "/_sandbox/ledger"}
+    assert controls == {
+        "/_sandbox/checkout-sessions", "/_sandbox/clock", "/_sandbox/faults", "/_sandbox/ledger",
+        "/_sandbox/checkout/{id}", "/_sandbox/buyer-tokens",
+    }
     app.state.emulator.world.close()
 
 

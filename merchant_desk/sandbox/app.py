@@ -30,6 +30,7 @@ from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
 from ..amazonpay.signing import SignatureError, verify_request
+from .buyer_page import buyer_page_routes
 from .currencies import LEDGER_CURRENCY
 from .errors import Refusal, invalid
 from .faults import FaultBook, parse_fault
@@ -47,7 +48,10 @@ API_PREFIXES: dict[str, str | None] = {"/sandbox/v2": "sandbox", "/live/v2": "li
 
 #: Each resource under a prefix: method -> operation. ``{id}`` is one path segment.
 RESOURCES: dict[str, dict[str, str]] = {
-    "/checkoutSessions/{id}": {"GET": "getCheckoutSession"},
+    "/checkoutSessions": {"POST": "createCheckoutSession"},
+    "/checkoutSessions/{id}": {"GET": "getCheckoutSession", "PATCH": "updateCheckoutSession"},
+    "/checkoutSessions/{id}/finalize": {"POST": "finalizeCheckoutSession"},
+    "/buyers/{id}": {"GET": "getBuyer"},
     "/checkoutSessions/{id}/complete": {"POST": "completeCheckoutSession"},
     "/chargePermissions/{id}": {"GET": "getChargePermission", "PATCH": "updateChargePermission"},
     "/chargePermissions/{id}/close": {"DELETE": "closeChargePermission"},
@@ -182,6 +186,7 @@ async def perform_api(
     route: str | Refusal,
     resource_id: str | None = None,
     env: str | None = None,
+    base_url: str = "",
 ) -> Answer:
     """Every Amazon Pay API call: authenticate, then the route, throttle, fault, rules.
 
@@ -262,6 +267,7 @@ async def perform_api(
             simulation=simulation,
             idempotency_key=key,
             live=live,
+            base_url=base_url,
         )
     except Refusal as refusal:
         record["status"] = refusal.status
@@ -292,6 +298,8 @@ async def serve_api(
         route,
         resource_id,
         env,
+        # URLs the emulator hands out (amazonPayRedirectUrl) point back at the host the client reached.
+        base_url=f"{request.url.scheme}://{request.url.netloc}",
     )
     out = dict(headers or {})
     out["x-amz-pay-request-id"] = _request_id()
@@ -489,6 +497,7 @@ def create_app(
         Route("/_sandbox/clock", control(advance_clock), methods=["POST"]),
         Route("/_sandbox/faults", control(faults), methods=["GET", "POST", "DELETE"]),
         Route("/_sandbox/ledger", control(ledger), methods=["GET"]),
+        *buyer_page_routes(control),
     ]
     # Amazon does not redirect a path with or without its trailing '/': neither does the emulator.
     routes += [

@@ -51,6 +51,46 @@ class CheckoutSession:
     charge_id: str | None = None
     total_order_amount: Decimal | None = None
     charge_permission_type: str = "OneTime"
+    #: The storefront's own sessions (Create Checkout Session); a control-made order has none
+    #: of these and counts as one whose buyer has already been through Amazon's pages.
+    storefront: StorefrontDetails | None = None
+
+    def __post_init__(self) -> None:
+        # A state file stores the nested record as a plain object of its fields.
+        if isinstance(self.storefront, dict):
+            self.storefront = StorefrontDetails(**self.storefront)
+
+
+@dataclass
+class StorefrontDetails:
+    """What Create and Update Checkout Session set, and where the buyer is in checkout.
+
+    ``buyer_step``: ``created`` (nobody has seen Amazon's pages yet), ``reviewed`` (the buyer
+    signed in and chose an address and a payment method), ``returned`` (the buyer left the
+    payment page, ``outcome`` saying what they chose there).
+    """
+
+    web_checkout_details: dict[str, Any]
+    store_id: str
+    origin: str
+    payment_details_set: bool = False
+    buyer_step: str = "created"
+    outcome: str | None = None
+    soft_descriptor: str | None = None
+    platform_id: str | None = None
+    provider_metadata: dict[str, Any] | None = None
+    supplementary_data: str | None = None
+
+
+@dataclass
+class BuyerToken:
+    """A buyer token Amazon Sign-in hands to a shop (Get Buyer); it expires after 24 hours."""
+
+    buyer_token: str
+    created: datetime
+    buyer: dict[str, Any]
+    shipping_address: dict[str, Any] | None
+    billing_address: dict[str, Any] | None
 
 
 @dataclass
@@ -214,7 +254,41 @@ def session_json(s: CheckoutSession) -> dict[str, Any]:
                 "releaseEnvironment": s.release_environment,
             }
         )
+        if s.storefront is not None:
+            _storefront_view(s, s.storefront, out)
     return out
+
+
+#: Where the emulator's buyer page serves a Checkout Session (``amazonPayRedirectUrl``).
+BUYER_PAGE_PATH = "/_sandbox/checkout/"
+
+
+def redirect_url(s: CheckoutSession, sf: StorefrontDetails) -> str | None:
+    """``amazonPayRedirectUrl``: set once the session has what the payment page needs."""
+    if not (sf.payment_details_set and sf.web_checkout_details.get("checkoutResultReturnUrl")):
+        return None
+    return f"{sf.origin}{BUYER_PAGE_PATH}{s.checkout_session_id}"
+
+
+def _storefront_view(s: CheckoutSession, sf: StorefrontDetails, out: dict[str, Any]) -> None:
+    """An Open session the shop made itself: what it set, and the buyer only once signed in."""
+    details = sf.web_checkout_details
+    out["webCheckoutDetails"] = {
+        "checkoutReviewReturnUrl": details.get("checkoutReviewReturnUrl"),
+        "checkoutResultReturnUrl": details.get("checkoutResultReturnUrl"),
+        "amazonPayRedirectUrl": redirect_url(s, sf),
+        "checkoutCancelUrl": details.get("checkoutCancelUrl"),
+    }
+    payment = out["paymentDetails"]
+    payment["softDescriptor"] = sf.soft_descriptor
+    if not sf.payment_details_set:
+        payment.update(paymentIntent=None, chargeAmount=None, totalOrderAmount=None, presentmentCurrency=None)
+    out["supplementaryData"] = sf.supplementary_data
+    out["platformId"] = sf.platform_id
+    out["providerMetadata"] = dict(sf.provider_metadata or {"providerReferenceId": None})
+    out["storeId"] = sf.store_id
+    if sf.buyer_step == "created":
+        out["buyer"] = out["shippingAddress"] = out["billingAddress"] = out["paymentPreferences"] = None
 
 
 def permission_json(

@@ -2,6 +2,12 @@
 
 The first line on stdout is exactly ``listening on http://HOST:PORT`` with the real port (port 0
 picks a free one), flushed so a parent process can read it. SIGTERM and SIGINT stop it cleanly.
+
+HTTPS, for the official SDKs (they speak nothing else): ``--tls`` makes a certificate for this
+machine's names (:mod:`.tls`); the first line then says ``https://`` and the second is exactly
+``ca-certificate PATH``, the certificate authority a client must trust (``--tls-ca-out FILE``
+also copies it to FILE). ``--tls-cert FILE --tls-key FILE`` (with or without ``--tls``) serves a
+certificate of your own instead (no second line: trust what signed it). The generated files are removed on exit.
 """
 
 from __future__ import annotations
@@ -10,9 +16,12 @@ import argparse
 import asyncio
 import ipaddress
 import logging
+import shutil
 import signal
 import socket
+import ssl
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -74,13 +83,66 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
+def _tls_options(args: argparse.Namespace, scratch: list[Path]) -> dict[str, str] | str | None:
+    """uvicorn's ``ssl_certfile``/``ssl_keyfile`` for the options given; a message if they clash.
+
+    A generated certificate's directory is appended to ``scratch`` (removed on exit).
+    """
+    cert: str | None = getattr(args, "tls_cert", None)
+    key: str | None = getattr(args, "tls_key", None)
+    ca_out: str | None = getattr(args, "tls_ca_out", None)
+    if cert is None or key is None:
+        if cert is not None or key is not None:
+            return "--tls-cert and --tls-key go together: give both, or neither and --tls"
+    else:
+        if ca_out is not None:
+            return "--tls-ca-out applies to the certificate --tls makes, not to --tls-cert"
+        try:
+            # uvicorn would only fail on its first connection: check the pair now.
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+                Path(cert).expanduser(), Path(key).expanduser()
+            )
+        except (OSError, ssl.SSLError) as exc:
+            return f"--tls-cert {cert} with --tls-key {key}: not a usable certificate and key ({exc})"
+        return {"ssl_certfile": str(Path(cert).expanduser()), "ssl_keyfile": str(Path(key).expanduser())}
+    if not getattr(args, "tls", False):
+        return "--tls-ca-out needs --tls" if ca_out is not None else None
+    from .tls import make_loopback_certificate
+
+    directory = Path(tempfile.mkdtemp(prefix="merchant-desk-tls-"))
+    scratch.append(directory)
+    files = make_loopback_certificate(directory)
+    ca_path = files.ca_certificate
+    if ca_out is not None:
+        ca_path = Path(ca_out).expanduser()
+        try:
+            shutil.copyfile(files.ca_certificate, ca_path)
+        except OSError as exc:
+            return f"--tls-ca-out {ca_out}: cannot write it: {exc.strerror}"
+    return {"ssl_certfile": str(files.certificate), "ssl_keyfile": str(files.private_key), "ca": str(ca_path)}
+
+
 def serve_command(args: argparse.Namespace) -> int:
     """Run the emulator until SIGTERM/SIGINT; 0 on a clean stop, 2 on bad arguments."""
+    scratch: list[Path] = []
+    try:
+        return _serve(args, scratch)
+    finally:
+        for directory in scratch:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _serve(args: argparse.Namespace, scratch: list[Path]) -> int:
     try:
         keys = parse_keys(list(args.key or []))
     except ValueError as exc:
         print(f"merchant-desk sandbox serve: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    tls = _tls_options(args, scratch)
+    if isinstance(tls, str):
+        print(f"merchant-desk sandbox serve: {tls}", file=sys.stderr)
+        return EXIT_USAGE
+    ca_line = tls.pop("ca", None) if tls else None
     host = args.host or "127.0.0.1"
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on such sockets' connections, and
@@ -102,7 +164,7 @@ def serve_command(args: argparse.Namespace) -> int:
         seed=bool(getattr(args, "seed", False)),
         region=getattr(args, "sandbox_region", None) or "na",
     )
-    config = uvicorn_config(app, timeout_graceful_shutdown=3)
+    config = uvicorn_config(app, timeout_graceful_shutdown=3, **(tls or {}))
     server = uvicorn.Server(config)
 
     def stop(signum: int, frame: object) -> None:
@@ -116,13 +178,18 @@ def serve_command(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     shown_host = f"[{host}]" if ":" in host else host
     # Connections queue on the listening socket until uvicorn accepts them: the line is true now.
-    print(f"listening on http://{shown_host}:{port}", flush=True)
+    print(f"listening on {'https' if tls else 'http'}://{shown_host}:{port}", flush=True)
+    if ca_line is not None:
+        print(f"ca-certificate {ca_line}", flush=True)
     if not keys:
         print("warning: no --key given; every API request will be refused (InvalidRequestSignature)",
               file=sys.stderr, flush=True)
     if not _is_loopback(host):
         print("note: /_sandbox/ control endpoints answer loopback clients only", file=sys.stderr,
               flush=True)
+        if ca_line is not None:
+            print("note: the certificate --tls makes names localhost, 127.0.0.1 and ::1 only",
+                  file=sys.stderr, flush=True)
     try:
         asyncio.run(server.serve(sockets=[sock]))
     except KeyboardInterrupt:

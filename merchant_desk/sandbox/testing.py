@@ -54,8 +54,9 @@ class LoopbackServer:
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:PORT``."""
-        return f"http://{self.host}:{self.port}"
+        """``http://127.0.0.1:PORT`` (``https://`` when given ``ssl_certfile``)."""
+        scheme = "https" if self.server.config.ssl_certfile else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     def _run(self) -> None:
         # uvicorn only installs signal handlers in the main thread; this loop is ours alone.

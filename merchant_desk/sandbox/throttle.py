@@ -27,6 +27,11 @@ RATES: dict[str, tuple[tuple[int, float], tuple[int, float]]] = {
     # Not in REFERENCE section 3: Close Charge Permission's rates, its sibling (chosen).
     "updateChargePermission": ((10, 2), (2, 1)),
     "deliveryTrackers": ((10, 1), (1, 1)),
+    # (chosen) Amazon publishes no rates for the storefront's calls: Get Checkout Session's.
+    "createCheckoutSession": ((40, 8), (10, 1)),
+    "updateCheckoutSession": ((40, 8), (10, 1)),
+    "finalizeCheckoutSession": ((40, 8), (10, 1)),
+    "getBuyer": ((40, 8), (10, 1)),
 }
 
 

@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import objects as o
+from . import storefront
 from .currencies import (
     LEDGER_CURRENCY,
     MULTI_CURRENCY_REGIONS,
@@ -60,10 +61,15 @@ OPERATIONS = (
     "createRefund",
     "getRefund",
     "deliveryTrackers",
+    # The storefront's calls (.storefront).
+    "createCheckoutSession",
+    "updateCheckoutSession",
+    "finalizeCheckoutSession",
+    "getBuyer",
 )
 
 #: Operations that refuse a request without ``x-amz-pay-idempotency-key`` (REFERENCE section 3).
-IDEMPOTENCY_REQUIRED = frozenset({"createCharge", "captureCharge", "createRefund"})
+IDEMPOTENCY_REQUIRED = frozenset({"createCharge", "captureCharge", "createRefund", "createCheckoutSession"})
 
 #: Sandbox simulation codes each operation accepts (REFERENCE section 7).
 SIMULATION_CODES: dict[str, frozenset[str]] = {
@@ -170,6 +176,7 @@ _KINDS: dict[str, type] = {
     "refund": o.Refund,
     "tracker": o.DeliveryTracker,
     "idempotency": o.IdempotencyRecord,
+    "buyerToken": o.BuyerToken,
 }
 
 
@@ -210,6 +217,7 @@ class World:
         self.refunds: dict[str, o.Refund] = {}
         self.trackers: dict[str, o.DeliveryTracker] = {}
         self.idempotency: dict[str, o.IdempotencyRecord] = {}
+        self.buyer_tokens: dict[str, o.BuyerToken] = {}
         self.clock_offset = 0.0
         self.requests = 0
         self.rejected_signatures = 0
@@ -227,6 +235,7 @@ class World:
             "refund": self.refunds,
             "tracker": self.trackers,
             "idempotency": self.idempotency,
+            "buyerToken": self.buyer_tokens,
         }
         for kind, cls in _KINDS.items():
             names = {f.name for f in fields(cls)}
@@ -580,6 +589,7 @@ class World:
         simulation: str | None = None,
         idempotency_key: str | None = None,
         live: bool = False,
+        base_url: str = "",
     ) -> tuple[int, dict[str, Any], bool]:
         """Run one API operation; return ``(status, body, replayed)``.
 
@@ -624,6 +634,7 @@ class World:
                     simulation=simulation,
                     idempotency_key=idempotency_key,
                     live=live,
+                    base_url=base_url,
                 )
             except Refusal as refusal:
                 status, answer = refusal.status, refusal.body()
@@ -632,6 +643,19 @@ class World:
                 self.idempotency[remembered] = record
                 self._save("idempotency", remembered, record)
             return status, answer, False
+
+    # The storefront's calls live in their own module; these only route to it.
+    def _op_createCheckoutSession(self, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+        return storefront.create_checkout_session(self, **kwargs)
+
+    def _op_updateCheckoutSession(self, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+        return storefront.update_checkout_session(self, **kwargs)
+
+    def _op_finalizeCheckoutSession(self, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+        return storefront.finalize_checkout_session(self, **kwargs)
+
+    def _op_getBuyer(self, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+        return storefront.get_buyer(self, **kwargs)
 
     def _op_getCheckoutSession(self, *, now: datetime, resource_id: str | None, **_: Any) -> tuple[int, dict[str, Any]]:
         return 200, o.session_json(self._session(resource_id or "", now))
@@ -661,6 +685,7 @@ class World:
                 "InvalidCheckoutSessionStatus",
                 f"The Checkout Session is {s.state}; only an Open session can be completed.",
             )
+        simulation = storefront.complete_simulation(s, simulation)
         if amount.currency_code != s.currency_code:
             raise Refusal(
                 400,
