@@ -35,6 +35,7 @@ from .errors import Refusal, invalid
 from .faults import FaultBook, parse_fault
 from .objects import session_json
 from .persistence import SqliteStore
+from .report_routes import report_routes
 from .throttle import Throttler
 from .validation import Money, check_idempotency_key, parse_bool, parse_json_body, parse_money
 from .world import IDEMPOTENCY_REQUIRED, OPERATIONS, SIMULATION_CODES, World
@@ -58,6 +59,12 @@ RESOURCES: dict[str, dict[str, str]] = {
     "/refunds": {"POST": "createRefund"},
     "/refunds/{id}": {"GET": "getRefund"},
     "/deliveryTrackers": {"POST": "deliveryTrackers"},
+    "/reports": {"GET": "getReports", "POST": "createReport"},
+    "/reports/{id}": {"GET": "getReport"},
+    "/report-documents/{id}": {"GET": "getReportDocument"},
+    "/report-schedules": {"GET": "getReportSchedules", "POST": "createReportSchedule"},
+    "/report-schedules/{id}": {"GET": "getReportScheduleById", "DELETE": "cancelReportSchedule"},
+    "/disbursements": {"GET": "getDisbursements"},
 }
 
 
@@ -182,6 +189,7 @@ async def perform_api(
     route: str | Refusal,
     resource_id: str | None = None,
     env: str | None = None,
+    base_url: str = "",
 ) -> Answer:
     """Every Amazon Pay API call: authenticate, then the route, throttle, fault, rules.
 
@@ -262,6 +270,8 @@ async def perform_api(
             simulation=simulation,
             idempotency_key=key,
             live=live,
+            query=query,
+            base_url=base_url,
         )
     except Refusal as refusal:
         record["status"] = refusal.status
@@ -292,6 +302,8 @@ async def serve_api(
         route,
         resource_id,
         env,
+        # Report document URLs point back at the host the client reached.
+        base_url=f"{request.url.scheme}://{request.url.netloc}",
     )
     out = dict(headers or {})
     out["x-amz-pay-request-id"] = _request_id()
@@ -489,6 +501,7 @@ def create_app(
         Route("/_sandbox/clock", control(advance_clock), methods=["POST"]),
         Route("/_sandbox/faults", control(faults), methods=["GET", "POST", "DELETE"]),
         Route("/_sandbox/ledger", control(ledger), methods=["GET"]),
+        *report_routes(control),
     ]
     # Amazon does not redirect a path with or without its trailing '/': neither does the emulator.
     routes += [

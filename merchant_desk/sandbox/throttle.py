@@ -27,6 +27,17 @@ RATES: dict[str, tuple[tuple[int, float], tuple[int, float]]] = {
     # Not in REFERENCE section 3: Close Charge Permission's rates, its sibling (chosen).
     "updateChargePermission": ((10, 2), (2, 1)),
     "deliveryTrackers": ((10, 1), (1, 1)),
+    # Reports and disbursements: Amazon publishes no rates for these; the emulator's choice,
+    # in whole tokens per second as the client's pacer counts them.
+    "getReports": ((10, 2), (5, 1)),
+    "getReport": ((20, 4), (10, 1)),
+    "createReport": ((10, 1), (2, 1)),
+    "getReportDocument": ((20, 4), (10, 1)),
+    "getReportSchedules": ((10, 2), (5, 1)),
+    "getReportScheduleById": ((20, 4), (10, 1)),
+    "createReportSchedule": ((10, 1), (2, 1)),
+    "cancelReportSchedule": ((10, 1), (2, 1)),
+    "getDisbursements": ((10, 2), (5, 1)),
 }
 
 
