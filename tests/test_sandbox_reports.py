@@ -608,3 +608,29 @@ def test_settlements_reports_schedules_and_fees_survive_a_restart(tmp_path, rsa_
     finally:
         server.stop()
         app.state.emulator.world.close()
+
+
+# --------------------------------------------------------------------------- throttling
+
+
+def test_report_operations_are_throttled_per_operation_like_every_other(api, emulator):
+    from merchant_desk.sandbox.reports import REPORT_OPERATIONS
+    from merchant_desk.sandbox.throttle import RATES
+    from merchant_desk.sandbox.world import OPERATIONS
+
+    assert set(REPORT_OPERATIONS) <= set(RATES) and set(REPORT_OPERATIONS) <= set(OPERATIONS)
+    emulator.emulator.throttle.enabled = True
+    burst = RATES["getReports"][1][0]  # the sandbox's burst
+    answers = [api.call("GET", "reports").status_code for _ in range(burst + 1)]
+    assert answers[:burst] == [200] * burst
+    refused = api.call("GET", "reports")
+    api.refused(refused, 429, "TooManyRequests")
+    assert int(refused.headers["retry-after"]) >= 1
+    assert api.call("GET", "disbursements", query={"startTime": "20200101T000000Z",
+                                                   "endTime": "20200102T000000Z"}).status_code == 200
+
+
+def test_an_injected_fault_hits_a_report_operation(api, emulator):
+    emulator.fault("getReportDocument", "status", status=503)
+    api.refused(api.call("GET", "report-documents/12345678901"), 503, "ServiceUnavailable")
+    api.refused(api.call("GET", "report-documents/12345678901"), 404, "ResourceNotFound")

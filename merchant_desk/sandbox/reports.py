@@ -643,7 +643,8 @@ class ReportBook:
             raise invalid(f"Settlement lines are in the ledger currency, {self.world.ledger_currency}.")
         raw = str(data["amount"])
         negative = raw.startswith("-")
-        amount = parse_money({"amount": raw.lstrip("-"), "currencyCode": currency}, "amount", positive=False).amount
+        amount = parse_money({"amount": raw[1:] if negative else raw, "currencyCode": currency}, "amount",
+                             positive=False).amount
         if negative:
             amount = -amount
         for name in ("chargePermissionId", "chargeId", "sellerOrderId", "description"):
