@@ -634,3 +634,14 @@ def test_an_injected_fault_hits_a_report_operation(api, emulator):
     emulator.fault("getReportDocument", "status", status=503)
     api.refused(api.call("GET", "report-documents/12345678901"), 503, "ServiceUnavailable")
     api.refused(api.call("GET", "report-documents/12345678901"), 404, "ResourceNotFound")
+
+
+@pytest.mark.parametrize("state", [
+    [1, 2], {"kind": "reports", "offset": -10, "size": 10}, {"kind": "reports", "offset": 0, "size": 10 ** 9},
+    {"kind": "reports", "offset": 0, "size": 10, "since": "yesterday", "until": "today"},
+])
+def test_a_forged_next_token_is_refused_not_obeyed(api, state):
+    import base64
+
+    token = base64.urlsafe_b64encode(json.dumps(state).encode()).decode()
+    api.refused(api.call("GET", "reports", query={"nextToken": token}), 400, "InvalidParameterValue")

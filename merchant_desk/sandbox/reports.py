@@ -249,8 +249,12 @@ def _encode_token(state: dict[str, Any]) -> str:
 def _decode_token(token: str, kind: str) -> dict[str, Any]:
     try:
         state = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if not isinstance(state, dict) or state.get("kind") != kind or not isinstance(state.get("offset"), int):
-            raise ValueError
+        if not isinstance(state, dict):
+            raise ValueError("not an object")
+        offset, size = state.get("offset"), state.get("size")
+        if (state.get("kind") != kind or not isinstance(offset, int) or not isinstance(size, int)
+                or offset < 0 or not 1 <= size <= PAGE_SIZE_MAX):
+            raise ValueError("not one of this operation's tokens")
         return state
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise invalid("nextToken is not a token this operation handed out; start again without it.") from None
