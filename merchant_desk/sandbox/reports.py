@@ -71,7 +71,8 @@ from .settlement import (
     Settlement,
     amount_text,
     charge_fees,
-    collect,
+    charge_lines,
+    is_final,
     midnight,
     scheduled_cuts,
 )
@@ -275,6 +276,8 @@ class ReportBook:
         #: Get Report Document answers still to hand out an already expired URL (tests).
         self.expire_next = 0
         self._settled: set[str] = set()
+        #: charge ID -> its refund count when it was last found settled and final (not kept).
+        self._quiet: dict[str, int] = {}
 
     # ------------------------------------------------------------------ persistence
 
@@ -328,7 +331,25 @@ class ReportBook:
                     self.world._save("reportDocument", r.document_id, None)
 
     def _unsettled(self, now: datetime) -> list[Line]:
-        lines = [line for line in collect(self.world, now, self.fees) if line.key not in self._settled]
+        """Every transaction not yet in a settlement at business time ``now``, oldest first.
+
+        Brings each order up to date first (pending captures and refunds resolve lazily), so a
+        settlement sees what a Get Charge at ``now`` would show. A charge whose lines are all
+        settled and that cannot change by itself is not looked at again until it gains a refund.
+        """
+        world = self.world
+        lines: list[Line] = []
+        brought_up_to_date: set[str] = set()
+        for c in world.charges.values():
+            if self._quiet.get(c.charge_id) == len(c.refund_ids):
+                continue
+            if c.charge_permission_id not in brought_up_to_date:
+                world._settle_permission(world.permissions[c.charge_permission_id], now)
+                brought_up_to_date.add(c.charge_permission_id)
+            fresh = [line for line in charge_lines(world, c, self.fees) if line.key not in self._settled]
+            if not fresh and is_final(world, c):
+                self._quiet[c.charge_id] = len(c.refund_ids)
+            lines += fresh
         lines += [Line.from_document(doc) for doc in self.state.pending]
         lines.sort(key=lambda line: (line.posted, line.key))
         return lines

@@ -117,8 +117,9 @@ def charge_fees(line: Line, fees: FeeSchedule) -> Line:
     return line
 
 
-def _charge_lines(world: World, c: Charge, fees: FeeSchedule) -> list[Line]:
-    """The transactions of one charge: its capture, or its expired authorization, and its refunds."""
+def charge_lines(world: World, c: Charge, fees: FeeSchedule) -> list[Line]:
+    """The transactions of one charge as it stands: its capture, or its expired authorization, and
+    its completed refunds. Bring the charge up to date first (``World._settle_permission``)."""
     ledger = world.ledger_currency
     p = world.permissions[c.charge_permission_id]
 
@@ -150,17 +151,14 @@ def _charge_lines(world: World, c: Charge, fees: FeeSchedule) -> list[Line]:
     return lines
 
 
-def collect(world: World, now: datetime, fees: FeeSchedule) -> list[Line]:
-    """Every transaction the world holds at business time ``now``, oldest first.
-
-    Brings each order up to date first (pending captures and refunds resolve lazily), so a
-    settlement sees what a Get Charge at ``now`` would show. The world's lock must be held.
-    """
-    for permission in world.permissions.values():
-        world._settle_permission(permission, now)
-    lines = [line for c in world.charges.values() for line in _charge_lines(world, c, fees)]
-    lines.sort(key=lambda line: (line.posted, line.key))
-    return lines
+def is_final(world: World, c: Charge) -> bool:
+    """True when nothing about ``c`` will change by itself: no line of it is still to come, save
+    from a refund the merchant has not made yet."""
+    return (
+        c.state in ("Captured", "Declined", "Canceled")
+        and c.resolve_at is None
+        and all(world.refunds[r].state in ("Refunded", "Declined") for r in c.refund_ids)
+    )
 
 
 @dataclass
