@@ -46,7 +46,8 @@ Control endpoints (unsigned, loopback clients only; errors as Amazon's ``{reason
 - ``POST /_sandbox/report-urls {expireNext}``: the next N Get Report Document answers carry a URL
   that has already expired (to test the retry of a download).
 
-Everything above, settlements and reports included, is kept in the ``--state`` file.
+Everything above, settlements, reports, schedules, fees and queued lines included, is kept in the
+``--state`` file; faults and the ``report-urls`` counter live in memory only.
 """
 
 from __future__ import annotations
