@@ -230,7 +230,7 @@ def test_japan_settles_sixteen_days_after_the_first_transaction_then_every_fourt
     (settlement,) = world.ledger()["settlements"]
     assert settlement["endTime"] == (start + timedelta(days=16)).strftime("%Y-%m-%dT00:00:00Z")
     assert settlement["amount"] == "4805" and settlement["currencyCode"] == "JPY"  # 3.9 %, no fixed fee
-    world.reports.inject_line(world.now(), {"transactionType": "Adjustment", "amount": "100"})
+    world.reports.settler.inject_line(world.now(), {"transactionType": "Adjustment", "amount": "100"})
     world.advance_clock(12 * DAY)
     assert len(world.ledger()["settlements"]) == 1
     world.advance_clock(2 * DAY)

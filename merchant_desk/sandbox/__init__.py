@@ -14,8 +14,10 @@ schedules, the sandbox settlement report on request) and Get Disbursements (REFE
 
 - :mod:`.world`: the state machine (pure Python, no HTTP), with its business clock and ledger.
 - :mod:`.currencies`: the currencies Amazon takes, their decimals, caps and sandbox rates.
-- :mod:`.settlement`, :mod:`.fees`, :mod:`.flatfile`: settlements, the fee schedule, the file.
-- :mod:`.reports`: the Reports API and Get Disbursements; :mod:`.presign`: the download URLs.
+- :mod:`.settlement`, :mod:`.settler`, :mod:`.fees`, :mod:`.flatfile`: a settlement and its
+  lines, the settlement clock, the fee schedule, the flat file.
+- :mod:`.reports`: the Reports API and Get Disbursements; :mod:`.paging`: their query parameters
+  and tokens; :mod:`.presign`: the download URLs.
 - :mod:`.app`: the Starlette application (``create_app``) and the control endpoints;
   :mod:`.report_routes`: the report file downloads and the settlement controls.
 - :mod:`.server`: ``merchant-desk sandbox serve``.

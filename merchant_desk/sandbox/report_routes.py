@@ -69,7 +69,7 @@ async def settle(request: Request, emulator: Emulator) -> Response:
             raise invalid("payoutDelta must be a non-zero amount.")
     world = emulator.world
     with world.transaction():
-        made = world.reports.settle_now(world.now(), delta)
+        made = world.reports.settler.settle_now(world.now(), delta)
     return _json(200, {"settlements": [s.ledger_json() for s in made]})
 
 
@@ -80,18 +80,18 @@ async def settlement_lines(request: Request, emulator: Emulator) -> Response:
     with world.transaction():
         now = world.now()
         world.reports.catch_up(now)
-        line = world.reports.inject_line(now, data)
+        line = world.reports.settler.inject_line(now, data)
     return _json(201, line.row(""))
 
 
 async def fees(request: Request, emulator: Emulator) -> Response:
     """``GET /_sandbox/fees``; ``POST {currencyCode, percentage, fixed}`` sets one currency's rates."""
-    book = emulator.world.reports
+    settler = emulator.world.reports.settler
     if request.method == "POST":
         currency, fee = parse_fee(parse_json_body(await request.body()))
         with emulator.world.transaction():
-            book.set_fee(currency, fee)
-    return _json(200, {"fees": book.fees.to_json()})
+            settler.set_fee(currency, fee)
+    return _json(200, {"fees": settler.fees.to_json()})
 
 
 async def report_urls(request: Request, emulator: Emulator) -> Response:

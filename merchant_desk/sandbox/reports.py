@@ -1,8 +1,9 @@
 """The Reports API and Get Disbursements, as the emulator serves them (REFERENCE section 9).
 
-:class:`ReportBook` belongs to one :class:`~.world.World`: it cuts settlements from the world's
-money movements (:mod:`.settlement`), writes each as a settlement report with its flat file
-(:mod:`.flatfile`) and its disbursement, runs report schedules, and answers the operations:
+:class:`ReportBook` belongs to one :class:`~.world.World`: its :class:`~.settler.Settler` cuts
+settlements from the world's money movements, and the book writes each as a settlement report
+with its flat file (:mod:`.flatfile`) and its disbursement, runs report schedules, and answers
+the operations (query parameters and paging tokens: :mod:`.paging`):
 
 | operation (SDK name) | request |
 |---|---|
@@ -52,30 +53,27 @@ The emulator's choices, where Amazon documents nothing:
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import flatfile
 from .errors import Refusal, invalid, not_found
-from .fees import Fee, FeeSchedule
-from .presign import UrlSigner
-from .settlement import (
-    Line,
-    Settlement,
-    amount_text,
-    charge_fees,
-    charge_lines,
-    is_final,
-    midnight,
-    scheduled_cuts,
+from .paging import (
+    api_time,
+    choices,
+    encode_token,
+    iso_millis,
+    only_token,
+    page_size,
+    params,
+    parse_time,
+    token_time,
 )
+from .presign import UrlSigner
+from .settlement import Settlement, amount_text
+from .settler import Settler
 from .validation import check_fields, parse_bool, parse_json_body
 
 if TYPE_CHECKING:
@@ -113,39 +111,8 @@ REPORT_RETENTION = timedelta(days=90)
 REPORT_PROCESSING = timedelta(seconds=30)
 MAX_REPORT_RANGE = timedelta(days=31)
 MAX_SCHEDULE_CATCH_UP = 50
-PAGE_SIZE_DEFAULT = 10
-PAGE_SIZE_MAX = 100
 #: The emulated merchant's seller ID (in disbursements and flat files).
 SELLER_ID = "A2MERCHANTDESK1"
-
-_TIME_RE = re.compile(
-    r"^(\d{4})-?(\d{2})-?(\d{2})T(\d{2})[:-]?(\d{2})[:-]?(\d{2})(?:\.(\d{1,6}))?(?:Z|\+00:?00)$"
-)
-
-
-def parse_time(value: Any, name: str) -> datetime:
-    """A UTC time in any form Amazon's documents write one (see the module docstring)."""
-    match = _TIME_RE.match(value) if isinstance(value, str) else None
-    if match is None:
-        raise invalid(f"{name} must be a UTC time such as 20220804T000000Z or 2022-08-04T00:00:00Z.")
-    year, month, day, hour, minute, second, fraction = match.groups()
-    try:
-        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
-                        int((fraction or "0").ljust(6, "0")), tzinfo=UTC)
-    except ValueError:
-        raise invalid(f"{name} {value!r} is not a real date and time.") from None
-
-
-def api_time(moment: datetime | None) -> str | None:
-    """Amazon's ``20190714T155300Z``."""
-    return None if moment is None else moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def iso_millis(moment: datetime) -> str:
-    """``2022-12-07T17:08:26.717Z``, as in Amazon's Get Disbursements sample."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
 
 @dataclass
 class Report:
@@ -193,91 +160,30 @@ class Schedule:
         }
 
 
-@dataclass
-class SettlementState:
-    """Where the settlement clock stands, and what tests and demos queued for the next cut."""
-
-    anchor: datetime | None = None
-    last_cut: datetime | None = None
-    pending: list[dict[str, Any]] = field(default_factory=list)
-    fees: dict[str, Any] = field(default_factory=dict)
-    injected: int = 0
-
-
-def _params(query: Sequence[tuple[str, str]], allowed: Sequence[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in query:
-        if key not in allowed:
-            raise invalid(f"Unknown query parameter {key!r}; this operation takes {', '.join(allowed)}.")
-        if key in out:
-            raise invalid(f"The query parameter {key} is given more than once.")
-        out[key] = value
-    return out
-
-
-def _page_size(value: str | None) -> int:
-    if value is None:
-        return PAGE_SIZE_DEFAULT
-    if not re.fullmatch(r"[0-9]{1,4}", value) or not 1 <= int(value) <= PAGE_SIZE_MAX:
-        raise invalid(f"pageSize must be a whole number from 1 to {PAGE_SIZE_MAX}.")
-    return int(value)
-
-
-def _choices(value: str | None, name: str, allowed: Sequence[str]) -> list[str] | None:
-    if value is None:
-        return None
-    items = [item.strip() for item in value.split(",")]
-    wrong = [item for item in items if item not in allowed]
-    if wrong or not items:
-        raise invalid(f"{name} has {', '.join(map(repr, wrong)) or 'nothing'}; use a comma-separated list of "
-                      f"{', '.join(allowed)}.")
-    return items
-
-
-def _token_time(value: Any) -> datetime:
-    """A time kept in a token (to the microsecond, so a page boundary never moves)."""
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        raise ValueError("naive time in a token")
-    return moment
-
-
-def _encode_token(state: dict[str, Any]) -> str:
-    raw = json.dumps(state, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_token(token: str, kind: str) -> dict[str, Any]:
-    try:
-        state = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if not isinstance(state, dict):
-            raise ValueError("not an object")
-        offset, size = state.get("offset"), state.get("size")
-        if (state.get("kind") != kind or not isinstance(offset, int) or not isinstance(size, int)
-                or offset < 0 or not 1 <= size <= PAGE_SIZE_MAX):
-            raise ValueError("not one of this operation's tokens")
-        return state
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise invalid("nextToken is not a token this operation handed out; start again without it.") from None
+def disbursement_json(s: Settlement) -> dict[str, str]:
+    """A disbursement as Get Disbursements shows it: one per settlement, for its payout."""
+    return {
+        "sellerId": SELLER_ID,
+        "settlementId": s.settlement_id,
+        "amazonDisbursementReferenceId": s.disbursement_reference_id,
+        "amount": amount_text(s.payout, s.currency_code),
+        "currencyCode": s.currency_code,
+        "transactionTime": iso_millis(s.transaction_time),
+    }
 
 
 class ReportBook:
-    """One merchant account's settlements, reports, documents, schedules and disbursements."""
+    """One merchant account's reports, documents, schedules and disbursements, and its settler."""
 
     def __init__(self, world: World) -> None:
         self.world = world
         self.reports: dict[str, Report] = {}
         self.documents: dict[str, str] = {}
         self.schedules: dict[str, Schedule] = {}
-        self.settlements: dict[str, Settlement] = {}
-        self.state = SettlementState()
-        self.fees = FeeSchedule()
+        self.settler = Settler(world, new_id=self._new_id, publish=self._publish)
         self.urls = UrlSigner()
         #: Get Report Document answers still to hand out an already expired URL (tests).
         self.expire_next = 0
-        self._settled: set[str] = set()
-        #: charge ID -> its refund count when it was last found settled and final (not kept).
-        self._quiet: dict[str, int] = {}
 
     # ------------------------------------------------------------------ persistence
 
@@ -289,29 +195,22 @@ class ReportBook:
             self.documents[key] = doc["text"]
         for key, doc in data.get("reportSchedule", {}).items():
             self.schedules[key] = Schedule(**doc)
-        for _key, doc in sorted(data.get("settlement", {}).items(), key=lambda kv: kv[1]["end"]):
-            s = Settlement.from_document(doc)
-            self.settlements[s.settlement_id] = s
-            self._settled.update(line.key for line in s.lines)
-        state = data.get("settlementState", {}).get("state")
-        if state is not None:
-            self.state = SettlementState(**state)
-            self.fees = FeeSchedule.from_document(self.state.fees)
-
-    def _save_state(self) -> None:
-        self.state.fees = self.fees.to_document()
-        self.world._save("settlementState", "state", asdict(self.state))
+        self.settler.load(data)
 
     def _save_report(self, r: Report) -> None:
         self.world._save("report", r.report_id, r)
 
-    # ------------------------------------------------------------------ IDs
+    def _save_document(self, document_id: str, text: str) -> None:
+        self.documents[document_id] = text
+        self.world._save("reportDocument", document_id, {"text": text})
 
     def _new_id(self) -> str:
-        taken = self.reports.keys() | self.documents.keys() | self.schedules.keys() | self.settlements.keys()
+        """An 11-digit ID no report, document, schedule or settlement of this account has."""
+        settlements = self.settler.settlements
         while True:
             candidate = str(self.world._random.randint(1, 9)) + self.world._digits(10)
-            if candidate not in taken:
+            if not (candidate in self.reports or candidate in self.documents or candidate in self.schedules
+                    or candidate in settlements):
                 return candidate
 
     # ------------------------------------------------------------------ time passes
@@ -319,7 +218,7 @@ class ReportBook:
     def catch_up(self, now: datetime) -> None:
         """Make what business time ``now`` implies: due settlements, scheduled reports, finished
         reports, and the deletion of reports older than 90 days. The world's lock must be held."""
-        self._settle_due(now)
+        self.settler.settle_due(now)
         self._run_schedules(now)
         for r in list(self.reports.values()):
             if r.status == "IN_PROGRESS" and r.ready_at is not None and now >= r.ready_at:
@@ -330,82 +229,14 @@ class ReportBook:
                 if r.document_id is not None and self.documents.pop(r.document_id, None) is not None:
                     self.world._save("reportDocument", r.document_id, None)
 
-    def _unsettled(self, now: datetime) -> list[Line]:
-        """Every transaction not yet in a settlement at business time ``now``, oldest first.
-
-        Brings each order up to date first (pending captures and refunds resolve lazily), so a
-        settlement sees what a Get Charge at ``now`` would show. A charge whose lines are all
-        settled and that cannot change by itself is not looked at again until it gains a refund.
-        """
-        world = self.world
-        lines: list[Line] = []
-        brought_up_to_date: set[str] = set()
-        for c in world.charges.values():
-            if self._quiet.get(c.charge_id) == len(c.refund_ids):
-                continue
-            if c.charge_permission_id not in brought_up_to_date:
-                world._settle_permission(world.permissions[c.charge_permission_id], now)
-                brought_up_to_date.add(c.charge_permission_id)
-            fresh = [line for line in charge_lines(world, c, self.fees) if line.key not in self._settled]
-            if not fresh and is_final(world, c):
-                self._quiet[c.charge_id] = len(c.refund_ids)
-            lines += fresh
-        lines += [Line.from_document(doc) for doc in self.state.pending]
-        lines.sort(key=lambda line: (line.posted, line.key))
-        return lines
-
-    def _settle_due(self, now: datetime) -> None:
-        lines = self._unsettled(now)
-        if self.state.anchor is None:
-            if not lines:
-                return
-            self.state.anchor = lines[0].posted
-            self._save_state()
-        assert self.state.anchor is not None
-        for cut in scheduled_cuts(self.state.anchor, self.state.last_cut, now, self.world.region):
-            due = [line for line in lines if line.posted < cut]
-            if due:
-                lines = lines[len(due):]
-                self._cut(due, cut)
-            self.state.last_cut = cut
-            self._save_state()
-
-    def settle_now(self, now: datetime, payout_delta: Decimal | None = None) -> list[Settlement]:
-        """``POST /_sandbox/settle``: the due settlements, then one more cut at ``now``."""
-        before = set(self.settlements)
-        self.catch_up(now)
-        lines = [line for line in self._unsettled(now) if line.posted <= now]
-        if lines:
-            if self.state.anchor is None:
-                self.state.anchor = lines[0].posted
-            self._cut(lines, now, payout_delta or Decimal(0))
-            self.state.last_cut = now
-            self._save_state()
-        elif payout_delta is not None:
-            raise Refusal(400, "InvalidRequest", "Nothing to settle: make a capture or a refund first.")
-        return [s for sid, s in self.settlements.items() if sid not in before]
-
-    def _cut(self, lines: list[Line], end: datetime, payout_delta: Decimal = Decimal(0)) -> Settlement:
-        start = self.state.last_cut or midnight(self.state.anchor or lines[0].posted)
-        settlement_id = self._new_id()
-        self.settlements[settlement_id] = s = Settlement(
-            settlement_id=settlement_id, start=start, end=end, currency_code=self.world.ledger_currency,
-            lines=lines, payout=sum((line.net for line in lines), Decimal(0)) + payout_delta,
-            disbursement_reference_id=f"AMZNPAY{self.world._digits(10)}", report_id="", report_document_id="",
-        )
-        # The settlement report: made with the settlement, so COMPLETED from the start.
+    def _publish(self, s: Settlement) -> None:
+        """A new settlement's report: made with it, so COMPLETED from the start."""
         s.report_id = self._new_id()
-        report = self.reports[s.report_id] = Report(s.report_id, SETTLEMENT, start, end, end, "COMPLETED", end, end)
-        s.report_document_id = report.document_id = document_id = self._new_id()
-        self.documents[document_id] = flatfile.render(s.header(SELLER_ID), s.rows())
-        self._settled.update(line.key for line in lines)
-        injected = {line.key for line in lines}
-        self.state.pending = [doc for doc in self.state.pending if doc["key"] not in injected]
-        self.world._save("settlement", settlement_id, s.to_document())
-        self.world._save("reportDocument", document_id, {"text": self.documents[document_id]})
+        report = self.reports[s.report_id] = Report(s.report_id, SETTLEMENT, s.start, s.end, s.end, "COMPLETED",
+                                                     s.end, s.end)
+        s.report_document_id = report.document_id = self._new_id()
+        self._save_document(s.report_document_id, flatfile.render(s.header(SELLER_ID), s.rows()))
         self._save_report(report)
-        self._save_state()
-        return s
 
     # ------------------------------------------------------------------ requested reports
 
@@ -424,19 +255,18 @@ class ReportBook:
             r.status = "CANCELLED"
         else:
             r.status, r.document_id = "COMPLETED", self._new_id()
-            self.documents[r.document_id] = r.pending_text
-            self.world._save("reportDocument", r.document_id, {"text": r.pending_text})
+            self._save_document(r.document_id, r.pending_text)
             r.pending_text = None
         self._save_report(r)
 
     def _sandbox_settlement_file(self, start: datetime, end: datetime, now: datetime) -> str | None:
         """Every transaction posted in ``[start, end)`` and every transfer made then; None if none."""
         rows: list[tuple[datetime, dict[str, str]]] = []
-        for s in self.settlements.values():
+        for s in self.settler.settlements.values():
             rows += [(line.posted, line.row(s.settlement_id)) for line in s.lines if start <= line.posted < end]
             if start <= s.end < end:
                 rows.append((s.end, s.transfer().row(s.settlement_id)))
-        rows += [(line.posted, line.row("")) for line in self._unsettled(now) if start <= line.posted < end]
+        rows += [(line.posted, line.row("")) for line in self.settler.unsettled(now) if start <= line.posted < end]
         if not rows:
             return None
         rows.sort(key=lambda item: item[0])
@@ -479,11 +309,17 @@ class ReportBook:
                 query: Sequence[tuple[str, str]], live: bool, base_url: str, **_: Any) -> tuple[int, dict[str, Any]]:
         """One operation of :data:`REPORT_OPERATIONS`; the world's transaction is held."""
         self.catch_up(now)
-        if operation in ("createReport", "createReportSchedule", "cancelReportSchedule", "getReport",
-                         "getReportDocument", "getReportScheduleById"):
-            _params(query, ())
         if operation == "getReports":
             return self._get_reports(now, query)
+        if operation == "getReportSchedules":
+            values = params(query, ("reportTypes",))
+            types = choices(values.get("reportTypes"), "reportTypes", REPORT_TYPES)
+            found = [s.to_json() for s in sorted(self.schedules.values(), key=lambda s: s.report_type)
+                     if types is None or s.report_type in types]
+            return 200, {"reportSchedules": found}
+        if operation == "getDisbursements":
+            return self._get_disbursements(query)
+        params(query, ())  # the other operations take no query parameter
         if operation == "getReport":
             r = self.reports.get(resource_id or "")
             if r is None:
@@ -493,12 +329,6 @@ class ReportBook:
             return self._create_report(now, body, live)
         if operation == "getReportDocument":
             return self._get_report_document(resource_id or "", base_url)
-        if operation == "getReportSchedules":
-            params = _params(query, ("reportTypes",))
-            types = _choices(params.get("reportTypes"), "reportTypes", REPORT_TYPES)
-            found = [s.to_json() for s in sorted(self.schedules.values(), key=lambda s: s.report_type)
-                     if types is None or s.report_type in types]
-            return 200, {"reportSchedules": found}
         if operation == "getReportScheduleById":
             return 200, self._schedule(resource_id).to_json()
         if operation == "createReportSchedule":
@@ -508,34 +338,27 @@ class ReportBook:
             del self.schedules[schedule.schedule_id]
             self.world._save("reportSchedule", schedule.schedule_id, None)
             return 200, {}
-        if operation == "getDisbursements":
-            return self._get_disbursements(query)
         raise AssertionError(operation)
 
     def _get_reports(self, now: datetime, query: Sequence[tuple[str, str]]) -> tuple[int, dict[str, Any]]:
-        params = _params(query, ("reportTypes", "processingStatuses", "createdSince", "createdUntil",
-                                 "pageSize", "nextToken"))
-        if "nextToken" in params:
-            if len(params) > 1:
-                raise Refusal(400, "InvalidParameterCombination",
-                              "When nextToken is given it must be the only parameter.")
-            state = _decode_token(params["nextToken"], "reports")
-        else:
-            since = parse_time(params["createdSince"], "createdSince") if "createdSince" in params \
+        values = params(query, ("reportTypes", "processingStatuses", "createdSince", "createdUntil",
+                                "pageSize", "nextToken"))
+        state = only_token(values, "reports")
+        if state is None:
+            since = parse_time(values["createdSince"], "createdSince") if "createdSince" in values \
                 else now - REPORT_RETENTION
-            until = parse_time(params["createdUntil"], "createdUntil") if "createdUntil" in params else now
+            until = parse_time(values["createdUntil"], "createdUntil") if "createdUntil" in values else now
             if since > until:
                 raise Refusal(400, "InvalidParameterCombination", "createdSince is after createdUntil.")
             state = {
                 "kind": "reports",
-                "types": _choices(params.get("reportTypes"), "reportTypes", REPORT_TYPES),
-                "statuses": _choices(params.get("processingStatuses"), "processingStatuses",
-                                     PROCESSING_STATUSES),
+                "types": choices(values.get("reportTypes"), "reportTypes", REPORT_TYPES),
+                "statuses": choices(values.get("processingStatuses"), "processingStatuses", PROCESSING_STATUSES),
                 "since": since.isoformat(), "until": until.isoformat(),
-                "size": _page_size(params.get("pageSize")), "offset": 0,
+                "size": page_size(values.get("pageSize")), "offset": 0,
             }
         try:
-            since, until = _token_time(state["since"]), _token_time(state["until"])
+            since, until = token_time(state["since"]), token_time(state["until"])
             size, offset, types, statuses = int(state["size"]), state["offset"], state["types"], state["statuses"]
         except (KeyError, TypeError, ValueError):
             raise invalid("nextToken is not a token this operation handed out; start again without it.") from None
@@ -548,7 +371,7 @@ class ReportBook:
         )
         answer: dict[str, Any] = {"reports": [r.to_json() for r in matches[offset:offset + size]]}
         if offset + size < len(matches):
-            answer["nextToken"] = _encode_token({**state, "offset": offset + size})
+            answer["nextToken"] = encode_token({**state, "offset": offset + size})
         return 200, answer
 
     def _create_report(self, now: datetime, body: bytes, live: bool) -> tuple[int, dict[str, Any]]:
@@ -612,93 +435,32 @@ class ReportBook:
         return 201, {"reportScheduleId": schedule.schedule_id}
 
     def _get_disbursements(self, query: Sequence[tuple[str, str]]) -> tuple[int, dict[str, Any]]:
-        params = _params(query, ("startTime", "endTime", "pageSize", "nextToken"))
-        if "nextToken" in params:
-            if len(params) > 1:
-                raise Refusal(400, "InvalidParameterCombination",
-                              "When nextToken is given it must be the only parameter.")
-            state = _decode_token(params["nextToken"], "disbursements")
-        else:
+        values = params(query, ("startTime", "endTime", "pageSize", "nextToken"))
+        state = only_token(values, "disbursements")
+        if state is None:
             for name in ("startTime", "endTime"):
-                if not params.get(name):
+                if not values.get(name):
                     raise Refusal(400, "MissingParameterValue", f"The required parameter {name} is missing.")
-            start, end = parse_time(params["startTime"], "startTime"), parse_time(params["endTime"], "endTime")
+            start, end = parse_time(values["startTime"], "startTime"), parse_time(values["endTime"], "endTime")
             if start > end:
                 raise Refusal(400, "InvalidParameterCombination", "startTime is after endTime.")
             state = {"kind": "disbursements", "start": start.isoformat(), "end": end.isoformat(),
-                     "size": _page_size(params.get("pageSize")), "offset": 0}
+                     "size": page_size(values.get("pageSize")), "offset": 0}
         try:
-            start, end = _token_time(state["start"]), _token_time(state["end"])
+            start, end = token_time(state["start"]), token_time(state["end"])
             size, offset = int(state["size"]), state["offset"]
         except (KeyError, TypeError, ValueError):
             raise invalid("nextToken is not a token this operation handed out; start again without it.") from None
-        found = sorted((s for s in self.settlements.values() if start <= s.transaction_time <= end),
-                       key=lambda s: (s.transaction_time, s.settlement_id))
-        answer: dict[str, Any] = {"disbursements": [self.disbursement_json(s) for s in found[offset:offset + size]]}
+        found = [s for s in self.settler.ordered() if start <= s.transaction_time <= end]
+        answer: dict[str, Any] = {"disbursements": [disbursement_json(s) for s in found[offset:offset + size]]}
         if offset + size < len(found):
-            answer["nextToken"] = _encode_token({**state, "offset": offset + size})
+            answer["nextToken"] = encode_token({**state, "offset": offset + size})
         return 200, answer
-
-    @staticmethod
-    def disbursement_json(s: Settlement) -> dict[str, str]:
-        return {
-            "sellerId": SELLER_ID,
-            "settlementId": s.settlement_id,
-            "amazonDisbursementReferenceId": s.disbursement_reference_id,
-            "amount": amount_text(s.payout, s.currency_code),
-            "currencyCode": s.currency_code,
-            "transactionTime": iso_millis(s.transaction_time),
-        }
-
-    # ------------------------------------------------------------------ the control side
-
-    def inject_line(self, now: datetime, data: dict[str, Any]) -> Line:
-        """``POST /_sandbox/settlement-lines``: a line for the next settlement (see the package docs)."""
-        from .validation import parse_money
-
-        allowed = ("transactionType", "amount", "currencyCode", "chargePermissionId", "chargeId",
-                   "sellerOrderId", "description")
-        check_fields(data, allowed=allowed, required=("transactionType", "amount"))
-        kind = data["transactionType"]
-        kinds = ("Capture", "Refund", "Adjustment", "Chargeback", "A-to-z Guarantee Claim", "Debt", "Carryover")
-        if kind not in kinds:
-            raise invalid(f"transactionType must be one of {', '.join(kinds)}.")
-        currency = data.get("currencyCode") or self.world.ledger_currency
-        if currency != self.world.ledger_currency:
-            raise invalid(f"Settlement lines are in the ledger currency, {self.world.ledger_currency}.")
-        raw = str(data["amount"])
-        negative = raw.startswith("-")
-        amount = parse_money({"amount": raw[1:] if negative else raw, "currencyCode": currency}, "amount",
-                             positive=False).amount
-        if negative:
-            amount = -amount
-        for name in ("chargePermissionId", "chargeId", "sellerOrderId", "description"):
-            if data.get(name) is not None and not isinstance(data[name], str):
-                raise invalid(f"{name} must be a string.")
-        permission_id = data.get("chargePermissionId") or self.world._new_permission_id(False)
-        self.state.injected += 1
-        letter = "R" if kind == "Refund" else "C"
-        line = Line(
-            key=f"injected:{self.state.injected}", posted=now, transaction_type=kind,
-            amazon_transaction_id=data.get("chargeId") or f"{permission_id}-{letter}{self.world._digits(6)}",
-            currency_code=currency, amount=-abs(amount) if kind == "Refund" else amount,
-            amazon_order_reference_id=permission_id if kind != "Adjustment" or data.get("chargePermissionId") else "",
-            seller_order_id=data.get("sellerOrderId") or "", description=data.get("description") or kind,
-        )
-        if kind == "Capture":
-            charge_fees(line, self.fees)
-        self.state.pending.append(line.to_document())
-        self._save_state()
-        return line
-
-    def set_fee(self, currency: str, fee: Fee) -> None:
-        self.fees.rates[currency] = fee
-        self._save_state()
 
     def ledger_json(self) -> dict[str, list[dict[str, Any]]]:
         """The ledger's ``settlements`` and ``disbursements``."""
-        ordered = sorted(self.settlements.values(), key=lambda s: (s.end, s.settlement_id))
+        ordered = self.settler.ordered()
         return {
             "settlements": [s.ledger_json() for s in ordered],
-            "disbursements": [self.disbursement_json(s) for s in ordered],
+            "disbursements": [disbursement_json(s) for s in ordered],
         }
