@@ -422,7 +422,7 @@ def test_control_checkout_sessions_and_clock(emulator, http):
     assert http.post("/_sandbox/clock", json={"advanceSeconds": -1}).status_code == 400
     ledger = http.get("/_sandbox/ledger").json()
     assert ledger == {"requests": 0, "rejectedSignatures": 0, "charges": [], "captures": [], "refunds": [],
-                      "cancellations": [], "closures": [], "trackers": []}
+                      "cancellations": [], "closures": [], "trackers": [], "settlements": [], "disbursements": []}
 
 
 def test_control_endpoints_refuse_non_loopback_clients(emulator_app):

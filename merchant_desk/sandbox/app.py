@@ -36,6 +36,7 @@ from .errors import Refusal, invalid
 from .faults import FaultBook, parse_fault
 from .objects import session_json
 from .persistence import SqliteStore
+from .report_routes import report_routes
 from .throttle import Throttler
 from .validation import Money, check_idempotency_key, parse_bool, parse_json_body, parse_money
 from .world import IDEMPOTENCY_REQUIRED, OPERATIONS, SIMULATION_CODES, World
@@ -62,6 +63,12 @@ RESOURCES: dict[str, dict[str, str]] = {
     "/refunds": {"POST": "createRefund"},
     "/refunds/{id}": {"GET": "getRefund"},
     "/deliveryTrackers": {"POST": "deliveryTrackers"},
+    "/reports": {"GET": "getReports", "POST": "createReport"},
+    "/reports/{id}": {"GET": "getReport"},
+    "/report-documents/{id}": {"GET": "getReportDocument"},
+    "/report-schedules": {"GET": "getReportSchedules", "POST": "createReportSchedule"},
+    "/report-schedules/{id}": {"GET": "getReportScheduleById", "DELETE": "cancelReportSchedule"},
+    "/disbursements": {"GET": "getDisbursements"},
 }
 
 
@@ -267,6 +274,7 @@ async def perform_api(
             simulation=simulation,
             idempotency_key=key,
             live=live,
+            query=query,
             base_url=base_url,
         )
     except Refusal as refusal:
@@ -298,7 +306,8 @@ async def serve_api(
         route,
         resource_id,
         env,
-        # URLs the emulator hands out (amazonPayRedirectUrl) point back at the host the client reached.
+        # URLs the emulator hands out (amazonPayRedirectUrl, report documents) point back at the
+        # host the client reached.
         base_url=f"{request.url.scheme}://{request.url.netloc}",
     )
     out = dict(headers or {})
@@ -498,6 +507,7 @@ def create_app(
         Route("/_sandbox/faults", control(faults), methods=["GET", "POST", "DELETE"]),
         Route("/_sandbox/ledger", control(ledger), methods=["GET"]),
         *buyer_page_routes(control),
+        *report_routes(control),
     ]
     # Amazon does not redirect a path with or without its trailing '/': neither does the emulator.
     routes += [

@@ -32,6 +32,17 @@ RATES: dict[str, tuple[tuple[int, float], tuple[int, float]]] = {
     "updateCheckoutSession": ((40, 8), (10, 1)),
     "finalizeCheckoutSession": ((40, 8), (10, 1)),
     "getBuyer": ((40, 8), (10, 1)),
+    # Reports and disbursements: Amazon publishes no rates for these; the emulator's choice,
+    # in whole tokens per second as the client's pacer counts them.
+    "getReports": ((10, 2), (5, 1)),
+    "getReport": ((20, 4), (10, 1)),
+    "createReport": ((10, 1), (2, 1)),
+    "getReportDocument": ((20, 4), (10, 1)),
+    "getReportSchedules": ((10, 2), (5, 1)),
+    "getReportScheduleById": ((20, 4), (10, 1)),
+    "createReportSchedule": ((10, 1), (2, 1)),
+    "cancelReportSchedule": ((10, 1), (2, 1)),
+    "getDisbursements": ((10, 2), (5, 1)),
 }
 
 

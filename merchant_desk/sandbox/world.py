@@ -16,11 +16,12 @@ import json
 import random
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from . import objects as o
@@ -33,6 +34,7 @@ from .currencies import (
 )
 from .errors import Refusal, invalid, not_found
 from .persistence import MemoryStore, Store
+from .reports import REPORT_OPERATIONS, ReportBook
 from .validation import (
     Money,
     carrier_codes,
@@ -66,10 +68,13 @@ OPERATIONS = (
     "updateCheckoutSession",
     "finalizeCheckoutSession",
     "getBuyer",
+    *REPORT_OPERATIONS,
 )
 
 #: Operations that refuse a request without ``x-amz-pay-idempotency-key`` (REFERENCE section 3).
-IDEMPOTENCY_REQUIRED = frozenset({"createCharge", "captureCharge", "createRefund", "createCheckoutSession"})
+IDEMPOTENCY_REQUIRED = frozenset(
+    {"createCharge", "captureCharge", "createRefund", "createCheckoutSession", "createReport"}
+)
 
 #: Sandbox simulation codes each operation accepts (REFERENCE section 7).
 SIMULATION_CODES: dict[str, frozenset[str]] = {
@@ -222,6 +227,8 @@ class World:
         self.requests = 0
         self.rejected_signatures = 0
         self.ledger_entries: list[tuple[str, dict[str, Any]]] = []
+        #: Settlements, reports, schedules and disbursements (:mod:`.reports`).
+        self.reports = ReportBook(self)
         self._load()
 
     # ------------------------------------------------------------------ persistence
@@ -248,6 +255,7 @@ class World:
         self.rejected_signatures = int(counts.get("rejectedSignatures", 0))
         for _, doc in sorted(data.get("ledger", {}).items()):
             self.ledger_entries.append((doc["list"], doc["entry"]))
+        self.reports.load(data)
 
     def _save(self, kind: str, key: str, document: Any) -> None:
         self._dirty[(kind, key)] = document
@@ -359,6 +367,9 @@ class World:
             }
             for which, entry in self.ledger_entries:
                 out[which].append(dict(entry))
+            with self.transaction():
+                self.reports.catch_up(self.now())
+            out.update(self.reports.ledger_json())
             return out
 
     # ------------------------------------------------------------------ IDs
@@ -589,6 +600,7 @@ class World:
         simulation: str | None = None,
         idempotency_key: str | None = None,
         live: bool = False,
+        query: Sequence[tuple[str, str]] = (),
         base_url: str = "",
     ) -> tuple[int, dict[str, Any], bool]:
         """Run one API operation; return ``(status, body, replayed)``.
@@ -597,7 +609,11 @@ class World:
         the life of the data and replayed for the same request; the same key with another
         request is refused with ``DuplicateIdempotencyKey``.
         """
-        handler = getattr(self, f"_op_{operation}")
+        handler: Callable[..., tuple[int, dict[str, Any]]]
+        if operation in REPORT_OPERATIONS:
+            handler = partial(self.reports.perform, operation)
+        else:
+            handler = getattr(self, f"_op_{operation}")
         # Keys are remembered per operation and target (REFERENCE "Corrections"): one key may
         # serve a Create Charge and then the Capture of that charge.
         remembered = f"{operation}/{resource_id or ''}/{idempotency_key}"
@@ -634,6 +650,7 @@ class World:
                     simulation=simulation,
                     idempotency_key=idempotency_key,
                     live=live,
+                    query=query,
                     base_url=base_url,
                 )
             except Refusal as refusal:
