@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 LOCK := requirements.lock
 export QT_API := pyside6
 
-.PHONY: setup test lint typecheck demo desktop-check bench bundle lock clean
+.PHONY: setup test lint typecheck demo desktop-check bench bundle lock clean sdk-peer
 
 # The venv holds exactly the lock: made anew when the lock changes, so a package the lock dropped
 # does not linger. --require-hashes refuses any file whose hash the lock does not name (and any
@@ -23,7 +23,7 @@ $(STAMP): $(LOCK) pyproject.toml
 setup: $(STAMP)
 
 lint: setup
-	$(BIN)/ruff check merchant_desk tests bench packaging main.py
+	$(BIN)/ruff check merchant_desk tests bench packaging peer main.py
 
 test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
@@ -60,6 +60,11 @@ desktop-check:
 
 bench: setup
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# The official Amazon Pay Node.js SDK's own integration tests against `sandbox serve --tls`
+# (needs npm; the SDK comes from the npm registry at the version peer/node-sdk pins).
+sdk-peer: setup
+	$(BIN)/python peer/node_sdk.py
 
 # PyInstaller comes from the lock like everything else: the same commit bundles the same libraries.
 bundle: setup
