@@ -25,7 +25,7 @@ setup: $(STAMP)
 lint: setup
 	$(BIN)/ruff check merchant_desk tests bench packaging peer main.py
 
-test: lint
+test: lint typecheck
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 # Settings in pyproject.toml ([tool.mypy]: merchant_desk/).
