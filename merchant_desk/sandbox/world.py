@@ -1245,17 +1245,7 @@ class World:
             }
             buyer_doc.update(buyer or {})
             address = shipping_address or {
-                "name": buyer_doc["name"],
-                "addressLine1": "1 Example Street",
-                "addressLine2": None,
-                "addressLine3": None,
-                "city": "Seattle",
-                "county": None,
-                "district": None,
-                "stateOrRegion": "WA",
-                "postalCode": "98101",
-                "countryCode": "US",
-                "phoneNumber": None,
+                **storefront.SANDBOX_ADDRESS, "name": buyer_doc["name"]
             }
             s = o.CheckoutSession(
                 checkout_session_id=self._new_session_id(),
