@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import __version__
+from . import __version__, money_commands
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--amount", required=True, help="e.g. 14.00 (the charge's currency)")
     p.add_argument("--currency", help="default: the charge's currency")
     p.add_argument("--descriptor", help="soft descriptor, at most 16 characters")
+    p.add_argument("--simulate", metavar="CODE",
+                   help="sandbox simulation code (e.g. CaptureInitiated); refused for live")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("track", help="add carrier tracking (Delivery Tracker)")
@@ -112,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("audit", help="the audit log")
     p.add_argument("--csv", action="store_true", help="as CSV")
 
+    money_commands.add_parsers(sub)  # charge, refund, cancel, close, show
+
     p = sub.add_parser("sandbox", help="the Amazon Pay emulator")
     ssub = p.add_subparsers(dest="sandbox_command", metavar="SANDBOX_COMMAND", required=True)
     s = ssub.add_parser("serve", help="run the emulator over HTTP")
@@ -135,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .sandbox.server import serve_command
 
         return serve_command(args)
+    if command in money_commands.COMMANDS:
+        return money_commands.run(command, args)
     if command in COMMANDS:
         from . import commands
 
