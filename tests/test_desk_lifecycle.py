@@ -55,7 +55,7 @@ def test_a_confirm_order_is_charged_then_the_rest_captured_at_once(emulator, tmp
         assert told.deadline_kind == "authorizationExpiration"
         return first, paid
 
-    first, paid = run(emulator, tmp_path, scenario)
+    _first, paid = run(emulator, tmp_path, scenario)
     ledger = emulator.ledger()
     assert [(c["amount"], c["captureNow"]) for c in ledger["charges"]] == [
         ("100.00", False), ("40.00", True)]
@@ -93,7 +93,7 @@ def test_charge_refusals_hold_amazons_limits_and_send_nothing(emulator, tmp_path
     pid = s["chargePermissionId"]
 
     async def scenario(desk: Desk):
-        with pytest.raises(RefusedLocally, match="at most 30.00 USD"):
+        with pytest.raises(RefusedLocally, match=r"at most 30\.00 USD"):
             await desk.charge(pid, "30.01")
         with pytest.raises(RuleError, match="Currency"):
             await desk.charge(pid, "5.00", "EUR")
@@ -211,7 +211,7 @@ def test_refunds_several_per_charge_within_the_cap_each_followed(emulator, tmp_p
         desk.subscribe(lambda e: events.append(e) if isinstance(e, Settled) else None)
         first = await desk.refund(s["chargeId"], "600.00", soft_descriptor="RETURN 1")
         assert first.state == "Refunded" and first.soft_descriptor == "RETURN 1"
-        with pytest.raises(RuleError, match="at most 475.00 USD"):  # 1000 + min(150, 75) - 600
+        with pytest.raises(RuleError, match=r"at most 475\.00 USD"):  # 1000 + min(150, 75) - 600
             await desk.refund(s["chargeId"], "475.01")
         second = await desk.refund(s["chargeId"], "475.00")
         assert second.state == "Refunded" and second.refund_id != first.refund_id
@@ -258,7 +258,7 @@ def test_refund_refusals_send_nothing(emulator, tmp_path):
     async def scenario(desk: Desk):
         with pytest.raises(RefusedLocally, match="Capture it first"):
             await desk.refund(authorized["chargeId"], "1.00")
-        with pytest.raises(RuleError, match="at most 115.00 USD"):
+        with pytest.raises(RuleError, match=r"at most 115\.00 USD"):
             await desk.refund(s["chargeId"], "115.01")
         with pytest.raises(RuleError):
             await desk.refund(s["chargeId"], "-1")
