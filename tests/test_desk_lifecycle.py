@@ -416,3 +416,30 @@ def test_complete_sends_the_total_order_amount_the_session_has(emulator, tmp_pat
         assert row.session_state == "Completed"
 
     run(emulator, tmp_path, scenario)
+
+
+# --------------------------------------------------------------------------- refresh follows
+
+
+def test_refresh_follows_refunds_still_under_way_and_announces_a_decline(emulator, tmp_path):
+    one = captured_order(emulator, "30.00")
+    two = captured_order(emulator, "30.00")
+    events: list[Settled] = []
+
+    async def scenario(desk: Desk):
+        desk.subscribe(lambda e: events.append(e) if isinstance(e, Settled) else None)
+        await desk.verify(one["checkoutSessionId"])
+        await desk.verify(two["checkoutSessionId"])
+        kept = await desk.refund(one["chargeId"], "10.00", follow=False)
+        lost = await desk.refund(two["chargeId"], "10.00", follow=False)
+        assert (kept.state, lost.state) == ("RefundInitiated", "RefundInitiated")
+        emulator.decline_refund(lost.refund_id, "ProcessingFailure")
+        emulator.advance(31)
+        report = await desk.refresh_many()
+        assert report.failed == []
+        return kept.refund_id, lost.refund_id
+
+    kept, lost = run(emulator, tmp_path, scenario)
+    by_id = {e.object_id: e for e in events}
+    assert by_id[kept].state == "Refunded" and not by_id[kept].declined
+    assert by_id[lost].declined and by_id[lost].reason_code == "ProcessingFailure"
