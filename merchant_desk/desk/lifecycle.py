@@ -377,8 +377,10 @@ class Lifecycle(MoneyOperations):
         """Refresh's read, plus every refund and charge of the order still settling, so a
         declined refund reaches the operator without anyone asking for it."""
         row = await super()._refresh_order(order_id, row)
-        pid = row.charge_permission_id
-        if pid is None:
+        # A Captured charge is final: the cache still asks for a refresh only while one of
+        # its refunds is under way. Only then are the order's objects loaded (bulk refresh
+        # reads its rows in blocks and must not read each order again).
+        if not (row.needs_refresh and row.charge_state == "Captured"):
             return row
         _, _, _, charges, refunds = self._story_objects(order_id)
         moved = False
