@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .amazonpay.models import Charge, Refund
     from .desk import Desk
     from .desk.story import MoneyStory
+    from .money import Money
 
 #: The commands this module runs, by name.
 COMMANDS = ("charge", "refund", "cancel", "close", "show")
@@ -26,7 +27,7 @@ COMMANDS = ("charge", "refund", "cancel", "close", "show")
 _SIMULATE_HELP = "sandbox simulation code (e.g. SoftDeclined); refused for live, nothing sent"
 
 
-def add_parsers(sub: Any) -> None:
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the five commands on ``cli``'s subparsers."""
     p = sub.add_parser("charge", help="Create Charge on a charge permission (exactly once)")
     p.add_argument("id", metavar="PERMISSION_ID")
@@ -264,8 +265,8 @@ def show_command(args: argparse.Namespace) -> int:
     return _run(args, body)
 
 
-def _money(value: Any) -> dict[str, str] | None:
-    return None if value is None else dict(value.to_json())
+def _money(value: Money | None) -> dict[str, str] | None:
+    return None if value is None else value.to_json()
 
 
 def story_json(told: MoneyStory) -> dict[str, Any]:

@@ -10,7 +10,8 @@ from ..events import CacheReset, DeskEvent, OrdersChanged, PendingCount, Progres
 from .base import PERMISSION_MAX_AGE, DeskBase
 from .core import Desk
 from .errors import ActionNotAllowed, DeskError, OperationPending, OutcomeUnknown, RefusedLocally
-from .lifecycle import FollowPolicy, Lifecycle
+from .following import Following, FollowPolicy
+from .lifecycle import Lifecycle
 from .operations import MoneyOperations
 from .refresh import REFRESH_ROW_BLOCK, BulkWork
 from .story import MoneyStory
@@ -57,6 +58,7 @@ __all__ = [
     "DeskError",
     "DeskEvent",
     "FollowPolicy",
+    "Following",
     "ImportReport",
     "Lifecycle",
     "MoneyOperations",
