@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--amount", required=True, help="e.g. 14.00 (the charge's currency)")
     p.add_argument("--currency", help="default: the charge's currency")
     p.add_argument("--descriptor", help="soft descriptor, at most 16 characters")
+    p.add_argument("--simulate", metavar="CODE",
+                   help="sandbox simulation code (e.g. CaptureInitiated); refused for live")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("track", help="add carrier tracking (Delivery Tracker)")
@@ -114,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     shape.add_argument("--csv", action="store_true", help="as CSV")
     shape.add_argument("--json", action="store_true", help="one JSON object per entry")
 
+    from . import money_commands  # light: the desk loads when one of its commands runs
+
+    money_commands.add_parsers(sub)  # charge, refund, cancel, close, show
+
     p = sub.add_parser("sandbox", help="the Amazon Pay emulator")
     ssub = p.add_subparsers(dest="sandbox_command", metavar="SANDBOX_COMMAND", required=True)
     s = ssub.add_parser("serve", help="run the emulator over HTTP")
@@ -150,6 +156,10 @@ def _main(argv: Sequence[str] | None) -> int:
         from .sandbox.server import serve_command
 
         return serve_command(args)
+    from . import money_commands
+
+    if command in money_commands.COMMANDS:
+        return money_commands.run(command, args)
     if command in COMMANDS:
         from . import commands
 

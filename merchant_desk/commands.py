@@ -530,13 +530,20 @@ def capture_command(args: argparse.Namespace) -> int:
 
     async def body(desk: Desk) -> int:
         currency = args.currency or await desk.charge_currency(charge_id)
-        charge = await desk.capture(charge_id, args.amount, currency, descriptor)
+        before = desk.collectible_note(charge_id, rules.parse_amount(args.amount, currency))
+        if before:  # a partial capture never gives up the rest silently
+            _err(before)
+        charge = await desk.capture(charge_id, args.amount, currency, descriptor,
+                                    simulation_code=args.simulate)
         if args.json:
             _json_line(sys.stdout, _charge_json(charge))
         else:
             shown = rules.descriptor_preview(descriptor) if descriptor else "(none)"
             print(f"Charge {charge_id}: {charge.state}. Captured {charge.capture_amount}; "
                   f"the buyer's statement shows {shown}.")
+        after = await desk.remaining_note(charge_id) if before else None
+        if after:
+            _err(after)
         return EXIT_OK
 
     return _run(args, body)

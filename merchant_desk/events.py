@@ -40,4 +40,18 @@ class CacheReset:
     message: str
 
 
-DeskEvent = OrdersChanged | Progress | PendingCount | CacheReset
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """An asynchronous Amazon outcome arrived: a refund ``Refunded`` or ``Declined``, a charge
+    out of ``AuthorizationInitiated``/``CaptureInitiated``. ``declined`` is True when money
+    did not move as asked: the window and the command line must make it impossible to miss.
+    ``message`` says so in plain words, with Amazon's reasonCode."""
+
+    object_id: str
+    state: str
+    reason_code: str | None
+    declined: bool
+    message: str
+
+
+DeskEvent = OrdersChanged | Progress | PendingCount | CacheReset | Settled

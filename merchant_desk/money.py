@@ -250,6 +250,17 @@ class Money:
         return Money(share, self.currency_code)
 
 
+def refund_cap(captured: Money) -> Money:
+    """The most a charge captured for ``captured`` may be refunded in all: the capture plus the
+    smaller of 15 % and the currency's fixed cap (75 USD/EUR/GBP, 8,400 JPY); where Amazon
+    documents no fixed cap (the other presentment currencies) the 15 % alone."""
+    over = captured.share(REFUND_OVER_CAPTURE_RATE)
+    fixed = REFUND_OVER_CAPTURE_CAP.get(captured.currency_code)
+    if fixed is not None:
+        over = min(over, Money(fixed, captured.currency_code))
+    return captured + over
+
+
 def _why_not_plain(text: str) -> str:
     """The most helpful words for typed text that is not plain digits."""
     if not text:

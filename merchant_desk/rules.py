@@ -25,11 +25,11 @@ from .amazonpay.identifiers import PUBLIC_KEY_ID_RE
 from .money import (
     LEDGER_CURRENCIES,
     MAX_CHARGE,
-    REFUND_OVER_CAPTURE_CAP,
-    REFUND_OVER_CAPTURE_RATE,
+    PRESENTMENT_CURRENCIES,
     Money,
     MoneyError,
     decimals_of,
+    refund_cap,
 )
 
 # --------------------------------------------------------------------------- errors
@@ -58,8 +58,10 @@ class RuleError(ValueError):
 
 # --------------------------------------------------------------------------- money
 
-#: The currencies an operator types amounts in: Amazon's ledger currencies.
+#: The currencies an operator types amounts in by default: Amazon's ledger currencies.
 CURRENCIES: tuple[str, ...] = LEDGER_CURRENCIES
+#: Every currency an order may be in: EU and UK merchants charge in twelve (REFERENCE 4).
+ORDER_CURRENCIES: tuple[str, ...] = PRESENTMENT_CURRENCIES
 
 
 def _example(currency: str) -> str:
@@ -70,9 +72,9 @@ def _example(currency: str) -> str:
 def check_currency(code: str | None) -> str:
     """The ledger currency ``code`` names (case and surrounding spaces forgiven)."""
     text = (code or "").strip(" \t\r\n").upper()
-    if text not in CURRENCIES:
+    if text not in ORDER_CURRENCIES:
         rule = "is required" if not text else f"{code!r} is not supported"
-        raise RuleError("Currency", f"{rule}; use one of {', '.join(CURRENCIES)}", "USD")
+        raise RuleError("Currency", f"{rule}; use one of {', '.join(ORDER_CURRENCIES)}", "USD")
     return text
 
 
@@ -92,8 +94,9 @@ def check_amount(amount: Money) -> Money:
     code = check_currency(amount.currency_code)
     if amount.amount <= 0:
         raise RuleError("Amount", "must be more than 0", _example(code))
-    maximum = Money(MAX_CHARGE[code], code)
-    if amount > maximum:
+    limit = MAX_CHARGE.get(code)  # documented for the ledger currencies only
+    maximum = Money(limit, code) if limit is not None else None
+    if maximum is not None and amount > maximum:
         raise RuleError("Amount", f"at most {maximum} per charge", _example(code))
     return amount
 
@@ -161,8 +164,7 @@ def check_capture_amount(
 def refund_limit(captured: Money, already_refunded: Money) -> Money:
     """How much may still be refunded: captured + min(15 %, cap) - already refunded, >= 0."""
     code = check_currency(captured.currency_code)
-    extra = min(captured.share(REFUND_OVER_CAPTURE_RATE), Money(REFUND_OVER_CAPTURE_CAP[code], code))
-    return max(Money.zero(code), captured + extra - already_refunded)
+    return max(Money.zero(code), refund_cap(captured) - already_refunded)
 
 
 def check_refund_amount(
@@ -338,7 +340,8 @@ class IdKind(enum.StrEnum):
 
 
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_PERMISSION = r"[SPsp][0-9]{2}-[0-9]{7}-[0-9]{7}"
+# S sandbox, P production, C recurring and saved-wallet permissions (REFERENCE "Corrections")
+_PERMISSION = r"[SPCspc][0-9]{2}-[0-9]{7}-[0-9]{7}"
 _ID_PATTERNS: dict[IdKind, re.Pattern[str]] = {
     IdKind.CHECKOUT_SESSION: re.compile(_UUID, re.ASCII),
     IdKind.CHARGE_PERMISSION: re.compile(_PERMISSION, re.ASCII),

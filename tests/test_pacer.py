@@ -47,7 +47,10 @@ def test_rate_tables_are_the_documented_ones():
     # Joined into one line: the table is prose that wraps in the middle of names.
     text = " ".join((DATA / "throttling_limits.txt").read_text(encoding="utf-8").split())
     found = re.findall(r"([A-Z][A-Za-z ]+?) (\d+)/(\d+) and (\d+)/(\d+)", text)
-    assert len(found) == len(NAMES) == len(PRODUCTION_RATES) == len(SANDBOX_RATES)
+    assert len(found) == len(NAMES)
+    # Update Charge Permission's rates are not documented: it is paced as its sibling Close
+    undocumented = {"updateChargePermission"}
+    assert set(PRODUCTION_RATES) == set(SANDBOX_RATES) == set(NAMES.values()) | undocumented
     for name, burst, restore, sandbox_burst, sandbox_restore in found:
         operation = NAMES[name.strip()]
         assert PRODUCTION_RATES[operation] == Rate(int(burst), int(restore)), name

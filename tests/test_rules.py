@@ -77,7 +77,7 @@ BAD_AMOUNTS = [
     ("150000.01", "USD", "at most 150000.00 USD"),
     ("10000001", "JPY", "at most 10000000 JPY"),
     ("9" * 60, "USD", "at most 150000.00 USD"),
-    ("14", "CHF", "Currency"),
+    ("14", "PLN", "Currency"),  # not one of Amazon's twelve presentment currencies
     ("14", "", "Currency"),
     ("$14", "USD", "digits"),
     ("14 USD", "USD", "spaces"),

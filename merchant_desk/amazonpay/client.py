@@ -609,6 +609,7 @@ class AmazonPayClient:
         checkout_session_id: str,
         charge_amount: Money,
         *,
+        total_order_amount: Money | None = None,
         simulation_code: str | None = None,
     ) -> CheckoutSession:
         """Complete Checkout Session with the session's own amount.
@@ -618,6 +619,9 @@ class AmazonPayClient:
         """
         sid = _check_id(checkout_session_id, "checkout session ID")
         body = {"chargeAmount": _check_money(charge_amount, "charge_amount")}
+        if total_order_amount is not None:
+            # Amazon requires it whenever the session carries one (REFERENCE "Corrections")
+            body["totalOrderAmount"] = _check_money(total_order_amount, "total_order_amount")
         return await self._call(
             CheckoutSession.parse,
             _session_id,
@@ -727,7 +731,9 @@ class AmazonPayClient:
             simulation_code=simulation_code,
         )
 
-    async def cancel_charge(self, charge_id: str, cancellation_reason: str) -> Charge:
+    async def cancel_charge(
+        self, charge_id: str, cancellation_reason: str, *, simulation_code: str | None = None
+    ) -> Charge:
         """Cancel Charge (``DELETE`` with a JSON body)."""
         cid = _check_id(charge_id, "charge ID")
         if not cancellation_reason or len(cancellation_reason) > 255:
@@ -740,7 +746,39 @@ class AmazonPayClient:
             "DELETE",
             f"charges/{cid}/cancel",
             body={"cancellationReason": cancellation_reason},
+            simulation_code=simulation_code,
         )
+
+    async def update_charge_permission(
+        self,
+        charge_permission_id: str,
+        merchant_reference_id: str,
+        *,
+        simulation_code: str | None = None,
+    ) -> ChargePermission:
+        """Update Charge Permission: stamp the shop's order number
+        (``merchantMetadata.merchantReferenceId``) so Amazon's reports and emails carry it."""
+        pid = _check_id(charge_permission_id, "charge permission ID")
+        if not merchant_reference_id or len(merchant_reference_id) > 256:
+            raise ValueError("merchant_reference_id must be 1 to 256 characters")
+        response = await self.request(
+            "updateChargePermission",
+            "PATCH",
+            f"chargePermissions/{pid}",
+            body={"merchantMetadata": {"merchantReferenceId": merchant_reference_id}},
+            simulation_code=simulation_code,
+        )
+        try:
+            updated = ChargePermission.parse(response.data)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise InvalidResponse(response.meta.status, excerpt(response.content),
+                                  response.meta.request_id, detail=str(exc)) from exc
+        if updated.charge_permission_id != pid:
+            raise InvalidResponse(response.meta.status, excerpt(response.content),
+                                  response.meta.request_id,
+                                  detail=f"an answer about {updated.charge_permission_id}, "
+                                         f"not {pid}")
+        return updated
 
     async def create_refund(
         self,

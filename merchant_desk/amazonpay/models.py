@@ -327,6 +327,8 @@ class CheckoutSession:
     creation_timestamp: datetime | None
     expiration_timestamp: datetime | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    #: ``paymentDetails.totalOrderAmount``: Complete Checkout Session must send it back
+    total_order_amount: Money | None = None
 
     @property
     def state(self) -> str:
@@ -357,6 +359,9 @@ class CheckoutSession:
             creation_timestamp=parse_timestamp(data.get("creationTimestamp")),
             expiration_timestamp=parse_timestamp(data.get("expirationTimestamp")),
             raw=data,
+            total_order_amount=Money.parse(
+                payment.get("totalOrderAmount"), "paymentDetails.totalOrderAmount"
+            ),
         )
 
 
@@ -422,7 +427,8 @@ class Charge:
     capture_amount: Money | None
     refunded_amount: Money | None
     soft_descriptor: str | None
-    converted_amount: Decimal | None
+    #: a multi-currency charge's amount in the merchant's ledger currency (a Price object)
+    converted_amount: Money | None
     conversion_rate: Decimal | None
     creation_timestamp: datetime | None
     expiration_timestamp: datetime | None
@@ -455,12 +461,22 @@ class Charge:
             capture_amount=Money.parse(data.get("captureAmount"), "captureAmount"),
             refunded_amount=Money.parse(data.get("refundedAmount"), "refundedAmount"),
             soft_descriptor=_str(data.get("softDescriptor"), "softDescriptor"),
-            converted_amount=_decimal(data.get("convertedAmount")),
+            converted_amount=_price(data.get("convertedAmount")),
             conversion_rate=_decimal(data.get("conversionRate")),
             creation_timestamp=parse_timestamp(data.get("creationTimestamp")),
             expiration_timestamp=parse_timestamp(data.get("expirationTimestamp")),
             raw=data,
         )
+
+
+def _price(value: Any) -> Money | None:
+    """``convertedAmount``: a Price object; an unreadable one is kept in ``raw``, not a crash."""
+    if not isinstance(value, Mapping):
+        return None
+    try:
+        return Money.parse(value, "convertedAmount")
+    except ValueError:
+        return None
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -37,6 +37,8 @@ PRODUCTION_RATES: dict[str, Rate] = {
     "completeCheckoutSession": Rate(20, 4),
     "getChargePermission": Rate(20, 4),
     "closeChargePermission": Rate(10, 2),
+    # Not in REFERENCE section 3: Close Charge Permission's, its sibling (the emulator's choice)
+    "updateChargePermission": Rate(10, 2),
     "getCharge": Rate(20, 4),
     "createCharge": Rate(10, 4),
     "captureCharge": Rate(20, 4),
@@ -52,6 +54,7 @@ SANDBOX_RATES: dict[str, Rate] = {
     "completeCheckoutSession": Rate(2, 1),
     "getChargePermission": Rate(10, 1),
     "closeChargePermission": Rate(2, 1),
+    "updateChargePermission": Rate(2, 1),
     "getCharge": Rate(5, 1),
     "createCharge": Rate(2, 1),
     "captureCharge": Rate(2, 1),

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from .doctor import run_checks
-from .operations import MoneyOperations
+from .lifecycle import Lifecycle
 from .refresh import BulkWork
 from .views import Check
 
 
-class Desk(MoneyOperations, BulkWork):
+class Desk(Lifecycle, BulkWork):
     """The operator's use cases over one Amazon Pay account and one data directory.
 
     Reading and verifying (:class:`.base.DeskBase`), the journaled money operations
-    (:class:`.operations.MoneyOperations`), refresh and import (:class:`.refresh.BulkWork`).
+    (:class:`.operations.MoneyOperations`, :class:`.lifecycle.Lifecycle`), refresh and import
+    (:class:`.refresh.BulkWork`).
     """
 
     async def doctor(self) -> list[Check]:

@@ -19,6 +19,17 @@ class ActionNotAllowed(DeskError):
     """Amazon's state does not allow this action now (e.g. capture on a Captured charge)."""
 
 
+class RefusedLocally(DeskError):
+    """Amazon's own rules forbid this operation now (a refund above the cap, a 26th charge, a
+    cancel of a captured charge...): refused before anything was sent. ``next_step`` says
+    what the operator can do instead."""
+
+    def __init__(self, message: str, next_step: str) -> None:
+        super().__init__(f"{message} Nothing was sent. {next_step}")
+        self.reason = message
+        self.next_step = next_step
+
+
 class OperationPending(DeskError):
     """An earlier attempt of the same operation has no known outcome: resume it first."""
 

@@ -9,37 +9,73 @@ with the same key, so Amazon answers with the first result instead of acting twi
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from .. import rules
 from ..amazonpay.errors import ApiError, InvalidResponse, TransportError
-from ..amazonpay.models import Charge, CheckoutSession, DeliveryTracker
+from ..amazonpay.models import Charge, ChargePermission, CheckoutSession, DeliveryTracker, Refund
 from ..meanings import ObjectKind, explain
 from ..money import Money
 from ..store import Intent, OrderRow
 from .base import DeskBase
-from .errors import ActionNotAllowed, DeskError, OperationPending, OutcomeUnknown
-from .views import CAPTURE, COMPLETE, TRACK, ResumeResult
+from .errors import ActionNotAllowed, DeskError, OperationPending, OutcomeUnknown, RefusedLocally
+from .views import (
+    CANCEL,
+    CAPTURE,
+    CHARGE,
+    CLOSE,
+    COMPLETE,
+    REFUND,
+    TRACK,
+    UPDATE,
+    ResumeResult,
+)
 from .wording import describe_operation
 
 #: What Amazon answers a journaled operation with.
-Answer = Charge | CheckoutSession | DeliveryTracker
-_T = TypeVar("_T", Charge, CheckoutSession, DeliveryTracker)
+Answer = Charge | CheckoutSession | DeliveryTracker | Refund | ChargePermission
+_T = TypeVar("_T", Charge, CheckoutSession, DeliveryTracker, Refund, ChargePermission)
+
+# Amazon's codes are words (SoftDeclined, AmazonRejected...): nothing else reaches a header.
+_SIMULATION_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+
+#: Operations Amazon takes no idempotency key for, whose refusal after an attempt that may
+#: have arrived (a retry, a resume) is checked by reading the object again.
+RECONCILED = frozenset({CANCEL, CLOSE, UPDATE})
 
 
 class MoneyOperations(DeskBase):
     """The use cases that change something at Amazon, each journaled before it is sent."""
 
     def _record_intent(self, operation: str, object_id: str, request: dict[str, Any], *,
-                       idempotent: bool) -> int:
-        """Journal a money operation before it is sent, with a fresh idempotency key when the
-        operation takes one. Refused (nothing journaled) while the desk has no client."""
+                       idempotent: bool, key: str | None = None) -> int:
+        """Journal a money operation before it is sent, with its idempotency key when the
+        operation takes one (``key``, derived from the observed state, or a fresh random
+        one). Refused (nothing journaled) while the desk has no client."""
         _ = self.client  # DeskError: never an intent without a way to send it
         from ..amazonpay.client import new_idempotency_key
 
-        key = new_idempotency_key() if idempotent else None
-        return self.journal.record_intent(operation, object_id, request, key)
+        if idempotent and key is None:
+            key = new_idempotency_key()
+        return self.journal.record_intent(operation, object_id, request,
+                                          key if idempotent else None)
+
+    def _check_simulation(self, code: str | None) -> str | None:
+        """A sandbox simulation code, refused before anything is sent outside the sandbox."""
+        if code is None or code == "":
+            return None
+        if self.client.config.effective_environment != "sandbox":
+            raise RefusedLocally(
+                f"Simulation code {code!r} is for the sandbox only, and this desk is connected "
+                f"to {self.client.config.effective_environment.upper()}.",
+                "Leave --simulate out to do it for real, or connect to the sandbox to try it.",
+            )
+        if not _SIMULATION_CODE.fullmatch(code):
+            raise RefusedLocally(f"{code!r} is not a simulation code.",
+                                 "Use one of Amazon's codes, e.g. SoftDeclined.")
+        return code
 
     # ------------------------------------------------------------------ money operations
 
@@ -49,6 +85,8 @@ class MoneyOperations(DeskBase):
         amount: str | Decimal | Money,
         currency: str,
         soft_descriptor: str | None = None,
+        *,
+        simulation_code: str | None = None,
     ) -> Charge:
         """Capture Charge, exactly once. Rules first; nothing is sent if any fails.
 
@@ -59,6 +97,7 @@ class MoneyOperations(DeskBase):
         charge_id = rules.check_charge_id(charge_id)
         value = rules.check_capture_amount(amount, currency, None)  # data-free checks first
         descriptor = rules.check_soft_descriptor(soft_descriptor)
+        simulation = self._check_simulation(simulation_code)
         pending = self.journal.find_pending(CAPTURE, charge_id)
         if pending is not None:
             raise OperationPending(pending)
@@ -86,6 +125,8 @@ class MoneyOperations(DeskBase):
             "captureAmount": value.to_json(),
             "softDescriptor": descriptor,
         }
+        if simulation:
+            request["simulationCode"] = simulation
         intent_id = self._record_intent(CAPTURE, charge_id, request, idempotent=True)
         self.journal.audit("capture requested", charge_id, request)
         self._emit_pending()
@@ -126,6 +167,8 @@ class MoneyOperations(DeskBase):
         if session.charge_amount is None:
             raise ActionNotAllowed("Amazon did not report this checkout's amount; verify it again.")
         request = {"checkoutSessionId": sid, "chargeAmount": session.charge_amount.to_json()}
+        if session.total_order_amount is not None:
+            request["totalOrderAmount"] = session.total_order_amount.to_json()
         intent_id = self._record_intent(COMPLETE, sid, request, idempotent=False)
         self.journal.audit("complete requested", sid, request)
         self._emit_pending()
@@ -168,7 +211,8 @@ class MoneyOperations(DeskBase):
                 # throttled or a server error even after the client's retries: did it happen?
                 self._record_unknown(intent, error)
                 raise OutcomeUnknown(self._intent(intent.intent_id), error) from error
-            reconciled = await self._reconcile(intent, error) if resumed else None
+            reconcile = resumed or intent.operation in RECONCILED
+            reconciled = await self._reconcile(intent, error) if reconcile else None
             if reconciled is not None:
                 return reconciled
             self.journal.record_outcome(
@@ -210,6 +254,10 @@ class MoneyOperations(DeskBase):
             self.orders.upsert_checkout_session(result)
         elif isinstance(result, DeliveryTracker):
             self.orders.record_delivery_tracker(result)
+        elif isinstance(result, Refund):
+            self.orders.upsert_refund(result)
+        elif isinstance(result, ChargePermission):
+            self.orders.upsert_charge_permission(result)
         meta = self.client.last_response
         self.journal.record_outcome(
             intent.intent_id,
@@ -224,6 +272,7 @@ class MoneyOperations(DeskBase):
 
     async def _dispatch(self, intent: Intent) -> Answer:
         request = intent.request
+        simulation = request.get("simulationCode")
         if intent.operation == CAPTURE:
             money = request["captureAmount"]
             return await self.client.capture_charge(
@@ -231,6 +280,42 @@ class MoneyOperations(DeskBase):
                 Money.of(money["amount"], money["currencyCode"]),
                 soft_descriptor=request.get("softDescriptor"),
                 idempotency_key=intent.idempotency_key,
+                simulation_code=simulation,
+            )
+        if intent.operation == CHARGE:
+            money = request["chargeAmount"]
+            return await self.client.create_charge(
+                intent.object_id,
+                Money.of(money["amount"], money["currencyCode"]),
+                capture_now=bool(request.get("captureNow")),
+                soft_descriptor=request.get("softDescriptor"),
+                can_handle_pending_authorization=bool(
+                    request.get("canHandlePendingAuthorization")),
+                idempotency_key=intent.idempotency_key,
+                simulation_code=simulation,
+            )
+        if intent.operation == REFUND:
+            money = request["refundAmount"]
+            return await self.client.create_refund(
+                intent.object_id,
+                Money.of(money["amount"], money["currencyCode"]),
+                soft_descriptor=request.get("softDescriptor"),
+                idempotency_key=intent.idempotency_key,
+                simulation_code=simulation,
+            )
+        if intent.operation == CANCEL:
+            return await self.client.cancel_charge(
+                intent.object_id, request["cancellationReason"], simulation_code=simulation)
+        if intent.operation == CLOSE:
+            return await self.client.close_charge_permission(
+                intent.object_id, request["closureReason"],
+                cancel_pending_charges=bool(request.get("cancelPendingCharges")),
+                simulation_code=simulation,
+            )
+        if intent.operation == UPDATE:
+            return await self.client.update_charge_permission(
+                intent.object_id, request["merchantMetadata"]["merchantReferenceId"],
+                simulation_code=simulation,
             )
         if intent.operation == TRACK:
             detail = request["deliveryDetails"][0]
@@ -239,8 +324,12 @@ class MoneyOperations(DeskBase):
             )
         if intent.operation == COMPLETE:
             money = request["chargeAmount"]
+            total = request.get("totalOrderAmount")
             session = await self.client.complete_checkout_session(
-                intent.object_id, Money.of(money["amount"], money["currencyCode"])
+                intent.object_id,
+                Money.of(money["amount"], money["currencyCode"]),
+                total_order_amount=(Money.of(total["amount"], total["currencyCode"])
+                                    if total else None),
             )
             # completing may create a permission and a charge: cache them too
             await self._follow_session(session)
@@ -265,6 +354,18 @@ class MoneyOperations(DeskBase):
                 await self._follow_session(session)
                 self._succeeded(intent, session)
                 return session
+        if intent.operation == CANCEL and error.reason_code == "InvalidChargeStatus":
+            charge = await self.client.get_charge(intent.object_id)
+            if charge.state == "Canceled" and charge.status.reason_code == "MerchantCanceled":
+                self._succeeded(intent, charge)
+                return charge
+        if intent.operation == CLOSE and error.reason_code == "InvalidChargePermissionStatus":
+            permission = await self.client.get_charge_permission(intent.object_id)
+            if permission.state == "Closed" and permission.status.reason_code in (
+                "MerchantClosed", intent.request.get("simulationCode")
+            ):
+                self._succeeded(intent, permission)
+                return permission
         return None
 
     async def resume_pending(self) -> list[ResumeResult]:

@@ -14,7 +14,12 @@ from ..store.orders import OrderDetail as StoredDetail
 CAPTURE = "captureCharge"
 COMPLETE = "completeCheckoutSession"
 TRACK = "deliveryTrackers"
-MONEY_OPERATIONS = (CAPTURE, COMPLETE, TRACK)
+CHARGE = "createCharge"
+CANCEL = "cancelCharge"
+CLOSE = "closeChargePermission"
+REFUND = "createRefund"
+UPDATE = "updateChargePermission"
+MONEY_OPERATIONS = (CAPTURE, COMPLETE, TRACK, CHARGE, CANCEL, CLOSE, REFUND, UPDATE)
 
 
 @dataclass(frozen=True, slots=True)

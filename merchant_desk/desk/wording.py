@@ -9,7 +9,7 @@ from ..amazonpay.errors import ApiError
 from ..meanings import Explanation, ObjectKind, explain
 from ..store import OrderRow, TimelineEntry
 from .errors import DeskError
-from .views import CAPTURE, COMPLETE, TRACK, TimelineItem
+from .views import CANCEL, CAPTURE, CHARGE, CLOSE, COMPLETE, REFUND, TRACK, UPDATE, TimelineItem
 
 
 def describe_operation(operation: str, request: dict[str, Any] | None) -> str:
@@ -17,9 +17,13 @@ def describe_operation(operation: str, request: dict[str, Any] | None) -> str:
     1Z999…", "Complete checkout 20.00 USD"."""
     name = _OPERATION_WORDS.get(operation, operation)
     request = request or {}
-    money = request.get("captureAmount") or request.get("chargeAmount")
+    money = (request.get("captureAmount") or request.get("chargeAmount")
+             or request.get("refundAmount"))
     if isinstance(money, dict) and money.get("amount"):
         return f"{name} {money['amount']} {money.get('currencyCode', '')}".rstrip()
+    reference = (request.get("merchantMetadata") or {}).get("merchantReferenceId")
+    if reference:
+        return f"{name} {reference}"
     details = request.get("deliveryDetails")
     if isinstance(details, list) and details and isinstance(details[0], dict):
         return f"{name} {details[0].get('carrierCode', '')} {details[0].get('trackingNumber', '')}"
@@ -40,6 +44,11 @@ _OPERATION_WORDS = {
     CAPTURE: "Capture",
     COMPLETE: "Complete checkout",
     TRACK: "Add tracking",
+    CHARGE: "Charge",
+    CANCEL: "Cancel charge",
+    CLOSE: "Close the order",
+    REFUND: "Refund",
+    UPDATE: "Set the order number",
 }
 
 
@@ -48,7 +57,9 @@ def timeline_item(entry: TimelineEntry) -> TimelineItem:
     name = _OPERATION_WORDS.get(entry.name, entry.name)
     if entry.kind == "intent":
         text = f"{name} sent"
-        amount = entry.detail.get("request", {}).get("captureAmount") if entry.detail else None
+        sent = entry.detail.get("request", {}) if entry.detail else {}
+        amount = (sent.get("captureAmount") or sent.get("chargeAmount")
+                  or sent.get("refundAmount"))
         if amount:
             text += f" ({amount.get('amount')} {amount.get('currencyCode')})"
     elif entry.kind == "outcome":

@@ -1,0 +1,346 @@
+"""The command line's money movements after checkout: ``charge``, ``refund``, ``cancel``,
+``close``, and ``show`` (an order's whole money story). ARCHITECTURE "Contract: command line".
+
+Parsing is :func:`add_parsers` (``cli.py`` calls it); the work is the desk's. This module is
+light to import: the desk, the wire and the shared command helpers load when a command runs.
+Every input rule is checked before anything is sent (exit 2); every failure says in plain
+words what happened, then Amazon's reasonCode and message, then what to do next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+from .exitcodes import EXIT_OK, EXIT_REFUSED, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from .amazonpay.models import Charge, Refund
+    from .desk import Desk
+    from .desk.story import MoneyStory
+    from .money import Money
+
+#: The commands this module runs, by name.
+COMMANDS = ("charge", "refund", "cancel", "close", "show")
+
+_SIMULATE_HELP = "sandbox simulation code (e.g. SoftDeclined); refused for live, nothing sent"
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the five commands on ``cli``'s subparsers."""
+    p = sub.add_parser("charge", help="Create Charge on a charge permission (exactly once)")
+    p.add_argument("id", metavar="PERMISSION_ID")
+    p.add_argument("--amount", required=True, help="e.g. 226.00")
+    p.add_argument("--currency", help="default: the charge permission's currency")
+    p.add_argument("--capture", action="store_true", help="capture at once (captureNow)")
+    p.add_argument("--descriptor", help="soft descriptor (with --capture), at most 16 characters")
+    p.add_argument("--simulate", metavar="CODE", help=_SIMULATE_HELP)
+    p.add_argument("--json", action="store_true", help="Amazon's Charge object")
+
+    p = sub.add_parser("refund", help="Create Refund, then follow it until it settles")
+    p.add_argument("id", metavar="CHARGE_ID")
+    p.add_argument("--amount", required=True, help="e.g. 14.00 (the charge's currency)")
+    p.add_argument("--descriptor", help="soft descriptor, at most 16 characters")
+    p.add_argument("--simulate", metavar="CODE", help=_SIMULATE_HELP)
+    p.add_argument("--json", action="store_true", help="Amazon's Refund object")
+
+    p = sub.add_parser("cancel", help="Cancel Charge: release an authorization")
+    p.add_argument("id", metavar="CHARGE_ID")
+    p.add_argument("--reason", help="cancellationReason")
+    p.add_argument("--simulate", metavar="CODE", help=_SIMULATE_HELP)
+    p.add_argument("--json", action="store_true", help="Amazon's Charge object")
+
+    p = sub.add_parser("close", help="Close Charge Permission: the order is finished")
+    p.add_argument("id", metavar="PERMISSION_ID")
+    p.add_argument("--reason", help="closureReason")
+    p.add_argument("--cancel-pending", action="store_true",
+                   help="also cancel authorizations not yet captured (cancelPendingCharges)")
+    p.add_argument("--simulate", metavar="CODE", help=_SIMULATE_HELP)
+    p.add_argument("--json", action="store_true", help="Amazon's Charge Permission object")
+
+    p = sub.add_parser("show", help="an order's whole money story (any of its IDs)")
+    p.add_argument("id", metavar="ORDER_ID")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+
+
+def run(command: str, args: argparse.Namespace) -> int:
+    """Run one of :data:`COMMANDS`."""
+    return int(_RUNNERS[command](args))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _usage(error: Exception) -> int:
+    _err(f"{error}\nNothing was sent.")
+    return EXIT_USAGE
+
+
+def _print_json(obj: dict[str, Any]) -> None:
+    from .commands import _json_line
+
+    _json_line(sys.stdout, obj)
+
+
+def _declined(out: TextIO, what: str, object_id: str, reason: str | None,
+              description: str | None, next_step: str) -> None:
+    """A decline in words nobody can miss: what happened, Amazon's reason, what to do."""
+    out.write(f"DECLINED: {what} {object_id} was declined by Amazon Pay; no money moved.\n"
+              f"  Amazon said:       {reason or '(no reasonCode)'}: "
+              f"{description or '(no message)'}\n"
+              f"  What to do:        {next_step}\n")
+    out.flush()
+
+
+# --------------------------------------------------------------------------- charge
+
+
+def charge_command(args: argparse.Namespace) -> int:
+    """``charge PERMISSION_ID --amount A [--currency C] [--capture] [--descriptor T]``."""
+    from . import rules
+    from .commands import _run
+
+    try:
+        pid = rules.check_charge_permission_id(args.id)
+        descriptor = rules.check_soft_descriptor(args.descriptor)
+        if descriptor is not None and not args.capture:
+            raise rules.RuleError("Soft descriptor", "goes with a new charge only when it is "
+                                  "captured at once: add --capture", "--capture")
+        currency = rules.check_currency(args.currency) if args.currency else None
+        if currency:
+            rules.parse_amount(args.amount, currency)
+    except rules.RuleError as error:
+        return _usage(error)
+
+    async def body(desk: Desk) -> int:
+        charge = await desk.charge(pid, args.amount, currency, capture_now=args.capture,
+                                   soft_descriptor=descriptor, simulation_code=args.simulate)
+        if args.json:
+            _print_json(dict(charge.raw))
+        return _report_charge(desk, charge, human=not args.json)
+
+    return _run(args, body)
+
+
+def _report_charge(desk: Desk, charge: Charge, *, human: bool) -> int:
+    from .meanings import ObjectKind, explain
+
+    state, reason = charge.state, charge.status.reason_code
+    if state == "Declined":
+        meaning = explain(ObjectKind.CHARGE, state, reason)
+        _declined(sys.stderr, "Charge", charge.charge_id, reason,
+                  charge.status.reason_description, meaning.next_step)
+        return EXIT_REFUSED
+    if human:
+        amount = charge.capture_amount if state == "Captured" else charge.charge_amount
+        line = f"Charge {charge.charge_id}: {state} ({amount})."
+        if state in ("AuthorizationInitiated", "CaptureInitiated"):
+            line += (" Amazon is still working on it; 'merchant-desk show "
+                     f"{charge.charge_id}' follows it.")
+        elif state == "Authorized":
+            line += (f" Capture it when you ship: merchant-desk capture {charge.charge_id} "
+                     f"--amount {charge.charge_amount.amount_text() if charge.charge_amount else 'A'}")
+        print(line)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- refund
+
+
+def refund_command(args: argparse.Namespace) -> int:
+    """``refund CHARGE_ID --amount A [--descriptor T]``: create, then follow until settled."""
+    from . import rules
+    from .commands import _run
+
+    try:
+        cid = rules.check_charge_id(args.id)
+        descriptor = rules.check_soft_descriptor(args.descriptor)
+    except rules.RuleError as error:
+        return _usage(error)
+
+    async def body(desk: Desk) -> int:
+        refund = await desk.refund(cid, args.amount, soft_descriptor=descriptor,
+                                   simulation_code=args.simulate)
+        if args.json:
+            _print_json(dict(refund.raw))
+        return _report_refund(refund, human=not args.json)
+
+    return _run(args, body)
+
+
+def _report_refund(refund: Refund, *, human: bool) -> int:
+    from .meanings import ObjectKind, explain
+
+    state, reason = refund.state, refund.status.reason_code
+    if state == "Declined":
+        meaning = explain(ObjectKind.REFUND, state, reason)
+        _declined(sys.stderr, f"Refund of {refund.refund_amount}", refund.refund_id, reason,
+                  refund.status.reason_description, meaning.next_step)
+        return EXIT_REFUSED
+    if human:
+        if state == "Refunded":
+            print(f"Refund {refund.refund_id}: Refunded {refund.refund_amount} to the buyer.")
+        else:
+            print(f"Refund {refund.refund_id} of {refund.refund_amount}: {state}. Amazon is "
+                  "still working on it; 'merchant-desk show "
+                  f"{refund.refund_id}' (or refresh) follows it and reports a decline.")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- cancel, close
+
+
+def cancel_command(args: argparse.Namespace) -> int:
+    """``cancel CHARGE_ID [--reason TEXT]``: Cancel Charge."""
+    from . import rules
+    from .commands import _run
+
+    try:
+        cid = rules.check_charge_id(args.id)
+    except rules.RuleError as error:
+        return _usage(error)
+
+    async def body(desk: Desk) -> int:
+        charge = await desk.cancel(cid, args.reason, simulation_code=args.simulate)
+        if args.json:
+            _print_json(dict(charge.raw))
+        else:
+            print(f"Charge {cid}: {charge.state} ({charge.status.reason_code or '-'}); "
+                  "the buyer's authorization is released.")
+        return EXIT_OK
+
+    return _run(args, body)
+
+
+def close_command(args: argparse.Namespace) -> int:
+    """``close PERMISSION_ID [--reason TEXT] [--cancel-pending]``: Close Charge Permission."""
+    from . import rules
+    from .commands import _run
+
+    try:
+        pid = rules.check_charge_permission_id(args.id)
+    except rules.RuleError as error:
+        return _usage(error)
+
+    async def body(desk: Desk) -> int:
+        permission = await desk.close(pid, args.reason,
+                                      cancel_pending_charges=args.cancel_pending,
+                                      simulation_code=args.simulate)
+        if args.json:
+            _print_json(dict(permission.raw))
+        else:
+            print(f"Charge permission {pid}: {permission.state} "
+                  f"({permission.status.reason_code or '-'}); no new charge can be made on it.")
+        return EXIT_OK
+
+    return _run(args, body)
+
+
+# --------------------------------------------------------------------------- show
+
+
+def show_command(args: argparse.Namespace) -> int:
+    """``show ORDER_ID [--json]``: the order's whole money story, read from Amazon first."""
+    from . import rules
+    from .commands import _run
+
+    if rules.classify_id(args.id) is None:
+        _err(f"{args.id!r} is not an Amazon Pay ID: give the order's checkout session, charge "
+             "permission, charge or refund ID (e.g. S01-1234567-1234567).\nNothing was sent.")
+        return EXIT_USAGE
+
+    async def body(desk: Desk) -> int:
+        told = await desk.money_story(args.id)
+        if args.json:
+            _print_json(story_json(told))
+        else:
+            _print_story(sys.stdout, told)
+        return EXIT_OK
+
+    return _run(args, body)
+
+
+def _money(value: Money | None) -> dict[str, str] | None:
+    return None if value is None else value.to_json()
+
+
+def story_json(told: MoneyStory) -> dict[str, Any]:
+    """One object: the charge permission's own fields (Amazon's names), then the desk's."""
+    from .amazonpay.models import format_timestamp
+
+    permission, session = told.charge_permission, told.checkout_session
+    obj: dict[str, Any] = dict(permission.raw) if permission is not None else {}
+    obj["checkoutSessionId"] = session.checkout_session_id if session else None
+    obj["chargePermissionId"] = (permission.charge_permission_id if permission
+                                 else session.charge_permission_id if session else None)
+    if permission is None and session is not None:
+        obj["statusDetails"] = session.raw.get("statusDetails")
+    obj["charges"] = [dict(c.raw) for c in told.charges]
+    obj["refunds"] = [dict(r.raw) for r in told.refunds]
+    obj["collectible"] = _money(told.collectible.total if told.collectible else None)
+    obj["refundable"] = _money(told.refundable)
+    obj["deadline"] = format_timestamp(told.deadline) if told.deadline else None
+    obj["deadlineKind"] = told.deadline_kind
+    return obj
+
+
+_DEADLINE_WORDS = {
+    "authorizationExpiration": "capture the authorized charge before its authorization expires",
+    "chargePermissionExpiration": "charge what is left before the charge permission expires",
+    "checkoutSessionExpiration": "complete the checkout before it expires",
+}
+
+
+def _print_story(out: TextIO, told: MoneyStory) -> None:
+    from .desk.story import collect_advice
+
+    permission = told.charge_permission
+    out.write(f"Order {told.order_id}\n")
+    if permission is not None:
+        limit = f", limit {permission.amount_limit}" if permission.amount_limit else ""
+        reason = f" ({permission.status.reason_code})" if permission.status.reason_code else ""
+        out.write(f"  Charge permission {permission.charge_permission_id}: "
+                  f"{permission.state}{reason}{limit}\n")
+    for charge in told.charges:
+        reason = f" ({charge.status.reason_code})" if charge.status.reason_code else ""
+        amounts = f"authorized {charge.charge_amount}"
+        if charge.capture_amount is not None:
+            amounts += f", captured {charge.capture_amount}"
+        out.write(f"  Charge {charge.charge_id}: {charge.state}{reason}, {amounts}\n")
+        for refund in told.refunds:
+            if refund.charge_id != charge.charge_id:
+                continue
+            if refund.state == "Declined":
+                out.write(f"    Refund {refund.refund_id}: DECLINED "
+                          f"({refund.status.reason_code or 'no reason'}) {refund.refund_amount}"
+                          " - no money went back to the buyer; refund again or pay them "
+                          "another way\n")
+            else:
+                out.write(f"    Refund {refund.refund_id}: {refund.state} "
+                          f"{refund.refund_amount}\n")
+    if told.collectible is not None:
+        out.write(f"  Collectible:       {told.collectible.total}\n")
+        for line in collect_advice(told):
+            out.write(f"    {line}\n")
+    if told.refundable is not None:
+        out.write(f"  Refundable:        {told.refundable}\n")
+    if told.deadline is not None and told.deadline_kind:
+        out.write(f"  Next deadline:     {told.deadline:%Y-%m-%d %H:%M} UTC: "
+                  f"{_DEADLINE_WORDS.get(told.deadline_kind, told.deadline_kind)}\n")
+    if told.declined_refunds:
+        out.write(f"  ATTENTION: {len(told.declined_refunds)} refund(s) DECLINED.\n")
+    out.flush()
+
+
+_RUNNERS = {
+    "charge": charge_command,
+    "refund": refund_command,
+    "cancel": cancel_command,
+    "close": close_command,
+    "show": show_command,
+}
