@@ -761,24 +761,16 @@ class AmazonPayClient:
         pid = _check_id(charge_permission_id, "charge permission ID")
         if not merchant_reference_id or len(merchant_reference_id) > 256:
             raise ValueError("merchant_reference_id must be 1 to 256 characters")
-        response = await self.request(
+        return await self._call(
+            ChargePermission.parse,
+            _permission_id,
+            pid,
             "updateChargePermission",
             "PATCH",
             f"chargePermissions/{pid}",
             body={"merchantMetadata": {"merchantReferenceId": merchant_reference_id}},
             simulation_code=simulation_code,
         )
-        try:
-            updated = ChargePermission.parse(response.data)
-        except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            raise InvalidResponse(response.meta.status, excerpt(response.content),
-                                  response.meta.request_id, detail=str(exc)) from exc
-        if updated.charge_permission_id != pid:
-            raise InvalidResponse(response.meta.status, excerpt(response.content),
-                                  response.meta.request_id,
-                                  detail=f"an answer about {updated.charge_permission_id}, "
-                                         f"not {pid}")
-        return updated
 
     async def create_refund(
         self,
