@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TextIO
 
+from merchant_desk.amazonpay.identifiers import IDEMPOTENCY_KEY_RE
 from merchant_desk.store.db import Store, StoreError, utc_now_text, write_transaction
 
 OUTCOME_STATUSES = frozenset({"succeeded", "refused", "unknown"})
 FINAL_STATUSES = frozenset({"succeeded", "refused"})
-# Amazon's rule for the x-amz-pay-idempotency-key header (REFERENCE §3)
-_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 # Cells a spreadsheet would run as a formula: an exported audit log must not execute anything
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -170,7 +168,7 @@ class Journal:
         ``idempotency_key`` follows Amazon's rule (1-32 of ``A-Za-z0-9-_``) and is unique in
         the journal; ``None`` only for operations Amazon takes no key for.
         """
-        if idempotency_key is not None and not _IDEMPOTENCY_KEY.match(idempotency_key):
+        if idempotency_key is not None and not IDEMPOTENCY_KEY_RE.fullmatch(idempotency_key):
             raise JournalError(
                 f"idempotency key {idempotency_key!r} is not 1-32 characters of A-Za-z0-9-_"
             )
