@@ -197,8 +197,10 @@ def set_language(locale: str) -> str:
     global _active
     chosen = normalize(locale)
     if chosen is None:
-        raise LanguageError(f"Merchant Desk does not speak {locale!r}; use one of "
-                            f"{', '.join(LANGUAGES)}")
+        raise LanguageError(
+            _('Merchant Desk does not speak "{language}"; use one of {languages}').format(
+                language=locale, languages=", ".join(LANGUAGES))
+        )
     _active = _Active(chosen, _translations(chosen.partition("_")[0]))
     return chosen
 

@@ -83,12 +83,12 @@ def parse_typed(text: str, currency_code: str, locale: str | None = None) -> Mon
     """An amount a person typed in ``locale``'s way (see the module's rule); the currency's
     symbol or code may stand before or after it, as :func:`format_money` writes it.
 
-    :class:`MoneyError` says what is wrong and how to write it, in the active language.
+    :class:`MoneyError` says what is wrong and how to write it, in the active language (the
+    caller adds an example: :func:`example_text`).
     """
     decimals = decimals_of(currency_code)
     where = _locale(locale)
     sign = decimal_sign(where)
-    example = example_text(currency_code, where)
     raw = text.translate(_NARROW).strip(" \t\r\n\u00a0\u202f") if isinstance(text, str) else ""
     if not raw:
         raise MoneyError(_("is required"))
@@ -97,9 +97,7 @@ def parse_typed(text: str, currency_code: str, locale: str | None = None) -> Mon
         raise MoneyError(_("digits only, no sign; it must be more than 0"))
     if not _BODY.fullmatch(body) or not body[-1].isdigit():
         raise MoneyError(
-            _('write digits, with "{sign}" before the decimals (for example {example})').format(
-                sign=sign, example=example
-            )
+            _('write digits, with "{sign}" before the decimals').format(sign=sign)
         )
     readings = [r for r in (_reading(body, ","), _reading(body, ".")) if r is not None]
     if decimals == 0 and any(places == 0 for _value, places in readings):
@@ -110,15 +108,15 @@ def parse_typed(text: str, currency_code: str, locale: str | None = None) -> Mon
         first, second = sorted(values, reverse=True)[:2]
         raise MoneyError(
             _('"{text}" can be read as {first} or as {second}: write it without a thousands '
-              'separator, with "{sign}" before the decimals (for example {example})').format(
+              'separator, with "{sign}" before the decimals').format(
                 text=text.strip(), first=_plain(first, sign), second=_plain(second, sign),
-                sign=sign, example=example,
+                sign=sign,
             )
         )
     if not readings:
         raise MoneyError(
             _('write digits, with "{sign}" before the decimals and nothing or groups of three '
-              'digits between thousands (for example {example})').format(sign=sign, example=example)
+              'digits between thousands').format(sign=sign)
         )
     value, places = readings[0]
     if places > decimals:
