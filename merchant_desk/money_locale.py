@@ -14,10 +14,11 @@ Babel is imported on first use, so importing this module costs nothing before an
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal, localcontext
 
-from .i18n import _, current_locale
+from .i18n import LANGUAGES, _, current_locale
 from .money import Money, MoneyError, decimals_of, decimals_words
 
 # Enough precision for any amount Money accepts (Babel rounds in the current context).
@@ -125,17 +126,24 @@ def parse_typed(text: str, currency_code: str, locale: str | None = None) -> Mon
 
 
 def _without_currency(text: str, currency_code: str, locale: str) -> str:
-    """``text`` without this currency's code or symbol at its start or end."""
-    from babel.numbers import get_currency_symbol
-
-    marks = {currency_code, get_currency_symbol(currency_code, locale),
-             get_currency_symbol(currency_code, "en")}
-    for mark in sorted({m.translate(_NARROW) for m in marks}, key=len, reverse=True):
+    """``text`` without this currency's code or symbol at its start or end (the symbol of any
+    language Merchant Desk speaks: an amount copied from another window reads the same)."""
+    for mark in _marks(currency_code, locale):
         if text.upper().startswith(mark.upper()):
             return text[len(mark):].lstrip(_SPACES)
         if text.upper().endswith(mark.upper()):
             return text[: -len(mark)].rstrip(_SPACES)
     return text
+
+
+@functools.cache
+def _marks(currency_code: str, locale: str) -> tuple[str, ...]:
+    """This currency's ISO code and symbols, longest first."""
+    from babel.numbers import get_currency_symbol
+
+    places = {locale, "en_GB", *LANGUAGES}
+    marks = {currency_code, *(get_currency_symbol(currency_code, place) for place in places)}
+    return tuple(sorted({m.translate(_NARROW) for m in marks}, key=len, reverse=True))
 
 
 def _reading(body: str, decimal: str) -> tuple[Decimal, int] | None:
@@ -149,8 +157,12 @@ def _reading(body: str, decimal: str) -> tuple[Decimal, int] | None:
     if len(separators) > 1 or decimal in separators:
         return None
     if separators:
-        groups = whole.split(separators.pop())
-        if not 1 <= len(groups[0]) <= 3 or any(len(group) != 3 for group in groups[1:]):
+        separator = separators.pop()
+        groups = whole.split(separator)
+        # A space or an apostrophe never stands before decimals, so a longer first group is no
+        # doubt (CLDR's Swiss formats, through Babel, write "1000000'000.00").
+        longest_first = 3 if separator in ".," else len(groups[0])
+        if not 1 <= len(groups[0]) <= longest_first or any(len(g) != 3 for g in groups[1:]):
             return None
         whole = "".join(groups)
     if not whole.isdigit():

@@ -39,8 +39,8 @@ class RuleError(ValueError):
     """An operator input that breaks a rule; ``str()`` is ready to show, in the active language.
 
     ``field`` is the input's English name ("Amount"), stable for code to match on, and
-    :attr:`label` its name in the active language; ``rule`` says what it must be (already in
-    the active language), ``example`` is a value that would pass. ``suggestions`` holds close
+    ``label`` its name in the active language; ``rule`` says what it must be (in the active
+    language too), ``example`` is a value that would pass. ``suggestions`` holds close
     matches when there are any (carrier codes), best first.
     """
 
@@ -52,14 +52,13 @@ class RuleError(ValueError):
         self.rule = rule
         self.example = example
         self.suggestions = suggestions
-
-    @property
-    def label(self) -> str:
-        return _(self.field)
+        # in the language active where the rule was broken, like ``rule``
+        self.label = _(field)
+        self._text = _("{field}: {rule} (e.g. {example})").format(
+            field=self.label, rule=rule, example=example)
 
     def __str__(self) -> str:
-        return _("{field}: {rule} (e.g. {example})").format(
-            field=self.label, rule=self.rule, example=self.example)
+        return self._text
 
 
 # --------------------------------------------------------------------------- money
