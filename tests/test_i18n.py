@@ -295,3 +295,22 @@ def test_json_output_is_the_same_in_every_language(emulator, tmp_path, private_p
         return [value] if isinstance(value, str) else []
 
     assert not words & set(strings(italian))
+
+
+def test_importing_the_core_loads_no_babel_until_an_amount_or_date_is_shown():
+    """The window's first paint pays for CLDR's data only when it writes money or dates."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import merchant_desk.desk, merchant_desk.rules, merchant_desk.money\n"
+        "import merchant_desk.meanings, merchant_desk.i18n\n"
+        "merchant_desk.i18n.set_language('it')\n"
+        "merchant_desk.meanings.explain('Charge', 'Declined', 'SoftDeclined')\n"
+        "print(sorted(m for m in sys.modules if m == 'babel' or m.startswith('babel.')\n"
+        "             and m != 'babel.localedata'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.strip() == "[]"
