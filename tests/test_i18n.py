@@ -314,3 +314,35 @@ def test_importing_the_core_loads_no_babel_until_an_amount_or_date_is_shown():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120)
     assert out.stdout.strip() == "[]"
+
+
+#: The CLDR data the bundle carries (packaging keeps only these of Babel's 1,100 files).
+def bundled_cldr(name: str) -> bool:
+    return name == "root" or name.split("_")[0] in i18n.LANGUAGES
+
+
+def test_money_dates_and_input_need_only_the_cldr_data_of_the_languages_spoken(monkeypatch):
+    from babel import localedata
+
+    from merchant_desk.money_locale import format_money
+
+    loaded: list[str] = []
+    real_load = localedata.load
+
+    def recording_load(name, merge_inherited=True):
+        loaded.append(name)
+        return real_load(name, merge_inherited)
+
+    monkeypatch.setattr(localedata, "_cache", {})
+    monkeypatch.setattr(localedata, "load", recording_load)
+    moment = datetime(2026, 12, 4, 14, 5, 9, tzinfo=UTC)
+    for tag in ["en", "en_US", "en_GB", "it_IT", "it_CH", "de_DE", "de_AT", "de_CH", "fr_FR",
+                "fr_BE", "fr_CH", "es_ES", "es_MX", "ja_JP"]:
+        locale = i18n.set_language(tag)
+        for code in ("EUR", "GBP", "USD", "JPY", "CHF", "AUD"):
+            money = Money.of("1500", code)
+            assert Money.parse_text(format_money(money), code, locale) == money
+        i18n.format_datetime(moment)
+        i18n.format_date(moment.date())
+    assert {"root", "en_001", "es_419", "de_CH", "ja"} <= set(loaded)  # parents too
+    assert all(bundled_cldr(name) for name in loaded), sorted(set(loaded))
