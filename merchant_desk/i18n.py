@@ -12,11 +12,14 @@ the language active at that moment; texts kept in module-level tables are marked
 
 Keeping the catalogs (``pybabel`` is Babel's command line)::
 
-    pybabel extract -F babel.cfg --no-location -o merchant_desk/locale/merchant_desk.pot .
+    pybabel extract -F babel.cfg -c TRANSLATORS: --add-location=file --width=100 \\
+        -o merchant_desk/locale/merchant_desk.pot .
     pybabel update -i merchant_desk/locale/merchant_desk.pot -d merchant_desk/locale \\
-        -D merchant_desk --no-location --ignore-obsolete
-    # translate every new or fuzzy entry, then
-    pybabel compile -d merchant_desk/locale -D merchant_desk
+        -D merchant_desk --width=100 --ignore-obsolete
+    # translate every new or fuzzy entry in each .po, then
+    pybabel compile -d merchant_desk/locale -D merchant_desk --statistics
+
+The ``.mo`` files are committed beside their ``.po``, so a checkout runs with no build step.
 
 ``tests/test_i18n_catalogs.py`` fails while an entry is missing, empty, fuzzy, has other
 placeholders than its source, or while a ``.mo`` is not what its ``.po`` compiles to.
