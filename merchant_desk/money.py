@@ -180,23 +180,16 @@ class Money:
                 what=what, amount=repr(amount), error=error)) from None
 
     @classmethod
-    def parse_text(cls, text: str, currency_code: str, locale: str | None = None) -> Money:
-        """What an operator typed.
+    def parse_text(cls, text: str, currency_code: str) -> Money:
+        """Typed text as Merchant Desk itself writes it (scripts, the wire's text): plain ASCII
+        digits with at most one '.', no sign, no more decimals than the currency has ("14.500"
+        is refused like "14.505", so the message always fits). Surrounding whitespace is
+        forgiven. :class:`MoneyError` says what is wrong in words an operator can act on, in
+        the active language.
 
-        Without ``locale``: what Merchant Desk itself writes (scripts, the wire's text): plain
-        ASCII digits with at most one '.', no sign, no more decimals than the currency has
-        ("14.500" is refused like "14.505", so the message always fits). Surrounding
-        whitespace is forgiven.
-
-        With ``locale`` (a person at a keyboard: the window, the command line): that locale's
-        way too, "14,00" in Italian, "1.234,50 €", and never a guess ("1.500" is refused):
-        :func:`merchant_desk.money_locale.parse_typed`. :class:`MoneyError` says what is wrong
-        in words an operator can act on, in the active language.
+        A person at a keyboard types the locale's way ("14,00" in Italian, "1.234,50 €"):
+        :func:`merchant_desk.money_locale.parse_typed` reads that, never guessing.
         """
-        if locale is not None:
-            from .money_locale import parse_typed
-
-            return parse_typed(text, currency_code, locale)
         decimals = decimals_of(currency_code)
         raw = text.strip(_TRIM) if isinstance(text, str) else ""
         if not isinstance(text, str) or not _PLAIN.fullmatch(raw):

@@ -7,7 +7,8 @@ between thousands); spaces and apostrophes only ever separate thousands. When th
 give different amounts ("1,500": 1500 or 1.5), the text is refused with words that say how to
 write it. For a currency without decimals (JPY) a reading with decimals is no amount, so
 "1,500" yen is 1500 yen. Nothing here changes what is sent to Amazon: that stays
-:meth:`Money.amount_text` ("14.00").
+:meth:`Money.amount_text` ("14.00"). :meth:`Money.parse_text` stays the strict reader of what
+Merchant Desk itself writes; money does not import this module (no cycle, no Babel there).
 
 Babel is imported on first use, so importing this module costs nothing before an amount is shown.
 """

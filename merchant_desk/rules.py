@@ -113,11 +113,17 @@ def parse_amount(text: str, currency: str, locale: str | None = None) -> Money:
     currency's maximum charge. ``"14.5"`` in USD gives ``Money(Decimal("14.50"), "USD")``.
 
     With ``locale`` (what the window and the command line pass: the active locale) the text
-    may be written that locale's way ("14,50"), and the messages' amounts and examples are too.
+    may be written that locale's way ("14,50", :func:`merchant_desk.money_locale.parse_typed`),
+    and the messages' amounts and examples are too.
     """
     code = check_currency(currency)
     try:
-        money = Money.parse_text(text, code, locale)
+        if locale is None:
+            money = Money.parse_text(text, code)
+        else:
+            from .money_locale import parse_typed
+
+            money = parse_typed(text, code, locale)
     except MoneyError as error:
         raise RuleError(N_("Amount"), str(error), _example(code, locale)) from None
     return check_amount(money, locale)

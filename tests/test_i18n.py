@@ -14,6 +14,7 @@ from merchant_desk.desk import explain_row
 from merchant_desk.desk.wording import timeline_item
 from merchant_desk.meanings import ObjectKind
 from merchant_desk.money import Money, MoneyError
+from merchant_desk.money_locale import parse_typed
 from merchant_desk.store import OrderRow, TimelineEntry
 
 
@@ -209,7 +210,7 @@ def test_amounts_in_a_refusal_are_the_locales_and_the_example_is_what_to_type():
 
 def test_money_refusals_are_said_in_the_active_language():
     with i18n.language("fr"), pytest.raises(MoneyError, match="pas de décimales pour JPY"):
-        Money.parse_text("1,5", "JPY", "fr")
+        parse_typed("1,5", "JPY", "fr")
     with i18n.language("es"), pytest.raises(MoneyError, match="sin signo"):
         Money.parse_text("-3", "EUR")
 
@@ -341,7 +342,7 @@ def test_money_dates_and_input_need_only_the_cldr_data_of_the_languages_spoken(m
         locale = i18n.set_language(tag)
         for code in ("EUR", "GBP", "USD", "JPY", "CHF", "AUD"):
             money = Money.of("1500", code)
-            assert Money.parse_text(format_money(money), code, locale) == money
+            assert parse_typed(format_money(money), code, locale) == money
         i18n.format_datetime(moment)
         i18n.format_date(moment.date())
     assert loaded
