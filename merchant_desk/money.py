@@ -1,7 +1,9 @@
 """Money: an exact amount in one currency, and the only place amounts are read and written.
 
-Standard library only: the wire, the store, the desk, the command line and the window all use
-it. An amount is a ``Decimal`` with exactly its currency's decimals (JPY 0, every other
+Standard library only (its messages through :mod:`merchant_desk.i18n`'s gettext): the wire,
+the store, the desk, the command line and the window all use it. How a language's country
+writes and types amounts ("14,00 €") is :mod:`merchant_desk.money_locale`, which reads CLDR's
+data. An amount is a ``Decimal`` with exactly its currency's decimals (JPY 0, every other
 currency 2). Nothing here rounds: an amount with more decimals than its currency has is
 refused (:class:`MoneyError`), and so is a float, whose binary value is never the amount
 someone meant.
@@ -14,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Context, Decimal
 from typing import Any
+
+from .i18n import _
 
 #: Decimals per currency: Amazon's ledger currencies and the twelve presentment currencies of
 #: EU and UK multi-currency merchants (Amazon Pay's "Objects": JPY has none, the rest two).
@@ -73,14 +77,17 @@ def decimals_of(currency_code: str) -> int:
     """How many decimals ``currency_code`` has; :class:`MoneyError` for a currency not known."""
     decimals = DECIMALS.get(currency_code)
     if decimals is None:
-        raise MoneyError(f"{currency_code!r} is not a currency Merchant Desk knows")
+        raise MoneyError(_("{currency} is not a currency Merchant Desk knows").format(
+            currency=repr(currency_code)))
     return decimals
 
 
-def _decimals_words(currency_code: str, decimals: int) -> str:
+def decimals_words(currency_code: str, decimals: int) -> str:
+    """The rule for an amount with too many decimals, in the active language."""
     if decimals == 0:
-        return f"no decimals for {currency_code}"
-    return f"at most {decimals} decimals for {currency_code}"
+        return _("no decimals for {currency}").format(currency=currency_code)
+    return _("at most {decimals} decimals for {currency}").format(
+        decimals=decimals, currency=currency_code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,13 +112,14 @@ class Money:
             raise TypeError(f"a currency code is text, not {type(code).__name__}")
         decimals = decimals_of(code)
         if not amount.is_finite():
-            raise MoneyError(f"must be a number of digits, not {amount}")
+            raise MoneyError(_("must be a number of digits, not {amount}").format(amount=amount))
         if amount.adjusted() > _MOST_DIGITS:
-            raise MoneyError(f"{amount} is too large to be an amount of money")
+            raise MoneyError(_("{amount} is too large to be an amount of money").format(
+                amount=amount))
         # precision for every digit, whatever the caller's context: nothing is rounded here
         exact = amount.quantize(_QUANTA[decimals], context=_EXACT)
         if exact != amount:
-            raise MoneyError(_decimals_words(code, decimals))
+            raise MoneyError(decimals_words(code, decimals))
         object.__setattr__(self, "amount", exact)
 
     # ------------------------------------------------------------------ construction
@@ -127,7 +135,7 @@ class Money:
             raise TypeError(f"money is never {type(amount).__name__}")
         if isinstance(amount, str):
             if not _PLAIN.fullmatch(amount):
-                raise MoneyError(f"{amount!r} is not an amount")
+                raise MoneyError(_("{text} is not an amount").format(text=repr(amount)))
             value = Decimal(amount)
         elif isinstance(amount, int):
             value = Decimal(amount)
@@ -149,42 +157,45 @@ class Money:
         if data is None:
             return None
         if not isinstance(data, Mapping):
-            raise MoneyError(f"{what} should be a JSON object, got {type(data).__name__}")
+            raise MoneyError(_("{what} should be a JSON object, got {kind}").format(
+                what=what, kind=type(data).__name__))
         amount, currency = data.get("amount"), data.get("currencyCode")
         if isinstance(currency, str) and currency in DECIMALS:
             code = currency
         else:
-            raise MoneyError(f"{what}.currencyCode is not a currency Merchant Desk knows: "
-                             f"{currency!r}")
+            raise MoneyError(_("{what}.currencyCode is not a currency Merchant Desk knows: "
+                               "{currency}").format(what=what, currency=repr(currency)))
         if isinstance(amount, int | float | Decimal) and not isinstance(amount, bool):
             text = repr(amount) if isinstance(amount, float) else str(amount)
         elif isinstance(amount, str):
             text = amount.strip()
         else:
-            raise MoneyError(f"{what}.amount is not an amount: {amount!r}")
+            raise MoneyError(_not_an_amount(what, amount))
         if not _PLAIN.fullmatch(text):
-            raise MoneyError(f"{what}.amount is not an amount: {amount!r}")
+            raise MoneyError(_not_an_amount(what, amount))
         try:
             return cls(Decimal(text), code)
         except MoneyError as error:
-            raise MoneyError(f"{what}.amount {amount!r}: {error}") from None
+            raise MoneyError(_("{what}.amount {amount}: {error}").format(
+                what=what, amount=repr(amount), error=error)) from None
 
     @classmethod
     def parse_text(cls, text: str, currency_code: str) -> Money:
-        """What an operator typed: plain ASCII digits with at most one '.', no sign, no more
-        decimals than the currency has ("14.500" is refused like "14.505", so the message
-        always fits). Surrounding whitespace is forgiven.
+        """Typed text as Merchant Desk itself writes it (scripts, the wire's text): plain ASCII
+        digits with at most one '.', no sign, no more decimals than the currency has ("14.500"
+        is refused like "14.505", so the message always fits). Surrounding whitespace is
+        forgiven. :class:`MoneyError` says what is wrong in words an operator can act on, in
+        the active language.
 
-        The one place typed amounts are read: the localisation issue adds the decimal and
-        group separators of the operator's locale here. :class:`MoneyError` says what is wrong
-        in words an operator can act on.
+        A person at a keyboard types the locale's way ("14,00" in Italian, "1.234,50 €"):
+        :func:`merchant_desk.money_locale.parse_typed` reads that, never guessing.
         """
         decimals = decimals_of(currency_code)
         raw = text.strip(_TRIM) if isinstance(text, str) else ""
         if not isinstance(text, str) or not _PLAIN.fullmatch(raw):
             raise MoneyError(_why_not_plain(raw))
         if len(raw.partition(".")[2]) > decimals:
-            raise MoneyError(_decimals_words(currency_code, decimals))
+            raise MoneyError(decimals_words(currency_code, decimals))
         return cls(Decimal(raw), currency_code)
 
     # ------------------------------------------------------------------ reading
@@ -264,17 +275,21 @@ def refund_cap(captured: Money) -> Money:
 def _why_not_plain(text: str) -> str:
     """The most helpful words for typed text that is not plain digits."""
     if not text:
-        return "is required"
+        return _("is required")
     if text[0] in "+-":
-        return "digits only, no sign; it must be more than 0"
+        return _("digits only, no sign; it must be more than 0")
     if "," in text or "'" in text or "_" in text:
-        return "digits and '.' only: no thousands separators, and '.' before the decimals"
+        return _("digits and '.' only: no thousands separators, and '.' before the decimals")
     if any(c.isspace() for c in text):
-        return "digits and '.' only, no spaces"
+        return _("digits and '.' only, no spaces")
     if "e" in text.lower() and any(c.isdigit() for c in text):
-        return "write the number out in digits (no exponent)"
+        return _("write the number out in digits (no exponent)")
     if text.count(".") > 1:
-        return "only one '.'"
+        return _("only one '.'")
     if text.startswith(".") or text.endswith("."):
-        return "digits on both sides of the '.'"
-    return "plain digits 0-9 and one optional '.' only"
+        return _("digits on both sides of the '.'")
+    return _("plain digits 0-9 and one optional '.' only")
+
+
+def _not_an_amount(what: str, amount: object) -> str:
+    return _("{what}.amount is not an amount: {amount}").format(what=what, amount=repr(amount))

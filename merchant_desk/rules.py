@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from . import paths
 from .amazonpay.identifiers import PUBLIC_KEY_ID_RE
+from .i18n import N_, _
 from .money import (
     LEDGER_CURRENCIES,
     MAX_CHARGE,
@@ -36,11 +37,12 @@ from .money import (
 
 
 class RuleError(ValueError):
-    """An operator input that breaks a rule; ``str()`` is ready to show.
+    """An operator input that breaks a rule; ``str()`` is ready to show, in the active language.
 
-    ``field`` is the operator-facing name of the input ("Amount"), ``rule`` what it must be,
-    ``example`` a value that would pass. ``suggestions`` holds close matches when there are any
-    (carrier codes), best first.
+    ``field`` is the input's English name ("Amount"), stable for code to match on, and
+    ``label`` its name in the active language; ``rule`` says what it must be (in the active
+    language too), ``example`` is a value that would pass. ``suggestions`` holds close
+    matches when there are any (carrier codes), best first.
     """
 
     def __init__(
@@ -51,9 +53,13 @@ class RuleError(ValueError):
         self.rule = rule
         self.example = example
         self.suggestions = suggestions
+        # in the language active where the rule was broken, like ``rule``
+        self.label = _(field)
+        self._text = _("{field}: {rule} (e.g. {example})").format(
+            field=self.label, rule=rule, example=example)
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.rule} (e.g. {self.example})"
+        return self._text
 
 
 # --------------------------------------------------------------------------- money
@@ -64,74 +70,115 @@ CURRENCIES: tuple[str, ...] = LEDGER_CURRENCIES
 ORDER_CURRENCIES: tuple[str, ...] = PRESENTMENT_CURRENCIES
 
 
-def _example(currency: str) -> str:
-    """A good amount for messages: ``14.00``, ``1400`` for JPY."""
+def _example(currency: str, locale: str | None = None) -> str:
+    """A good amount for messages: ``14.00``, ``1400`` for JPY; "14,00" in Italian."""
+    if locale is not None:
+        from .money_locale import example_text
+
+        return example_text(currency, locale)
     return "1400" if decimals_of(currency) == 0 else "14.00"
+
+
+def _typed(amount: Money, locale: str | None) -> str:
+    """``amount`` as the operator would type it back."""
+    if locale is not None:
+        from .money_locale import input_text
+
+        return input_text(amount, locale)
+    return amount.amount_text()
+
+
+def _shown(amount: Money, locale: str | None) -> str:
+    """``amount`` in a message: "150000.00 EUR", or "150.000,00 EUR" in Italian."""
+    if locale is not None:
+        from .money_locale import format_money
+
+        return format_money(amount, locale, code=True)
+    return str(amount)
 
 
 def check_currency(code: str | None) -> str:
     """The ledger currency ``code`` names (case and surrounding spaces forgiven)."""
     text = (code or "").strip(" \t\r\n").upper()
     if text not in ORDER_CURRENCIES:
-        rule = "is required" if not text else f"{code!r} is not supported"
-        raise RuleError("Currency", f"{rule}; use one of {', '.join(ORDER_CURRENCIES)}", "USD")
+        currencies = ", ".join(ORDER_CURRENCIES)
+        if not text:
+            rule = _("is required; use one of {currencies}").format(currencies=currencies)
+        else:
+            rule = _("{code} is not supported; use one of {currencies}").format(
+                code=repr(code), currencies=currencies)
+        raise RuleError(N_("Currency"), rule, "USD")
     return text
 
 
-def parse_amount(text: str, currency: str) -> Money:
+def parse_amount(text: str, currency: str, locale: str | None = None) -> Money:
     """An operator-typed amount (:meth:`Money.parse_text`), more than 0 and at most the
-    currency's maximum charge. ``"14.5"`` in USD gives ``Money(Decimal("14.50"), "USD")``."""
+    currency's maximum charge. ``"14.5"`` in USD gives ``Money(Decimal("14.50"), "USD")``.
+
+    With ``locale`` (what the window and the command line pass: the active locale) the text
+    may be written that locale's way ("14,50", :func:`merchant_desk.money_locale.parse_typed`),
+    and the messages' amounts and examples are too.
+    """
     code = check_currency(currency)
     try:
-        money = Money.parse_text(text, code)
+        if locale is None:
+            money = Money.parse_text(text, code)
+        else:
+            from .money_locale import parse_typed
+
+            money = parse_typed(text, code, locale)
     except MoneyError as error:
-        raise RuleError("Amount", str(error), _example(code)) from None
-    return check_amount(money)
+        raise RuleError(N_("Amount"), str(error), _example(code, locale)) from None
+    return check_amount(money, locale)
 
 
-def check_amount(amount: Money) -> Money:
+def check_amount(amount: Money, locale: str | None = None) -> Money:
     """An amount to charge, capture or refund: more than 0, at most the maximum charge."""
     code = check_currency(amount.currency_code)
     if amount.amount <= 0:
-        raise RuleError("Amount", "must be more than 0", _example(code))
+        raise RuleError(N_("Amount"), _("must be more than 0"), _example(code, locale))
     limit = MAX_CHARGE.get(code)  # documented for the ledger currencies only
     maximum = Money(limit, code) if limit is not None else None
     if maximum is not None and amount > maximum:
-        raise RuleError("Amount", f"at most {maximum} per charge", _example(code))
+        raise RuleError(N_("Amount"), _("at most {amount} per charge").format(
+            amount=_shown(maximum, locale)), _example(code, locale))
     return amount
 
 
-def _as_money(amount: Money | Decimal | str, currency: str) -> Money:
+def _as_money(amount: Money | Decimal | str, currency: str, locale: str | None) -> Money:
     """The operator's text, a ``Decimal`` or a ``Money``, checked as an amount in ``currency``."""
     code = check_currency(currency)
     if isinstance(amount, str):
-        return parse_amount(amount, code)
+        return parse_amount(amount, code, locale)
     if isinstance(amount, Money):
         if amount.currency_code != code:
-            raise RuleError("Currency", f"must be {code}", code)
-        return check_amount(amount)
+            raise RuleError(N_("Currency"), _("must be {currency}").format(currency=code), code)
+        return check_amount(amount, locale)
     if not isinstance(amount, Decimal):
-        raise RuleError("Amount", "must be a number of digits", _example(code))
+        raise RuleError(N_("Amount"), _("must be a number of digits"), _example(code, locale))
     try:
-        return check_amount(Money(amount, code))
+        return check_amount(Money(amount, code), locale)
     except MoneyError as error:
-        raise RuleError("Amount", str(error), _example(code)) from None
+        raise RuleError(N_("Amount"), str(error), _example(code, locale)) from None
 
 
-def check_within_authorized(amount: Money, authorized_remaining: Money) -> Money:
+def check_within_authorized(
+    amount: Money, authorized_remaining: Money, locale: str | None = None
+) -> Money:
     """Refuse an amount above what the charge still has authorized (REFERENCE 4, chosen rule)."""
     if amount > authorized_remaining:
         if authorized_remaining.amount <= 0:
             raise RuleError(
-                "Amount",
-                "this charge has nothing left to capture; create a new charge on the "
-                "charge permission for the rest of the order",
-                _example(amount.currency_code),
+                N_("Amount"),
+                _("this charge has nothing left to capture; create a new charge on the "
+                  "charge permission for the rest of the order"),
+                _example(amount.currency_code, locale),
             )
         raise RuleError(
-            "Amount",
-            f"at most {authorized_remaining}, what the charge still has authorized",
-            authorized_remaining.amount_text(),
+            N_("Amount"),
+            _("at most {amount}, what the charge still has authorized").format(
+                amount=_shown(authorized_remaining, locale)),
+            _typed(authorized_remaining, locale),
         )
     return amount
 
@@ -142,6 +189,7 @@ def check_capture_amount(
     authorized_remaining: Money | None,
     *,
     charge_currency: str | None = None,
+    locale: str | None = None,
 ) -> Money:
     """Every rule of a capture amount.
 
@@ -149,15 +197,17 @@ def check_capture_amount(
     (when known) must equal ``currency`` (Amazon answers 400 ``CurrencyMismatch`` otherwise).
     ``authorized_remaining`` is the charge's authorized amount not yet captured; pass ``None``
     when it is not known yet: the data-free checks still run, and the caller checks
-    :func:`check_within_authorized` once it has read the charge.
+    :func:`check_within_authorized` once it has read the charge. ``locale``: as in
+    :func:`parse_amount`.
     """
     code = check_currency(currency)
     if charge_currency is not None and check_currency(charge_currency) != code:
         expected = check_currency(charge_currency)
-        raise RuleError("Currency", f"must be the charge's currency, {expected}", expected)
-    value = _as_money(amount, code)
+        raise RuleError(N_("Currency"), _("must be the charge's currency, {currency}").format(
+            currency=expected), expected)
+    value = _as_money(amount, code, locale)
     if authorized_remaining is not None:
-        check_within_authorized(value, authorized_remaining)
+        check_within_authorized(value, authorized_remaining, locale)
     return value
 
 
@@ -168,17 +218,22 @@ def refund_limit(captured: Money, already_refunded: Money) -> Money:
 
 
 def check_refund_amount(
-    amount: Money | Decimal | str, captured: Money, already_refunded: Money
+    amount: Money | Decimal | str,
+    captured: Money,
+    already_refunded: Money,
+    locale: str | None = None,
 ) -> Money:
-    """Every rule of a refund amount against the charge's captured and refunded amounts."""
+    """Every rule of a refund amount against the charge's captured and refunded amounts.
+    ``locale``: as in :func:`parse_amount`."""
     code = check_currency(captured.currency_code)
-    value = _as_money(amount, code)
+    value = _as_money(amount, code, locale)
     limit = refund_limit(captured, already_refunded)
     if value > limit:
         raise RuleError(
-            "Refund amount",
-            f"at most {limit} can still be refunded on this charge",
-            limit.amount_text() if limit.amount > 0 else _example(code),
+            N_("Refund amount"),
+            _("at most {amount} can still be refunded on this charge").format(
+                amount=_shown(limit, locale)),
+            _typed(limit, locale) if limit.amount > 0 else _example(code, locale),
         )
     return value
 
@@ -199,19 +254,21 @@ def check_soft_descriptor(text: str | None) -> str | None:
     if text is None or text == "":
         return None
     if text != text.strip(" "):
-        raise RuleError("Soft descriptor", "no space at the start or the end", example)
+        raise RuleError(N_("Soft descriptor"), _("no space at the start or the end"), example)
     bad = sorted({c for c in text if not " " <= c <= "~"})
     if bad:
         shown = ", ".join(repr(c) for c in bad[:3])
         raise RuleError(
-            "Soft descriptor",
-            f"printable ASCII letters, digits, spaces and punctuation only (not {shown})",
+            N_("Soft descriptor"),
+            _("printable ASCII letters, digits, spaces and punctuation only (not {characters})")
+            .format(characters=shown),
             example,
         )
     if len(text) > SOFT_DESCRIPTOR_MAX:
         raise RuleError(
-            "Soft descriptor",
-            f"at most {SOFT_DESCRIPTOR_MAX} characters (this one has {len(text)})",
+            N_("Soft descriptor"),
+            _("at most {limit} characters (this one has {count})").format(
+                limit=SOFT_DESCRIPTOR_MAX, count=len(text)),
             example,
         )
     return text
@@ -220,7 +277,7 @@ def check_soft_descriptor(text: str | None) -> str | None:
 def descriptor_preview(text: str | None) -> str:
     """What the buyer's card statement shows: ``"AMZ* <text>"`` (no validation: live preview)."""
     if not text:
-        return SOFT_DESCRIPTOR_PREFIX + "<your store name>"
+        return SOFT_DESCRIPTOR_PREFIX + _("<your store name>")
     return SOFT_DESCRIPTOR_PREFIX + text
 
 
@@ -235,11 +292,13 @@ def check_tracking_number(text: str | None) -> str:
     example = "1Z999AA10123456784"
     value = (text or "").strip()
     if not value:
-        raise RuleError("Tracking number", "is required", example)
+        raise RuleError(N_("Tracking number"), _("is required"), example)
     if len(value) > TRACKING_NUMBER_MAX:
-        raise RuleError("Tracking number", f"at most {TRACKING_NUMBER_MAX} characters", example)
+        raise RuleError(N_("Tracking number"), _("at most {limit} characters").format(
+            limit=TRACKING_NUMBER_MAX), example)
     if not _TRACKING_RE.fullmatch(value):
-        raise RuleError("Tracking number", "letters, digits, spaces and '-' only", example)
+        raise RuleError(N_("Tracking number"), _("letters, digits, spaces and '-' only"),
+                        example)
     return value
 
 
@@ -297,14 +356,14 @@ def search_carriers(text: str, limit: int = 20) -> list[Carrier]:
             continue
         ranked.append((rank, index, carrier))
     ranked.sort(key=lambda item: (item[0], item[1]))
-    return [carrier for _, _, carrier in ranked[:limit]]
+    return [carrier for _rank, _index, carrier in ranked[:limit]]
 
 
 def check_carrier(code: str | None) -> Carrier:
     """The carrier for ``code``; refuses unknown codes, suggesting close ones when it can."""
     text = (code or "").strip()
     if not text:
-        raise RuleError("Carrier", "is required: a carrier code from Amazon's list", "UPS")
+        raise RuleError(N_("Carrier"), _("is required: a carrier code from Amazon's list"), "UPS")
     carrier = find_carrier(text)
     if carrier is not None:
         return carrier
@@ -319,12 +378,14 @@ def check_carrier(code: str | None) -> Carrier:
     suggestions = suggestions[:5]
     if suggestions:
         named = ", ".join(f"{c} ({_carriers_by_code()[c.upper()].name})" for c in suggestions)
-        rule = f"{text!r} is not a carrier code Amazon accepts; did you mean {named}?"
+        rule = _("{code} is not a carrier code Amazon accepts; did you mean {suggestions}?")
+        rule = rule.format(code=repr(text), suggestions=named)
         example = suggestions[0]
     else:
-        rule = f"{text!r} is not a carrier code Amazon accepts; search the list by name"
+        rule = _("{code} is not a carrier code Amazon accepts; search the list by name")
+        rule = rule.format(code=repr(text))
         example = "UPS"
-    raise RuleError("Carrier", rule, example, suggestions=tuple(suggestions))
+    raise RuleError(N_("Carrier"), rule, example, suggestions=tuple(suggestions))
 
 
 # --------------------------------------------------------------------------- IDs
@@ -349,10 +410,18 @@ _ID_PATTERNS: dict[IdKind, re.Pattern[str]] = {
     IdKind.REFUND: re.compile(_PERMISSION + r"-[Rr][0-9]{6}", re.ASCII),
 }
 _ID_EXAMPLES: dict[IdKind, tuple[str, str]] = {
-    IdKind.CHECKOUT_SESSION: ("Checkout session ID", "bd504926-f659-4ad7-a1a9-9a747aaf5275"),
-    IdKind.CHARGE_PERMISSION: ("Charge permission ID", "S01-1234567-1234567"),
-    IdKind.CHARGE: ("Charge ID", "S01-1234567-1234567-C123456"),
-    IdKind.REFUND: ("Refund ID", "S01-1234567-1234567-R123456"),
+    IdKind.CHECKOUT_SESSION: (N_("Checkout session ID"), "bd504926-f659-4ad7-a1a9-9a747aaf5275"),
+    IdKind.CHARGE_PERMISSION: (N_("Charge permission ID"), "S01-1234567-1234567"),
+    IdKind.CHARGE: (N_("Charge ID"), "S01-1234567-1234567-C123456"),
+    IdKind.REFUND: (N_("Refund ID"), "S01-1234567-1234567-R123456"),
+}
+# The same names inside a sentence ("this is a charge ID, not a refund ID"): lower case in
+# English, as each language writes a noun in the middle of a sentence.
+_ID_IN_SENTENCE: dict[IdKind, str] = {
+    IdKind.CHECKOUT_SESSION: N_("checkout session ID"),
+    IdKind.CHARGE_PERMISSION: N_("charge permission ID"),
+    IdKind.CHARGE: N_("charge ID"),
+    IdKind.REFUND: N_("refund ID"),
 }
 # Longest forms first so a charge ID inside text is not read as its permission ID.
 _FIND_IDS_RE = re.compile(
@@ -380,10 +449,6 @@ def classify_id(text: str | None) -> IdKind | None:
     return None
 
 
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
-
-
 def check_id(text: str | None, kind: IdKind) -> str:
     """``text`` trimmed and normalised if it is an ID of ``kind``; a :class:`RuleError` otherwise."""
     field, example = _ID_EXAMPLES[kind]
@@ -392,12 +457,12 @@ def check_id(text: str | None, kind: IdKind) -> str:
     if found is kind:
         return _normalise_id(kind, value)
     if not value:
-        raise RuleError(field, "is required", example)
+        raise RuleError(field, _("is required"), example)
     if found is not None:
-        found_name = _ID_EXAMPLES[found][0]
-        rule = f"this is a {_lower_first(found_name)}, not a {_lower_first(field)}"
+        rule = _("this is a {found}, not a {expected}").format(
+            found=_(_ID_IN_SENTENCE[found]), expected=_(_ID_IN_SENTENCE[kind]))
         raise RuleError(field, rule, example)
-    raise RuleError(field, f"must look like {example}", example)
+    raise RuleError(field, _("must look like {example}").format(example=example), example)
 
 
 def check_checkout_session_id(text: str | None) -> str:
@@ -427,7 +492,7 @@ def charge_permission_id_of(text: str) -> str:
     if kind in (IdKind.CHARGE, IdKind.REFUND, IdKind.CHARGE_PERMISSION):
         return _normalise_id(IdKind.CHARGE_PERMISSION, value[:19])
     field, example = _ID_EXAMPLES[IdKind.CHARGE_PERMISSION]
-    raise RuleError(field, "needs a charge permission, charge or refund ID", example)
+    raise RuleError(field, _("needs a charge permission, charge or refund ID"), example)
 
 
 def find_ids(text: str) -> list[tuple[IdKind, str]]:
@@ -450,8 +515,10 @@ def check_public_key_id(text: str | None) -> str:
     value = (text or "").strip()
     if not value:
         raise RuleError(
-            "Public key ID", "is required (Seller Central shows it beside the key)", example
+            N_("Public key ID"), _("is required (Seller Central shows it beside the key)"),
+            example,
         )
     if not PUBLIC_KEY_ID_RE.fullmatch(value):
-        raise RuleError("Public key ID", "letters, digits and '-' only, at most 100", example)
+        raise RuleError(N_("Public key ID"),
+                        _("letters, digits, '-' and '_' only, at most 100"), example)
     return value

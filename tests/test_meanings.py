@@ -221,3 +221,50 @@ def test_unknown_errors_get_a_generic_meaning(code):
     assert explanation.next_step
     if code:
         assert code in explanation.title
+
+
+# --------------------------------------------------------------------------- in every language
+
+from merchant_desk import i18n  # noqa: E402
+
+TRANSLATED = [language for language in i18n.LANGUAGES if language != i18n.SOURCE_LANGUAGE]
+
+
+def every_explanation() -> list[tuple[str, meanings.Explanation]]:
+    """Every state, reason and error, explained in the active language, named by its codes."""
+    out = []
+    for kind, states in REFERENCE_STATES.items():
+        for state, reasons in states.items():
+            out.append((f"{kind}/{state}", meanings.explain(kind, state)))
+            for reason in reasons:
+                out.append((f"{kind}/{state}/{reason}", meanings.explain(kind, state, reason)))
+    for code in sorted(meanings.ERROR_REASON_CODES):
+        out.append((code, meanings.explain_error(code, "Amazon's own words.")))
+    out.append(("unknown", meanings.explain(ObjectKind.CHARGE, "Frozen", "Glacier")))
+    out.append(("unknown error", meanings.explain_error("SomethingNew")))
+    return out
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_meaning_and_next_step_is_said_in_every_language(language):
+    english = every_explanation()
+    with i18n.language(language):
+        translated = every_explanation()
+    for (name, source), (_, words) in zip(english, translated, strict=True):
+        assert words.final == source.final, name
+        assert words.meaning != source.meaning, f"{language} {name}: meaning in English"
+        assert words.next_step != source.next_step, f"{language} {name}: next step in English"
+        if name != "unknown":  # an unknown state's title is Amazon's own word
+            assert words.title != source.title, f"{language} {name}: title in English"
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_amazons_codes_and_words_stay_as_amazon_writes_them(language):
+    with i18n.language(language):
+        for code in meanings.ERROR_REASON_CODES:
+            explained = meanings.explain_error(code, "Charge is in Captured state.")
+            assert code in explained.title
+            assert explained.meaning.endswith("Charge is in Captured state.")
+        unknown = meanings.explain("Refund", "Frozen", "Glacier")
+    assert unknown.title == "Frozen"
+    assert "Frozen" in unknown.meaning and "Glacier" in unknown.meaning

@@ -1,34 +1,49 @@
 """The desk's words for the operator: an order's meaning, why an action is blocked, a
-journaled operation and a failure in one line, the order's history."""
+journaled operation and a failure in one line, the order's history. In the active language
+(:mod:`merchant_desk.i18n`); Amazon's codes stay as Amazon writes them."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..amazonpay.errors import ApiError
+from ..i18n import N_, _
 from ..meanings import Explanation, ObjectKind, explain
+from ..money import Money, MoneyError
 from ..store import OrderRow, TimelineEntry
 from .errors import DeskError
 from .views import CANCEL, CAPTURE, CHARGE, CLOSE, COMPLETE, REFUND, TRACK, UPDATE, TimelineItem
 
 
 def describe_operation(operation: str, request: dict[str, Any] | None) -> str:
-    """A journaled operation in the operator's words: "Capture 14.00 USD", "Add tracking UPS
-    1Z999…", "Complete checkout 20.00 USD"."""
-    name = _OPERATION_WORDS.get(operation, operation)
+    """A journaled operation in the operator's words: "Capture 14.00 EUR", "Add tracking UPS
+    1Z999…", "Complete checkout 20.00 USD"; "Acquisizione 14,00 EUR" in Italian."""
+    name = _operation_name(operation)
     request = request or {}
     money = (request.get("captureAmount") or request.get("chargeAmount")
              or request.get("refundAmount"))
     if isinstance(money, dict) and money.get("amount"):
-        return f"{name} {money['amount']} {money.get('currencyCode', '')}".rstrip()
+        return _("{operation} {amount}").format(operation=name, amount=_money_words(money))
     reference = (request.get("merchantMetadata") or {}).get("merchantReferenceId")
     if reference:
-        return f"{name} {reference}"
+        return _("{operation} {amount}").format(operation=name, amount=reference)
     details = request.get("deliveryDetails")
     if isinstance(details, list) and details and isinstance(details[0], dict):
-        return f"{name} {details[0].get('carrierCode', '')} {details[0].get('trackingNumber', '')}"
+        shown = f"{details[0].get('carrierCode', '')} {details[0].get('trackingNumber', '')}"
+        return _("{operation} {amount}").format(operation=name, amount=shown.strip())
     return name
 
+
+def _money_words(money: dict[str, Any]) -> str:
+    """A journaled wire amount as the active locale writes it, with the ISO code (a pending
+    list may hold several currencies): "14.00 EUR", "14,00 EUR"; as it was when not money."""
+    from ..money_locale import format_money
+
+    amount, code = money.get("amount"), money.get("currencyCode")
+    try:
+        return format_money(Money.of(str(amount), str(code)), code=True)
+    except (MoneyError, TypeError, ValueError):
+        return f"{amount} {code or ''}".rstrip()
 
 
 def describe_error(error: BaseException) -> str:
@@ -41,32 +56,50 @@ def describe_error(error: BaseException) -> str:
 
 
 _OPERATION_WORDS = {
-    CAPTURE: "Capture",
-    COMPLETE: "Complete checkout",
-    TRACK: "Add tracking",
-    CHARGE: "Charge",
-    CANCEL: "Cancel charge",
-    CLOSE: "Close the order",
-    REFUND: "Refund",
-    UPDATE: "Set the order number",
+    CAPTURE: N_("Capture"),
+    COMPLETE: N_("Complete checkout"),
+    TRACK: N_("Add tracking"),
+    CHARGE: N_("Charge"),
+    CANCEL: N_("Cancel charge"),
+    CLOSE: N_("Close the order"),
+    REFUND: N_("Refund"),
+    UPDATE: N_("Set the order number"),
 }
+# The journal's outcome statuses (store.journal.OUTCOME_STATUSES) in words.
+_STATUS_WORDS = {
+    "succeeded": N_("done"),
+    "refused": N_("refused by Amazon"),
+    "unknown": N_("outcome unknown"),
+}
+
+
+def _operation_name(operation: str) -> str:
+    words = _OPERATION_WORDS.get(operation)
+    return _(words) if words is not None else operation
 
 
 def timeline_item(entry: TimelineEntry) -> TimelineItem:
     """A journal entry as a line of the order's history."""
-    name = _OPERATION_WORDS.get(entry.name, entry.name)
+    name = _operation_name(entry.name)
     if entry.kind == "intent":
-        text = f"{name} sent"
         sent = entry.detail.get("request", {}) if entry.detail else {}
         amount = (sent.get("captureAmount") or sent.get("chargeAmount")
                   or sent.get("refundAmount"))
-        if amount:
-            text += f" ({amount.get('amount')} {amount.get('currencyCode')})"
+        if isinstance(amount, dict):
+            text = _("{operation} sent ({amount})").format(operation=name,
+                                                           amount=_money_words(amount))
+        else:
+            text = _("{operation} sent").format(operation=name)
     elif entry.kind == "outcome":
-        text = f"{name}: {entry.status}"
+        words = _STATUS_WORDS.get(entry.status or "")
+        status = _(words) if words is not None else str(entry.status)
         code = entry.detail.get("reasonCode") if entry.detail else None
         if code:
-            text += f" ({code})"
+            # TRANSLATORS: "Capture: refused by Amazon (InvalidChargeStatus)"; the code is Amazon's
+            text = _("{operation}: {status} ({code})").format(operation=name, status=status,
+                                                              code=code)
+        else:
+            text = _("{operation}: {status}").format(operation=name, status=status)
     else:
         text = entry.name
     return TimelineItem(entry.at, text)
@@ -76,10 +109,11 @@ def explain_row(row: OrderRow) -> Explanation:
     """The plain-language meaning of an order's most telling state."""
     if row.gone:
         return Explanation(
-            title="No longer on Amazon",
-            meaning="Amazon Pay keeps checkout details for 30 days; this order is older, so "
-            "Amazon no longer answers for it. What Merchant Desk saw last is kept here.",
-            next_step="Nothing to do here; look the order up in Seller Central if needed.",
+            title=_("No longer on Amazon"),
+            meaning=_("Amazon Pay keeps checkout details for 30 days; this order is older, so "
+                      "Amazon no longer answers for it. What Merchant Desk saw last is kept "
+                      "here."),
+            next_step=_("Nothing to do here; look the order up in Seller Central if needed."),
             final=True,
         )
     if row.session_state == "Completed" and not row.charge_state and row.charge_permission_state:
@@ -92,9 +126,10 @@ def explain_row(row: OrderRow) -> Explanation:
         if row.charge_permission_state:
             return explain(ObjectKind.CHARGE_PERMISSION, row.charge_permission_state)
         return Explanation(
-            title="Not verified yet",
-            meaning="Merchant Desk knows this order's ID but has not asked Amazon about it yet.",
-            next_step="Verify it to see whether the buyer paid.",
+            title=_("Not verified yet"),
+            meaning=_("Merchant Desk knows this order's ID but has not asked Amazon about it "
+                      "yet."),
+            next_step=_("Verify it to see whether the buyer paid."),
             final=False,
         )
     return explain(ObjectKind.CHARGE, row.charge_state, row.charge_reason)
@@ -103,15 +138,18 @@ def explain_row(row: OrderRow) -> Explanation:
 def capture_blocked(row: OrderRow) -> str | None:
     """Why capture is not possible on this row now (None: it is)."""
     if not row.charge_id:
-        return "There is no charge to capture: verify the order, or it was never authorized."
+        return _("There is no charge to capture: verify the order, or it was never authorized.")
     if row.charge_state != "Authorized":
-        state = row.charge_state or "unknown"
-        return f"Only an Authorized charge can be captured; this one is {state}."
+        if not row.charge_state:
+            return _("Only an Authorized charge can be captured; this one's state is unknown.")
+        # TRANSLATORS: {state} is Amazon's state name (Captured, Declined...), kept in English
+        return _("Only an Authorized charge can be captured; this one is {state}.").format(
+            state=row.charge_state)
     return None
 
 
 def tracking_blocked(row: OrderRow) -> str | None:
     """Why tracking cannot be added on this row now (None: it can)."""
     if not row.charge_permission_id:
-        return "Tracking needs a charge permission: the checkout must be Completed first."
+        return _("Tracking needs a charge permission: the checkout must be Completed first.")
     return None
