@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 LOCK := requirements.lock
 export QT_API := pyside6
 
-.PHONY: setup test lint typecheck demo desktop-check bench bundle lock clean sdk-peer
+.PHONY: setup test lint typecheck demo desktop-check bench bundle lock clean sdk-peer catalogs
 
 # The venv holds exactly the lock: made anew when the lock changes, so a package the lock dropped
 # does not linger. --require-hashes refuses any file whose hash the lock does not name (and any
@@ -78,6 +78,13 @@ UPGRADE ?=
 lock:
 	printf 'setuptools>=70.1\n' | $(UV) pip compile pyproject.toml - --extra test --extra bundle \
 	  --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock" $(UPGRADE) -o $(LOCK)
+
+# After changing a text the operator reads: extract the template, merge it into each language's
+# catalog, then (once every new entry is translated) compile the .mo files the app reads.
+catalogs: setup
+	$(BIN)/pybabel extract -F babel.cfg -c TRANSLATORS: --add-location=file --width=100 -o merchant_desk/locale/merchant_desk.pot .
+	$(BIN)/pybabel update -i merchant_desk/locale/merchant_desk.pot -d merchant_desk/locale -D merchant_desk --width=100 --ignore-obsolete
+	$(BIN)/pybabel compile -d merchant_desk/locale -D merchant_desk --statistics
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache .mypy_cache
