@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from .doctor import run_checks
 from .operations import MoneyOperations
-from .refresh import BulkWork
+from .payouts import PayoutWork
 from .views import Check
 
 
-class Desk(MoneyOperations, BulkWork):
+class Desk(MoneyOperations, PayoutWork):
     """The operator's use cases over one Amazon Pay account and one data directory.
 
     Reading and verifying (:class:`.base.DeskBase`), the journaled money operations
-    (:class:`.operations.MoneyOperations`), refresh and import (:class:`.refresh.BulkWork`).
+    (:class:`.operations.MoneyOperations`), refresh and import (:class:`.refresh.BulkWork`),
+    payouts (:class:`.payouts.PayoutWork`).
     """
 
     async def doctor(self) -> list[Check]:

@@ -1,0 +1,208 @@
+"""Matching settlement lines to the orders the desk knows: pure, no I/O.
+
+Each line of a settlement report is matched to an order by its ``AmazonOrderReferenceId`` (the
+charge permission ID), else by its ``AmazonTransactionId`` (the charge ID of a capture). What
+does not add up is flagged, with a stable key:
+
+- ``unknown_order``: a capture, refund or authorization fee for an order the desk does not know
+  (reports are how a shop finds orders it never exported: the desk can import it);
+- ``missing_capture``: a captured charge that is in no settlement although a settlement cut
+  :data:`SETTLEMENT_GRACE` or more after its capture is known (settlements are cut daily once
+  the first has come): flagged on the first payout that should have carried it;
+- ``does_not_add_up``: a payout whose amount (the disbursement's, else the report's transfer
+  row) differs from the sum of its lines' net amounts.
+
+A captured charge in no settlement and not yet overdue is *on its way*.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from ..money import Money
+from ..store.payouts import OrderForMatching, StoredLine, StoredSettlement
+
+UNKNOWN_ORDER = "unknown_order"
+MISSING_CAPTURE = "missing_capture"
+DOES_NOT_ADD_UP = "does_not_add_up"
+FLAG_KEYS = (UNKNOWN_ORDER, MISSING_CAPTURE, DOES_NOT_ADD_UP)
+
+#: After a capture, how long a settlement may be cut without it before it counts as missing.
+SETTLEMENT_GRACE = timedelta(days=2)
+#: The line types that name an order's money.
+ORDER_TYPES = frozenset({"Capture", "Refund", "Authorization", "Chargeback",
+                         "A-to-z Guarantee Claim"})
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """Something to act on: its stable ``key``, what it is about, and what to do, in words."""
+
+    key: str
+    subject: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutLine:
+    """A settlement line and the order it belongs to (None: an order the desk does not know)."""
+
+    line: StoredLine
+    order: OrderForMatching | None
+
+
+@dataclass(frozen=True, slots=True)
+class Payout:
+    """One settlement as the shop sees it: what reached (or left) the bank, and why."""
+
+    settlement_id: str
+    amount: Money
+    transaction_time: datetime | None
+    start_time: datetime | None
+    end_time: datetime | None
+    amazon_disbursement_reference_id: str | None
+    lines: tuple[PayoutLine, ...]
+    orders: int
+    captured: Money
+    #: Refunded and fees charged, as positive amounts.
+    refunds: Money
+    fees: Money
+    #: What the lines add up to.
+    lines_total: Money
+    flags: tuple[Flag, ...]
+
+    @property
+    def flag_keys(self) -> list[str]:
+        return list(dict.fromkeys(flag.key for flag in self.flags))
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    """Every payout, oldest first, and what is captured but not yet paid out."""
+
+    payouts: tuple[Payout, ...]
+    #: Captured, not in a settlement yet, not overdue: per currency.
+    on_the_way: dict[str, Money]
+    #: order ID -> the settlement IDs its lines are in.
+    payouts_of_order: dict[str, list[str]]
+
+    def payout(self, settlement_id: str) -> Payout | None:
+        return next((p for p in self.payouts if p.settlement_id == settlement_id), None)
+
+
+def reconcile(
+    settlements: Sequence[StoredSettlement],
+    lines: Sequence[StoredLine],
+    orders: Sequence[OrderForMatching],
+    *,
+    grace: timedelta = SETTLEMENT_GRACE,
+) -> Reconciliation:
+    """Match ``lines`` to ``orders`` and judge every settlement (see the module docstring)."""
+    by_permission = {o.charge_permission_id: o for o in orders if o.charge_permission_id}
+    by_charge = {o.charge_id: o for o in orders if o.charge_id}
+    grouped: dict[str, list[StoredLine]] = {}
+    settled_charges: set[str] = set()
+    for line in lines:
+        grouped.setdefault(line.settlement_id, []).append(line)
+        if line.transaction_type == "Capture":
+            settled_charges.add(line.amazon_transaction_id)
+
+    # captures in no settlement: overdue ones go to the first payout that should have had them
+    cuts = sorted((moment, s.settlement_id) for s in settlements
+                  if (moment := s.end_time or s.disbursed_at) is not None)
+    cut_times = [moment for moment, _ in cuts]
+    missing: dict[str, list[Flag]] = {}
+    on_the_way: dict[str, Decimal] = {}
+    for order in orders:
+        if (order.charge_state != "Captured" or not order.charge_id
+                or order.charge_id in settled_charges or order.captured_amount is None):
+            continue
+        due = None
+        if order.captured_at is not None:
+            at = bisect.bisect_left(cut_times, order.captured_at + grace)
+            due = cuts[at][1] if at < len(cuts) else None
+        if due is None:
+            currency = order.currency or ""
+            on_the_way[currency] = on_the_way.get(currency, Decimal(0)) + order.captured_amount
+            continue
+        missing.setdefault(due, []).append(Flag(
+            MISSING_CAPTURE, order.order_id,
+            f"Order {order.merchant_reference or order.order_id} was captured "
+            f"({order.captured_amount} {order.currency}) but is in no payout, although this "
+            "payout came after it. Check the charge in Seller Central; if Amazon has it as "
+            "captured, ask Amazon Pay support why it was not settled.",
+        ))
+
+    payouts = []
+    payouts_of_order: dict[str, list[str]] = {}
+    for s in settlements:
+        mine = grouped.get(s.settlement_id, [])
+        currency = s.currency
+        matched: list[PayoutLine] = []
+        flags: list[Flag] = []
+        order_refs: set[str] = set()
+        captured = refunds = fees = total = Decimal(0)
+        for line in mine:
+            order = (by_permission.get(line.amazon_order_reference_id)
+                     or by_charge.get(line.amazon_transaction_id))
+            matched.append(PayoutLine(line, order))
+            total += line.net
+            fees -= line.total_fee
+            if line.transaction_type == "Capture":
+                captured += line.amount
+            elif line.transaction_type == "Refund":
+                refunds -= line.amount
+            if line.amazon_order_reference_id:
+                order_refs.add(line.amazon_order_reference_id)
+            if order is not None:
+                seen = payouts_of_order.setdefault(order.order_id, [])
+                if not seen or seen[-1] != s.settlement_id:
+                    seen.append(s.settlement_id)
+            elif line.transaction_type in ORDER_TYPES:
+                reference = line.amazon_order_reference_id or line.amazon_transaction_id
+                flags.append(Flag(
+                    UNKNOWN_ORDER, reference,
+                    f"A {line.transaction_type.lower()} of {line.amount} {line.currency} for "
+                    f"{reference}, an order Merchant Desk does not know. Import it (its charge "
+                    "permission ID is the order reference) to see it with the others.",
+                ))
+        stated = s.disbursed_amount if s.disbursed_amount is not None else s.transfer_amount
+        amount = stated if stated is not None else total
+        if mine and stated is not None and stated != total:
+            flags.append(Flag(
+                DOES_NOT_ADD_UP, s.settlement_id,
+                f"Amazon paid out {_money(stated, currency)}, but the lines of this settlement "
+                f"add up to {_money(total, currency)} (a difference of "
+                f"{_money(stated - total, currency)}). Compare the settlement report in Seller "
+                "Central with your bank statement and ask Amazon Pay support, quoting the "
+                "settlement ID.",
+            ))
+        flags.extend(missing.get(s.settlement_id, ()))
+        payouts.append(Payout(
+            settlement_id=s.settlement_id,
+            amount=_money(amount, currency),
+            transaction_time=s.disbursed_at or s.end_time,
+            start_time=s.start_time,
+            end_time=s.end_time,
+            amazon_disbursement_reference_id=s.amazon_disbursement_reference_id,
+            lines=tuple(matched),
+            orders=len(order_refs),
+            captured=_money(captured, currency),
+            refunds=_money(refunds, currency),
+            fees=_money(fees, currency),
+            lines_total=_money(total, currency),
+            flags=tuple(flags),
+        ))
+    return Reconciliation(
+        payouts=tuple(payouts),
+        on_the_way={c: _money(v, c) for c, v in on_the_way.items() if c},
+        payouts_of_order=payouts_of_order,
+    )
+
+
+def _money(amount: Decimal, currency: str) -> Money:
+    return Money(amount, currency)
