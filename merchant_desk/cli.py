@@ -114,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     shape.add_argument("--csv", action="store_true", help="as CSV")
     shape.add_argument("--json", action="store_true", help="one JSON object per entry")
 
+    from .payout_commands import add_parsers as add_payout_parsers
+
+    add_payout_parsers(sub)
+
     p = sub.add_parser("sandbox", help="the Amazon Pay emulator")
     ssub = p.add_subparsers(dest="sandbox_command", metavar="SANDBOX_COMMAND", required=True)
     s = ssub.add_parser("serve", help="run the emulator over HTTP")
@@ -150,6 +154,10 @@ def _main(argv: Sequence[str] | None) -> int:
         from .sandbox.server import serve_command
 
         return serve_command(args)
+    if command in ("payouts", "payout", "export"):
+        from . import payout_commands
+
+        return payout_commands.run(args)
     if command in COMMANDS:
         from . import commands
 

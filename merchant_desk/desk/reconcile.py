@@ -117,22 +117,22 @@ def reconcile(
     cut_times = [moment for moment, _ in cuts]
     missing: dict[str, list[Flag]] = {}
     on_the_way: dict[str, Decimal] = {}
-    for order in orders:
-        if (order.charge_state != "Captured" or not order.charge_id
-                or order.charge_id in settled_charges or order.captured_amount is None):
+    for known in orders:
+        if (known.charge_state != "Captured" or not known.charge_id
+                or known.charge_id in settled_charges or known.captured_amount is None):
             continue
         due = None
-        if order.captured_at is not None:
-            at = bisect.bisect_left(cut_times, order.captured_at + grace)
+        if known.captured_at is not None:
+            at = bisect.bisect_left(cut_times, known.captured_at + grace)
             due = cuts[at][1] if at < len(cuts) else None
         if due is None:
-            currency = order.currency or ""
-            on_the_way[currency] = on_the_way.get(currency, Decimal(0)) + order.captured_amount
+            currency = known.currency or ""
+            on_the_way[currency] = on_the_way.get(currency, Decimal(0)) + known.captured_amount
             continue
         missing.setdefault(due, []).append(Flag(
-            MISSING_CAPTURE, order.order_id,
-            f"Order {order.merchant_reference or order.order_id} was captured "
-            f"({order.captured_amount} {order.currency}) but is in no payout, although this "
+            MISSING_CAPTURE, known.order_id,
+            f"Order {known.merchant_reference or known.order_id} was captured "
+            f"({known.captured_amount} {known.currency}) but is in no payout, although this "
             "payout came after it. Check the charge in Seller Central; if Amazon has it as "
             "captured, ask Amazon Pay support why it was not settled.",
         ))
@@ -147,7 +147,7 @@ def reconcile(
         order_refs: set[str] = set()
         captured = refunds = fees = total = Decimal(0)
         for line in mine:
-            order = (by_permission.get(line.amazon_order_reference_id)
+            order: OrderForMatching | None = (by_permission.get(line.amazon_order_reference_id)
                      or by_charge.get(line.amazon_transaction_id))
             matched.append(PayoutLine(line, order))
             total += line.net
