@@ -149,9 +149,7 @@ class PayoutWork(BulkWork):
 
     def payouts_of_order(self, order_id: str) -> list[Payout]:
         """The payouts an order's capture and refunds went into (none yet: empty)."""
-        rec = self.reconciliation()
-        wanted = rec.payouts_of_order.get(order_id, [])
-        return [p for p in rec.payouts if p.settlement_id in wanted]
+        return self.reconciliation().payouts_of(order_id)
 
     async def import_unknown_orders(self, *, verify: bool = True) -> ImportReport:
         """Import every order a settlement names that the desk does not know (by its charge

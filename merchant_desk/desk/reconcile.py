@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from ..money import Money
 from ..store.payouts import OrderForMatching, StoredLine, StoredSettlement
@@ -47,8 +48,7 @@ class Flag:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class PayoutLine:
+class PayoutLine(NamedTuple):
     """A settlement line and the order it belongs to (None: an order the desk does not know)."""
 
     line: StoredLine
@@ -87,11 +87,14 @@ class Reconciliation:
     payouts: tuple[Payout, ...]
     #: Captured, not in a settlement yet, not overdue: per currency.
     on_the_way: dict[str, Money]
-    #: order ID -> the settlement IDs its lines are in.
-    payouts_of_order: dict[str, list[str]]
 
     def payout(self, settlement_id: str) -> Payout | None:
         return next((p for p in self.payouts if p.settlement_id == settlement_id), None)
+
+    def payouts_of(self, order_id: str) -> list[Payout]:
+        """The payouts with a line of ``order_id`` (its capture, its refunds), oldest first."""
+        return [p for p in self.payouts
+                if any(order is not None and order.order_id == order_id for _, order in p.lines)]
 
 
 def reconcile(
@@ -138,31 +141,22 @@ def reconcile(
         ))
 
     payouts = []
-    payouts_of_order: dict[str, list[str]] = {}
+    of_permission, of_charge = by_permission.get, by_charge.get
+    zero = Decimal(0)
     for s in settlements:
         mine = grouped.get(s.settlement_id, [])
         currency = s.currency
-        matched: list[PayoutLine] = []
+        matched = [PayoutLine(line, of_permission(line.amazon_order_reference_id)
+                              or of_charge(line.amazon_transaction_id)) for line in mine]
+        total = sum((line.net for line in mine), zero)
+        fees = -sum((line.total_fee for line in mine), zero)
+        captured = sum((line.amount for line in mine if line.transaction_type == "Capture"), zero)
+        refunds = -sum((line.amount for line in mine if line.transaction_type == "Refund"), zero)
+        order_refs = {line.amazon_order_reference_id for line in mine}
+        order_refs.discard("")
         flags: list[Flag] = []
-        order_refs: set[str] = set()
-        captured = refunds = fees = total = Decimal(0)
-        for line in mine:
-            order: OrderForMatching | None = (by_permission.get(line.amazon_order_reference_id)
-                     or by_charge.get(line.amazon_transaction_id))
-            matched.append(PayoutLine(line, order))
-            total += line.net
-            fees -= line.total_fee
-            if line.transaction_type == "Capture":
-                captured += line.amount
-            elif line.transaction_type == "Refund":
-                refunds -= line.amount
-            if line.amazon_order_reference_id:
-                order_refs.add(line.amazon_order_reference_id)
-            if order is not None:
-                seen = payouts_of_order.setdefault(order.order_id, [])
-                if not seen or seen[-1] != s.settlement_id:
-                    seen.append(s.settlement_id)
-            elif line.transaction_type in ORDER_TYPES:
+        for line, order in matched:
+            if order is None and line.transaction_type in ORDER_TYPES:
                 reference = line.amazon_order_reference_id or line.amazon_transaction_id
                 flags.append(Flag(
                     UNKNOWN_ORDER, reference,
@@ -200,7 +194,6 @@ def reconcile(
     return Reconciliation(
         payouts=tuple(payouts),
         on_the_way={c: _money(v, c) for c, v in on_the_way.items() if c},
-        payouts_of_order=payouts_of_order,
     )
 
 
