@@ -10,7 +10,7 @@ matched by :mod:`.reconcile` whenever asked (:meth:`PayoutWork.reconciliation`).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from ..amazonpay.reports import SETTLEMENT_REPORT, Report
@@ -20,7 +20,7 @@ from ..store.payouts import Payouts
 from .errors import DeskError
 from .reconcile import UNKNOWN_ORDER, Payout, Reconciliation, reconcile
 from .refresh import BulkWork
-from .views import ImportReport
+from .views import ImportReport, OrderDetail
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +150,41 @@ class PayoutWork(BulkWork):
     def payouts_of_order(self, order_id: str) -> list[Payout]:
         """The payouts an order's capture and refunds went into (none yet: empty)."""
         return self.reconciliation().payouts_of(order_id)
+
+    def order_detail(self, order_id: str) -> OrderDetail | None:
+        """The detail panel's order, with the payouts its money went into."""
+        detail = super().order_detail(order_id)
+        if detail is None:
+            return None
+        row = detail.row
+        words = []
+        for line, settlement in self.payout_store.payouts_of_order(
+                row.charge_permission_id, row.charge_id):
+            paid = settlement.disbursed_at or settlement.end_time
+            day = paid.strftime("%Y-%m-%d") if paid else "a date not known yet"
+            what = {"Capture": "Captured", "Refund": "Refunded"}.get(
+                line.transaction_type, line.transaction_type)
+            fee = f", {-line.total_fee:f} {line.currency} fee" if line.total_fee else ""
+            words.append(f"{what} {abs(line.amount):f} {line.currency}{fee}: net {line.net:f} "
+                         f"{line.currency} in payout {settlement.settlement_id} of {day}")
+        if not words and row.charge_state == "Captured":
+            words.append("Not in a payout yet: Amazon pays out about 14 days after a shop's "
+                         "first capture, then daily (fetch payouts to see the latest).")
+        return replace(detail, payouts=tuple(words))
+
+    async def fetch_payouts_quietly(self) -> str:
+        """:meth:`fetch_payouts` as part of a refresh: a sentence for the status bar, never an
+        exception for an answer Amazon refused or could not give (the orders are refreshed)."""
+        from ..amazonpay.errors import AmazonPayError
+
+        try:
+            report = await self.fetch_payouts()
+        except (AmazonPayError, DeskError) as error:
+            return f"Payouts could not be fetched ({error}); open Payouts to try again."
+        if report.failed:
+            return (f"{len(report.failed)} settlement report(s) could not be read; they are "
+                    "tried again at the next refresh.")
+        return f"{report.reports_read} new settlement report(s) read."
 
     async def import_unknown_orders(self, *, verify: bool = True) -> ImportReport:
         """Import every order a settlement names that the desk does not know (by its charge

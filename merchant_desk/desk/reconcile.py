@@ -18,9 +18,10 @@ A captured charge in no settlement and not yet overdue is *on its way*.
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -81,12 +82,23 @@ class Payout:
 
 
 @dataclass(frozen=True, slots=True)
+class WeekTotal:
+    """One week (from Monday, UTC): what was captured, and what was paid out, in one currency."""
+
+    week: date
+    captured: Money
+    paid_out: Money
+
+
+@dataclass(frozen=True, slots=True)
 class Reconciliation:
     """Every payout, oldest first, and what is captured but not yet paid out."""
 
     payouts: tuple[Payout, ...]
     #: Captured, not in a settlement yet, not overdue: per currency.
     on_the_way: dict[str, Money]
+    #: Captured and paid out per week, in the currency most payouts are in, oldest first.
+    weeks: tuple[WeekTotal, ...] = ()
 
     def payout(self, settlement_id: str) -> Payout | None:
         return next((p for p in self.payouts if p.settlement_id == settlement_id), None)
@@ -160,9 +172,9 @@ def reconcile(
                 reference = line.amazon_order_reference_id or line.amazon_transaction_id
                 flags.append(Flag(
                     UNKNOWN_ORDER, reference,
-                    f"A {line.transaction_type.lower()} of {line.amount} {line.currency} for "
-                    f"{reference}, an order Merchant Desk does not know. Import it (its charge "
-                    "permission ID is the order reference) to see it with the others.",
+                    f"A settlement line ({line.transaction_type}, {line.amount} {line.currency}) "
+                    f"for {reference}, an order Merchant Desk does not know. Import it (its "
+                    "charge permission ID is the order reference) to see it with the others.",
                 ))
         stated = s.disbursed_amount if s.disbursed_amount is not None else s.transfer_amount
         amount = stated if stated is not None else total
@@ -194,7 +206,42 @@ def reconcile(
     return Reconciliation(
         payouts=tuple(payouts),
         on_the_way={c: _money(v, c) for c, v in on_the_way.items() if c},
+        weeks=_weeks(payouts, orders),
     )
+
+
+def _monday(moment: datetime) -> date:
+    day = moment.date()
+    return day - timedelta(days=day.weekday())
+
+
+def _weeks(payouts: Sequence[Payout], orders: Sequence[OrderForMatching]) -> tuple[WeekTotal, ...]:
+    currencies = Counter(p.amount.currency_code for p in payouts) or Counter(
+        o.currency for o in orders if o.currency and o.charge_state == "Captured")
+    if not currencies:
+        return ()
+    currency = currencies.most_common(1)[0][0]
+    captured: dict[date, Decimal] = {}
+    paid: dict[date, Decimal] = {}
+    for o in orders:
+        if (o.charge_state == "Captured" and o.captured_at is not None
+                and o.captured_amount is not None and o.currency == currency):
+            week = _monday(o.captured_at)
+            captured[week] = captured.get(week, Decimal(0)) + o.captured_amount
+    for p in payouts:
+        if p.transaction_time is not None and p.amount.currency_code == currency:
+            week = _monday(p.transaction_time)
+            paid[week] = paid.get(week, Decimal(0)) + p.amount.amount
+    if not captured and not paid:
+        return ()
+    first, last = min([*captured, *paid]), max([*captured, *paid])
+    out = []
+    week = first
+    while week <= last:
+        out.append(WeekTotal(week, _money(captured.get(week, Decimal(0)), currency),
+                             _money(paid.get(week, Decimal(0)), currency)))
+        week += timedelta(days=7)
+    return tuple(out)
 
 
 def _money(amount: Decimal, currency: str) -> Money:

@@ -210,6 +210,32 @@ class Payouts:
             for row in self._db.execute(sql, params)
         ]
 
+    def payouts_of_order(self, charge_permission_id: str | None, charge_id: str | None
+                         ) -> list[tuple[StoredLine, StoredSettlement]]:
+        """The lines naming this order (by its permission or its charge), with their payouts."""
+        found = self._lines_where("amazon_order_reference_id", charge_permission_id)
+        if not found:
+            found = self._lines_where("amazon_transaction_id", charge_id)
+        if not found:
+            return []
+        settlements = {s.settlement_id: s for s in self.settlements()}
+        return [(line, settlements[line.settlement_id]) for line in found
+                if line.settlement_id in settlements]
+
+    def _lines_where(self, column: str, value: str | None) -> list[StoredLine]:
+        if not value:
+            return []
+        when = datetime.fromisoformat
+        return [
+            StoredLine(row[0], row[1], when(row[2]), row[3], row[4], row[5], row[6], row[7],
+                       row[8], row[9], Decimal(row[10]), Decimal(row[11]), Decimal(row[12]))
+            for row in self._db.execute(
+                "SELECT settlement_id, line_no, posted, transaction_type, amazon_transaction_id, "
+                "seller_reference_id, amazon_order_reference_id, seller_order_id, description, "
+                f"currency, amount, total_fee, net FROM settlement_lines WHERE {column} = ? "
+                "ORDER BY posted, settlement_id, line_no", [value])
+        ]
+
     def orders_for_matching(self) -> list[OrderForMatching]:
         """Every order with a charge permission or a charge, and its charge's last change."""
         out = []
