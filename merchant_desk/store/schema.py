@@ -316,12 +316,14 @@ def _cache_v5(db: sqlite_utils.Database) -> None:
 
     Amazon's data, so it lives in the cache: a cache reset reads the reports again. A report
     once read is never read again (``settlement_reports``); a line is keyed by its settlement and
-    its place in the file, so reading a report twice cannot count a line twice.
+    its place in the file, so reading a report twice cannot count a line twice. Each table and
+    index only if it is not there yet, so a file whose version was set back runs it again safely.
     """
     db.table("settlement_reports").create(
         {"report_id": str, "report_document_id": str, "created": str, "read_at": str},
         pk="report_id",
         not_null={"read_at"},
+        if_not_exists=True,
     )
     db.table("settlements").create(
         {
@@ -334,6 +336,7 @@ def _cache_v5(db: sqlite_utils.Database) -> None:
         },
         pk="settlement_id",
         not_null={"currency"},
+        if_not_exists=True,
     )
     db.table("settlement_lines").create(
         {
@@ -353,11 +356,14 @@ def _cache_v5(db: sqlite_utils.Database) -> None:
         },
         pk=("settlement_id", "line_no"),
         not_null={"posted", "transaction_type", "currency", "amount", "total_fee", "net"},
+        if_not_exists=True,
     )
     db.table("settlement_lines").create_index(
-        ["amazon_order_reference_id"], index_name="ix_settlement_lines_order")
+        ["amazon_order_reference_id"], index_name="ix_settlement_lines_order",
+        if_not_exists=True)
     db.table("settlement_lines").create_index(
-        ["amazon_transaction_id"], index_name="ix_settlement_lines_transaction")
+        ["amazon_transaction_id"], index_name="ix_settlement_lines_transaction",
+        if_not_exists=True)
     db.table("disbursements").create(
         {
             "settlement_id": str,
@@ -369,6 +375,7 @@ def _cache_v5(db: sqlite_utils.Database) -> None:
         },
         pk="settlement_id",
         not_null={"amount", "currency", "transaction_time", "raw"},
+        if_not_exists=True,
     )
 
 
