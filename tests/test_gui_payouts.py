@@ -46,3 +46,15 @@ def test_the_payouts_window_shows_the_demos_payouts_and_says_what_to_do(demo_win
 
     run(qtbot, view.import_unknown(), timeout=30000)
     view.close()
+
+
+def test_the_action_opens_one_payouts_window_that_fetches_at_once(demo_window, qtbot):
+    window = demo_window
+    window.payouts_action.trigger()
+    view = window.payouts_view
+    qtbot.waitUntil(lambda: view.table.rowCount() >= 5, timeout=30000)
+    qtbot.waitUntil(view.fetch_button.isEnabled, timeout=30000)
+    window.payouts_action.trigger()
+    assert window.payouts_view is view and view.isVisible()
+    qtbot.waitUntil(view.fetch_button.isEnabled, timeout=30000)
+    view.close()

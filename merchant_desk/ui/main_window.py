@@ -874,9 +874,12 @@ class MainWindow(QMainWindow):
     def open_payouts(self) -> None:
         from .payouts_view import PayoutsView
 
-        view = PayoutsView(self.desk, self.spawn, self)
-        view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        view = getattr(self, "payouts_view", None)
+        if view is None or view.desk is not self.desk:  # one window, kept (a fetch may run)
+            view = self.payouts_view = PayoutsView(self.desk, self.spawn, self)
         view.show()
+        view.raise_()
+        view.start()
 
     async def resume_pending(self) -> None:
         results = await self.desk.resume_pending()

@@ -184,6 +184,13 @@ class PayoutsView(QDialog):
         layout.addWidget(self.status)
         self.reload()
 
+    def start(self) -> None:
+        """Shown: redraw from what is stored, then ask Amazon for what is new (when connected
+        and not already asking)."""
+        self.reload()
+        if self.desk.connected and self.fetch_button.isEnabled():
+            self._spawn(self.fetch())
+
     def _table(self, name: str, headers: list[str]) -> QTableWidget:
         table = QTableWidget(0, len(headers))
         table.setObjectName(name)
