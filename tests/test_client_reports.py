@@ -178,3 +178,13 @@ def test_answers_that_are_not_reports_are_unreadable_not_a_crash(loopback, rsa_k
 
     asyncio.run(main())
 
+
+
+def test_a_report_link_in_clear_text_to_another_machine_is_not_followed(emulator):
+    async def scenario(client: AmazonPayClient) -> None:
+        document = ReportDocument("123", "http://reports.example.com/123?X-Amz-Signature=1", "N/A")
+        with pytest.raises(InvalidResponse) as error:
+            await client.download_report_document(document)
+        assert "not https" in str(error.value)
+
+    run(emulator, scenario)

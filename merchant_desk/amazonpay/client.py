@@ -51,6 +51,7 @@ from .endpoints import (
     api_base_path,
     check_endpoint,
     environment_of_key,
+    is_loopback_host,
     normalize_environment,
     normalize_region,
     service_url,
@@ -899,6 +900,10 @@ class AmazonPayClient:
         and the caller asks Get Report Document for a fresh one.
         """
         url = httpx.URL(document.url)
+        if url.scheme != "https" and not is_loopback_host(url.host):
+            # a report holds every order and payout: never in clear text across a network
+            raise InvalidResponse(200, "(not downloaded)", self.last_request_id,
+                                  detail="the report's download link is not https")
         ends_at = time.monotonic() + self.config.deadline
         headers = {"accept": "text/csv, text/plain, */*", "user-agent": self.user_agent}
         try:
