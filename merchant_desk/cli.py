@@ -120,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     money_commands.add_parsers(sub)  # charge, refund, cancel, close, show
 
+    from . import payout_commands
+
+    payout_commands.add_parsers(sub)  # payouts, payout, export
+
     p = sub.add_parser("sandbox", help="the Amazon Pay emulator")
     ssub = p.add_subparsers(dest="sandbox_command", metavar="SANDBOX_COMMAND", required=True)
     s = ssub.add_parser("serve", help="run the emulator over HTTP")
@@ -128,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--state", metavar="FILE", help="keep the emulator's data in this SQLite file")
     s.add_argument("--key", action="append", default=[], metavar="ID=PUBLIC_PEM",
                    help="register a public key (file path) under a public key ID; repeatable")
-    s.add_argument("--seed", action="store_true", help="create about forty sample orders")
+    s.add_argument("--seed", action="store_true", help="create the demo's sample orders (about fifty-five)")
     s.add_argument("--region", dest="sandbox_region", choices=["na", "eu", "jp"], default="na",
                    help="currency of the seeded orders")
     s.add_argument("--no-throttle", action="store_true", help="do not enforce throttling")
@@ -160,6 +164,10 @@ def _main(argv: Sequence[str] | None) -> int:
 
     if command in money_commands.COMMANDS:
         return money_commands.run(command, args)
+    if command in ("payouts", "payout", "export"):
+        from . import payout_commands
+
+        return payout_commands.run(args)
     if command in COMMANDS:
         from . import commands
 

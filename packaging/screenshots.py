@@ -1,4 +1,5 @@
-"""Save screenshots of the main window and its dialogs: capture, settings, tracking, import.
+"""Save screenshots of the main window and its dialogs: capture, settings, tracking, import,
+payouts.
 
     .venv/bin/python packaging/screenshots.py [OUT_DIR]      # default: shots/
 
@@ -96,6 +97,15 @@ async def shoot(out: Path, data_dir: Path) -> list[Path]:
         await asyncio.sleep(0.1)
         saved.append(_save(importer, out / "import-dialog.png"))
         importer.close()
+
+        from merchant_desk.ui.payouts_view import PayoutsView
+
+        await desk.fetch_payouts()
+        payouts = PayoutsView(desk, window.spawn, window)
+        payouts.show()
+        await asyncio.sleep(0.1)
+        saved.append(_save(payouts, out / "payouts.png"))
+        payouts.close()
     finally:
         window.events.close()
         window.close()

@@ -16,7 +16,7 @@ import pytest
 from merchant_desk import cli
 
 # commands without --json: the window, the emulator, and credentials (show has it)
-NO_JSON = {"gui", "sandbox", "credentials"}
+NO_JSON = {"gui", "sandbox", "credentials", "export"}  # export writes a file
 
 
 @pytest.fixture

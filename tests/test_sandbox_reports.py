@@ -416,8 +416,7 @@ def test_create_report_refusals(api, emulator):
     now = emulator.world.now()
     day_ago = now - timedelta(days=1)
     api.refused(api.create_report(day_ago, now, SETTLEMENT), 400, "InvalidParameterValue")
-    for other in ("_GET_FLAT_FILE_OFFAMAZONPAYMENTS_AUTHORIZATION_DATA_",
-                  "_GET_FLAT_FILE_OFFAMAZONPAYMENTS_CAPTURE_DATA_", "_GET_SOMETHING_"):
+    for other in ("_GET_FLAT_FILE_OFFAMAZONPAYMENTS_CAPTURE_DATA_", "_GET_SOMETHING_"):
         api.refused(api.create_report(day_ago, now, other), 400, "InvalidParameterValue")
     api.refused(api.create_report(day_ago, now, key=None), 400, "MissingHeader")
     api.refused(api.create_report(now, day_ago), 400, "InvalidParameterCombination")
@@ -449,6 +448,25 @@ def test_live_takes_transaction_report_types_but_not_the_sandbox_one(api, emulat
                                     prefix="/live/v2"), 201)
     emulator.advance(30)
     assert api.get(f"reports/{made['reportId']}")["processingStatus"] == "CANCELLED"
+
+
+def test_the_sandbox_takes_transaction_report_types_as_the_node_sdks_tests_expect(api, emulator):
+    # The official Node.js SDK's tests (sandbox: true) create an authorization report and a PT84H
+    # schedule of it and expect 201: they were written to pass against Amazon's sandbox.
+    now = emulator.world.now()
+    authorization = "_GET_FLAT_FILE_OFFAMAZONPAYMENTS_AUTHORIZATION_DATA_"
+    made = api.ok(api.create_report(now - timedelta(days=1), now, authorization), 201)
+    emulator.advance(30)
+    report = api.get(f"reports/{made['reportId']}")
+    assert (report["processingStatus"], report["reportDocumentId"]) == ("CANCELLED", None)
+    body = {"reportType": authorization, "scheduleFrequency": "PT84H"}
+    scheduled = api.ok(api.call("POST", "report-schedules", body, key=api.key()), 201)
+    schedule = api.get(f"report-schedules/{scheduled['reportScheduleId']}")
+    assert (schedule["reportType"], schedule["scheduleFrequency"]) == (authorization, "PT84H")
+    # the settlement report stays Amazon's to make, in the sandbox as in live
+    api.refused(api.create_report(now - timedelta(days=1), now, SETTLEMENT), 400, "InvalidParameterValue")
+    api.refused(api.call("POST", "report-schedules", {"reportType": SETTLEMENT, "scheduleFrequency": "P1D"},
+                         key=api.key()), 400, "InvalidParameterValue")
 
 
 # --------------------------------------------------------------------------- documents

@@ -26,7 +26,7 @@ import logging
 import platform
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -51,6 +51,7 @@ from .endpoints import (
     api_base_path,
     check_endpoint,
     environment_of_key,
+    is_loopback_host,
     normalize_environment,
     normalize_region,
     service_url,
@@ -78,6 +79,16 @@ from .models import (
     same_id,
 )
 from .pacer import Pacer
+from .reports import (
+    MAX_PAGE_SIZE,
+    Disbursement,
+    DisbursementPage,
+    Report,
+    ReportDocument,
+    ReportPage,
+    ReportSchedule,
+    report_time,
+)
 from .retries import NOT_PROCESSED_STATUSES, RetryPolicy, http_date, parse_retry_after
 
 log = logging.getLogger("merchant_desk.amazonpay")
@@ -819,6 +830,238 @@ class AmazonPayClient:
             DeliveryTracker.parse, _tracker_permission, pid,
             "deliveryTrackers", "POST", "deliveryTrackers", body=body,
         )
+
+    # ----------------------------------------------------------------- reports and disbursements
+
+    async def _read(
+        self, model: Callable[[Any], M], operation: str, method: str, resource: str, **kwargs: Any
+    ) -> M:
+        """``request``, then the answer parsed with ``model``; a body the model cannot read is
+        an InvalidResponse. (Report times run on Amazon's clock and may be compared with
+        nothing here: no clock check, unlike :meth:`_call`.)"""
+        response = await self.request(operation, method, resource, **kwargs)
+        try:
+            return model(response.data)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise InvalidResponse(
+                response.meta.status, excerpt(response.content), response.meta.request_id,
+                detail=str(exc),
+            ) from exc
+
+    async def get_reports(
+        self,
+        *,
+        report_types: Sequence[str] = (),
+        processing_statuses: Sequence[str] = (),
+        created_since: datetime | None = None,
+        created_until: datetime | None = None,
+        page_size: int | None = None,
+        next_token: str | None = None,
+    ) -> ReportPage:
+        """Get Reports: one page. With ``next_token`` it is the only parameter sent (Amazon's
+        rule); :meth:`iter_reports` walks every page."""
+        query: dict[str, str] = {}
+        if next_token is not None:
+            query["nextToken"] = next_token
+        else:
+            if report_types:
+                query["reportTypes"] = ",".join(report_types)
+            if processing_statuses:
+                query["processingStatuses"] = ",".join(processing_statuses)
+            if created_since is not None:
+                query["createdSince"] = report_time(created_since)
+            if created_until is not None:
+                query["createdUntil"] = report_time(created_until)
+            if page_size is not None:
+                query["pageSize"] = str(_page_size(page_size))
+        return await self._read(ReportPage.parse, "getReports", "GET", "reports", query=query)
+
+    async def iter_reports(self, **filters: Any) -> AsyncIterator[Report]:
+        """Every report Get Reports lists for ``filters`` (see :meth:`get_reports`), page by
+        page; a token handed back twice ends the walk rather than looping."""
+        filters.setdefault("page_size", MAX_PAGE_SIZE)
+        page = await self.get_reports(**filters)
+        seen: set[str] = set()
+        while True:
+            for report in page.reports:
+                yield report
+            if page.next_token is None or page.next_token in seen:
+                return
+            seen.add(page.next_token)
+            page = await self.get_reports(next_token=page.next_token)
+
+    async def get_report(self, report_id: str) -> Report:
+        """Get Report By Id."""
+        rid = _check_id(report_id, "report ID")
+        report = await self._read(Report.parse, "getReport", "GET", f"reports/{rid}")
+        if not same_id(rid, report.report_id):
+            raise InvalidResponse(200, report.report_id, self.last_request_id,
+                                  detail=f"an answer about report {report.report_id} where {rid} was asked for")
+        return report
+
+    async def create_report(
+        self, report_type: str, start_time: datetime, end_time: datetime, *,
+        idempotency_key: str | None = None,
+    ) -> str:
+        """Create Report; returns the new report's ID (it is ``IN_PROGRESS`` at first)."""
+        body = {"reportType": report_type, "startTime": report_time(start_time),
+                "endTime": report_time(end_time)}
+        return await self._read(
+            _field("reportId"), "createReport", "POST", "reports", body=body,
+            idempotency_key=_key(idempotency_key),
+        )
+
+    async def get_report_document(self, report_document_id: str) -> ReportDocument:
+        """Get Report Document: where the file is, behind a URL that lives 30 seconds."""
+        did = _check_id(report_document_id, "report document ID")
+        document = await self._read(
+            ReportDocument.parse, "getReportDocument", "GET", f"report-documents/{did}")
+        if not same_id(did, document.report_document_id):
+            raise InvalidResponse(200, document.report_document_id, self.last_request_id,
+                                  detail=f"an answer about document {document.report_document_id} "
+                                         f"where {did} was asked for")
+        return document
+
+    async def download_report_document(self, document: ReportDocument) -> str:
+        """The text behind ``document.url``, within the call's deadline and the answer size cap.
+
+        The URL is pre-signed by Amazon (S3): it is fetched as it is, never signed with our
+        key, and never retried here: an expired URL (S3's 403) is :class:`ReportUrlExpired`,
+        and the caller asks Get Report Document for a fresh one.
+        """
+        url = httpx.URL(document.url)
+        if url.scheme != "https" and not is_loopback_host(url.host):
+            # a report holds every order and payout: never in clear text across a network
+            raise InvalidResponse(200, "(not downloaded)", self.last_request_id,
+                                  detail="the report's download link is not https")
+        ends_at = time.monotonic() + self.config.deadline
+        headers = {"accept": "text/csv, text/plain, */*", "user-agent": self.user_agent}
+        try:
+            answer = await self._exchange(True, "GET", url, headers, b"", ends_at)
+        except _OutOfTime:
+            raise TransportError(
+                f"report download: no answer within {self.config.deadline:g} s",
+                operation="downloadReportDocument",
+            ) from None
+        except httpx.HTTPError as exc:
+            raise TransportError(
+                f"report download: {_describe(exc)}", operation="downloadReportDocument"
+            ) from exc
+        if answer.status == 403:
+            raise ReportUrlExpired(answer.status, excerpt(answer.content))
+        if not 200 <= answer.status < 300:
+            raise InvalidResponse(answer.status, excerpt(answer.content), None,
+                                  detail="the report file could not be downloaded")
+        try:
+            return answer.content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidResponse(answer.status, excerpt(answer.content), None,
+                                  detail="the report file is not UTF-8 text") from None
+
+    async def get_report_schedules(self, report_types: Sequence[str] = ()) -> tuple[ReportSchedule, ...]:
+        """Get Report Schedules (optionally of some report types only)."""
+        query = {"reportTypes": ",".join(report_types)} if report_types else {}
+        return await self._read(
+            _schedules, "getReportSchedules", "GET", "report-schedules", query=query)
+
+    async def get_report_schedule(self, report_schedule_id: str) -> ReportSchedule:
+        """Get Report Schedule By Id."""
+        sid = _check_id(report_schedule_id, "report schedule ID")
+        return await self._read(
+            ReportSchedule.parse, "getReportScheduleById", "GET", f"report-schedules/{sid}")
+
+    async def create_report_schedule(
+        self, report_type: str, schedule_frequency: str, *,
+        next_report_creation_time: datetime | None = None,
+        delete_existing_schedule: bool = False,
+        idempotency_key: str | None = None,
+    ) -> str:
+        """Create Report Schedule; returns its ID. One schedule per type:
+        ``delete_existing_schedule`` replaces the one there is."""
+        body: dict[str, Any] = {"reportType": report_type, "scheduleFrequency": schedule_frequency}
+        if next_report_creation_time is not None:
+            body["nextReportCreationTime"] = report_time(next_report_creation_time)
+        if delete_existing_schedule:
+            body["deleteExistingSchedule"] = True
+        return await self._read(
+            _field("reportScheduleId"), "createReportSchedule", "POST", "report-schedules",
+            body=body, idempotency_key=_key(idempotency_key),
+        )
+
+    async def cancel_report_schedule(self, report_schedule_id: str) -> None:
+        """Cancel Report Schedule."""
+        sid = _check_id(report_schedule_id, "report schedule ID")
+        await self.request("cancelReportSchedule", "DELETE", f"report-schedules/{sid}")
+
+    async def get_disbursements(
+        self,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+        *,
+        page_size: int | None = None,
+        next_token: str | None = None,
+    ) -> DisbursementPage:
+        """Get Disbursements for settlements made in ``[start_time, end_time]``: one page."""
+        query: dict[str, str] = {}
+        if next_token is not None:
+            query["nextToken"] = next_token
+        else:
+            if start_time is None or end_time is None:
+                raise ValueError("Get Disbursements needs a start and an end time")
+            query = {"startTime": report_time(start_time), "endTime": report_time(end_time)}
+            if page_size is not None:
+                query["pageSize"] = str(_page_size(page_size))
+        return await self._read(
+            DisbursementPage.parse, "getDisbursements", "GET", "disbursements", query=query)
+
+    async def iter_disbursements(
+        self, start_time: datetime, end_time: datetime
+    ) -> AsyncIterator[Disbursement]:
+        """Every disbursement of ``[start_time, end_time]``, page by page."""
+        page = await self.get_disbursements(start_time, end_time, page_size=MAX_PAGE_SIZE)
+        seen: set[str] = set()
+        while True:
+            for disbursement in page.disbursements:
+                yield disbursement
+            if page.next_token is None or page.next_token in seen:
+                return
+            seen.add(page.next_token)
+            page = await self.get_disbursements(next_token=page.next_token)
+
+
+class ReportUrlExpired(InvalidResponse):
+    """A report document URL refused (S3's 403): it lived its 30 seconds; ask for a fresh one."""
+
+    def __init__(self, status: int, excerpt_text: str) -> None:
+        super().__init__(status, excerpt_text, None,
+                         detail="the report's download link expired before the file was read")
+
+
+def _page_size(size: int) -> int:
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise ValueError(f"page_size must be 1 to {MAX_PAGE_SIZE}")
+    return size
+
+
+def _field(name: str) -> Callable[[Any], str]:
+    """A reader of an answer that is one ID: ``{"reportId": "..."}``."""
+
+    def read(data: Any) -> str:
+        value = data.get(name) if isinstance(data, dict) else None
+        if not isinstance(value, str) or not OBJECT_ID_RE.fullmatch(value):
+            raise ValueError(f"the answer has no {name}")
+        return value
+
+    return read
+
+
+def _schedules(data: Any) -> tuple[ReportSchedule, ...]:
+    items = data.get("reportSchedules") if isinstance(data, dict) else None
+    if items is None:
+        return ()
+    if not isinstance(items, list):
+        raise ValueError("reportSchedules should be a list")
+    return tuple(ReportSchedule.parse(item) for item in items)
 
 
 

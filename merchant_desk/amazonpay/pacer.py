@@ -46,6 +46,17 @@ PRODUCTION_RATES: dict[str, Rate] = {
     "createRefund": Rate(10, 4),
     "getRefund": Rate(20, 4),
     "deliveryTrackers": Rate(10, 1),
+    # Amazon publishes no rates for the Reports API and Get Disbursements: the emulator's
+    # (merchant_desk/sandbox/throttle.py), so a back-office never learns them from a 429.
+    "getReports": Rate(10, 2),
+    "getReport": Rate(20, 4),
+    "createReport": Rate(10, 1),
+    "getReportDocument": Rate(20, 4),
+    "getReportSchedules": Rate(10, 2),
+    "getReportScheduleById": Rate(20, 4),
+    "createReportSchedule": Rate(10, 1),
+    "cancelReportSchedule": Rate(10, 1),
+    "getDisbursements": Rate(10, 2),
 }
 
 #: Sandbox rates (REFERENCE section 3): much lower than production.
@@ -62,6 +73,15 @@ SANDBOX_RATES: dict[str, Rate] = {
     "createRefund": Rate(2, 1),
     "getRefund": Rate(5, 1),
     "deliveryTrackers": Rate(1, 1),
+    "getReports": Rate(5, 1),
+    "getReport": Rate(10, 1),
+    "createReport": Rate(2, 1),
+    "getReportDocument": Rate(10, 1),
+    "getReportSchedules": Rate(5, 1),
+    "getReportScheduleById": Rate(10, 1),
+    "createReportSchedule": Rate(2, 1),
+    "cancelReportSchedule": Rate(2, 1),
+    "getDisbursements": Rate(5, 1),
 }
 
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from .doctor import run_checks
 from .lifecycle import Lifecycle
-from .refresh import BulkWork
+from .payouts import PayoutWork
 from .views import Check
 
 
-class Desk(Lifecycle, BulkWork):
+class Desk(Lifecycle, PayoutWork):
     """The operator's use cases over one Amazon Pay account and one data directory.
 
     Reading and verifying (:class:`.base.DeskBase`), the journaled money operations
     (:class:`.operations.MoneyOperations`, :class:`.lifecycle.Lifecycle`), refresh and import
-    (:class:`.refresh.BulkWork`).
+    (:class:`.refresh.BulkWork`), payouts (:class:`.payouts.PayoutWork`).
     """
 
     async def doctor(self) -> list[Check]:

@@ -59,6 +59,8 @@ class OrderDetail:
     capture_blocked: str | None = None
     #: None when tracking can be added, else why not
     tracking_blocked: str | None = None
+    #: The payouts this order's capture and refunds went into, in plain words
+    payouts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

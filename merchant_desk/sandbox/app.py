@@ -491,7 +491,7 @@ def create_app(
     """The emulator application; the :class:`Emulator` is ``app.state.emulator``.
 
     ``state_file`` keeps the data in SQLite across restarts (memory otherwise); ``seed`` adds
-    about forty sample orders to an empty world; ``clock`` replaces the real clock under business
+    the demo's sample orders to an empty world; ``clock`` replaces the real clock under business
     time (signature dates always use the real one).
     """
     store = SqliteStore(state_file) if state_file else None

@@ -1,4 +1,4 @@
-"""``--seed``: about forty believable orders across every state and reason code.
+"""``--seed``: about fifty believable orders across every state and reason code.
 
 For the demo and screenshots: fictional buyers and addresses, merchant references like ``#1042``
 and amounts in the region's currency. Deterministic (a fixed random seed) so screenshots are
@@ -218,4 +218,15 @@ def seed_world(world: World, region: str = "na") -> int:
             world._set_permission_state(p, "Closed", reason, p.created + days(1))
         s.order(age=days(185), intent="Confirm")  # Closed/Expired after 180 days
         created += 11
+
+        # Paid out: captured two to four weeks ago, so settled (the first settlement comes 14
+        # days after the first transaction, then daily) and in the Payouts view, one refunded.
+        # Younger than the 30 days Amazon keeps a checkout session, so the desk can import them.
+        settled = [s.order(age=days(d) + hours(5)) for d in (28, 26, 24, 22, 20, 18, 16, 15)]
+        for session in settled:
+            s.capture(s.charge_of(session), hours(3))
+        c = s.charge_of(settled[1])
+        s.refund(c, (c.amount / 4).quantize(Decimal(1) if s.currency == "JPY" else Decimal("0.01")),
+                 days(19), "Refunded")
+        created += len(settled)
     return created

@@ -311,5 +311,73 @@ def _journal_v2(db: sqlite_utils.Database) -> None:
     )
 
 
-CACHE_MIGRATIONS: tuple[Migration, ...] = (_cache_v1, _cache_v2, _cache_v3, _cache_v4)
+def _cache_v5(db: sqlite_utils.Database) -> None:
+    """Payouts: the settlement reports read, their lines, and Amazon's disbursements.
+
+    Amazon's data, so it lives in the cache: a cache reset reads the reports again. A report
+    once read is never read again (``settlement_reports``); a line is keyed by its settlement and
+    its place in the file, so reading a report twice cannot count a line twice. Each table and
+    index only if it is not there yet, so a file whose version was set back runs it again safely.
+    """
+    db.table("settlement_reports").create(
+        {"report_id": str, "report_document_id": str, "created": str, "read_at": str},
+        pk="report_id",
+        not_null={"read_at"},
+        if_not_exists=True,
+    )
+    db.table("settlements").create(
+        {
+            "settlement_id": str,
+            "report_id": str,
+            "start_time": str,
+            "end_time": str,
+            "currency": str,
+            "transfer_amount": str,
+        },
+        pk="settlement_id",
+        not_null={"currency"},
+        if_not_exists=True,
+    )
+    db.table("settlement_lines").create(
+        {
+            "settlement_id": str,
+            "line_no": int,
+            "posted": str,
+            "transaction_type": str,
+            "amazon_transaction_id": str,
+            "seller_reference_id": str,
+            "amazon_order_reference_id": str,
+            "seller_order_id": str,
+            "description": str,
+            "currency": str,
+            "amount": str,
+            "total_fee": str,
+            "net": str,
+        },
+        pk=("settlement_id", "line_no"),
+        not_null={"posted", "transaction_type", "currency", "amount", "total_fee", "net"},
+        if_not_exists=True,
+    )
+    db.table("settlement_lines").create_index(
+        ["amazon_order_reference_id"], index_name="ix_settlement_lines_order",
+        if_not_exists=True)
+    db.table("settlement_lines").create_index(
+        ["amazon_transaction_id"], index_name="ix_settlement_lines_transaction",
+        if_not_exists=True)
+    db.table("disbursements").create(
+        {
+            "settlement_id": str,
+            "amazon_disbursement_reference_id": str,
+            "amount": str,
+            "currency": str,
+            "transaction_time": str,
+            "raw": str,
+        },
+        pk="settlement_id",
+        not_null={"amount", "currency", "transaction_time", "raw"},
+        if_not_exists=True,
+    )
+
+
+CACHE_MIGRATIONS: tuple[Migration, ...] = (_cache_v1, _cache_v2, _cache_v3, _cache_v4, _cache_v5)
 JOURNAL_MIGRATIONS: tuple[Migration, ...] = (_journal_v1, _journal_v2)

@@ -114,6 +114,8 @@ class DetailPanel(QScrollArea):
         form.addRow(tr("Authorized (reserved on the buyer's card):"), self.authorized)
         form.addRow(tr("Captured (charged):"), self.captured)
         form.addRow(tr("Refunded:"), self.refunded)
+        self.payout = _label(name="orderPayout")
+        form.addRow(tr("Paid out:"), self.payout)
         content.addWidget(amounts)
 
         ids = QGroupBox(tr("Amazon Pay IDs"))
@@ -177,6 +179,7 @@ class DetailPanel(QScrollArea):
         self.authorized.setText(amount_text(row.authorized_amount, currency))
         self.captured.setText(amount_text(row.captured_amount, currency))
         self.refunded.setText(amount_text(row.refunded_amount, currency))
+        self.payout.setText("\n".join(detail.payouts) or tr("not in a payout"))
 
         self.session_id.set_value(row.checkout_session_id or row.order_id)
         self.permission_id.set_value(row.charge_permission_id)

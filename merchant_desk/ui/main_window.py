@@ -250,6 +250,10 @@ class MainWindow(QMainWindow):
         self.settings_action = self._action("settingsAction", tr("Settings"), "settings",
                                             lambda: self.spawn(self.open_settings()),
                                             QKeySequence.StandardKey.Preferences)
+        self.payouts_action = self._action("payoutsAction", tr("Payouts"), "capture",
+                                           self.open_payouts, "Ctrl+Shift+P")
+        self.payouts_action.setToolTip(tr("Did the money arrive? Payouts, fees and refunds "
+                                          "(Ctrl+Shift+P)"))
         self.copy_action = self._action("copyAction", tr("Copy checkout session ID"), "copy",
                                         self.copy_selected_id)
         self.quit_action = self._action("quitAction", tr("Quit"), "quit", self.close,
@@ -267,7 +271,8 @@ class MainWindow(QMainWindow):
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         for action in (self.add_action, self.verify_action, self.capture_action,
-                       self.track_action, self.refresh_action, self.settings_action):
+                       self.track_action, self.refresh_action, self.payouts_action,
+                       self.settings_action):
             bar.addAction(action)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -854,6 +859,7 @@ class MainWindow(QMainWindow):
         dialog.show()
         try:
             report = await self.desk.refresh_many(cancel=cancel)
+            payouts = await self.desk.fetch_payouts_quietly() if not report.unreachable else ""
         finally:
             self.progress_dialog = None
             dialog.hide()
@@ -862,8 +868,18 @@ class MainWindow(QMainWindow):
         self.last_refresh_label.setText(tr("Last refresh: {when}").format(
             when=when(self.desk.last_refresh or _now())))
         self.statusBar().showMessage(tr("Refresh finished: {report}").format(
-            report=_report_text(report)), 10000)
+            report=_report_text(report)) + (f" {payouts}" if payouts else ""), 10000)
         return report
+
+    def open_payouts(self) -> None:
+        from .payouts_view import PayoutsView
+
+        view = getattr(self, "payouts_view", None)
+        if view is None or view.desk is not self.desk:  # one window, kept (a fetch may run)
+            view = self.payouts_view = PayoutsView(self.desk, self.spawn, self)
+        view.show()
+        view.raise_()
+        view.start()
 
     async def resume_pending(self) -> None:
         results = await self.desk.resume_pending()

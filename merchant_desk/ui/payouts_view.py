@@ -1,0 +1,303 @@
+"""The Payouts window: did the money arrive, and how much after fees?
+
+Each payout with its date, amount and currency, its orders, fees and refunds; what is captured
+and still on its way; a picture of what was captured and paid out per week (drawn with
+QPainter: :class:`WeeklyChart`); flags in a red panel at the top that say what to do; the
+selected payout's lines, each with its order. The window talks to the desk only: it asks for
+:meth:`~merchant_desk.desk.Desk.reconciliation` and, on "Fetch from Amazon", for
+:meth:`~merchant_desk.desk.Desk.fetch_payouts`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .richtext import plain
+from .text import tr
+
+if TYPE_CHECKING:
+    from ..desk import Desk
+    from ..desk.reconcile import Payout, Reconciliation, WeekTotal
+
+Spawn = Callable[[Coroutine[object, object, object]], object]
+
+CAPTURED_COLOR = QColor("#7a9cc6")
+PAID_COLOR = QColor("#3c8d5a")
+FLAG_STYLE = ("QFrame#payoutFlags { background: #fdecea; border: 2px solid #c62828; "
+              "border-radius: 4px; } QLabel { color: #7f1d1d; }")
+
+
+def _day(payout: Payout) -> str:
+    return payout.transaction_time.strftime("%Y-%m-%d") if payout.transaction_time else tr("not yet")
+
+
+class WeeklyChart(QWidget):
+    """Bars per week: captured (left, blue) and paid out (right, green), on one scale."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("weeklyChart")
+        self.setAccessibleName(tr("Captured and paid out per week"))
+        self.setMinimumHeight(160)
+        self._weeks: tuple[WeekTotal, ...] = ()
+
+    def set_weeks(self, weeks: tuple[WeekTotal, ...]) -> None:
+        self._weeks = weeks
+        if weeks:
+            last = weeks[-1]
+            self.setToolTip(tr("Week of {week}: captured {c}, paid out {p}").format(
+                week=last.week.isoformat(), c=str(last.captured), p=str(last.paid_out)))
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        try:
+            self._paint(painter)
+        finally:
+            painter.end()
+
+    def _paint(self, painter: QPainter) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        area = QRectF(self.rect()).adjusted(48, 24, -12, -28)
+        text_color = self.palette().windowText().color()
+        painter.setPen(text_color)
+        if not self._weeks or area.width() <= 0 or area.height() <= 0:
+            painter.drawText(QRectF(self.rect()), Qt.AlignmentFlag.AlignCenter,
+                             tr("Nothing captured or paid out yet."))
+            return
+        weeks = self._weeks[-26:]  # half a year fits a window's width
+        currency = weeks[0].captured.currency_code
+        top = max(float(max(w.captured.amount, w.paid_out.amount)) for w in weeks)
+        top = top if top > 0 else 1.0
+        bottom = min(0.0, min(float(w.paid_out.amount) for w in weeks))
+        span = top - bottom
+
+        def y(value: float) -> float:
+            return area.bottom() - (value - bottom) / span * area.height()
+
+        painter.drawText(QRectF(area.left(), 2, area.width(), 20),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         tr("Per week, in {currency}:").format(currency=currency))
+        self._legend(painter, area.right(), text_color)
+        zero = y(0.0)
+        painter.setPen(QPen(text_color, 1))
+        painter.drawLine(QPointF(area.left(), zero), QPointF(area.right(), zero))
+        painter.drawText(QRectF(0, y(top) - 8, 44, 16),
+                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                         f"{top:,.0f}")
+        slot = area.width() / len(weeks)
+        bar = max(2.0, slot * 0.35)
+        for index, week in enumerate(weeks):
+            left = area.left() + index * slot + slot * 0.1
+            for offset, value, color in ((0.0, week.captured.amount, CAPTURED_COLOR),
+                                         (bar, week.paid_out.amount, PAID_COLOR)):
+                height = y(float(value))
+                painter.fillRect(QRectF(left + offset, min(height, zero), bar, abs(zero - height)),
+                                 color)
+            if len(weeks) <= 12 or index % max(1, len(weeks) // 8) == 0:
+                painter.setPen(text_color)
+                painter.drawText(QRectF(left - 8, area.bottom() + 4, slot + 16, 20),
+                                 Qt.AlignmentFlag.AlignHCenter, week.week.strftime("%b %d"))
+
+    def _legend(self, painter: QPainter, right: float, color: QColor) -> None:
+        x = right - 220
+        for label, swatch in ((tr("captured"), CAPTURED_COLOR), (tr("paid out"), PAID_COLOR)):
+            painter.fillRect(QRectF(x, 7, 12, 12), swatch)
+            painter.setPen(color)
+            painter.drawText(QRectF(x + 16, 2, 90, 20), Qt.AlignmentFlag.AlignVCenter, label)
+            x += 110
+
+
+class PayoutsView(QDialog):
+    """The Payouts window (see the module docstring); :meth:`reload` redraws from the desk."""
+
+    def __init__(self, desk: Desk, spawn: Spawn, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.desk = desk
+        self._spawn = spawn
+        self.setObjectName("payoutsView")
+        self.setWindowTitle(tr("Payouts"))
+        self.resize(980, 720)
+        self._rec: Reconciliation | None = None
+
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.summary = plain(QLabel())
+        self.summary.setObjectName("payoutsSummary")
+        self.summary.setWordWrap(True)
+        self.fetch_button = QPushButton(tr("Fetch from Amazon"))
+        self.fetch_button.setObjectName("fetchPayouts")
+        self.fetch_button.setToolTip(tr("Read Amazon's new settlement reports and payouts"))
+        self.fetch_button.clicked.connect(lambda: self._spawn(self.fetch()))
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.fetch_button)
+        layout.addLayout(top)
+
+        self.flags = QFrame()
+        self.flags.setObjectName("payoutFlags")
+        self.flags.setStyleSheet(FLAG_STYLE)
+        flag_layout = QVBoxLayout(self.flags)
+        self.flag_text = plain(QLabel())
+        self.flag_text.setObjectName("payoutFlagText")
+        self.flag_text.setWordWrap(True)
+        self.flag_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        flag_layout.addWidget(self.flag_text)
+        self.import_button = QPushButton(tr("Import the orders Merchant Desk does not know"))
+        self.import_button.setObjectName("importUnknownOrders")
+        self.import_button.clicked.connect(lambda: self._spawn(self.import_unknown()))
+        flag_layout.addWidget(self.import_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.flags)
+
+        self.chart = WeeklyChart()
+        layout.addWidget(self.chart)
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        self.table = self._table("payoutsTable", [
+            tr("Paid on"), tr("Payout"), tr("Amount"), tr("Orders"), tr("Captured"),
+            tr("Fees"), tr("Refunds"), tr("Check")])
+        self.table.itemSelectionChanged.connect(self._show_lines)
+        self.lines = self._table("payoutLines", [
+            tr("Date"), tr("Type"), tr("Order"), tr("Buyer"), tr("Amount"), tr("Fee"), tr("Net")])
+        split.addWidget(self.table)
+        split.addWidget(self.lines)
+        layout.addWidget(split, 1)
+        self.status = plain(QLabel())
+        self.status.setObjectName("payoutsStatus")
+        layout.addWidget(self.status)
+        self.reload()
+
+    def start(self) -> None:
+        """Shown: redraw from what is stored, then ask Amazon for what is new (when connected
+        and not already asking)."""
+        self.reload()
+        if self.desk.connected and self.fetch_button.isEnabled():
+            self._spawn(self.fetch())
+
+    def _table(self, name: str, headers: list[str]) -> QTableWidget:
+        table = QTableWidget(0, len(headers))
+        table.setObjectName(name)
+        table.setHorizontalHeaderLabels(headers)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.verticalHeader().setVisible(False)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        table.horizontalHeader().setStretchLastSection(True)
+        return table
+
+    # ------------------------------------------------------------------ data
+
+    def reload(self) -> None:
+        """Redraw everything from what the desk has stored."""
+        rec = self._rec = self.desk.reconciliation()
+        payouts = list(reversed(rec.payouts))  # newest first
+        paid = [p for p in rec.payouts if p.transaction_time]
+        words = [tr("{n} payouts.").format(n=len(rec.payouts)) if rec.payouts
+                 else tr("No payouts yet: Amazon pays out about 14 days after a shop's first "
+                         "capture, then daily.")]
+        if paid:
+            last = paid[-1]
+            words.append(tr("The latest, {amount}, was paid on {day}.").format(
+                amount=str(last.amount), day=_day(last)))
+        for money in rec.on_the_way.values():
+            words.append(tr("On its way: {amount} captured and not in a payout yet.").format(
+                amount=str(money)))
+        self.summary.setText(" ".join(words))
+
+        flagged = [(p, f) for p in payouts for f in p.flags]
+        self.flags.setVisible(bool(flagged))
+        self.flag_text.setText(
+            tr("{n} thing(s) need your attention:").format(n=len(flagged)) + "\n"
+            + "\n".join(f"• {tr('Payout')} {p.settlement_id}: {f.message}" for p, f in flagged[:12])
+            + ("\n…" if len(flagged) > 12 else ""))
+        self.import_button.setVisible(any(f.key == "unknown_order" for _, f in flagged))
+        self.chart.set_weeks(rec.weeks)
+
+        self.table.setRowCount(len(payouts))
+        for row, p in enumerate(payouts):
+            check = ", ".join(p.flag_keys).replace("_", " ") if p.flags else tr("adds up")
+            values = [_day(p), p.settlement_id, str(p.amount), str(p.orders), str(p.captured),
+                      str(p.fees), str(p.refunds), check]
+            for column, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if column in (2, 3, 4, 5, 6):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if p.flags:
+                    item.setForeground(QColor("#b71c1c"))
+                item.setData(Qt.ItemDataRole.UserRole, p.settlement_id)
+                self.table.setItem(row, column, item)
+        if payouts:
+            self.table.selectRow(0)
+        else:
+            self.lines.setRowCount(0)
+
+    def _show_lines(self) -> None:
+        rec = self._rec
+        items = self.table.selectedItems()
+        if rec is None or not items:
+            self.lines.setRowCount(0)
+            return
+        payout = rec.payout(str(items[0].data(Qt.ItemDataRole.UserRole)))
+        if payout is None:
+            return
+        self.lines.setRowCount(len(payout.lines))
+        for row, (line, order) in enumerate(payout.lines):
+            who = ((order.merchant_reference or order.order_id) if order
+                   else tr("not known: {ref}").format(ref=line.amazon_order_reference_id))
+            values = [line.posted.strftime("%Y-%m-%d"), line.transaction_type, who,
+                      (order.buyer_name if order else "") or "",
+                      f"{line.amount:f} {line.currency}", f"{line.total_fee:f}", f"{line.net:f}"]
+            for column, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if column >= 4:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.lines.setItem(row, column, item)
+
+    async def fetch(self) -> None:
+        """Ask Amazon for what is new, then redraw; failures are said in the status line."""
+        from .text import describe_failure, expected_failure
+
+        self.fetch_button.setEnabled(False)
+        self.status.setText(tr("Reading Amazon's settlement reports…"))
+        try:
+            report = await self.desk.fetch_payouts()
+        except Exception as error:
+            if not expected_failure(error):
+                raise
+            self.status.setText(tr("Payouts could not be fetched. {what}").format(
+                what=describe_failure(error).text().replace("\n\n", " ")))
+            return
+        finally:
+            self.fetch_button.setEnabled(True)
+        self.status.setText(tr("{n} new settlement report(s) read.").format(n=report.reports_read)
+                            + ("  " + tr("{n} could not be read; they are tried again next "
+                                         "time.").format(n=len(report.failed))
+                               if report.failed else ""))
+        self.reload()
+
+    async def import_unknown(self) -> None:
+        self.import_button.setEnabled(False)
+        try:
+            report = await self.desk.import_unknown_orders()
+        finally:
+            self.import_button.setEnabled(True)
+        self.status.setText(tr("{n} order(s) imported.").format(n=report.added))
+        self.reload()
