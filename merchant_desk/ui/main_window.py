@@ -26,6 +26,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
+    QContextMenuEvent,
     QFont,
     QGuiApplication,
     QKeyEvent,
@@ -48,6 +49,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableView,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -112,6 +114,11 @@ COLUMN_SAMPLES: tuple[str | None, ...] = (
     "UPS 1Z99…",  # tracking
 )
 
+#: The row actions' keys: Ctrl+Shift and the action's first letter (Ctrl+C is Copy).
+CAPTURE_KEYS = "Ctrl+Shift+C"
+TRACKING_KEYS = "Ctrl+Shift+T"
+COMPLETE_KEYS = "Ctrl+Shift+K"
+
 #: Desk events (orders changed, progress) are applied at most this often.
 UPDATE_MS = 100
 
@@ -145,10 +152,13 @@ def freeze_start_up() -> None:
 
 
 class OrdersView(QTableView):
-    """The table, with the platform's keys: Enter opens the next action, Ctrl+C copies the ID."""
+    """The table, with the platform's keys: Enter opens the next action, Ctrl+C copies the ID,
+    the Menu key and Shift+F10 open the current row's menu beside that row."""
 
     open_requested = Signal()
     copy_requested = Signal()
+    #: the row the menu is for, and where it opens (global coordinates)
+    menu_requested = Signal(QModelIndex, QPoint)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.matches(QKeySequence.StandardKey.Copy):
@@ -157,7 +167,33 @@ class OrdersView(QTableView):
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.open_requested.emit()
             return
+        if event.key() == Qt.Key.Key_Menu or (
+                event.key() == Qt.Key.Key_F10
+                and event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
+            self._menu_for_current()
+            return
         super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        # From the keyboard, the event's position is the widget's, not a row's: the menu is
+        # for the current row, whatever row lies under that point.
+        if event.reason() != QContextMenuEvent.Reason.Mouse:
+            self._menu_for_current()
+            return
+        pos = self.viewport().mapFromGlobal(event.globalPos())
+        index = self.indexAt(pos)
+        if index.isValid():
+            self.menu_requested.emit(index, event.globalPos())
+
+    def _menu_for_current(self) -> None:
+        index = self.currentIndex()
+        if not index.isValid():
+            return
+        self.scrollTo(index)
+        rect = self.visualRect(index)
+        left = self.visualRect(index.siblingAtColumn(0)).left() if rect.isValid() else 0
+        self.menu_requested.emit(index, self.viewport().mapToGlobal(
+            QPoint(max(left, 0), rect.bottom())))
 
 
 
@@ -178,7 +214,6 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings()
         self.setObjectName("mainWindow")
         self.environment = desk.environment_label
-        self.setWindowTitle(tr("Merchant Desk — {env}").format(env=self.environment))
         self.setWindowIcon(icon("app"))
         self._tasks: set[asyncio.Task[object]] = set()
         self._busy: dict[str, asyncio.Task[object]] = {}
@@ -237,12 +272,16 @@ class MainWindow(QMainWindow):
                                        QKeySequence.StandardKey.New)
         self.verify_action = self._action("verifyAction", tr("Verify"), "verify",
                                           lambda: self.spawn(self.verify()), "Ctrl+R")
+        # Ctrl is Command on macOS (Qt maps it); none of these is a platform's standard key
         self.capture_action = self._action("captureAction", tr("Capture"), "capture",
-                                           lambda: self.spawn(self.capture()))
+                                           lambda: self.spawn(self.capture()),
+                                           CAPTURE_KEYS)
         self.track_action = self._action("trackAction", tr("Add tracking"), "tracking",
-                                         lambda: self.spawn(self.add_tracking()))
+                                         lambda: self.spawn(self.add_tracking()),
+                                         TRACKING_KEYS)
         self.complete_action = self._action("completeAction", tr("Complete checkout"),
-                                            "complete", lambda: self.spawn(self.complete()))
+                                            "complete", lambda: self.spawn(self.complete()),
+                                            COMPLETE_KEYS)
         self.refresh_action = self._action("refreshAction", tr("Refresh all"), "refresh",
                                            self.start_refresh_all, QKeySequence.StandardKey.Refresh)
         if self.refresh_action.shortcut() != QKeySequence("F5"):
@@ -267,8 +306,14 @@ class MainWindow(QMainWindow):
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         for action in (self.add_action, self.verify_action, self.capture_action,
-                       self.track_action, self.refresh_action, self.settings_action):
+                       self.track_action, self.complete_action, self.refresh_action,
+                       self.settings_action):
             bar.addAction(action)
+        # Tab reaches the toolbar too (Qt leaves tool buttons out of the Tab chain)
+        for button in bar.findChildren(QToolButton):
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        # Complete checkout takes room only for an order that can be completed
+        self.complete_action.setVisible(False)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
@@ -319,6 +364,7 @@ class MainWindow(QMainWindow):
         self.view.setSortingEnabled(True)
         header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         self.view.setAlternatingRowColors(True)
+        self.view.setTabKeyNavigation(False)  # Tab leaves the list; arrows move in it
         self.view.setWordWrap(False)
         # Glyphs looked up without shaping for text that needs none (Latin loses only kerning;
         # scripts that need shaping still get it). Repainting the list is the GUI thread's
@@ -334,7 +380,6 @@ class MainWindow(QMainWindow):
         header.setSectionsMovable(True)
         header.setMinimumSectionSize(48)
         self.view.setTextElideMode(Qt.TextElideMode.ElideRight)  # the tooltip has it whole
-        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.size_columns()
 
         self.detail = DetailPanel()
@@ -369,7 +414,7 @@ class MainWindow(QMainWindow):
     def _show_environment(self) -> None:
         """Title, badge and (LIVE) red edge for where the window is pointed."""
         self.environment = self.desk.environment_label
-        self.setWindowTitle(tr("Merchant Desk — {env}").format(env=self.environment))
+        self.setWindowTitle(window_title(self.environment))
         self.badge.show_environment(self.environment)
         self.central.setStyleSheet("#central { border-top: 4px solid #b00020; }"
                                    if self.environment == "LIVE" else "")
@@ -394,6 +439,8 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         QShortcut(QKeySequence.StandardKey.Find, self, self._focus_search)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.search, self._search_escape,
+                  context=Qt.ShortcutContext.WidgetShortcut)
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self.apply_filters)
         self.search.textChanged.connect(self._search_typed)
@@ -405,7 +452,7 @@ class MainWindow(QMainWindow):
         self.view.open_requested.connect(self.open_next_action)
         self.view.doubleClicked.connect(lambda _index: self.open_next_action())
         self.view.copy_requested.connect(self.copy_selected_id)
-        self.view.customContextMenuRequested.connect(self._context_menu)
+        self.view.menu_requested.connect(self._context_menu)
         self.model.modelAboutToBeReset.connect(self._remember_current)
         self.model.modelReset.connect(self._restore_current)
         self.model.listed.connect(self._listed)
@@ -516,6 +563,7 @@ class MainWindow(QMainWindow):
         if busy:
             self._busy[busy] = task
             task.add_done_callback(lambda _t: self._busy.pop(busy, None))
+            task.add_done_callback(lambda _t: self.update_actions())  # Refresh all again
         return task
 
     async def _guard(self, coro: Coroutine[object, object, object]) -> object:
@@ -600,8 +648,11 @@ class MainWindow(QMainWindow):
         ):
             action.setEnabled(allowed.ok)
             base = action.text()
-            action.setToolTip(base if allowed.ok else tip(f"{base}: {allowed.why_not}"))
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            named = f"{base} ({keys})" if keys else base
+            action.setToolTip(named if allowed.ok else tip(f"{named}: {allowed.why_not}"))
             action.setStatusTip(allowed.why_not)
+        self.complete_action.setVisible(row is not None and availability.can_complete(row).ok)
         self.copy_action.setEnabled(row is not None)
         self.refresh_action.setEnabled(not self.busy and offline is None)
         for action, text in ((self.add_action, self._add_tip), (self.refresh_action,
@@ -615,6 +666,15 @@ class MainWindow(QMainWindow):
     def _focus_search(self) -> None:
         self.search.setFocus()
         self.search.selectAll()
+
+    def _search_escape(self) -> None:
+        """Escape in the search: the first clears it (the list at once), the next returns to
+        the list."""
+        if self.search.text():
+            self.search.clear()
+            self.apply_filters()
+        else:
+            self.view.setFocus()
 
     def _search_typed(self, text: str) -> None:
         """Debounce: one query when typing pauses, not one per key. One or two letters match
@@ -741,9 +801,9 @@ class MainWindow(QMainWindow):
             QGuiApplication.clipboard().setText(order_id)
             self.statusBar().showMessage(tr("Copied {value}").format(value=order_id), 4000)
 
-    def _context_menu(self, pos: QPoint) -> None:
-        index = self.view.indexAt(pos)
-        if not index.isValid():
+    def _context_menu(self, index: QModelIndex, at: QPoint) -> None:
+        """The row's actions, opened at ``at`` (global); one menu at a time."""
+        if not index.isValid() or any(m.isVisible() for m in self.findChildren(QMenu)):
             return
         self.view.selectRow(index.row())
         menu = QMenu(self)
@@ -753,7 +813,7 @@ class MainWindow(QMainWindow):
             menu.addAction(action)
         menu.addSeparator()
         menu.addAction(self.copy_action)
-        menu.popup(self.view.viewport().mapToGlobal(pos))
+        menu.popup(at)
 
     async def verify(self) -> None:
         current = self.current_row()
@@ -833,11 +893,13 @@ class MainWindow(QMainWindow):
         task = asyncio.current_task()
         if busy and task is not None:
             self._busy[busy] = task
+            self.update_actions()
         try:
             return await dialog.run()
         finally:
             if busy:
                 self._busy.pop(busy, None)
+                self.update_actions()
             self.dialog = None
             dialog.deleteLater()
 
@@ -861,8 +923,12 @@ class MainWindow(QMainWindow):
             self.update_actions()
         self.last_refresh_label.setText(tr("Last refresh: {when}").format(
             when=when(self.desk.last_refresh or _now())))
-        self.statusBar().showMessage(tr("Refresh finished: {report}").format(
-            report=_report_text(report)), 10000)
+        if report.cancelled:
+            self.statusBar().showMessage(tr("Refresh stopped: {n} of {total} checked.").format(
+                n=report.verified + report.gone, total=report.total), 10000)
+        else:
+            self.statusBar().showMessage(tr("Refresh finished: {report}").format(
+                report=_report_text(report)), 10000)
         return report
 
     async def resume_pending(self) -> None:
@@ -991,6 +1057,13 @@ class MainWindow(QMainWindow):
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+def window_title(environment: str) -> str:
+    """The window's title: where it points, then the application's name. Ending with the
+    display name the app sets, the platform adds nothing more (it appends the name to titles
+    that do not end with it)."""
+    return tr("{env} — Merchant Desk").format(env=environment)
+
 
 def _now() -> datetime:
     return datetime.now().astimezone()

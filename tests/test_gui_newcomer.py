@@ -1,0 +1,187 @@
+"""What a newcomer tripped on, each reproduced first: the keyboard's context menu, the toolbar
+reached with Tab, Refresh all after a refresh, Escape in the search, Enter in Capture, the
+window's title, and a capture in flight that is not yet "pending"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtWidgets import QApplication, QMenu, QToolBar, QToolButton
+
+from merchant_desk.ui.dialogs.capture import CaptureDialog
+from tests.guihelpers import select
+
+
+def authorized(row: Any) -> bool:
+    return row.charge_state == "Authorized" and row.captured_amount is None
+
+
+def _menu(w) -> QMenu | None:
+    return next((m for m in w.findChildren(QMenu) if m.isVisible()), None)
+
+
+def _ready(qtbot, w) -> None:
+    with qtbot.waitExposed(w):
+        pass
+    qtbot.waitUntil(lambda: w.desk.connected and w.model.rowCount() > 3)
+
+
+def test_the_menu_key_and_shift_f10_open_the_menu_for_the_current_row_at_it(qtbot, demo_window):
+    w = demo_window
+    _ready(qtbot, w)
+    for key, modifier in ((Qt.Key.Key_Menu, Qt.KeyboardModifier.NoModifier),
+                          (Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)):
+        row = select(w, authorized)
+        w.view.setFocus()
+        qtbot.keyClick(w.view, key, modifier)
+        qtbot.waitUntil(lambda: _menu(w) is not None, timeout=2000)
+        menu = _menu(w)
+        assert w.current_id() == row.order_id  # not the next order down
+        rect = w.view.visualRect(w.view.currentIndex())
+        at = w.view.viewport().mapToGlobal(rect.bottomLeft())
+        assert abs(menu.pos().y() - at.y()) <= rect.height() + 2
+        capture = next(a for a in menu.actions() if a.text() == "Capture")
+        menu.close()
+        capture.trigger()
+        qtbot.waitUntil(lambda: isinstance(w.dialog, CaptureDialog) and w.dialog.isVisible())
+        assert w.dialog._row.order_id == row.order_id
+        qtbot.keyClick(w.dialog, Qt.Key.Key_Escape)
+        qtbot.waitUntil(lambda: w.dialog is None)
+
+
+def test_a_keyboard_context_menu_event_is_for_the_current_row_wherever_its_point_is(
+        qtbot, demo_window):
+    """As the window system sends the Menu key: a keyboard-reason event whose point lies on
+    another row (it opened the next order down)."""
+    w = demo_window
+    _ready(qtbot, w)
+    row = select(w, authorized)
+    current = w.view.currentIndex().row()
+    other = current + 1 if current + 1 < w.model.rowCount() else current - 1
+    point = w.view.visualRect(w.model.index(other, 1)).center()
+    viewport = w.view.viewport()
+    QApplication.sendEvent(w.view, QContextMenuEvent(
+        QContextMenuEvent.Reason.Keyboard, point, viewport.mapToGlobal(point)))
+    qtbot.waitUntil(lambda: _menu(w) is not None, timeout=2000)
+    assert w.current_id() == row.order_id
+    _menu(w).close()
+
+
+def test_tab_reaches_the_toolbar_and_the_row_actions_have_keys_shown_in_tooltips(qtbot,
+                                                                                 demo_window):
+    w = demo_window
+    _ready(qtbot, w)
+    select(w, authorized)
+    w.view.setFocus()
+    reached = set()
+    for _ in range(30):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        focused = QApplication.focusWidget()
+        if isinstance(focused, QToolButton) and focused.defaultAction() is not None:
+            reached.add(focused.defaultAction().objectName())
+    assert {"captureAction", "trackAction", "refreshAction"} <= reached
+    assert w.capture_action.shortcut().toString() == "Ctrl+Shift+C"
+    assert w.track_action.shortcut().toString() == "Ctrl+Shift+T"
+    assert "(Ctrl+Shift+C)" in w.capture_action.toolTip()
+    w.view.setFocus()
+    qtbot.keyClick(w.view, Qt.Key.Key_C,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: isinstance(w.dialog, CaptureDialog) and w.dialog.isVisible())
+    qtbot.keyClick(w.dialog, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: w.dialog is None)
+
+
+def test_complete_checkout_is_on_the_toolbar_when_it_applies(qtbot, demo_window):
+    w = demo_window
+    _ready(qtbot, w)
+    bar = w.findChild(QToolBar, "mainToolBar")
+    assert w.complete_action in bar.actions()
+    select(w, authorized)
+    assert not w.complete_action.isVisible()
+    rows = [w.model.order_row(r) for r in range(w.model.rowCount())]
+    from merchant_desk.ui import availability
+    if any(availability.can_complete(r).ok for r in rows):
+        select(w, lambda r: availability.can_complete(r).ok)
+        assert w.complete_action.isVisible() and w.complete_action.isEnabled()
+
+
+def test_refresh_all_is_enabled_again_after_a_refresh_and_f5_works_twice(qtbot, demo_window):
+    w = demo_window
+    _ready(qtbot, w)
+    for _ in range(2):
+        w.activateWindow()
+        qtbot.waitUntil(w.isActiveWindow)
+        w.view.setFocus()
+        qtbot.keyClick(w.view, Qt.Key.Key_F5)
+        assert w.busy and not w.refresh_action.isEnabled()
+        qtbot.waitUntil(lambda: not w.busy, timeout=15000)
+        qtbot.waitUntil(w.refresh_action.isEnabled, timeout=2000)
+        assert "Refresh finished" in w.statusBar().currentMessage()
+
+
+def test_cancelling_a_refresh_says_stopping_at_once_then_how_many_were_checked(qtbot,
+                                                                              demo_window):
+    from merchant_desk.sandbox.faults import Fault
+
+    w = demo_window
+    _ready(qtbot, w)
+    w.desk.emulator.faults.add(Fault("getCheckoutSession", "delay", 1000, seconds=0.05))
+    w.desk.emulator.faults.add(Fault("getCharge", "delay", 1000, seconds=0.05))
+    w.start_refresh_all()
+    qtbot.waitUntil(lambda: w.progress_dialog is not None and w.progress_dialog.isVisible())
+    dialog = w.progress_dialog
+    qtbot.wait(200)
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    assert "Stopping" in dialog.label.text()
+    w.flush_changes()  # progress that arrives after Cancel does not hide "Stopping"
+    assert "Stopping" in dialog.label.text()
+    qtbot.waitUntil(lambda: not w.busy, timeout=10000)
+    message = w.statusBar().currentMessage()
+    assert message.startswith("Refresh stopped:") and " of " in message, message
+    assert "finished" not in message
+    assert w.refresh_action.isEnabled()
+
+
+def test_escape_clears_the_search_then_returns_to_the_list(qtbot, demo_window):
+    w = demo_window
+    _ready(qtbot, w)
+    listed = w.model.rowCount()
+    w.search.setFocus()
+    qtbot.keyClicks(w.search, "zzzz-nothing")
+    w.apply_filters()
+    assert w.model.rowCount() == 0
+    qtbot.keyClick(w.search, Qt.Key.Key_Escape)
+    assert w.search.text() == "" and w.model.rowCount() == listed
+    assert w.search.hasFocus()
+    qtbot.keyClick(w.search, Qt.Key.Key_Escape)
+    assert w.view.hasFocus()
+
+
+def test_the_title_names_the_app_once(qtbot, demo_window):
+    w = demo_window
+    _ready(qtbot, w)
+    QApplication.setApplicationDisplayName("Merchant Desk")
+    try:
+        w._show_environment()
+        assert w.windowTitle().count("Merchant Desk") == 1
+        assert w.windowTitle().endswith("Merchant Desk")  # the platform adds no second one
+        assert w.environment in w.windowTitle()
+    finally:
+        QApplication.setApplicationDisplayName("")
+
+
+def test_refresh_all_is_enabled_again_after_an_import(qtbot, demo_window):
+    from merchant_desk.ui.dialogs.importer import ImportDialog
+
+    w = demo_window
+    _ready(qtbot, w)
+    sid = w.desk.emulator.create_checkout_session(amount="9.50")["checkoutSessionId"]
+    w.add_action.trigger()
+    qtbot.waitUntil(lambda: isinstance(w.dialog, ImportDialog) and w.dialog.isVisible())
+    w.dialog.text.setPlainText(sid)
+    assert not w.refresh_action.isEnabled()  # one long job at a time
+    qtbot.mouseClick(w.dialog.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.dialog is None, timeout=10000)
+    qtbot.waitUntil(w.refresh_action.isEnabled, timeout=2000)
