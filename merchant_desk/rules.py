@@ -184,6 +184,8 @@ def check_refund_amount(
 # --------------------------------------------------------------------------- soft descriptor
 
 SOFT_DESCRIPTOR_MAX = 16
+#: The field's one name, on its label, in its errors and in the confirmation.
+SOFT_DESCRIPTOR_NAME = "Statement text (soft descriptor)"
 SOFT_DESCRIPTOR_PREFIX = "AMZ* "
 
 
@@ -197,18 +199,18 @@ def check_soft_descriptor(text: str | None) -> str | None:
     if text is None or text == "":
         return None
     if text != text.strip(" "):
-        raise RuleError("Soft descriptor", "no space at the start or the end", example)
+        raise RuleError(SOFT_DESCRIPTOR_NAME, "no space at the start or the end", example)
     bad = sorted({c for c in text if not " " <= c <= "~"})
     if bad:
         shown = ", ".join(repr(c) for c in bad[:3])
         raise RuleError(
-            "Soft descriptor",
+            SOFT_DESCRIPTOR_NAME,
             f"printable ASCII letters, digits, spaces and punctuation only (not {shown})",
             example,
         )
     if len(text) > SOFT_DESCRIPTOR_MAX:
         raise RuleError(
-            "Soft descriptor",
+            SOFT_DESCRIPTOR_NAME,
             f"at most {SOFT_DESCRIPTOR_MAX} characters (this one has {len(text)})",
             example,
         )

@@ -185,3 +185,63 @@ def test_refresh_all_is_enabled_again_after_an_import(qtbot, demo_window):
     qtbot.mouseClick(w.dialog.import_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: w.dialog is None, timeout=10000)
     qtbot.waitUntil(w.refresh_action.isEnabled, timeout=2000)
+
+
+def test_enter_in_the_capture_dialog_moves_on_and_never_throws_the_input_away(qtbot, qloop):
+    from tests.test_gui_dialogs import open_capture
+
+    dialog, task, calls = open_capture(qtbot)
+    qtbot.waitExposed(dialog)
+    dialog.amount_edit.setText("10.00")
+    dialog.descriptor_edit.setText("MYSHOP 42")
+    dialog.amount_edit.setFocus()
+    qtbot.keyClick(dialog.amount_edit, Qt.Key.Key_Return)
+    assert not task.done() and dialog.pages.currentIndex() == 1  # to the confirmation
+    qtbot.keyClick(dialog.confirm_button, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: calls == [("10.00", "MYSHOP 42")], timeout=3000)
+
+    dialog2, task2, calls2 = open_capture(qtbot)
+    dialog2.amount_edit.setText("99.00")  # invalid: Enter does not move on, keeps the input
+    dialog2.amount_edit.setFocus()
+    qtbot.keyClick(dialog2.amount_edit, Qt.Key.Key_Return)
+    assert not task2.done() and dialog2.pages.currentIndex() == 0
+    assert dialog2.amount_edit.text() == "99.00" and not calls2
+    qtbot.keyClick(dialog2.descriptor_edit, Qt.Key.Key_Enter)
+    assert not task2.done() and dialog2.amount_edit.text() == "99.00"
+
+
+def test_the_statement_text_field_has_one_name_on_its_label_and_in_its_error(qtbot, qloop):
+    from PySide6.QtWidgets import QLabel
+
+    from tests.test_gui_dialogs import open_capture
+
+    dialog, _task, _calls = open_capture(qtbot)
+    dialog.descriptor_edit.setText("x" * 17)
+    label = next(lb for lb in dialog.findChildren(QLabel) if lb.buddy() is dialog.descriptor_edit)
+    name = label.text().replace("&", "").rstrip(":")
+    assert name == "Statement text (soft descriptor)"
+    assert dialog.descriptor_error.text().startswith(name + ":")
+
+
+def test_a_capture_in_flight_is_not_shown_as_pending(qtbot, demo_window):
+    from merchant_desk.sandbox.faults import Fault
+
+    w = demo_window
+    _ready(qtbot, w)
+    row = select(w, authorized)
+    w.desk.emulator.faults.add(Fault("captureCharge", "delay", 1, seconds=1.0))
+    w.capture_action.trigger()
+    qtbot.waitUntil(lambda: isinstance(w.dialog, CaptureDialog) and w.dialog.isVisible())
+    dialog = w.dialog
+    dialog.amount_edit.setText(str(row.authorized_amount))
+    qtbot.mouseClick(dialog.capture_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "please wait" in dialog.outcome.text())
+    qtbot.wait(300)  # the request is at Amazon, its answer not here yet
+    assert w.desk.journal.pending_count() == 1  # journaled before it was sent
+    assert not w.pending_button.isEnabled()
+    assert w.pending_button.text() == "No pending operations"
+    qtbot.waitUntil(lambda: "please wait" not in dialog.outcome.text(), timeout=10000)
+    assert not w.pending_button.isEnabled()
+    dialog.close_button.click()
+    qtbot.waitUntil(lambda: w.dialog is None)

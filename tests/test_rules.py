@@ -285,7 +285,7 @@ def test_good_soft_descriptors(text, expected):
 def test_bad_soft_descriptors(text, words):
     with pytest.raises(RuleError, match=re.escape(words)) as caught:
         rules.check_soft_descriptor(text)
-    assert str(caught.value).startswith("Soft descriptor: ")
+    assert str(caught.value).startswith("Statement text (soft descriptor): ")
 
 
 def test_descriptor_preview():

@@ -61,6 +61,9 @@ class DeskBase:
         self._keyring_backend = keyring_backend
         self._listeners: list[Callable[[DeskEvent], None]] = []
         self._on_close = on_close
+        #: Intents sent now, still waiting for Amazon's answer: journaled, but not "pending"
+        #: for the operator (their outcome is not unknown yet, only not here yet).
+        self._in_flight: set[int] = set()
         #: Whatever started the app keeps beside the desk here (the demo, its emulator, which
         #: tests reach); the desk itself never looks at it.
         self.emulator: object | None = None
@@ -221,7 +224,7 @@ class DeskBase:
             self._emit(OrdersChanged(ids))
 
     def _emit_pending(self) -> None:
-        self._emit(PendingCount(self.journal.pending_count()))
+        self._emit(PendingCount(self.pending_count()))
 
     # ------------------------------------------------------------------ read side
 
@@ -276,7 +279,10 @@ class DeskBase:
         return DaySummary(self.orders.counts_by_state(), self.orders.total_awaiting_capture())
 
     def pending_count(self) -> int:
-        return self.journal.pending_count()
+        """Operations whose outcome is unknown: journaled, answered by nothing, not in flight."""
+        if not self._in_flight:
+            return self.journal.pending_count()
+        return sum(1 for i in self.journal.pending() if i.intent_id not in self._in_flight)
 
     def pending_operations(self) -> list[Intent]:
         return self.journal.pending()

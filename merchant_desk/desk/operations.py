@@ -39,7 +39,9 @@ class MoneyOperations(DeskBase):
         from ..amazonpay.client import new_idempotency_key
 
         key = new_idempotency_key() if idempotent else None
-        return self.journal.record_intent(operation, object_id, request, key)
+        intent_id = self.journal.record_intent(operation, object_id, request, key)
+        self._in_flight.add(intent_id)  # sent next; _send says when its answer is in
+        return intent_id
 
     # ------------------------------------------------------------------ money operations
 
@@ -161,6 +163,14 @@ class MoneyOperations(DeskBase):
 
     async def _send(self, intent: Intent, *, resumed: bool = False) -> Answer:
         """Send a journaled intent (first time or resumed) and record what came back."""
+        self._in_flight.add(intent.intent_id)
+        try:
+            return await self._send_in_flight(intent, resumed=resumed)
+        finally:
+            self._in_flight.discard(intent.intent_id)
+            self._emit_pending()  # an answer, a refusal, no answer or a cancel: now it counts
+
+    async def _send_in_flight(self, intent: Intent, *, resumed: bool) -> Answer:
         try:
             result = await self._dispatch(intent)
         except ApiError as error:
