@@ -19,6 +19,7 @@ import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from urllib.parse import quote
 
 from . import paths
 from .amazonpay.identifiers import PUBLIC_KEY_ID_RE
@@ -241,6 +242,60 @@ def check_tracking_number(text: str | None) -> str:
     if not _TRACKING_RE.fullmatch(value):
         raise RuleError("Tracking number", "letters, digits, spaces and '-' only", example)
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierFormat:
+    """A carrier's tracking numbers: their well-known ``pattern`` (compared without spaces and
+    '-', upper-case), an ``example``, and the public page that tracks one (``{number}``)."""
+
+    code: str
+    pattern: re.Pattern[str]
+    example: str
+    tracking_url: str
+
+
+@functools.cache
+def carrier_formats() -> dict[str, CarrierFormat]:
+    """``resources/carrier_tracking.csv`` by carrier code (read once)."""
+    with paths.resource("carrier_tracking.csv").open(encoding="utf-8", newline="") as handle:
+        return {
+            row["code"].strip().upper(): CarrierFormat(
+                row["code"].strip(),
+                re.compile(row["number_pattern"].strip(), re.ASCII),
+                row["example"].strip(),
+                row["tracking_url"].strip(),
+            )
+            for row in csv.DictReader(handle)
+            if row.get("code")
+        }
+
+
+def compact_tracking_number(text: str) -> str:
+    """The number as carriers print it apart from grouping: no spaces or '-', upper-case."""
+    return re.sub(r"[\s\-]", "", text).upper()
+
+
+def check_tracking_number_for(carrier_code: str | None, text: str | None) -> str:
+    """:func:`check_tracking_number`, then the carrier's own format where it is known (USPS,
+    UPS, FedEx, DHL, Deutsche Post, Royal Mail, La Poste/Colissimo, Japan Post, Yamato,
+    Sagawa); other carriers keep the generic rule."""
+    value = check_tracking_number(text)
+    known = carrier_formats().get((carrier_code or "").strip().upper())
+    if known is not None and not known.pattern.fullmatch(compact_tracking_number(value)):
+        carrier = find_carrier(known.code)
+        name = carrier.name if carrier else known.code
+        raise RuleError("Tracking number", f"does not look like a {name} tracking number",
+                        known.example)
+    return value
+
+
+def tracking_url(carrier_code: str | None, number: str | None) -> str | None:
+    """The carrier's public tracking page for this number, or None where it has none known."""
+    known = carrier_formats().get((carrier_code or "").strip().upper())
+    if known is None or not number:
+        return None
+    return known.tracking_url.replace("{number}", quote(compact_tracking_number(number), safe=""))
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QContextMenuEvent
-from PySide6.QtWidgets import QApplication, QMenu, QToolBar, QToolButton
+from PySide6.QtWidgets import QApplication, QLabel, QMenu, QToolBar, QToolButton
 
 from merchant_desk.ui.dialogs.capture import CaptureDialog
 from tests.guihelpers import select
@@ -245,3 +245,60 @@ def test_a_capture_in_flight_is_not_shown_as_pending(qtbot, demo_window):
     assert not w.pending_button.isEnabled()
     dialog.close_button.click()
     qtbot.waitUntil(lambda: w.dialog is None)
+
+
+def test_a_second_tracker_is_kept_beside_the_first_and_each_links_to_its_carrier(
+        qtbot, demo_window, monkeypatch):
+    from PySide6.QtGui import QDesktopServices
+
+    from merchant_desk.ui.dialogs.tracking import TrackingDialog
+    from tests.qtasync import run
+
+    w = demo_window
+    _ready(qtbot, w)
+    row = select(w, lambda r: r.charge_state == "Captured" and not r.tracking_number)
+    assert "tracking number" in w.detail.next_step.text()
+    pid = row.charge_permission_id
+    run(qtbot, w.desk.add_tracking(pid, "UPS", "1Z999AA10123456784"))
+    w.flush_changes()
+    select(w, lambda r: r.order_id == row.order_id)
+    assert "add its tracking number" not in w.detail.next_step.text()
+
+    w.track_action.trigger()
+    qtbot.waitUntil(lambda: isinstance(w.dialog, TrackingDialog) and w.dialog.isVisible())
+    dialog = w.dialog
+    assert "UPS 1Z999AA10123456784" in dialog.findChild(QLabel, "existingTrackers").text()
+    dialog.carrier_edit.setText("USPS")
+    dialog.number_edit.setText("123")
+    assert not dialog.add_button.isEnabled()
+    assert "USPS" in dialog.number_error.text()
+    dialog.number_edit.setText("9400 1118 9922 3197 4284 90")
+    assert dialog.add_button.isEnabled()
+    qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.dialog is None)
+    qtbot.waitUntil(lambda: len(w.desk.order_detail(row.order_id).trackers) == 2, timeout=5000)
+    w.flush_changes()
+    select(w, lambda r: r.order_id == row.order_id)
+    shown = w.detail.tracking.text()
+    assert "1Z999AA10123456784" in shown and "9400 1118 9922 3197 4284 90" in shown
+    assert 'href="https://www.ups.com/track?tracknum=1Z999AA10123456784"' in shown
+    assert "tLabels=9400111899223197428490" in shown
+
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()))
+    w.detail.tracking.linkActivated.emit("https://www.ups.com/track?tracknum=1Z999AA10123456784")
+    assert opened == ["https://www.ups.com/track?tracknum=1Z999AA10123456784"]
+
+
+def test_the_carrier_note_is_above_its_field_where_the_list_cannot_cover_it(qtbot, qloop):
+    from merchant_desk.ui.dialogs.tracking import TrackingDialog
+    from tests.test_gui_dialogs import Row
+
+    dialog = TrackingDialog(Row())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.carrier_edit.setText("UPZZ")
+    assert dialog.carrier_note.text()
+    note = dialog.carrier_note.mapTo(dialog, dialog.carrier_note.rect().bottomLeft())
+    field = dialog.carrier_edit.mapTo(dialog, dialog.carrier_edit.rect().topLeft())
+    assert note.y() <= field.y()

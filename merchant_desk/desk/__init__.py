@@ -24,6 +24,7 @@ from .views import (
     RefreshReport,
     ResumeResult,
     TimelineItem,
+    Tracker,
 )
 from .wording import capture_blocked, describe_operation, explain_row, tracking_blocked
 
@@ -55,6 +56,7 @@ __all__ = [
     "RefreshReport",
     "ResumeResult",
     "TimelineItem",
+    "Tracker",
     "capture_blocked",
     "describe_operation",
     "explain_row",

@@ -23,7 +23,7 @@ from ..events import CacheReset, DeskEvent, OrdersChanged, PendingCount
 from ..store import Intent, OrderRow, Store, open_database
 from .connection import client_config, keyring_label
 from .errors import DeskError
-from .views import DaySummary, OrderDetail, OrderQuery
+from .views import DaySummary, OrderDetail, OrderQuery, Tracker
 from .wording import capture_blocked, explain_row, timeline_item, tracking_blocked
 
 if TYPE_CHECKING:  # the wire (httpx, the signed client) is imported when the desk connects
@@ -273,6 +273,11 @@ class DeskBase:
             stored=stored,
             capture_blocked=capture_blocked(row),
             tracking_blocked=tracking_blocked(row),
+            trackers=tuple(
+                Tracker(carrier, number, at, rules.tracking_url(carrier, number))
+                for carrier, number, at in (
+                    self.orders.delivery_trackers(row.charge_permission_id)
+                    if row.charge_permission_id else ())),
         )
 
     def day_summary(self) -> DaySummary:

@@ -99,7 +99,7 @@ class MoneyOperations(DeskBase):
         """Delivery Tracker: carrier from Amazon's list, tracking number checked, journaled."""
         pid = rules.check_charge_permission_id(charge_permission_id)
         carrier = rules.check_carrier(carrier_code)
-        number = rules.check_tracking_number(tracking_number)
+        number = rules.check_tracking_number_for(carrier.code, tracking_number)
         pending = self.journal.find_pending(TRACK, pid)
         if pending is not None:
             raise OperationPending(pending)

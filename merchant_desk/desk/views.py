@@ -54,6 +54,18 @@ class OrderDetail:
     capture_blocked: str | None = None
     #: None when tracking can be added, else why not
     tracking_blocked: str | None = None
+    #: every delivery tracker added (a split shipment has several), oldest first
+    trackers: tuple[Tracker, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Tracker:
+    """A delivery tracker Amazon accepted, and the carrier's public page for it (if any)."""
+
+    carrier_code: str
+    tracking_number: str
+    recorded_at: str
+    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@ journaled operation and a failure in one line, the order's history."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ..amazonpay.errors import ApiError
@@ -86,7 +87,12 @@ def explain_row(row: OrderRow) -> Explanation:
             next_step="Verify it to see whether the buyer paid.",
             final=False,
         )
-    return explain(ObjectKind.CHARGE, row.charge_state, row.charge_reason)
+    explanation = explain(ObjectKind.CHARGE, row.charge_state, row.charge_reason)
+    if row.charge_state == "Captured" and row.tracking_number:
+        # the tracking number is added: the step that asked for it is done
+        return replace(explanation, next_step="Nothing more to do unless the buyer returns "
+                       "something; a split shipment can take another tracking number.")
+    return explanation
 
 
 def capture_blocked(row: OrderRow) -> str | None:

@@ -593,6 +593,18 @@ class Orders(OrderSearch):
             ids = [permission_id]
         return ids
 
+    def delivery_trackers(self, permission_id: str) -> list[tuple[str, str, str]]:
+        """Every tracker Amazon accepted for this permission (a split shipment has several):
+        ``(carrier_code, tracking_number, recorded_at)``, oldest first."""
+        return [
+            (row[0], row[1], row[2])
+            for row in self._journal.execute(
+                "SELECT carrier_code, tracking_number, recorded_at FROM delivery_trackers"
+                " WHERE charge_permission_id = ? ORDER BY recorded_at, tracker_id",
+                [permission_id],
+            )
+        ]
+
     def _latest_trackers(self, permission_id: str | None = None) -> dict[str, tuple[str, str]]:
         sql = (
             "SELECT charge_permission_id, carrier_code, tracking_number FROM delivery_trackers"

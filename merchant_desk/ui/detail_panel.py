@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import html
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -135,6 +136,13 @@ class DetailPanel(QScrollArea):
         self.buyer = _label(name="buyer")
         self.address = _label(name="shippingAddress")
         self.tracking = _label(name="tracking")
+        # each tracker a link to its carrier's page; every value escaped (Amazon's words)
+        self.tracking.setTextFormat(Qt.TextFormat.RichText)
+        self.tracking.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
+        self.tracking.linkActivated.connect(self.open_link)
         form.addRow(tr("Buyer:"), self.buyer)
         form.addRow(tr("Ship to:"), self.address)
         form.addRow(tr("Tracking:"), self.tracking)
@@ -187,9 +195,25 @@ class DetailPanel(QScrollArea):
                            or tr("not shared yet"))
         lines = list(detail.shipping_address)
         self.address.setText("\n".join(lines) or tr("no shipping address (digital order?)"))
-        self.tracking.setText(tracking_text(row) or tr("not added yet"))
+        self.tracking.setText(trackers_html(detail) or escape(tracking_text(row))
+                              or escape(tr("not added yet")))
         entries = [f"{when(e.at)}  {e.text}" for e in detail.timeline]
         self.timeline.setText("\n".join(entries) or tr("Nothing recorded on this computer yet."))
+
+
+    def open_link(self, url: str) -> None:
+        """A carrier's tracking page, in the operator's browser."""
+        QDesktopServices.openUrl(QUrl(url))
+
+
+def trackers_html(detail: OrderDetail) -> str:
+    """Every tracker, one a line, each linked to its carrier's page where it has one."""
+    lines = []
+    for tracker in detail.trackers:
+        text = escape(f"{tracker.carrier_code} {tracker.tracking_number}")
+        href = html.escape(tracker.url, quote=True) if tracker.url else ""
+        lines.append(f'<a href="{href}">{text}</a>' if href else text)
+    return "<br>".join(lines)
 
 
 def amount_text(amount: Decimal | None, currency: str | None) -> str:

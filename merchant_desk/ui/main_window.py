@@ -865,7 +865,10 @@ class MainWindow(QMainWindow):
             return
         permission_id = row.charge_permission_id
         assert permission_id is not None  # can_track checked it
-        dialog = TrackingDialog(row, self)
+        detail = self.desk.order_detail(row.order_id)
+        existing = [f"{t.carrier_code} {t.tracking_number}" for t in detail.trackers] \
+            if detail else []
+        dialog = TrackingDialog(row, self, existing=existing)
         self.dialog = dialog
         try:
             if not await execute(dialog):
