@@ -103,6 +103,8 @@ class ImportReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     cancelled: bool = False
     unreachable: str | None = None
+    #: IDs Amazon answered 404 for: never an order of this account; not kept
+    not_found: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
