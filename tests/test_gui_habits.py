@@ -111,7 +111,8 @@ def test_a_disabled_action_says_why_and_the_context_menu_holds_the_rows_actions(
     assert w.current_id() == w.model.order_id(target)
     entries = {a.text(): a.isEnabled() for a in menu.actions() if a.text()}
     assert entries == {"Verify": True, "Capture": False, "Add tracking": False,
-                       "Complete checkout": False, "Copy checkout session ID": True}
+                       "Complete checkout": False, "Copy checkout session ID": True,
+                       "Remove from list…": True}
     menu.close()
     qtbot.waitUntil(lambda: not w.findChildren(QMenu))  # each right click's menu goes with it
 
@@ -214,7 +215,7 @@ def test_import_through_the_window_and_cancel_keeps_what_was_added(qtbot, demo_w
     qtbot.waitUntil(lambda: isinstance(w.dialog, ImportDialog) and w.dialog.isVisible())
     dialog = w.dialog
     dialog.text.setPlainText(export)
-    assert "Found 24 checkout session ID(s)" in dialog.preview.text()
+    assert "Found 24 order(s)" in dialog.preview.text()
     qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.progress.isVisible() and dialog.progress.value() >= 2,
                     timeout=10000)

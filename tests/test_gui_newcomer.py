@@ -302,3 +302,37 @@ def test_the_carrier_note_is_above_its_field_where_the_list_cannot_cover_it(qtbo
     note = dialog.carrier_note.mapTo(dialog, dialog.carrier_note.rect().bottomLeft())
     field = dialog.carrier_edit.mapTo(dialog, dialog.carrier_edit.rect().topLeft())
     assert note.y() <= field.y()
+
+
+def test_an_import_says_what_amazon_did_not_know_and_a_wrong_row_can_be_removed(qtbot,
+                                                                                demo_window):
+    from PySide6.QtWidgets import QMessageBox
+
+    from merchant_desk.ui.dialogs.importer import ImportDialog
+    from tests.guihelpers import visible_box
+
+    w = demo_window
+    _ready(qtbot, w)
+    listed = w.model.rowCount()
+    real = w.desk.emulator.create_checkout_session(amount="9.50")["checkoutSessionId"]
+    never = "99999999-9999-4999-8999-999999999999"
+    w.add_action.trigger()
+    qtbot.waitUntil(lambda: isinstance(w.dialog, ImportDialog) and w.dialog.isVisible())
+    w.dialog.text.setPlainText(f"order,amazon_checkout_session_id\n#1,{real}\n#2,{never}\n")
+    qtbot.mouseClick(w.dialog.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.dialog is None, timeout=10000)
+    message = w.statusBar().currentMessage()
+    assert "2 found, 1 new" in message and "1 not found on Amazon (not kept" in message
+    assert never in message
+    w.flush_changes()
+    assert w.model.rowCount() == listed + 1
+    assert w.model.row_of(never) is None
+
+    # the operator removes the row imported by mistake
+    select(w, lambda r: r.order_id == real)
+    w.remove_action.trigger()
+    box = visible_box(qtbot, w)
+    box.button(QMessageBox.StandardButton.Yes).click()
+    qtbot.waitUntil(lambda: w.model.row_of(real) is None, timeout=3000)
+    w.flush_changes()
+    assert w.model.rowCount() == listed

@@ -291,6 +291,10 @@ class MainWindow(QMainWindow):
                                             QKeySequence.StandardKey.Preferences)
         self.copy_action = self._action("copyAction", tr("Copy checkout session ID"), "copy",
                                         self.copy_selected_id)
+        self.remove_action = self._action("removeAction", tr("Remove from list…"), "quit",
+                                          lambda: self.spawn(self.remove_current()))
+        self.remove_action.setToolTip(tr("Take a wrong row off the list (an order that is not "
+                                         "yours, an ID imported by mistake)"))
         self.quit_action = self._action("quitAction", tr("Quit"), "quit", self.close,
                                         QKeySequence.StandardKey.Quit)
         self.verify_action.setToolTip(tr("Ask Amazon Pay for this order's current state (Ctrl+R)"))
@@ -654,6 +658,7 @@ class MainWindow(QMainWindow):
             action.setStatusTip(allowed.why_not)
         self.complete_action.setVisible(row is not None and availability.can_complete(row).ok)
         self.copy_action.setEnabled(row is not None)
+        self.remove_action.setEnabled(row is not None and not self.busy)
         self.refresh_action.setEnabled(not self.busy and offline is None)
         for action, text in ((self.add_action, self._add_tip), (self.refresh_action,
                                                                 self._refresh_tip)):
@@ -813,7 +818,27 @@ class MainWindow(QMainWindow):
             menu.addAction(action)
         menu.addSeparator()
         menu.addAction(self.copy_action)
+        menu.addAction(self.remove_action)
         menu.popup(at)
+
+    async def remove_current(self) -> None:
+        """Take the current row off the list, once the operator agrees."""
+        row = self.current_row()
+        if row is None or self.busy:
+            return
+        answer = await message_box(
+            self, QMessageBox.Icon.Question, tr("Remove from list"),
+            tr("Remove order {order} from the list?").format(
+                order=row.merchant_reference or row.order_id),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+            informative=tr("Nothing changes at Amazon Pay. Importing its ID again brings it "
+                           "back."))
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        if self.desk.remove_from_list([row.order_id]):
+            self.statusBar().showMessage(tr("Removed {order} from the list.").format(
+                order=row.merchant_reference or row.order_id), 6000)
 
     async def verify(self) -> None:
         current = self.current_row()
@@ -1079,6 +1104,9 @@ def _report_text(report: RefreshReport | ImportReport) -> str:
     parts = []
     if isinstance(report, ImportReport):
         parts.append(tr("{n} found, {a} new").format(n=report.found, a=report.added))
+        if report.not_found:
+            parts.append(tr("{n} not found on Amazon (not kept; first: {id})").format(
+                n=len(report.not_found), id=report.not_found[0]))
     gone = report.gone if isinstance(report, RefreshReport) else 0
     parts.append(tr("{n} checked").format(n=report.verified + gone))
     if report.failed:
