@@ -336,3 +336,37 @@ def test_an_import_says_what_amazon_did_not_know_and_a_wrong_row_can_be_removed(
     qtbot.waitUntil(lambda: w.model.row_of(real) is None, timeout=3000)
     w.flush_changes()
     assert w.model.rowCount() == listed
+
+
+def test_cancel_stops_a_long_import_while_it_writes_the_cache(qtbot, demo_window, tmp_path):
+    import time
+
+    from merchant_desk.ui.dialogs.importer import ImportDialog
+    from tests.qtasync import run
+
+    w = demo_window
+    _ready(qtbot, w)
+    listed = w.model.rowCount()
+    rows = "".join(f"#{i},{i:08x}-0000-4000-8000-000000000000\n" for i in range(6000))
+    export = tmp_path / "orders.csv"
+    export.write_text("order,amazon_checkout_session_id\n" + rows, encoding="utf-8")
+    w.add_action.trigger()
+    qtbot.waitUntil(lambda: isinstance(w.dialog, ImportDialog) and w.dialog.isVisible())
+    dialog = w.dialog
+    dialog.verify_check.setChecked(False)
+    run(qtbot, dialog.load_file(export))
+    qtbot.waitUntil(dialog.import_button.isEnabled, timeout=5000)
+    qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.desk.count_orders(_everything()) > listed, timeout=5000)
+    pressed = time.perf_counter()
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.dialog is None, timeout=5000)
+    assert time.perf_counter() - pressed < 1.0
+    assert "stopped before the end" in w.statusBar().currentMessage()
+    assert listed < w.desk.count_orders(_everything()) < listed + 6000
+
+
+def _everything():
+    from merchant_desk.desk import OrderQuery
+
+    return OrderQuery()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -21,8 +22,10 @@ from .wording import describe_error
 #: refreshes old when it is used.
 REFRESH_ROW_BLOCK = 64
 
-#: Import writes this many orders to the cache, then lets the event loop run.
-IMPORT_CHUNK = 100
+#: Import writes orders to the cache a chunk at a time and lets the event loop run between
+#: chunks; each chunk is sized to take about this long (its size follows the last one's time).
+IMPORT_SLICE_S = 0.010
+IMPORT_FIRST_CHUNK = 25
 
 
 class BulkWork(DeskBase):
@@ -117,8 +120,8 @@ class BulkWork(DeskBase):
         (:mod:`..shop_export`), cache the new ones, then verify them. An order Amazon answers
         404 for was never Amazon's: it is reported as not found, not kept.
 
-        The reading runs off the caller's thread and the cache is written IMPORT_CHUNK orders
-        at a time, yielding between chunks: a window awaiting this stays responsive, and
+        The reading runs off the caller's thread and the cache is written in chunks of about
+        IMPORT_SLICE_S each, yielding between chunks: a window awaiting this stays responsive, and
         ``cancel`` is seen between chunks as well as between verifications."""
         found = await asyncio.to_thread(shop_export.find_orders, text)
         return await self.import_orders(found, verify=verify, concurrency=concurrency,
@@ -139,16 +142,21 @@ class BulkWork(DeskBase):
                          charge_id=f.charge_id) for f in found]
         new_ids: list[str] = []
         order_ids: dict[str, None] = {}  # every order of the import, once, in order
-        for start in range(0, len(refs), IMPORT_CHUNK):
+        start, chunk = 0, IMPORT_FIRST_CHUNK
+        while start < len(refs):
             if cancel is not None and cancel.is_set():
                 report.cancelled = True
                 break
-            added = self.orders.add_orders(refs[start:start + IMPORT_CHUNK])
+            began = time.perf_counter()
+            added = self.orders.add_orders(refs[start:start + chunk])
+            start += chunk
+            took = max(time.perf_counter() - began, 1e-4)
+            chunk = max(5, min(400, chunk * 2, int(chunk * IMPORT_SLICE_S / took)))
             report.added += added.added
             report.already_known += added.already_known
             new_ids.extend(added.new_ids)
             order_ids.update(dict.fromkeys(added.order_ids))
-            self._emit(Progress("import", 0, len(refs)))
+            self._emit(Progress("import", min(start, len(refs)), len(refs)))
             await asyncio.sleep(0)  # the loop's other work (a window's paint, Cancel) runs
         if not refs:
             return report
