@@ -127,12 +127,12 @@ def test_cancelling_a_refresh_says_stopping_at_once_then_how_many_were_checked(q
 
     w = demo_window
     _ready(qtbot, w)
-    w.desk.emulator.faults.add(Fault("getCheckoutSession", "delay", 1000, seconds=0.05))
-    w.desk.emulator.faults.add(Fault("getCharge", "delay", 1000, seconds=0.05))
+    for operation in ("getCheckoutSession", "getCharge", "getChargePermission"):
+        w.desk.emulator.faults.add(Fault(operation, "delay", 1000, seconds=0.3))
     w.start_refresh_all()
     qtbot.waitUntil(lambda: w.progress_dialog is not None and w.progress_dialog.isVisible())
     dialog = w.progress_dialog
-    qtbot.wait(200)
+    qtbot.wait(100)
     qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
     assert "Stopping" in dialog.label.text()
     w.flush_changes()  # progress that arrives after Cancel does not hide "Stopping"
@@ -370,3 +370,40 @@ def _everything():
     from merchant_desk.desk import OrderQuery
 
     return OrderQuery()
+
+
+def test_plain_words_first_and_amazons_codes_only_after_them(qtbot, demo_window):
+    from merchant_desk.desk.wording import timeline_item
+    from merchant_desk.store import TimelineEntry
+
+    w = demo_window
+    _ready(qtbot, w)
+    # the list's state cells: plain words; Amazon's code only in the tooltip, after them
+    declined = select(w, lambda r: r.charge_state == "Declined" and r.charge_reason)
+    assert cell_text(w, 6) == "Payment declined"
+    tip_text = w.model.data(w.view.currentIndex().siblingAtColumn(6),
+                            Qt.ItemDataRole.ToolTipRole)
+    assert tip_text.index("Payment declined") < tip_text.index(declined.charge_reason)
+    canceled = select(w, lambda r: r.session_state == "Canceled" and r.session_reason)
+    assert cell_text(w, 5) == "Checkout canceled"
+    reason = w.detail.reason.text()
+    assert reason.startswith("Amazon's code:") and canceled.session_reason in reason
+    assert "Reason code" not in reason
+    for r in range(w.model.rowCount()):
+        for column in (5, 6):
+            text = w.model.data(w.model.index(r, column)) or ""
+            assert "Initiated" not in text and "HardDeclined" not in text
+    # the history: no API operation names
+    from datetime import UTC, datetime
+
+    at = datetime.now(UTC)
+    audit = TimelineEntry(at, "audit", "captureCharge succeeded", None, None, {})
+    assert timeline_item(audit).text == "Capture: done"
+    refused = TimelineEntry(at, "outcome", "captureCharge", None, "refused",
+                            {"reasonCode": "HardDeclined"})
+    assert timeline_item(refused).text == "Capture: refused by Amazon (Amazon's code: " \
+        "HardDeclined)"
+
+
+def cell_text(w, column: int) -> str:
+    return w.model.data(w.model.index(w.view.currentIndex().row(), column))

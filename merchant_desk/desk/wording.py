@@ -53,13 +53,36 @@ def timeline_item(entry: TimelineEntry) -> TimelineItem:
         if amount:
             text += f" ({amount.get('amount')} {amount.get('currencyCode')})"
     elif entry.kind == "outcome":
-        text = f"{name}: {entry.status}"
+        text = f"{name}: {_STATUS_WORDS.get(entry.status or '', entry.status)}"
         code = entry.detail.get("reasonCode") if entry.detail else None
         if code:
-            text += f" ({code})"
+            text += f" (Amazon's code: {code})"
     else:
-        text = entry.name
+        text = _audit_words(entry.name)
     return TimelineItem(entry.at, text)
+
+
+#: An operation's outcome in words ("captureCharge succeeded" read as jargon).
+_STATUS_WORDS = {
+    "succeeded": "done",
+    "refused": "refused by Amazon",
+    "unknown": "no answer yet (kept as pending)",
+    "outcome unknown": "no answer yet (kept as pending)",
+    "requested": "sent",
+}
+
+
+def _audit_words(name: str) -> str:
+    """An audit line ("captureCharge succeeded", "capture requested") in the operator's words."""
+    operation, _, rest = name.partition(" ")
+    words = _OPERATION_WORDS.get(operation) or _REQUEST_WORDS.get(operation)
+    if words:
+        return f"{words}: {_STATUS_WORDS.get(rest, rest)}"
+    return name[:1].upper() + name[1:]
+
+
+_REQUEST_WORDS = {"capture": "Capture", "tracking": "Add tracking",
+                  "complete": "Complete checkout"}
 
 
 def explain_row(row: OrderRow) -> Explanation:

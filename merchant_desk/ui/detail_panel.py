@@ -174,9 +174,11 @@ class DetailPanel(QScrollArea):
             "<b>{}</b> {}".format(escape(tr("Next step:")), escape(step)) if step else ""
         )
         self.next_step.setVisible(bool(step))
-        reasons = [f"{kind}: {code}" for kind, code in (
-            (tr("Checkout"), row.session_reason), (tr("Charge"), row.charge_reason)) if code]
-        self.reason.setText(tr("Reason code: {codes}").format(codes=", ".join(reasons)))
+        # plain words above; Amazon's own codes last, for a call to Amazon or the shop's
+        # developer
+        reasons = [f"{code} ({kind})" for kind, code in (
+            (tr("checkout"), row.session_reason), (tr("charge"), row.charge_reason)) if code]
+        self.reason.setText(tr("Amazon's code: {codes}").format(codes=", ".join(reasons)))
         self.reason.setVisible(bool(reasons))
 
         currency = row.currency

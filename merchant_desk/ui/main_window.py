@@ -108,8 +108,8 @@ COLUMN_SAMPLES: tuple[str | None, ...] = (
     "#10000",  # merchant reference
     None,  # buyer
     "9999.99 USD",  # amount (never cut)
-    "Completed",  # session state
-    "Canceled (Expired)",  # charge state
+    "Checkout completed",  # session state, in plain words
+    "Payment authorized",  # charge state, in plain words
     "9999.99 USD",  # captured
     "UPS 1Z99…",  # tracking
 )
