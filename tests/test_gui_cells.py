@@ -54,7 +54,7 @@ def _ink_columns(pixels: list[list[QColor]], background: QColor) -> list[int]:
 
 def test_a_state_is_drawn_in_its_colour_and_a_selected_row_in_the_highlight(view):
     amber = QColor("#8a5a00")
-    assert view.model().data(view.model().index(0, CHARGE)) == "Payment authorized"
+    assert view.model().data(view.model().index(0, CHARGE)) == "Authorized"
     before = [p for line in _cell(view, 0, CHARGE) for p in line]
     assert any(_near(p, amber) for p in before)
     view.selectRow(0)

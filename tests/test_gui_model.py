@@ -166,7 +166,7 @@ def test_a_changed_order_is_reread_and_a_new_one_requeried(qapp, desk):
     model = OrdersModel(desk, query_type=Query)
     model.reload()
     first = model.order_id(0)
-    assert model.data(model.index(0, 6)) == "Payment authorized"
+    assert model.data(model.index(0, 6)) == "Authorized"
     old = desk.rows[first]
     desk.rows[first] = Row(**{**old.__dict__, "charge_state": "Captured",
                               "captured_amount": old.amount})
@@ -174,7 +174,7 @@ def test_a_changed_order_is_reread_and_a_new_one_requeried(qapp, desk):
     model.dataChanged.connect(lambda a, b: changed.append(a.row()))
     model.orders_changed([first])
     assert changed == [0]
-    assert model.data(model.index(0, 6)) == "Payment captured"
+    assert model.data(model.index(0, 6)) == "Captured"
     assert model.data(model.index(0, 7)) == "5013.00 USD"
 
 
@@ -266,8 +266,8 @@ def test_a_row_s_cells_are_formatted_once_and_again_only_when_it_changes(
     desk.rows[first] = Row(**{**desk.rows[first].__dict__, "charge_state": "Captured"})
     model.orders_changed([first])
     text, colour = _painted(model, 0, 6)
-    assert text == "Payment captured" and colour.name() == "#1b6e20"
-    assert _painted(model, 2, 6)[0] == "Payment authorized" and len(formatted) == 5 * columns
+    assert text == "Captured" and colour.name() == "#1b6e20"
+    assert _painted(model, 2, 6)[0] == "Authorized" and len(formatted) == 5 * columns
 
 
 @pytest.mark.parametrize("change", ["search", "sort", "filters"])

@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     QObject,
     QPoint,
     QSettings,
+    QSize,
     Qt,
     QTimer,
     Signal,
@@ -108,8 +109,8 @@ COLUMN_SAMPLES: tuple[str | None, ...] = (
     "#10000",  # merchant reference
     None,  # buyer
     "9999.99 USD",  # amount (never cut)
-    "Checkout completed",  # session state, in plain words
-    "Payment authorized",  # charge state, in plain words
+    "Not finished",  # session state, in plain words
+    "Being checked",  # charge state, in plain words
     "9999.99 USD",  # captured
     "UPS 1Z99…",  # tracking
 )
@@ -118,6 +119,9 @@ COLUMN_SAMPLES: tuple[str | None, ...] = (
 CAPTURE_KEYS = "Ctrl+Shift+C"
 TRACKING_KEYS = "Ctrl+Shift+T"
 COMPLETE_KEYS = "Ctrl+Shift+K"
+
+#: The window's smallest size: every tile of the day strip and the detail's buttons fit.
+MINIMUM_SIZE = QSize(720, 480)
 
 #: Desk events (orders changed, progress) are applied at most this often.
 UPDATE_MS = 100
@@ -213,6 +217,8 @@ class MainWindow(QMainWindow):
         self.data_dir = data_dir or default_data_dir()  # the profile's, not the demo's
         self.settings = settings or QSettings()
         self.setObjectName("mainWindow")
+        # below this the day strip's tiles, the toolbar and the detail's buttons do not fit
+        self.setMinimumSize(MINIMUM_SIZE)
         self.environment = desk.environment_label
         self.setWindowIcon(icon("app"))
         self._tasks: set[asyncio.Task[object]] = set()
@@ -235,6 +241,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
         layout_memory.restore(self.settings, self, self.view.horizontalHeader(), self.splitter)
+        self.fit_restored_columns()
         self.view.viewport().installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -414,6 +421,25 @@ class MainWindow(QMainWindow):
             width = max(metrics.horizontalAdvance(sample),
                         header.fontMetrics().horizontalAdvance(title) + 14)  # + sort arrow
             self.view.setColumnWidth(column, width + pad)
+
+    def fit_restored_columns(self) -> None:
+        """Columns saved on a wider screen (or dragged wide) must not push the others off
+        this one: the Buyer column stretches again, no column is wider than 2.5 times its
+        usual text, and when they still add up to far more than the window, the usual widths
+        come back."""
+        header = self.view.horizontalHeader()
+        metrics = self.view.fontMetrics()
+        fixed = 0
+        for column, sample in enumerate(COLUMN_SAMPLES):
+            if sample is None:
+                header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+                continue
+            widest = int(metrics.horizontalAdvance(sample) * 2.5)
+            if header.sectionSize(column) > widest:
+                header.resizeSection(column, widest)
+            fixed += 0 if header.isSectionHidden(column) else header.sectionSize(column)
+        if fixed > self.width() * 3 // 2:
+            self.size_columns()
 
     def _show_environment(self) -> None:
         """Title, badge and (LIVE) red edge for where the window is pointed."""

@@ -471,7 +471,14 @@ def _state(kind: ObjectKind, state: str | None) -> str:
 
 @functools.cache
 def _state_title(kind: ObjectKind, state: str) -> str:
-    return tr(explain(kind, state).title)
+    """meanings' title without the word the column's name already says: "Payment
+    authorized" in the Charge column reads "Authorized", "Checkout not finished" in the
+    Checkout column "Not finished"."""
+    title = explain(kind, state).title
+    first, _, rest = title.partition(" ")
+    if rest and first in ("Checkout", "Payment", "Charge"):
+        title = rest[:1].upper() + rest[1:]
+    return tr(title)
 
 
 def _state_tip(kind: ObjectKind, state: str | None, reason: str | None) -> str:
