@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
 from .. import rules
+from ..addresses import address_lines
 from ..amazonpay.errors import ApiError
 from ..amazonpay.models import Charge, ChargePermission, CheckoutSession
 from ..events import CacheReset, DeskEvent, OrdersChanged, PendingCount
@@ -267,7 +268,7 @@ class DeskBase:
             explanation=explain_row(row),
             buyer_name=(buyer.name if buyer else None) or row.buyer_name,
             buyer_email=(buyer.email if buyer else None) or row.buyer_email,
-            shipping_address=tuple(address.lines()) if address else (),
+            shipping_address=tuple(address_lines(address)) if address else (),
             payment_descriptor=stored.payment_descriptor,
             timeline=tuple(timeline_item(e) for e in self.journal.timeline(object_ids)),
             stored=stored,
