@@ -467,3 +467,58 @@ def test_restored_column_widths_never_push_columns_off_the_list(qtbot, demo_wind
     again.events.close()
     again._close_confirmed = True
     again.close()
+
+
+def test_the_accountant_gets_what_the_list_shows_as_csv_with_money_as_numbers(
+        qtbot, demo_window, tmp_path):
+    import csv
+    from decimal import Decimal
+
+    from tests.qtasync import run
+
+    w = demo_window
+    _ready(qtbot, w)
+    w.filter_state("Captured")
+    w.apply_filters()
+    shown = [w.model.order_id(r) for r in range(w.model.rowCount())]
+    assert shown
+    path = tmp_path / "orders.csv"
+    assert run(qtbot, w.export_list(path)) == len(shown)
+    assert f"Exported {len(shown)} orders" in w.statusBar().currentMessage()
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # spreadsheets read the names right
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["checkout_session_id"] for r in rows] == [
+        w.model.order_row(i).checkout_session_id for i in range(len(shown))]
+    for line in rows:
+        assert line["currency"] in ("USD", "EUR", "GBP", "JPY")
+        captured, refunded, net = (Decimal(line[k]) for k in ("captured", "refunded", "net"))
+        assert net == captured - refunded
+        assert Decimal(line["order_total"]) > 0
+        assert "USD" not in line["order_total"] and "," not in line["order_total"]
+        assert line["payment"] == "Payment captured"
+
+
+def test_export_columns_for_a_partly_refunded_order():
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from merchant_desk.desk.export import EXPORT_COLUMNS, export_row
+    from merchant_desk.store import OrderRow
+
+    row = OrderRow(
+        order_id="s", checkout_session_id="s", created=datetime(2026, 12, 1, tzinfo=UTC),
+        merchant_reference="#1", buyer_name="Jürgen Müller", buyer_email="j@example.de",
+        amount=Decimal("1500"), currency="JPY", state="Captured", session_state="Completed",
+        session_reason=None, charge_permission_id="S01-1111111-1111111",
+        charge_permission_state="Chargeable", charge_id="S01-1111111-1111111-C000001",
+        charge_state="Captured", charge_reason=None, authorized_amount=Decimal("1500"),
+        captured_amount=Decimal("1500"), refunded_amount=Decimal("500"),
+        tracking_carrier="JAPAN_POST", tracking_number="123456789012", gone=False,
+        last_verified_at=None, first_seen_at=datetime(2026, 12, 1, tzinfo=UTC),
+        needs_refresh=False)
+    line = dict(zip(EXPORT_COLUMNS, export_row(row), strict=True))
+    assert (line["currency"], line["order_total"], line["captured"], line["refunded"],
+            line["net"]) == ("JPY", "1500", "1500", "500", "1000")
+    assert line["checkout"] == "Checkout completed"

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from .doctor import run_checks
+from .export import Exports
 from .operations import MoneyOperations
 from .refresh import BulkWork
 from .views import Check
 
 
-class Desk(MoneyOperations, BulkWork):
+class Desk(MoneyOperations, BulkWork, Exports):
     """The operator's use cases over one Amazon Pay account and one data directory.
 
     Reading and verifying (:class:`.base.DeskBase`), the journaled money operations
-    (:class:`.operations.MoneyOperations`), refresh and import (:class:`.refresh.BulkWork`).
+    (:class:`.operations.MoneyOperations`), refresh and import (:class:`.refresh.BulkWork`),
+    the accountant's CSV (:class:`.export.Exports`).
     """
 
     async def doctor(self) -> list[Check]:

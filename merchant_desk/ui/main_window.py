@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -293,6 +294,10 @@ class MainWindow(QMainWindow):
                                            self.start_refresh_all, QKeySequence.StandardKey.Refresh)
         if self.refresh_action.shortcut() != QKeySequence("F5"):
             self.refresh_action.setShortcuts([self.refresh_action.shortcut(), QKeySequence("F5")])
+        self.export_action = self._action("exportAction", tr("Export list…"), "copy",
+                                          lambda: self.spawn(self.export_list()), "Ctrl+E")
+        self.export_action.setToolTip(tr("Save the orders the list shows (its search and "
+                                         "filters) as a CSV file for your accountant (Ctrl+E)"))
         self.settings_action = self._action("settingsAction", tr("Settings"), "settings",
                                             lambda: self.spawn(self.open_settings()),
                                             QKeySequence.StandardKey.Preferences)
@@ -318,7 +323,7 @@ class MainWindow(QMainWindow):
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         for action in (self.add_action, self.verify_action, self.capture_action,
                        self.track_action, self.complete_action, self.refresh_action,
-                       self.settings_action):
+                       self.export_action, self.settings_action):
             bar.addAction(action)
         # Tab reaches the toolbar too (Qt leaves tool buttons out of the Tab chain)
         for button in bar.findChildren(QToolButton):
@@ -846,6 +851,30 @@ class MainWindow(QMainWindow):
         menu.addAction(self.copy_action)
         menu.addAction(self.remove_action)
         menu.popup(at)
+
+    async def export_list(self, path: Path | None = None) -> int | None:
+        """The list as it is filtered and sorted now, to a CSV file the operator picks."""
+        if path is None:
+            chooser = QFileDialog(self, tr("Export the list"),
+                                  str(Path.home() / f"orders-{date.today().isoformat()}.csv"),
+                                  tr("CSV files (*.csv)"))
+            chooser.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+            chooser.setDefaultSuffix("csv")
+            if not await execute(chooser) or not chooser.selectedFiles():
+                return None
+            path = Path(chooser.selectedFiles()[0])
+        self.statusBar().showMessage(tr("Exporting the list to {path}…").format(path=path))
+        try:
+            count = await self.desk.export_csv(self.model.query(), path)
+        except OSError as error:
+            await message_box(self, QMessageBox.Icon.Warning, tr("Export the list"),
+                              tr("Could not write {path}: {error}").format(
+                                  path=path, error=error.strerror),
+                              informative=tr("Choose another folder or file name."))
+            return None
+        self.statusBar().showMessage(tr("Exported {n} orders to {path}.").format(
+            n=count, path=path), 10000)
+        return count
 
     async def remove_current(self) -> None:
         """Take the current row off the list, once the operator agrees."""

@@ -164,7 +164,11 @@ class OrdersModel(QAbstractTableModel):
     def set_search(self, text: str) -> None:
         self.set_filters(replace(self._filters, search=text.strip() or None))
 
-    def _query(self, limit: int, offset: int) -> OrderQuery:
+    def query(self) -> OrderQuery:
+        """What the list shows now (search, filters, sort), every row of it."""
+        return self._query(None, 0)
+
+    def _query(self, limit: int | None, offset: int) -> OrderQuery:
         f = self._filters
         return self._query_type(
             search=f.search,
