@@ -87,6 +87,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         for button in self.findChildren(QPushButton):
             button.setAutoDefault(False)
             button.setDefault(False)
+        self.capture_button.setDefault(True)  # drawn as the one Enter presses on this page
         self.validate()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -185,7 +186,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         back = QPushButton(tr("Back"))
-        back.clicked.connect(lambda: self.pages.setCurrentIndex(0))
+        back.clicked.connect(self._show_form)
         self.confirm_button = QPushButton()
         self.confirm_button.setObjectName("confirmButton")
         self.confirm_button.clicked.connect(lambda: self._decide("confirm"))
@@ -205,7 +206,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.back_button = QPushButton(tr("Change and try again"))
-        self.back_button.clicked.connect(lambda: self.pages.setCurrentIndex(0))
+        self.back_button.clicked.connect(self._show_form)
         self.close_button = QPushButton(tr("Close"))
         self.close_button.setObjectName("closeButton")
         self.close_button.clicked.connect(lambda: self._decide("close"))
@@ -271,7 +272,12 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         self.live_check.setChecked(False)
         self._update_confirm_button()
         self.pages.setCurrentIndex(1)
+        self.confirm_button.setDefault(True)
         self.confirm_button.setFocus()
+
+    def _show_form(self) -> None:
+        self.pages.setCurrentIndex(0)
+        self.capture_button.setDefault(True)
 
     def _update_confirm_button(self) -> None:
         self.confirm_button.setEnabled(self._env != "LIVE" or self.live_check.isChecked())
