@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 import httpx
 
-from . import meanings, rules
+from . import meanings, rules, shop_export
 from .amazonpay.client import RetryPolicy
 from .amazonpay.errors import (
     ApiError,
@@ -635,11 +635,11 @@ def _failures_json(failed: list[tuple[str, str]]) -> list[dict[str, str]]:
 def import_command(args: argparse.Namespace) -> int:
     """``import FILE [--no-verify] [--json]``: IDs from a CSV or text export."""
     try:
-        text = Path(args.file).expanduser().read_text(encoding="utf-8-sig", errors="replace")
+        text = shop_export.decode(Path(args.file).expanduser().read_bytes())
     except OSError as exc:
         _err(f"Cannot read {args.file}: {exc.strerror}.")
         return EXIT_USAGE
-    if not rules.find_ids(text):
+    if not shop_export.find_orders(text):
         _err(f"No checkout session, charge permission or charge IDs were found in {args.file}.")
         return EXIT_USAGE
 
@@ -654,10 +654,14 @@ def import_command(args: argparse.Namespace) -> int:
                 "found": report.found, "added": report.added,
                 "alreadyKnown": report.already_known, "verified": report.verified,
                 "failed": _failures_json(report.failed), "unreachable": report.unreachable,
+                "notFound": report.not_found,
             })
         else:
-            print(f"Found {report.found} IDs: {report.added} new, {report.already_known} "
-                  f"already known, {report.verified} verified, {len(report.failed)} failed.")
+            print(f"Found {report.found} orders: {report.added} new, {report.already_known} "
+                  f"already known, {report.verified} verified, {len(report.failed)} failed, "
+                  f"{len(report.not_found)} not found on Amazon (not kept).")
+        for order_id in report.not_found:
+            _err(f"  {order_id}: not found on Amazon")
         for order_id, why in report.failed:
             _err(f"  {order_id}: {why}")
         if report.unreachable:

@@ -19,6 +19,7 @@ import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from urllib.parse import quote
 
 from . import paths
 from .amazonpay.identifiers import PUBLIC_KEY_ID_RE
@@ -241,6 +242,8 @@ def check_refund_amount(
 # --------------------------------------------------------------------------- soft descriptor
 
 SOFT_DESCRIPTOR_MAX = 16
+#: The field's one name, on its label, in its errors and in the confirmation.
+SOFT_DESCRIPTOR_NAME = N_("Statement text (soft descriptor)")
 SOFT_DESCRIPTOR_PREFIX = "AMZ* "
 
 
@@ -254,19 +257,19 @@ def check_soft_descriptor(text: str | None) -> str | None:
     if text is None or text == "":
         return None
     if text != text.strip(" "):
-        raise RuleError(N_("Soft descriptor"), _("no space at the start or the end"), example)
+        raise RuleError(SOFT_DESCRIPTOR_NAME, _("no space at the start or the end"), example)
     bad = sorted({c for c in text if not " " <= c <= "~"})
     if bad:
         shown = ", ".join(repr(c) for c in bad[:3])
         raise RuleError(
-            N_("Soft descriptor"),
+            SOFT_DESCRIPTOR_NAME,
             _("printable ASCII letters, digits, spaces and punctuation only (not {characters})")
             .format(characters=shown),
             example,
         )
     if len(text) > SOFT_DESCRIPTOR_MAX:
         raise RuleError(
-            N_("Soft descriptor"),
+            SOFT_DESCRIPTOR_NAME,
             _("at most {limit} characters (this one has {count})").format(
                 limit=SOFT_DESCRIPTOR_MAX, count=len(text)),
             example,
@@ -300,6 +303,61 @@ def check_tracking_number(text: str | None) -> str:
         raise RuleError(N_("Tracking number"), _("letters, digits, spaces and '-' only"),
                         example)
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierFormat:
+    """A carrier's tracking numbers: their well-known ``pattern`` (compared without spaces and
+    '-', upper-case), an ``example``, and the public page that tracks one (``{number}``)."""
+
+    code: str
+    pattern: re.Pattern[str]
+    example: str
+    tracking_url: str
+
+
+@functools.cache
+def carrier_formats() -> dict[str, CarrierFormat]:
+    """``resources/carrier_tracking.csv`` by carrier code (read once)."""
+    with paths.resource("carrier_tracking.csv").open(encoding="utf-8", newline="") as handle:
+        return {
+            row["code"].strip().upper(): CarrierFormat(
+                row["code"].strip(),
+                re.compile(row["number_pattern"].strip(), re.ASCII),
+                row["example"].strip(),
+                row["tracking_url"].strip(),
+            )
+            for row in csv.DictReader(handle)
+            if row.get("code")
+        }
+
+
+def compact_tracking_number(text: str) -> str:
+    """The number as carriers print it apart from grouping: no spaces or '-', upper-case."""
+    return re.sub(r"[\s\-]", "", text).upper()
+
+
+def check_tracking_number_for(carrier_code: str | None, text: str | None) -> str:
+    """:func:`check_tracking_number`, then the carrier's own format where it is known (USPS,
+    UPS, FedEx, DHL, Deutsche Post, Royal Mail, La Poste/Colissimo, Japan Post, Yamato,
+    Sagawa); other carriers keep the generic rule."""
+    value = check_tracking_number(text)
+    known = carrier_formats().get((carrier_code or "").strip().upper())
+    if known is not None and not known.pattern.fullmatch(compact_tracking_number(value)):
+        carrier = find_carrier(known.code)
+        name = carrier.name if carrier else known.code
+        raise RuleError(N_("Tracking number"),
+                        _("does not look like a {carrier} tracking number").format(carrier=name),
+                        known.example)
+    return value
+
+
+def tracking_url(carrier_code: str | None, number: str | None) -> str | None:
+    """The carrier's public tracking page for this number, or None where it has none known."""
+    known = carrier_formats().get((carrier_code or "").strip().upper())
+    if known is None or not number:
+        return None
+    return known.tracking_url.replace("{number}", quote(compact_tracking_number(number), safe=""))
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,7 +48,7 @@ def check(app_dir: Path) -> list[str]:
             problems.append(f"{exe} is not executable")
     if sys.platform == "darwin" and not (DIST / "MerchantDesk.app").is_dir():
         problems.append("missing dist/MerchantDesk.app")
-    for resource in ("carrier_codes.csv", "icons/app.svg"):
+    for resource in ("carrier_codes.csv", "carrier_tracking.csv", "icons/app.svg"):
         if not any(app_dir.rglob(f"resources/{resource}")):
             problems.append(f"resource {resource} not bundled")
     dangling = [p for p in app_dir.rglob("*") if p.is_symlink() and not p.exists()]

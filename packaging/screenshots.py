@@ -52,6 +52,18 @@ async def shoot(out: Path, data_dir: Path) -> list[Path]:
         await asyncio.sleep(0.2)
         QApplication.processEvents()
         saved.append(_save(window, out / "main-window.png"))
+        # the small screens a newcomer has: a 1024x700 laptop and the window's minimum
+        for name, size in (("main-window-1024x700.png", (1024, 700)),
+                           ("main-window-minimum.png", None)):
+            if size is None:
+                window.resize(window.minimumSizeHint().expandedTo(window.minimumSize()))
+            else:
+                window.resize(*size)
+            await asyncio.sleep(0.2)
+            QApplication.processEvents()
+            saved.append(_save(window, out / name))
+        window.resize(1400, 820)
+        await asyncio.sleep(0.1)
 
         async def never(amount: str, descriptor: str | None) -> None:
             raise AssertionError("the screenshot never captures")

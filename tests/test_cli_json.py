@@ -92,7 +92,7 @@ def test_import_and_refresh_print_their_report(emulator, md, tmp_path):
     code, [report] = md("import", str(export), "--json")
     assert code == 0
     assert report == {"found": 2, "added": 1, "alreadyKnown": 1, "verified": 2, "failed": [],
-                      "unreachable": None}
+                      "unreachable": None, "notFound": []}
 
     code, [report] = md("refresh", "--json")
     assert code == 0

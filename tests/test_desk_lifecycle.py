@@ -97,7 +97,7 @@ def test_charge_refusals_hold_amazons_limits_and_send_nothing(emulator, tmp_path
             await desk.charge(pid, "30.01")
         with pytest.raises(RuleError, match="Currency"):
             await desk.charge(pid, "5.00", "EUR")
-        with pytest.raises(RuleError, match="Soft descriptor"):
+        with pytest.raises(RuleError, match=r"(?i)soft descriptor"):
             await desk.charge(pid, "5.00", soft_descriptor="SHOP")
         assert money_moves(emulator) == (0, 0, 0, 0, 0)
         for _ in range(25):  # Amazon's most charges, each released to keep the balance
@@ -262,7 +262,7 @@ def test_refund_refusals_send_nothing(emulator, tmp_path):
             await desk.refund(s["chargeId"], "115.01")
         with pytest.raises(RuleError):
             await desk.refund(s["chargeId"], "-1")
-        with pytest.raises(RuleError, match="Soft descriptor"):
+        with pytest.raises(RuleError, match=r"(?i)soft descriptor"):
             await desk.refund(s["chargeId"], "1.00", soft_descriptor="x" * 17)
 
     run(emulator, tmp_path, scenario)

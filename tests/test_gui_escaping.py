@@ -98,7 +98,7 @@ def test_a_live_capture_shows_a_hostile_buyer_as_written_and_keeps_its_warning(
     confirmation = label_shows(dialog.confirm_text)
     assert f"for order {reference}?" in confirmation
     assert f"Buyer: {name}\n" in confirmation
-    assert "Statement text: AMZ* SHOP <b>1</b>" in confirmation
+    assert "Statement text (soft descriptor): AMZ* SHOP <b>1</b>" in confirmation
     assert "Environment: LIVE: a real card is charged." in confirmation
     assert confirmation.rstrip().endswith("the money can only be returned with a refund.")
 

@@ -203,7 +203,7 @@ def test_loopback_verify_fault_with_reason_code_then_capture_once(qtbot, loopbac
     # the declined checkout, verified over HTTP: Canceled, its reason and the guidance
     select(w, lambda r: r.order_id == declined)
     w.verify_action.trigger()
-    qtbot.waitUntil(lambda: cell(w, 5).startswith("Canceled"), timeout=10000)
+    qtbot.waitUntil(lambda: cell(w, 5) == "Canceled", timeout=10000)
     assert "Declined" in w.detail.reason.text()
     assert "try another payment method" in w.detail.next_step.text()
 

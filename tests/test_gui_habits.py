@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QPoint, QSettings, Qt
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMenu, QMessageBox
+from PySide6.QtGui import QContextMenuEvent, QGuiApplication
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 
 from merchant_desk.sandbox.faults import Fault
 from merchant_desk.ui import layout_memory
@@ -20,6 +20,13 @@ from merchant_desk.ui.dialogs.importer import ImportDialog
 from merchant_desk.ui.dialogs.tracking import TrackingDialog
 from merchant_desk.ui.main_window import MainWindow
 from tests.guihelpers import capture_through_dialog, cell, select, visible_box
+
+
+def right_click(w: MainWindow, pos: QPoint) -> None:
+    """A mouse's context-menu request at ``pos`` on the list's viewport, as Qt sends it."""
+    viewport = w.view.viewport()
+    QApplication.sendEvent(viewport, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos,
+                                                       viewport.mapToGlobal(pos)))
 
 
 def authorized(row: Any) -> bool:
@@ -84,13 +91,13 @@ def test_a_disabled_action_says_why_and_the_context_menu_holds_the_rows_actions(
 
     select(w, lambda r: r.session_state == "Open")
     assert not w.capture_action.isEnabled()
-    assert w.capture_action.toolTip().startswith("Capture: ")
+    assert w.capture_action.toolTip().startswith("Capture (Ctrl+Shift+C): ")
     assert "still open" in w.capture_action.toolTip().lower()
     assert not w.track_action.isEnabled()
     assert "charge permission" in w.track_action.toolTip()
 
     select(w, authorized)
-    assert w.capture_action.isEnabled() and w.capture_action.toolTip() == "Capture"
+    assert w.capture_action.isEnabled() and w.capture_action.toolTip() == "Capture (Ctrl+Shift+C)"
 
     # a right click on another row selects it and offers that row's actions
     target = next(r for r in range(w.model.rowCount())
@@ -99,12 +106,13 @@ def test_a_disabled_action_says_why_and_the_context_menu_holds_the_rows_actions(
     if not rect.isValid():
         w.view.scrollTo(w.model.index(target, 1))
         rect = w.view.visualRect(w.model.index(target, 1))
-    w._context_menu(rect.center())
+    right_click(w, rect.center())
     menu = next(m for m in w.findChildren(QMenu) if m.isVisible())
     assert w.current_id() == w.model.order_id(target)
     entries = {a.text(): a.isEnabled() for a in menu.actions() if a.text()}
     assert entries == {"Verify": True, "Capture": False, "Add tracking": False,
-                       "Complete checkout": False, "Copy checkout session ID": True}
+                       "Complete checkout": False, "Copy checkout session ID": True,
+                       "Remove from list…": True}
     menu.close()
     qtbot.waitUntil(lambda: not w.findChildren(QMenu))  # each right click's menu goes with it
 
@@ -112,7 +120,7 @@ def test_a_disabled_action_says_why_and_the_context_menu_holds_the_rows_actions(
     w.search.setText(w.model.order_row(0).order_id)
     w.apply_filters()
     assert w.model.rowCount() == 1
-    w._context_menu(QPoint(5, w.view.viewport().height() - 5))
+    right_click(w, QPoint(5, w.view.viewport().height() - 5))
     assert not w.findChildren(QMenu)
 
 
@@ -207,7 +215,7 @@ def test_import_through_the_window_and_cancel_keeps_what_was_added(qtbot, demo_w
     qtbot.waitUntil(lambda: isinstance(w.dialog, ImportDialog) and w.dialog.isVisible())
     dialog = w.dialog
     dialog.text.setPlainText(export)
-    assert "Found 24 checkout session ID(s)" in dialog.preview.text()
+    assert "Found 24 order(s)" in dialog.preview.text()
     qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.progress.isVisible() and dialog.progress.value() >= 2,
                     timeout=10000)

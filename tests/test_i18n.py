@@ -233,7 +233,7 @@ def test_the_desks_words_come_out_in_the_language():
         outcome = TimelineEntry(datetime(2026, 12, 4, tzinfo=UTC), "outcome", "captureCharge",
                                 "S01-1-2-C3", "refused", {"reasonCode": "InvalidChargeStatus"})
         assert timeline_item(outcome).text == (
-            "Acquisizione: rifiutata da Amazon (InvalidChargeStatus)")
+            "Acquisizione: rifiutata da Amazon (codice Amazon: InvalidChargeStatus)")
 
 
 # --------------------------------------------------------------------------- dates

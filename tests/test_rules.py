@@ -285,7 +285,7 @@ def test_good_soft_descriptors(text, expected):
 def test_bad_soft_descriptors(text, words):
     with pytest.raises(RuleError, match=re.escape(words)) as caught:
         rules.check_soft_descriptor(text)
-    assert str(caught.value).startswith("Soft descriptor: ")
+    assert str(caught.value).startswith("Statement text (soft descriptor): ")
 
 
 def test_descriptor_preview():
@@ -489,3 +489,28 @@ def test_public_key_id(text, ok):
     else:
         with pytest.raises(RuleError, match="Public key ID"):
             rules.check_public_key_id(text)
+
+
+def test_each_major_carrier_checks_its_own_number_format():
+    from merchant_desk.rules import (
+        RuleError,
+        carrier_formats,
+        check_tracking_number_for,
+        tracking_url,
+    )
+
+    for code, known in carrier_formats().items():
+        assert check_tracking_number_for(code, known.example) == known.example
+    with pytest.raises(RuleError, match="USPS"):
+        check_tracking_number_for("USPS", "123")
+    with pytest.raises(RuleError, match="UPS"):
+        check_tracking_number_for("UPS", "1Z123")
+    assert check_tracking_number_for("FEDEX", "7712 3456 7890") == "7712 3456 7890"
+    assert check_tracking_number_for("TAQBIN_JP", "1234-5678-9012") == "1234-5678-9012"
+    assert check_tracking_number_for("COLISSIMO", "6a12345678901") == "6a12345678901"
+    with pytest.raises(RuleError):
+        check_tracking_number_for("SAGAWA", "12345")
+    # a carrier without a known format keeps the generic rule
+    assert check_tracking_number_for("EX_007", "123") == "123"
+    assert tracking_url("UPS", "1z 999") == "https://www.ups.com/track?tracknum=1Z999"
+    assert tracking_url("EX_007", "123") is None

@@ -601,3 +601,29 @@ def test_the_state_counts_kept_by_triggers_match_a_full_count(tmp_path):
         assert store.orders.count_orders() > 0
         store.orders.restore_from_journal()  # again, over the restored rows
         check(store)
+
+
+def test_search_ignores_accents_both_ways_and_an_old_cache_is_rebuilt(tmp_path):
+    import sqlite3
+
+    with open_database(tmp_path / "data") as opened:
+        opened.orders.upsert_checkout_session(sample.session(
+            1, buyer={"buyerId": "B1", "name": "Jürgen Müller", "email": "jm@example.de"}))
+        opened.orders.upsert_checkout_session(sample.session(
+            2, buyer={"buyerId": "B2", "name": "Zoë Ström", "email": "zs@example.se"},
+            reference="Café-42"))
+        found = opened.orders.list_order_ids
+        assert found(search="muller") == [sample.session_id(1)]
+        assert found(search="MÜLLER") == [sample.session_id(1)]
+        assert found(search="strom") == [sample.session_id(2)]
+        assert found(search="cafe") == [sample.session_id(2)]
+        assert found(search="zo") == [sample.session_id(2)]  # a short search too
+    # a cache written before accents were folded: the migration rebuilds its column
+    cache = sqlite3.connect(tmp_path / "data" / "cache.sqlite3")
+    cache.execute("UPDATE orders SET search_text = lower(buyer_name)")
+    cache.execute("PRAGMA user_version = 4")
+    cache.commit()
+    cache.close()
+    (tmp_path / "data" / ".cache-closed-cleanly").unlink(missing_ok=True)
+    with open_database(tmp_path / "data") as opened:
+        assert opened.orders.list_order_ids(search="muller") == [sample.session_id(1)]

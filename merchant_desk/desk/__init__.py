@@ -33,6 +33,7 @@ from .views import (
     RefreshReport,
     ResumeResult,
     TimelineItem,
+    Tracker,
 )
 from .wording import capture_blocked, describe_operation, explain_row, tracking_blocked
 
@@ -75,6 +76,7 @@ __all__ = [
     "ResumeResult",
     "Settled",
     "TimelineItem",
+    "Tracker",
     "capture_blocked",
     "describe_operation",
     "explain_row",

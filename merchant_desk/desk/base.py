@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
 from .. import rules
+from ..addresses import address_lines
 from ..amazonpay.errors import ApiError
 from ..amazonpay.models import Charge, ChargePermission, CheckoutSession
 from ..events import CacheReset, DeskEvent, OrdersChanged, PendingCount
 from ..store import Intent, OrderRow, Store, open_database
 from .connection import client_config, keyring_label
 from .errors import DeskError
-from .views import DaySummary, OrderDetail, OrderQuery
+from .views import DaySummary, OrderDetail, OrderQuery, Tracker
 from .wording import capture_blocked, explain_row, timeline_item, tracking_blocked
 
 if TYPE_CHECKING:  # the wire (httpx, the signed client) is imported when the desk connects
@@ -61,6 +62,9 @@ class DeskBase:
         self._keyring_backend = keyring_backend
         self._listeners: list[Callable[[DeskEvent], None]] = []
         self._on_close = on_close
+        #: Intents sent now, still waiting for Amazon's answer: journaled, but not "pending"
+        #: for the operator (their outcome is not unknown yet, only not here yet).
+        self._in_flight: set[int] = set()
         #: Whatever started the app keeps beside the desk here (the demo, its emulator, which
         #: tests reach); the desk itself never looks at it.
         self.emulator: object | None = None
@@ -221,7 +225,7 @@ class DeskBase:
             self._emit(OrdersChanged(ids))
 
     def _emit_pending(self) -> None:
-        self._emit(PendingCount(self.journal.pending_count()))
+        self._emit(PendingCount(self.pending_count()))
 
     # ------------------------------------------------------------------ read side
 
@@ -264,19 +268,27 @@ class DeskBase:
             explanation=explain_row(row),
             buyer_name=(buyer.name if buyer else None) or row.buyer_name,
             buyer_email=(buyer.email if buyer else None) or row.buyer_email,
-            shipping_address=tuple(address.lines()) if address else (),
+            shipping_address=tuple(address_lines(address)) if address else (),
             payment_descriptor=stored.payment_descriptor,
             timeline=tuple(timeline_item(e) for e in self.journal.timeline(object_ids)),
             stored=stored,
             capture_blocked=capture_blocked(row),
             tracking_blocked=tracking_blocked(row),
+            trackers=tuple(
+                Tracker(carrier, number, at, rules.tracking_url(carrier, number))
+                for carrier, number, at in (
+                    self.orders.delivery_trackers(row.charge_permission_id)
+                    if row.charge_permission_id else ())),
         )
 
     def day_summary(self) -> DaySummary:
         return DaySummary(self.orders.counts_by_state(), self.orders.total_awaiting_capture())
 
     def pending_count(self) -> int:
-        return self.journal.pending_count()
+        """Operations whose outcome is unknown: journaled, answered by nothing, not in flight."""
+        if not self._in_flight:
+            return self.journal.pending_count()
+        return sum(1 for i in self.journal.pending() if i.intent_id not in self._in_flight)
 
     def pending_operations(self) -> list[Intent]:
         return self.journal.pending()

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from .doctor import run_checks
 from .lifecycle import Lifecycle
+from .list_export import Exports
 from .payouts import PayoutWork
 from .views import Check
 
 
-class Desk(Lifecycle, PayoutWork):
+class Desk(Lifecycle, PayoutWork, Exports):
     """The operator's use cases over one Amazon Pay account and one data directory.
 
     Reading and verifying (:class:`.base.DeskBase`), the journaled money operations
     (:class:`.operations.MoneyOperations`, :class:`.lifecycle.Lifecycle`), refresh and import
-    (:class:`.refresh.BulkWork`), payouts (:class:`.payouts.PayoutWork`).
+    (:class:`.refresh.BulkWork`), payouts (:class:`.payouts.PayoutWork`), the exports for the
+    accountant (:class:`.list_export.Exports`).
     """
 
     async def doctor(self) -> list[Check]:

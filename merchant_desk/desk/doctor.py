@@ -21,11 +21,14 @@ async def run_checks(client: AmazonPayClient, key_source: str) -> list[Check]:
     status = secrets.keyring_status()
     uses_keyring = "keyring" in key_source
     detail = keyring_label(status)
-    if not status.usable:
-        detail += f": {status.reason}"
-        if not uses_keyring:
-            detail += f" Not needed now: the key comes from {key_source}."
-    checks.append(Check("Keyring", status.usable or not uses_keyring, detail))
+    if status.usable:
+        checks.append(Check("Keyring", True, detail))
+    elif not uses_keyring:
+        # the check passes because no keyring is needed: its line says that, not "no keyring"
+        checks.append(Check("Key storage", True, f"the key comes from {key_source}; no system "
+                            f"keyring is needed (there is none here: {status.reason})"))
+    else:
+        checks.append(Check("Keyring", False, f"{detail}: {status.reason}"))
     from ..amazonpay import signing
 
     checks.append(

@@ -59,8 +59,10 @@ class MoneyOperations(DeskBase):
 
         if idempotent and key is None:
             key = new_idempotency_key()
-        return self.journal.record_intent(operation, object_id, request,
-                                          key if idempotent else None)
+        intent_id = self.journal.record_intent(operation, object_id, request,
+                                               key if idempotent else None)
+        self._in_flight.add(intent_id)  # sent next; _send says when its answer is in
+        return intent_id
 
     def _check_simulation(self, code: str | None) -> str | None:
         """A sandbox simulation code, refused before anything is sent outside the sandbox."""
@@ -138,7 +140,7 @@ class MoneyOperations(DeskBase):
         """Delivery Tracker: carrier from Amazon's list, tracking number checked, journaled."""
         pid = rules.check_charge_permission_id(charge_permission_id)
         carrier = rules.check_carrier(carrier_code)
-        number = rules.check_tracking_number(tracking_number)
+        number = rules.check_tracking_number_for(carrier.code, tracking_number)
         pending = self.journal.find_pending(TRACK, pid)
         if pending is not None:
             raise OperationPending(pending)
@@ -204,6 +206,14 @@ class MoneyOperations(DeskBase):
 
     async def _send(self, intent: Intent, *, resumed: bool = False) -> Answer:
         """Send a journaled intent (first time or resumed) and record what came back."""
+        self._in_flight.add(intent.intent_id)
+        try:
+            return await self._send_in_flight(intent, resumed=resumed)
+        finally:
+            self._in_flight.discard(intent.intent_id)
+            self._emit_pending()  # an answer, a refusal, no answer or a cancel: now it counts
+
+    async def _send_in_flight(self, intent: Intent, *, resumed: bool) -> Answer:
         try:
             result = await self._dispatch(intent)
         except ApiError as error:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from .. import rules
+from .. import shop_export
 from ..amazonpay.errors import ApiError, InvalidResponse, TransportError
 from ..events import OrdersChanged, Progress
-from ..rules import IdKind, RuleError
+from ..rules import RuleError
 from ..store import OrderRef, OrderRow
 from .base import DeskBase
 from .errors import DeskError
@@ -20,6 +21,11 @@ from .wording import describe_error
 #: the block is read just before its orders are refreshed, so a row is at most a block's
 #: refreshes old when it is used.
 REFRESH_ROW_BLOCK = 64
+
+#: Import writes orders to the cache a chunk at a time and lets the event loop run between
+#: chunks; each chunk is sized to take about this long (its size follows the last one's time).
+IMPORT_SLICE_S = 0.010
+IMPORT_FIRST_CHUNK = 25
 
 
 class BulkWork(DeskBase):
@@ -110,33 +116,79 @@ class BulkWork(DeskBase):
         concurrency: int = 4,
         cancel: asyncio.Event | None = None,
     ) -> ImportReport:
-        """Find checkout session, charge permission and charge IDs anywhere in ``text`` (a CSV
-        export or pasted lines), de-duplicate, cache them, then verify them."""
-        found = rules.find_ids(text)
+        """Read ``text`` (a shop's export or pasted lines) as orders, one per row
+        (:mod:`..shop_export`), cache the new ones, then verify them. An order Amazon answers
+        404 for was never Amazon's: it is reported as not found, not kept.
+
+        The reading runs off the caller's thread and the cache is written in chunks of about
+        IMPORT_SLICE_S each, yielding between chunks: a window awaiting this stays responsive, and
+        ``cancel`` is seen between chunks as well as between verifications."""
+        found = await asyncio.to_thread(shop_export.find_orders, text)
+        return await self.import_orders(found, verify=verify, concurrency=concurrency,
+                                        cancel=cancel)
+
+    async def import_orders(
+        self,
+        found: Sequence[shop_export.FoundOrder],
+        *,
+        verify: bool = True,
+        concurrency: int = 4,
+        cancel: asyncio.Event | None = None,
+    ) -> ImportReport:
+        """:meth:`import_ids` for orders already read."""
         report = ImportReport(found=len(found))
-        refs: list[OrderRef] = []
-        for kind, value in found:
-            if kind == IdKind.CHECKOUT_SESSION:
-                refs.append(OrderRef(checkout_session_id=value))
-            elif kind == IdKind.CHARGE_PERMISSION:
-                refs.append(OrderRef(charge_permission_id=value))
-            elif kind == IdKind.CHARGE:
-                refs.append(OrderRef(charge_id=value))
-            elif kind == IdKind.REFUND:
-                refs.append(OrderRef(charge_permission_id=rules.charge_permission_id_of(value)))
+        refs = [OrderRef(checkout_session_id=f.checkout_session_id,
+                         charge_permission_id=f.charge_permission_id,
+                         charge_id=f.charge_id) for f in found]
+        new_ids: list[str] = []
+        order_ids: dict[str, None] = {}  # every order of the import, once, in order
+        start, chunk = 0, IMPORT_FIRST_CHUNK
+        while start < len(refs):
+            if cancel is not None and cancel.is_set():
+                report.cancelled = True
+                break
+            began = time.perf_counter()
+            added = self.orders.add_orders(refs[start:start + chunk])
+            start += chunk
+            took = max(time.perf_counter() - began, 1e-4)
+            chunk = max(5, min(400, chunk * 2, int(chunk * IMPORT_SLICE_S / took)))
+            report.added += added.added
+            report.already_known += added.already_known
+            new_ids.extend(added.new_ids)
+            order_ids.update(dict.fromkeys(added.order_ids))
+            self._emit(Progress("import", min(start, len(refs)), len(refs)))
+            await asyncio.sleep(0)  # the loop's other work (a window's paint, Cancel) runs
         if not refs:
             return report
-        added = self.orders.add_orders(refs)
-        report.added, report.already_known = added.added, added.already_known
         self.journal.audit("import", None, {"found": report.found, "added": report.added})
         self._emit(OrdersChanged(()))
-        if verify:
-            order_ids = list(dict.fromkeys(added.order_ids))
+        if verify and not report.cancelled:
             refreshed = await self.refresh_many(
-                concurrency=concurrency, cancel=cancel, order_ids=order_ids, task="import"
+                concurrency=concurrency, cancel=cancel, order_ids=list(order_ids), task="import"
             )
-            report.verified = refreshed.verified + refreshed.gone
             report.failed = refreshed.failed
             report.cancelled = refreshed.cancelled
             report.unreachable = refreshed.unreachable
+            # new orders Amazon answered 404 for: IDs it never had, not orders that went
+            never_known = [
+                order_id for order_id, row in self.orders.get_order_rows(new_ids).items()
+                if row.gone and not row.session_state and not row.charge_permission_state
+            ]
+            if never_known:
+                self.orders.remove_orders(never_known)
+                self.journal.audit("import: not found on Amazon", None,
+                                   {"ids": never_known[:100], "count": len(never_known)})
+                self._emit(OrdersChanged(()))
+            report.not_found = never_known
+            report.added -= len(never_known)
+            report.verified = refreshed.verified + refreshed.gone - len(never_known)
         return report
+
+    def remove_from_list(self, order_ids: Sequence[str]) -> int:
+        """Take orders the operator says are wrong off the list (recorded in the audit trail;
+        importing them again brings them back)."""
+        removed = self.orders.remove_orders(order_ids)
+        if removed:
+            self.journal.audit("removed from the list", None, {"ids": list(order_ids)})
+            self._emit(OrdersChanged(()))
+        return removed

@@ -61,6 +61,18 @@ class OrderDetail:
     tracking_blocked: str | None = None
     #: The payouts this order's capture and refunds went into, in plain words
     payouts: tuple[str, ...] = ()
+    #: every delivery tracker added (a split shipment has several), oldest first
+    trackers: tuple[Tracker, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Tracker:
+    """A delivery tracker Amazon accepted, and the carrier's public page for it (if any)."""
+
+    carrier_code: str
+    tracking_number: str
+    recorded_at: str
+    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +110,8 @@ class ImportReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     cancelled: bool = False
     unreachable: str | None = None
+    #: IDs Amazon answered 404 for: never an order of this account; not kept
+    not_found: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ journaled operation and a failure in one line, the order's history. In the activ
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ..amazonpay.errors import ApiError
@@ -95,14 +96,31 @@ def timeline_item(entry: TimelineEntry) -> TimelineItem:
         status = _(words) if words is not None else str(entry.status)
         code = entry.detail.get("reasonCode") if entry.detail else None
         if code:
-            # TRANSLATORS: "Capture: refused by Amazon (InvalidChargeStatus)"; the code is Amazon's
-            text = _("{operation}: {status} ({code})").format(operation=name, status=status,
+            # TRANSLATORS: "Capture: refused by Amazon (Amazon's code: InvalidChargeStatus)"
+            text = _("{operation}: {status} (Amazon's code: {code})").format(operation=name, status=status,
                                                               code=code)
         else:
             text = _("{operation}: {status}").format(operation=name, status=status)
     else:
-        text = entry.name
+        text = _audit_words(entry.name)
     return TimelineItem(entry.at, text)
+
+
+def _audit_words(name: str) -> str:
+    """An audit line ("captureCharge succeeded", "capture requested") in the operator's words."""
+    operation, _sep, rest = name.partition(" ")
+    words = _OPERATION_WORDS.get(operation) or _REQUEST_WORDS.get(operation)
+    if not words:
+        return name[:1].upper() + name[1:]
+    if rest == "requested":
+        return _("{operation} sent").format(operation=_(words))
+    status = _STATUS_WORDS.get(rest)
+    return _("{operation}: {status}").format(operation=_(words),
+                                            status=_(status) if status else rest)
+
+
+_REQUEST_WORDS = {"capture": N_("Capture"), "tracking": N_("Add tracking"),
+                  "complete": N_("Complete checkout")}
 
 
 def explain_row(row: OrderRow) -> Explanation:
@@ -132,7 +150,13 @@ def explain_row(row: OrderRow) -> Explanation:
             next_step=_("Verify it to see whether the buyer paid."),
             final=False,
         )
-    return explain(ObjectKind.CHARGE, row.charge_state, row.charge_reason)
+    explanation = explain(ObjectKind.CHARGE, row.charge_state, row.charge_reason)
+    if row.charge_state == "Captured" and row.tracking_number:
+        # the tracking number is added: the step that asked for it is done
+        return replace(explanation, next_step=_(
+            "Nothing more to do unless the buyer returns something; a split shipment can take "
+            "another tracking number."))
+    return explanation
 
 
 def capture_blocked(row: OrderRow) -> str | None:

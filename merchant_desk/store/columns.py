@@ -6,6 +6,7 @@ forms, so they live here once.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 
 #: Between the fields of ``search_text``, so a search cannot span two fields.
@@ -19,7 +20,15 @@ def timestamp_text(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def fold(text: str) -> str:
+    """Case and accents folded: "Müller", "MULLER" and "muller" read the same ("ß" as "ss",
+    "é" as "e"). The search column and the search box's text both go through it."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def search_text(*fields: str | None) -> str:
-    """The casefolded search column (buyer name, email, merchant reference): Unicode-aware
-    case folding, which LIKE alone lacks. IDs are searched by prefix on their own indexes."""
-    return SEPARATOR.join((field or "").casefold() for field in fields)
+    """The folded search column (buyer name, email, merchant reference): Unicode-aware case
+    and accent folding, which LIKE alone lacks. IDs are searched by prefix on their own
+    indexes."""
+    return SEPARATOR.join(fold(field or "") for field in fields)

@@ -118,6 +118,8 @@ class AddResult:
     order_ids: tuple[str, ...]
     added: int
     already_known: int
+    #: the orders this call created (not known before), in order
+    new_ids: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -358,7 +360,7 @@ class Orders(OrderSearch):
     def add_orders(self, refs: Iterable[OrderRef]) -> AddResult:
         """Create orders from bare IDs (imported, not yet verified); known ones are left alone."""
         order_ids: list[str] = []
-        added = 0
+        new_ids: list[str] = []
         records: list[tuple[str, dict[str, Any]]] = []
         with write_transaction(self._cache):
             for ref in refs:
@@ -385,9 +387,26 @@ class Orders(OrderSearch):
                 self._rebuild(order_id, record)
                 records.append((order_id, record))
                 order_ids.append(order_id)
-                added += 0 if exists else 1
+                if not exists and order_id not in new_ids:
+                    new_ids.append(order_id)
         self._save_records(records)
-        return AddResult(tuple(order_ids), added, len(order_ids) - added)
+        added = len(new_ids)
+        return AddResult(tuple(order_ids), added, len(order_ids) - added, tuple(new_ids))
+
+    def remove_orders(self, order_ids: Sequence[str]) -> int:
+        """Take orders off the list and out of the journal's order records (an ID Amazon never
+        knew, a row the operator removed). Their Amazon objects stay cached, and the journal's
+        audit trail keeps whatever was done. Returns how many were removed."""
+        removed = 0
+        with write_transaction(self._cache):
+            for order_id in order_ids:
+                # DELETE, not a replace: the triggers keep the trigram index and counts
+                removed += self._cache.execute(
+                    "DELETE FROM orders WHERE order_id = ?", [order_id]).rowcount
+        with write_transaction(self._journal):
+            for order_id in order_ids:
+                self._journal.execute("DELETE FROM order_records WHERE order_id = ?", [order_id])
+        return removed
 
     def mark_gone(self, object_id: str, *, at: datetime | None = None) -> list[str]:
         """Amazon answered 404 for this session or permission: "no longer on Amazon".
@@ -592,6 +611,18 @@ class Orders(OrderSearch):
             _put(self._cache, "orders", _empty_row(permission_id, None), "order_id")
             ids = [permission_id]
         return ids
+
+    def delivery_trackers(self, permission_id: str) -> list[tuple[str, str, str]]:
+        """Every tracker Amazon accepted for this permission (a split shipment has several):
+        ``(carrier_code, tracking_number, recorded_at)``, oldest first."""
+        return [
+            (row[0], row[1], row[2])
+            for row in self._journal.execute(
+                "SELECT carrier_code, tracking_number, recorded_at FROM delivery_trackers"
+                " WHERE charge_permission_id = ? ORDER BY recorded_at, tracker_id",
+                [permission_id],
+            )
+        ]
 
     def _latest_trackers(self, permission_id: str | None = None) -> dict[str, tuple[str, str]]:
         sql = (

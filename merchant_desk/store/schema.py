@@ -379,5 +379,20 @@ def _cache_v5(db: sqlite_utils.Database) -> None:
     )
 
 
-CACHE_MIGRATIONS: tuple[Migration, ...] = (_cache_v1, _cache_v2, _cache_v3, _cache_v4, _cache_v5)
+
+def _cache_v6(db: sqlite_utils.Database) -> None:
+    """The search column folds accents too ("muller" finds "Müller"): rebuilt for every order
+    from the columns it is made of (the update trigger rewrites the trigram index)."""
+    from .columns import search_text
+
+    db.conn.create_function("md_search_text", 3, search_text, deterministic=True)
+    db.execute(
+        "UPDATE orders SET search_text = "
+        "md_search_text(buyer_name, buyer_email, merchant_reference)"
+    )
+
+
+
+CACHE_MIGRATIONS: tuple[Migration, ...] = (
+    _cache_v1, _cache_v2, _cache_v3, _cache_v4, _cache_v5, _cache_v6)
 JOURNAL_MIGRATIONS: tuple[Migration, ...] = (_journal_v1, _journal_v2)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from merchant_desk.store.columns import SEPARATOR, timestamp_text
+from merchant_desk.store.columns import SEPARATOR, fold, timestamp_text
 from merchant_desk.store.db import Db
 
 #: Sortable columns (what the view asks for) -> SQL. Each has an index ending in order_id.
@@ -194,7 +194,7 @@ def _candidate_parts(search: str) -> tuple[tuple[str, list[Any]], tuple[list[str
     with their parameters in order."""
     text = search.strip()
     # the separator cannot be typed into a search box, but a paste could carry it
-    folded = text.replace(SEPARATOR, "").casefold()
+    folded = fold(text.replace(SEPARATOR, ""))
     if len(folded) >= 3:
         # a quoted FTS5 phrase is literal (only '"' needs doubling): % and _ are plain text
         text_part = ("SELECT rowid FROM orders_fts WHERE orders_fts MATCH ?",

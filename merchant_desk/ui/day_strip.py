@@ -5,7 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from .richtext import tip
@@ -40,7 +48,41 @@ class DayStrip(QWidget):
         self._awaiting = dict(awaiting)
         self.setToolTip(tip(self.summary_text()))
         self.setAccessibleDescription(self.summary_text())
+        self._fit_height()
         self.update()
+
+    # ------------------------------------------------------------------ layout
+
+    def _big(self) -> QFont:
+        big = QFont(self.font())
+        big.setBold(True)
+        big.setPointSizeF(self.font().pointSizeF() * 1.3)
+        return big
+
+    def _tile_row_height(self) -> int:
+        return self.fontMetrics().height() * 3 + 12
+
+    def _tiles_width(self) -> float:
+        metrics = self.fontMetrics()
+        return sum(max(metrics.horizontalAdvance(tr(label)), 40) + 24 + 6
+                   for _, label, _ in TILES) + 4
+
+    def _total_on_own_line(self) -> bool:
+        """A narrow window: the amount waiting goes on a line of its own under the tiles
+        (beside them it was wrapped into more lines than the strip has)."""
+        text = self._awaiting_text()
+        needed = QFontMetrics(self._big()).horizontalAdvance(text[:1].upper() + text[1:])
+        return self._tiles_width() + 20 + needed > self.width()
+
+    def _fit_height(self) -> None:
+        extra = QFontMetrics(self._big()).height() + 6 if self._total_on_own_line() else 0
+        height = self._tile_row_height() + extra
+        if self.height() != height or self.minimumHeight() != height:
+            self.setFixedHeight(height)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_height()
 
     def summary_text(self) -> str:
         parts = [f"{tr(label)}: {self._counts.get(state, 0)}" for state, label, _ in TILES]
@@ -52,18 +94,20 @@ class DayStrip(QWidget):
             amounts=" + ".join(amounts) if amounts else tr("nothing"))
 
     def sizeHint(self) -> QSize:
-        return QSize(600, self.fontMetrics().height() * 3 + 12)
+        return QSize(600, max(self.height(), self._tile_row_height()))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(int(self._tiles_width()), self._tile_row_height())
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         metrics = self.fontMetrics()
-        height = self.height() - 8
+        own_line = self._total_on_own_line()
+        height = self._tile_row_height() - 8
         x = 4.0
         self._tiles = []
-        big = QFont(self.font())
-        big.setBold(True)
-        big.setPointSizeF(self.font().pointSizeF() * 1.3)
+        big = self._big()
         for state, label, colour in TILES:
             text = tr(label)
             width = max(metrics.horizontalAdvance(text), 40) + 24
@@ -83,9 +127,18 @@ class DayStrip(QWidget):
         painter.setFont(big)
         painter.setPen(QColor("#5a3b00"))
         text = self._awaiting_text()
-        rest = QRectF(x + 8, 4, max(0.0, self.width() - x - 12), height)
-        painter.drawText(rest, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
-                         | Qt.TextFlag.TextWordWrap, text[0].upper() + text[1:])
+        text = text[0].upper() + text[1:]
+        if own_line:
+            rest = QRectF(4, height + 8, max(0.0, self.width() - 8.0),
+                          self.height() - height - 8)
+            text = QFontMetrics(big).elidedText(text, Qt.TextElideMode.ElideRight,
+                                                int(rest.width()))
+            painter.drawText(rest, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                             text)
+        else:
+            rest = QRectF(x + 8, 4, max(0.0, self.width() - x - 12), height)
+            painter.drawText(rest, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                             text)
         painter.end()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:

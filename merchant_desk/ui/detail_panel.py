@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import html
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QScrollArea,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -40,6 +42,34 @@ def _label(text: str = "", *, name: str = "", wrap: bool = True, select: bool = 
     return label
 
 
+class ElidedLabel(QLabel):
+    """A long token (an ID) that cannot wrap: cut with "…" in the middle to the room there is,
+    whole in its tooltip, so the row's copy button always stays in view."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(60)
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(tip(text))
+        self._fit()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle,
+                                                   max(self.width(), 20)))
+
+
 class IdRow(QWidget):
     """An ID with a copy button (the ID is long; nobody should retype it)."""
 
@@ -50,7 +80,7 @@ class IdRow(QWidget):
         self._value = ""
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.text = _label(wrap=True)
+        self.text = ElidedLabel()
         self.text.setAccessibleName(what)
         self.button = QToolButton()
         self.button.setIcon(icon("copy"))
@@ -62,7 +92,7 @@ class IdRow(QWidget):
 
     def set_value(self, value: str | None) -> None:
         self._value = value or ""
-        self.text.setText(self._value or tr("none yet"))
+        self.text.set_full_text(self._value or tr("none yet"))
         self.button.setEnabled(bool(self._value))
 
     def copy(self) -> None:
@@ -110,12 +140,12 @@ class DetailPanel(QScrollArea):
         self.authorized = _label(name="authorizedAmount", wrap=False)
         self.captured = _label(name="capturedAmount", wrap=False)
         self.refunded = _label(name="refundedAmount", wrap=False)
-        form.addRow(tr("Order total:"), self.amount)
-        form.addRow(tr("Authorized (reserved on the buyer's card):"), self.authorized)
-        form.addRow(tr("Captured (charged):"), self.captured)
-        form.addRow(tr("Refunded:"), self.refunded)
+        form.addRow(_name(tr("Order total:")), self.amount)
+        form.addRow(_name(tr("Authorized (reserved on the buyer's card):")), self.authorized)
+        form.addRow(_name(tr("Captured (charged):")), self.captured)
+        form.addRow(_name(tr("Refunded:")), self.refunded)
         self.payout = _label(name="orderPayout")
-        form.addRow(tr("Paid out:"), self.payout)
+        form.addRow(_name(tr("Paid out:")), self.payout)
         content.addWidget(amounts)
 
         ids = QGroupBox(tr("Amazon Pay IDs"))
@@ -137,6 +167,13 @@ class DetailPanel(QScrollArea):
         self.buyer = _label(name="buyer")
         self.address = _label(name="shippingAddress")
         self.tracking = _label(name="tracking")
+        # each tracker a link to its carrier's page; every value escaped (Amazon's words)
+        self.tracking.setTextFormat(Qt.TextFormat.RichText)
+        self.tracking.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
+        self.tracking.linkActivated.connect(self.open_link)
         form.addRow(tr("Buyer:"), self.buyer)
         form.addRow(tr("Ship to:"), self.address)
         form.addRow(tr("Tracking:"), self.tracking)
@@ -168,9 +205,11 @@ class DetailPanel(QScrollArea):
             "<b>{}</b> {}".format(escape(tr("Next step:")), escape(step)) if step else ""
         )
         self.next_step.setVisible(bool(step))
-        reasons = [f"{kind}: {code}" for kind, code in (
-            (tr("Checkout"), row.session_reason), (tr("Charge"), row.charge_reason)) if code]
-        self.reason.setText(tr("Reason code: {codes}").format(codes=", ".join(reasons)))
+        # plain words above; Amazon's own codes last, for a call to Amazon or the shop's
+        # developer
+        reasons = [f"{code} ({kind})" for kind, code in (
+            (tr("checkout"), row.session_reason), (tr("charge"), row.charge_reason)) if code]
+        self.reason.setText(tr("Amazon's code: {codes}").format(codes=", ".join(reasons)))
         self.reason.setVisible(bool(reasons))
 
         currency = row.currency
@@ -190,9 +229,37 @@ class DetailPanel(QScrollArea):
                            or tr("not shared yet"))
         lines = list(detail.shipping_address)
         self.address.setText("\n".join(lines) or tr("no shipping address (digital order?)"))
-        self.tracking.setText(tracking_text(row) or tr("not added yet"))
+        self.tracking.setText(trackers_html(detail) or escape(tracking_text(row))
+                              or escape(tr("not added yet")))
         entries = [f"{when(e.at)}  {e.text}" for e in detail.timeline]
         self.timeline.setText("\n".join(entries) or tr("Nothing recorded on this computer yet."))
+        self.updateGeometry()  # the splitter asks minimumSizeHint again
+
+    def minimumSizeHint(self) -> QSize:
+        """Never narrower than the content can be: the splitter and a small window would
+        otherwise cut its right edge off (there is no sideways scroll bar)."""
+        hint = super().minimumSizeHint()
+        body = self.widget()
+        if body is None:
+            return hint
+        width = body.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() \
+            + 2 * self.frameWidth() + 2
+        return QSize(max(hint.width(), width), hint.height())
+
+
+    def open_link(self, url: str) -> None:
+        """A carrier's tracking page, in the operator's browser."""
+        QDesktopServices.openUrl(QUrl(url))
+
+
+def trackers_html(detail: OrderDetail) -> str:
+    """Every tracker, one a line, each linked to its carrier's page where it has one."""
+    lines = []
+    for tracker in detail.trackers:
+        text = escape(f"{tracker.carrier_code} {tracker.tracking_number}")
+        href = html.escape(tracker.url, quote=True) if tracker.url else ""
+        lines.append(f'<a href="{href}">{text}</a>' if href else text)
+    return "<br>".join(lines)
 
 
 def amount_text(amount: Decimal | None, currency: str | None) -> str:
@@ -201,6 +268,13 @@ def amount_text(amount: Decimal | None, currency: str | None) -> str:
     if amount is None or not amount:
         return tr("nothing yet")
     return money(amount, currency) or tr("nothing yet")
+
+
+def _name(text: str) -> QLabel:
+    """A form row's name that wraps on a narrow panel instead of widening it."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    return label
 
 
 def _form(box: QGroupBox) -> QFormLayout:

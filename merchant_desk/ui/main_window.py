@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     QObject,
     QPoint,
     QSettings,
+    QSize,
     Qt,
     QTimer,
     Signal,
@@ -26,6 +27,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
+    QContextMenuEvent,
     QFont,
     QGuiApplication,
     QKeyEvent,
@@ -36,6 +38,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -48,6 +51,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableView,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -106,11 +110,19 @@ COLUMN_SAMPLES: tuple[str | None, ...] = (
     "#10000",  # merchant reference
     None,  # buyer
     "9999.99 USD",  # amount (never cut)
-    "Completed",  # session state
-    "Canceled (Expired)",  # charge state
+    "Not finished",  # session state, in plain words
+    "Being checked",  # charge state, in plain words
     "9999.99 USD",  # captured
     "UPS 1Z99…",  # tracking
 )
+
+#: The row actions' keys: Ctrl+Shift and the action's first letter (Ctrl+C is Copy).
+CAPTURE_KEYS = "Ctrl+Shift+C"
+TRACKING_KEYS = "Ctrl+Shift+T"
+COMPLETE_KEYS = "Ctrl+Shift+K"
+
+#: The window's smallest size: every tile of the day strip and the detail's buttons fit.
+MINIMUM_SIZE = QSize(720, 480)
 
 #: Desk events (orders changed, progress) are applied at most this often.
 UPDATE_MS = 100
@@ -145,10 +157,13 @@ def freeze_start_up() -> None:
 
 
 class OrdersView(QTableView):
-    """The table, with the platform's keys: Enter opens the next action, Ctrl+C copies the ID."""
+    """The table, with the platform's keys: Enter opens the next action, Ctrl+C copies the ID,
+    the Menu key and Shift+F10 open the current row's menu beside that row."""
 
     open_requested = Signal()
     copy_requested = Signal()
+    #: the row the menu is for, and where it opens (global coordinates)
+    menu_requested = Signal(QModelIndex, QPoint)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.matches(QKeySequence.StandardKey.Copy):
@@ -157,7 +172,33 @@ class OrdersView(QTableView):
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.open_requested.emit()
             return
+        if event.key() == Qt.Key.Key_Menu or (
+                event.key() == Qt.Key.Key_F10
+                and event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
+            self._menu_for_current()
+            return
         super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        # From the keyboard, the event's position is the widget's, not a row's: the menu is
+        # for the current row, whatever row lies under that point.
+        if event.reason() != QContextMenuEvent.Reason.Mouse:
+            self._menu_for_current()
+            return
+        pos = self.viewport().mapFromGlobal(event.globalPos())
+        index = self.indexAt(pos)
+        if index.isValid():
+            self.menu_requested.emit(index, event.globalPos())
+
+    def _menu_for_current(self) -> None:
+        index = self.currentIndex()
+        if not index.isValid():
+            return
+        self.scrollTo(index)
+        rect = self.visualRect(index)
+        left = self.visualRect(index.siblingAtColumn(0)).left() if rect.isValid() else 0
+        self.menu_requested.emit(index, self.viewport().mapToGlobal(
+            QPoint(max(left, 0), rect.bottom())))
 
 
 
@@ -177,8 +218,9 @@ class MainWindow(QMainWindow):
         self.data_dir = data_dir or default_data_dir()  # the profile's, not the demo's
         self.settings = settings or QSettings()
         self.setObjectName("mainWindow")
+        # below this the day strip's tiles, the toolbar and the detail's buttons do not fit
+        self.setMinimumSize(MINIMUM_SIZE)
         self.environment = desk.environment_label
-        self.setWindowTitle(tr("Merchant Desk — {env}").format(env=self.environment))
         self.setWindowIcon(icon("app"))
         self._tasks: set[asyncio.Task[object]] = set()
         self._busy: dict[str, asyncio.Task[object]] = {}
@@ -200,6 +242,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
         layout_memory.restore(self.settings, self, self.view.horizontalHeader(), self.splitter)
+        self.fit_restored_columns()
         self.view.viewport().installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -237,16 +280,24 @@ class MainWindow(QMainWindow):
                                        QKeySequence.StandardKey.New)
         self.verify_action = self._action("verifyAction", tr("Verify"), "verify",
                                           lambda: self.spawn(self.verify()), "Ctrl+R")
+        # Ctrl is Command on macOS (Qt maps it); none of these is a platform's standard key
         self.capture_action = self._action("captureAction", tr("Capture"), "capture",
-                                           lambda: self.spawn(self.capture()))
+                                           lambda: self.spawn(self.capture()),
+                                           CAPTURE_KEYS)
         self.track_action = self._action("trackAction", tr("Add tracking"), "tracking",
-                                         lambda: self.spawn(self.add_tracking()))
+                                         lambda: self.spawn(self.add_tracking()),
+                                         TRACKING_KEYS)
         self.complete_action = self._action("completeAction", tr("Complete checkout"),
-                                            "complete", lambda: self.spawn(self.complete()))
+                                            "complete", lambda: self.spawn(self.complete()),
+                                            COMPLETE_KEYS)
         self.refresh_action = self._action("refreshAction", tr("Refresh all"), "refresh",
                                            self.start_refresh_all, QKeySequence.StandardKey.Refresh)
         if self.refresh_action.shortcut() != QKeySequence("F5"):
             self.refresh_action.setShortcuts([self.refresh_action.shortcut(), QKeySequence("F5")])
+        self.export_action = self._action("exportAction", tr("Export list…"), "copy",
+                                          lambda: self.spawn(self.export_list()), "Ctrl+E")
+        self.export_action.setToolTip(tr("Save the orders the list shows (its search and "
+                                         "filters) as a CSV file for your accountant (Ctrl+E)"))
         self.settings_action = self._action("settingsAction", tr("Settings"), "settings",
                                             lambda: self.spawn(self.open_settings()),
                                             QKeySequence.StandardKey.Preferences)
@@ -256,6 +307,10 @@ class MainWindow(QMainWindow):
                                           "(Ctrl+Shift+P)"))
         self.copy_action = self._action("copyAction", tr("Copy checkout session ID"), "copy",
                                         self.copy_selected_id)
+        self.remove_action = self._action("removeAction", tr("Remove from list…"), "quit",
+                                          lambda: self.spawn(self.remove_current()))
+        self.remove_action.setToolTip(tr("Take a wrong row off the list (an order that is not "
+                                         "yours, an ID imported by mistake)"))
         self.quit_action = self._action("quitAction", tr("Quit"), "quit", self.close,
                                         QKeySequence.StandardKey.Quit)
         self.verify_action.setToolTip(tr("Ask Amazon Pay for this order's current state (Ctrl+R)"))
@@ -271,9 +326,14 @@ class MainWindow(QMainWindow):
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         for action in (self.add_action, self.verify_action, self.capture_action,
-                       self.track_action, self.refresh_action, self.payouts_action,
-                       self.settings_action):
+                       self.track_action, self.complete_action, self.refresh_action,
+                       self.payouts_action, self.export_action, self.settings_action):
             bar.addAction(action)
+        # Tab reaches the toolbar too (Qt leaves tool buttons out of the Tab chain)
+        for button in bar.findChildren(QToolButton):
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        # Complete checkout takes room only for an order that can be completed
+        self.complete_action.setVisible(False)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
@@ -324,6 +384,7 @@ class MainWindow(QMainWindow):
         self.view.setSortingEnabled(True)
         header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         self.view.setAlternatingRowColors(True)
+        self.view.setTabKeyNavigation(False)  # Tab leaves the list; arrows move in it
         self.view.setWordWrap(False)
         # Glyphs looked up without shaping for text that needs none (Latin loses only kerning;
         # scripts that need shaping still get it). Repainting the list is the GUI thread's
@@ -339,7 +400,6 @@ class MainWindow(QMainWindow):
         header.setSectionsMovable(True)
         header.setMinimumSectionSize(48)
         self.view.setTextElideMode(Qt.TextElideMode.ElideRight)  # the tooltip has it whole
-        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.size_columns()
 
         self.detail = DetailPanel()
@@ -371,10 +431,29 @@ class MainWindow(QMainWindow):
                         header.fontMetrics().horizontalAdvance(title) + 14)  # + sort arrow
             self.view.setColumnWidth(column, width + pad)
 
+    def fit_restored_columns(self) -> None:
+        """Columns saved on a wider screen (or dragged wide) must not push the others off
+        this one: the Buyer column stretches again, no column is wider than 2.5 times its
+        usual text, and when they still add up to far more than the window, the usual widths
+        come back."""
+        header = self.view.horizontalHeader()
+        metrics = self.view.fontMetrics()
+        fixed = 0
+        for column, sample in enumerate(COLUMN_SAMPLES):
+            if sample is None:
+                header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+                continue
+            widest = int(metrics.horizontalAdvance(sample) * 2.5)
+            if header.sectionSize(column) > widest:
+                header.resizeSection(column, widest)
+            fixed += 0 if header.isSectionHidden(column) else header.sectionSize(column)
+        if fixed > self.width() * 3 // 2:
+            self.size_columns()
+
     def _show_environment(self) -> None:
         """Title, badge and (LIVE) red edge for where the window is pointed."""
         self.environment = self.desk.environment_label
-        self.setWindowTitle(tr("Merchant Desk — {env}").format(env=self.environment))
+        self.setWindowTitle(window_title(self.environment))
         self.badge.show_environment(self.environment)
         self.central.setStyleSheet("#central { border-top: 4px solid #b00020; }"
                                    if self.environment == "LIVE" else "")
@@ -399,6 +478,8 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         QShortcut(QKeySequence.StandardKey.Find, self, self._focus_search)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.search, self._search_escape,
+                  context=Qt.ShortcutContext.WidgetShortcut)
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self.apply_filters)
         self.search.textChanged.connect(self._search_typed)
@@ -410,7 +491,7 @@ class MainWindow(QMainWindow):
         self.view.open_requested.connect(self.open_next_action)
         self.view.doubleClicked.connect(lambda _index: self.open_next_action())
         self.view.copy_requested.connect(self.copy_selected_id)
-        self.view.customContextMenuRequested.connect(self._context_menu)
+        self.view.menu_requested.connect(self._context_menu)
         self.model.modelAboutToBeReset.connect(self._remember_current)
         self.model.modelReset.connect(self._restore_current)
         self.model.listed.connect(self._listed)
@@ -521,6 +602,7 @@ class MainWindow(QMainWindow):
         if busy:
             self._busy[busy] = task
             task.add_done_callback(lambda _t: self._busy.pop(busy, None))
+            task.add_done_callback(lambda _t: self.update_actions())  # Refresh all again
         return task
 
     async def _guard(self, coro: Coroutine[object, object, object]) -> object:
@@ -605,9 +687,13 @@ class MainWindow(QMainWindow):
         ):
             action.setEnabled(allowed.ok)
             base = action.text()
-            action.setToolTip(base if allowed.ok else tip(f"{base}: {allowed.why_not}"))
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            named = f"{base} ({keys})" if keys else base
+            action.setToolTip(named if allowed.ok else tip(f"{named}: {allowed.why_not}"))
             action.setStatusTip(allowed.why_not)
+        self.complete_action.setVisible(row is not None and availability.can_complete(row).ok)
         self.copy_action.setEnabled(row is not None)
+        self.remove_action.setEnabled(row is not None and not self.busy)
         self.refresh_action.setEnabled(not self.busy and offline is None)
         for action, text in ((self.add_action, self._add_tip), (self.refresh_action,
                                                                 self._refresh_tip)):
@@ -620,6 +706,15 @@ class MainWindow(QMainWindow):
     def _focus_search(self) -> None:
         self.search.setFocus()
         self.search.selectAll()
+
+    def _search_escape(self) -> None:
+        """Escape in the search: the first clears it (the list at once), the next returns to
+        the list."""
+        if self.search.text():
+            self.search.clear()
+            self.apply_filters()
+        else:
+            self.view.setFocus()
 
     def _search_typed(self, text: str) -> None:
         """Debounce: one query when typing pauses, not one per key. One or two letters match
@@ -746,9 +841,9 @@ class MainWindow(QMainWindow):
             QGuiApplication.clipboard().setText(order_id)
             self.statusBar().showMessage(tr("Copied {value}").format(value=order_id), 4000)
 
-    def _context_menu(self, pos: QPoint) -> None:
-        index = self.view.indexAt(pos)
-        if not index.isValid():
+    def _context_menu(self, index: QModelIndex, at: QPoint) -> None:
+        """The row's actions, opened at ``at`` (global); one menu at a time."""
+        if not index.isValid() or any(m.isVisible() for m in self.findChildren(QMenu)):
             return
         self.view.selectRow(index.row())
         menu = QMenu(self)
@@ -758,7 +853,51 @@ class MainWindow(QMainWindow):
             menu.addAction(action)
         menu.addSeparator()
         menu.addAction(self.copy_action)
-        menu.popup(self.view.viewport().mapToGlobal(pos))
+        menu.addAction(self.remove_action)
+        menu.popup(at)
+
+    async def export_list(self, path: Path | None = None) -> int | None:
+        """The list as it is filtered and sorted now, to a CSV file the operator picks."""
+        if path is None:
+            chooser = QFileDialog(self, tr("Export the list"),
+                                  str(Path.home() / f"orders-{date.today().isoformat()}.csv"),
+                                  tr("CSV files (*.csv)"))
+            chooser.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+            chooser.setDefaultSuffix("csv")
+            if not await execute(chooser) or not chooser.selectedFiles():
+                return None
+            path = Path(chooser.selectedFiles()[0])
+        self.statusBar().showMessage(tr("Exporting the list to {path}…").format(path=path))
+        try:
+            count = await self.desk.export_csv(self.model.query(), path)
+        except OSError as error:
+            await message_box(self, QMessageBox.Icon.Warning, tr("Export the list"),
+                              tr("Could not write {path}: {error}").format(
+                                  path=path, error=error.strerror),
+                              informative=tr("Choose another folder or file name."))
+            return None
+        self.statusBar().showMessage(tr("Exported {n} orders to {path}.").format(
+            n=count, path=path), 10000)
+        return count
+
+    async def remove_current(self) -> None:
+        """Take the current row off the list, once the operator agrees."""
+        row = self.current_row()
+        if row is None or self.busy:
+            return
+        answer = await message_box(
+            self, QMessageBox.Icon.Question, tr("Remove from list"),
+            tr("Remove order {order} from the list?").format(
+                order=row.merchant_reference or row.order_id),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+            informative=tr("Nothing changes at Amazon Pay. Importing its ID again brings it "
+                           "back."))
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        if self.desk.remove_from_list([row.order_id]):
+            self.statusBar().showMessage(tr("Removed {order} from the list.").format(
+                order=row.merchant_reference or row.order_id), 6000)
 
     async def verify(self) -> None:
         current = self.current_row()
@@ -810,7 +949,10 @@ class MainWindow(QMainWindow):
             return
         permission_id = row.charge_permission_id
         assert permission_id is not None  # can_track checked it
-        dialog = TrackingDialog(row, self)
+        detail = self.desk.order_detail(row.order_id)
+        existing = [f"{t.carrier_code} {t.tracking_number}" for t in detail.trackers] \
+            if detail else []
+        dialog = TrackingDialog(row, self, existing=existing)
         self.dialog = dialog
         try:
             if not await execute(dialog):
@@ -838,11 +980,13 @@ class MainWindow(QMainWindow):
         task = asyncio.current_task()
         if busy and task is not None:
             self._busy[busy] = task
+            self.update_actions()
         try:
             return await dialog.run()
         finally:
             if busy:
                 self._busy.pop(busy, None)
+                self.update_actions()
             self.dialog = None
             dialog.deleteLater()
 
@@ -867,8 +1011,12 @@ class MainWindow(QMainWindow):
             self.update_actions()
         self.last_refresh_label.setText(tr("Last refresh: {when}").format(
             when=when(self.desk.last_refresh or _now())))
-        self.statusBar().showMessage(tr("Refresh finished: {report}").format(
-            report=_report_text(report)) + (f" {payouts}" if payouts else ""), 10000)
+        if report.cancelled:
+            self.statusBar().showMessage(tr("Refresh stopped: {n} of {total} checked.").format(
+                n=report.verified + report.gone, total=report.total), 10000)
+        else:
+            self.statusBar().showMessage(tr("Refresh finished: {report}").format(
+                report=_report_text(report)) + (f" {payouts}" if payouts else ""), 10000)
         return report
 
     def open_payouts(self) -> None:
@@ -1008,6 +1156,13 @@ class MainWindow(QMainWindow):
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
 
+def window_title(environment: str) -> str:
+    """The window's title: where it points, then the application's name. Ending with the
+    display name the app sets, the platform adds nothing more (it appends the name to titles
+    that do not end with it)."""
+    return tr("{env} — Merchant Desk").format(env=environment)
+
+
 def _now() -> datetime:
     return datetime.now().astimezone()
 
@@ -1019,6 +1174,9 @@ def _report_text(report: RefreshReport | ImportReport) -> str:
     parts = []
     if isinstance(report, ImportReport):
         parts.append(tr("{n} found, {a} new").format(n=report.found, a=report.added))
+        if report.not_found:
+            parts.append(tr("{n} not found on Amazon (not kept; first: {id})").format(
+                n=len(report.not_found), id=report.not_found[0]))
     gone = report.gone if isinstance(report, RefreshReport) else 0
     parts.append(tr("{n} checked").format(n=report.verified + gone))
     if report.failed:

@@ -9,6 +9,7 @@ however many of the 100,000 cached orders match.
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -26,6 +27,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
+from ..meanings import ObjectKind, explain
 from .richtext import tip
 from .text import money, short_id, tr, when
 
@@ -162,7 +164,11 @@ class OrdersModel(QAbstractTableModel):
     def set_search(self, text: str) -> None:
         self.set_filters(replace(self._filters, search=text.strip() or None))
 
-    def _query(self, limit: int, offset: int) -> OrderQuery:
+    def query(self) -> OrderQuery:
+        """What the list shows now (search, filters, sort), every row of it."""
+        return self._query(None, 0)
+
+    def _query(self, limit: int | None, offset: int) -> OrderQuery:
         f = self._filters
         return self._query_type(
             search=f.search,
@@ -444,9 +450,9 @@ def cell_text(key: str, row: OrderRow) -> str:
     if key == "session_state":
         if row.session_state is None and row.state == "Unverified":
             return tr("not verified yet")
-        return _state(row.session_state, row.session_reason)
+        return _state(ObjectKind.CHECKOUT_SESSION, row.session_state)
     if key == "charge_state":
-        return _state(row.charge_state, row.charge_reason)
+        return _state(ObjectKind.CHARGE, row.charge_state)
     if key == "captured_amount":
         captured = row.captured_amount
         return money(captured, row.currency) if captured else ""
@@ -459,10 +465,34 @@ def tracking_text(row: OrderRow) -> str:
     return " ".join(p for p in (row.tracking_carrier, row.tracking_number) if p)
 
 
-def _state(state: str | None, reason: str | None) -> str:
+def _state(kind: ObjectKind, state: str | None) -> str:
+    """The state in plain words (meanings' title); Amazon's state and reason code are in the
+    cell's tooltip and the detail panel."""
     if not state:
         return ""
-    return f"{state} ({reason})" if reason else state
+    return _state_title(kind, state)
+
+
+@functools.cache
+def _state_title(kind: ObjectKind, state: str) -> str:
+    """meanings' title without the word the column's name already says: "Payment
+    authorized" in the Charge column reads "Authorized", "Checkout not finished" in the
+    Checkout column "Not finished"."""
+    title = explain(kind, state).title
+    first, _, rest = title.partition(" ")
+    if rest and first in ("Checkout", "Payment", "Charge"):
+        title = rest[:1].upper() + rest[1:]
+    return tr(title)
+
+
+def _state_tip(kind: ObjectKind, state: str | None, reason: str | None) -> str:
+    """Plain words first, then what they mean, then Amazon's state and code."""
+    if not state:
+        return ""
+    explanation = explain(kind, state, reason)
+    code = f"{state} ({reason})" if reason else state
+    return "\n".join((tr(explanation.title), tr(explanation.meaning),
+                      tr("Amazon's code: {code}").format(code=code)))
 
 
 def _header_tooltip(key: str) -> str | None:
@@ -480,7 +510,12 @@ def _tooltip(key: str, row: OrderRow) -> str | None:
         return tip(row.checkout_session_id or row.order_id)
     if key == "buyer_name":
         return tip("\n".join(p for p in (row.buyer_name, row.buyer_email) if p)) or None
-    if key in ("session_state", "charge_state", "merchant_reference", "tracking"):
+    if key == "session_state":
+        return tip(_state_tip(ObjectKind.CHECKOUT_SESSION, row.session_state,
+                              row.session_reason)) or None
+    if key == "charge_state":
+        return tip(_state_tip(ObjectKind.CHARGE, row.charge_state, row.charge_reason)) or None
+    if key in ("merchant_reference", "tracking"):
         return tip(cell_text(key, row)) or None
     if row.gone:
         return tr("Amazon Pay no longer has this order (deleted after 30 days); "

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -81,7 +82,25 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         self._build_form()
         self._build_confirm()
         self._build_outcome()
+        # Enter is handled by keyPressEvent, page by page: no button of a hidden page (Cancel,
+        # Back) is ever pressed by it
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)
+            button.setDefault(False)
+        self.capture_button.setDefault(True)  # drawn as the one Enter presses on this page
         self.validate()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter moves on (form -> confirmation -> capture -> close) and never discards what
+        was typed: on a form that is not valid yet, it does nothing."""
+        if event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            super().keyPressEvent(event)
+            return
+        page = self.pages.currentIndex()
+        button = (self.capture_button, self.confirm_button, self.close_button)[page]
+        if button.isEnabled():
+            button.click()
+        event.accept()
 
     # ------------------------------------------------------------------ pages
 
@@ -119,12 +138,13 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         descriptor_row = QHBoxLayout()
         self.descriptor_edit = QLineEdit()
         self.descriptor_edit.setObjectName("descriptorEdit")
-        self.descriptor_edit.setAccessibleName(tr("Text on the buyer's card statement"))
+        self.descriptor_edit.setAccessibleName(tr(rules.SOFT_DESCRIPTOR_NAME))
         self.descriptor_edit.setPlaceholderText(tr("optional, e.g. MYSHOP ORDER 42"))
         self.counter = _label("descriptorCounter")
         descriptor_row.addWidget(self.descriptor_edit, 1)
         descriptor_row.addWidget(self.counter)
-        form.addRow(_buddy(tr("&Statement text:"), self.descriptor_edit), descriptor_row)
+        form.addRow(_buddy(tr("&{name}:").format(name=tr(rules.SOFT_DESCRIPTOR_NAME)),
+                           self.descriptor_edit), descriptor_row)
         self.preview = _label("descriptorPreview")
         form.addRow(tr("Buyer's statement shows:"), self.preview)
         self.descriptor_error = _label("descriptorError")
@@ -166,7 +186,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         back = QPushButton(tr("Back"))
-        back.clicked.connect(lambda: self.pages.setCurrentIndex(0))
+        back.clicked.connect(self._show_form)
         self.confirm_button = QPushButton()
         self.confirm_button.setObjectName("confirmButton")
         self.confirm_button.clicked.connect(lambda: self._decide("confirm"))
@@ -186,7 +206,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.back_button = QPushButton(tr("Change and try again"))
-        self.back_button.clicked.connect(lambda: self.pages.setCurrentIndex(0))
+        self.back_button.clicked.connect(self._show_form)
         self.close_button = QPushButton(tr("Close"))
         self.close_button.setObjectName("closeButton")
         self.close_button.clicked.connect(lambda: self._decide("close"))
@@ -242,16 +262,22 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
                  else escape(tr("{env}: no real money moves.").format(env=env)))
         self.confirm_text.setText(
             tr("<p>Capture <b>{amount}</b> for order <b>{order}</b>?</p>"
-               "<p>Buyer: {buyer}<br>Statement text: {descriptor}<br>Environment: {where}</p>"
+               "<p>Buyer: {buyer}<br>{descriptor_name}: {descriptor}<br>Environment: {where}</p>"
                "<p>Once captured, the money can only be returned with a refund.</p>").format(
                 amount=escape(shown), order=escape(order),
                 buyer=escape(self._row.buyer_name or tr("unknown")),
-                descriptor=escape(rules.descriptor_preview(descriptor)), where=where))
+                descriptor=escape(rules.descriptor_preview(descriptor)), where=where,
+                descriptor_name=escape(tr(rules.SOFT_DESCRIPTOR_NAME))))
         self.confirm_button.setText(tr("Capture {amount} now").format(amount=shown))
         self.live_check.setChecked(False)
         self._update_confirm_button()
         self.pages.setCurrentIndex(1)
+        self.confirm_button.setDefault(True)
         self.confirm_button.setFocus()
+
+    def _show_form(self) -> None:
+        self.pages.setCurrentIndex(0)
+        self.capture_button.setDefault(True)
 
     def _update_confirm_button(self) -> None:
         self.confirm_button.setEnabled(self._env != "LIVE" or self.live_check.isChecked())

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ... import rules
+from ... import shop_export
 from ..asyncdialog import Decisions, execute
 from ..richtext import plain
 from ..text import describe_failure, tr
@@ -29,6 +29,12 @@ from ..widgets import FitsWrappedText
 
 if TYPE_CHECKING:
     from ...desk import ImportReport
+
+#: Text up to this long is read as it changes; longer text off the GUI thread after a pause.
+SHORT_TEXT = 20_000
+PREVIEW_DELAY_MS = 250
+#: A chosen file up to this long is shown whole in the box.
+SHOWN_FILE = 100_000
 
 #: ``submit(text, verify, cancel)``: the desk's import; ``cancel`` is set by the Cancel button
 Submit = Callable[[str, bool, asyncio.Event], Awaitable["ImportReport"]]
@@ -48,8 +54,9 @@ class ImportDialog(FitsWrappedText, Decisions, QDialog):
         self._picking: asyncio.Future[None] | None = None
 
         layout = QVBoxLayout(self)
-        intro = QLabel(tr("Paste checkout session IDs (one per line, or any text that contains "
-                          "them), or choose the CSV export of your shop."))
+        intro = QLabel(tr("Paste checkout session IDs (one order per line, or any text that "
+                          "contains them), or choose your shop's export (CSV or a "
+                          "spreadsheet's text file). Only what Amazon Pay knows is kept."))
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.text = QPlainTextEdit()
@@ -86,25 +93,53 @@ class ImportDialog(FitsWrappedText, Decisions, QDialog):
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.import_button)
         layout.addLayout(buttons)
-        self.text.textChanged.connect(self.update_preview)
+        #: a chosen file too long to show whole: it is imported from here, not from the box
+        self._file_text: str | None = None
+        self._found = 0
+        self._preview_task: asyncio.Task[None] | None = None
+        self._preview_timer = QTimer(self, singleShot=True, interval=PREVIEW_DELAY_MS)
+        self._preview_timer.timeout.connect(self._preview_later)
+        self.text.textChanged.connect(self._text_changed)
         self.update_preview()
 
+    def source_text(self) -> str:
+        return self._file_text if self._file_text is not None else self.text.toPlainText()
+
+    def _text_changed(self) -> None:
+        if self._file_text is not None and not self.text.isReadOnly():
+            self._file_text = None  # the operator typed: the box is the source again
+        if len(self.text.toPlainText()) <= SHORT_TEXT:
+            self.update_preview()
+        else:  # long text: read off the GUI thread once typing or pasting pauses
+            self.import_button.setEnabled(False)
+            self._preview_timer.start()
+
+    def _preview_later(self) -> None:
+        if self._preview_task is not None:
+            self._preview_task.cancel()
+        self._preview_task = asyncio.ensure_future(self._preview_in_thread(self.source_text()))
+
+    async def _preview_in_thread(self, text: str) -> None:
+        self.preview.setText(tr("Reading…"))
+        found = await asyncio.to_thread(shop_export.find_orders, text)
+        self._show_found(found)
+
     def update_preview(self) -> int:
-        found = rules.find_ids(self.text.toPlainText())
-        sessions = [value for kind, value in found if kind == rules.IdKind.CHECKOUT_SESSION]
-        others = len(found) - len(sessions)
+        """Read the text now (short text; tests) and say what was found."""
+        found = shop_export.find_orders(self.source_text())
+        self._show_found(found)
+        return len(found)
+
+    def _show_found(self, found: list[shop_export.FoundOrder]) -> None:
         if not found:
             self.preview.setText(tr("No Amazon Pay IDs found yet."))
         else:
-            sample = ", ".join(sessions[:3]) + ("…" if len(sessions) > 3 else "")
-            text = tr("Found {n} checkout session ID(s): {sample}").format(
-                n=len(sessions), sample=sample)
-            if others:
-                text += "\n" + tr("{n} other Amazon Pay ID(s) will be looked up too.").format(
-                    n=others)
-            self.preview.setText(text)
+            keys = [f.key for f in found[:3]]
+            sample = ", ".join(keys) + ("…" if len(found) > 3 else "")
+            self.preview.setText(tr("Found {n} order(s): {sample}").format(
+                n=len(found), sample=sample))
         self.import_button.setEnabled(bool(found))
-        return len(found)
+        self._found = len(found)
 
     def set_progress(self, done: int, total: int) -> None:
         self.progress.show()
@@ -117,12 +152,28 @@ class ImportDialog(FitsWrappedText, Decisions, QDialog):
                               tr("Exports (*.csv *.txt);;All files (*)"))
         chooser.setFileMode(QFileDialog.FileMode.ExistingFile)
         if await execute(chooser) and chooser.selectedFiles():
-            path = Path(chooser.selectedFiles()[0])
-            try:
-                self.text.setPlainText(path.read_text(encoding="utf-8-sig", errors="replace"))
-            except OSError as error:
-                self.preview.setText(tr("Could not read {path}: {error}").format(
-                    path=path, error=error.strerror))
+            await self.load_file(Path(chooser.selectedFiles()[0]))
+
+    async def load_file(self, path: Path) -> None:
+        """Read a chosen export off the GUI thread, in whatever encoding it was saved."""
+        self.preview.setText(tr("Reading {path}…").format(path=path))
+        try:
+            text = await asyncio.to_thread(lambda: shop_export.decode(path.read_bytes()))
+        except OSError as error:
+            self.preview.setText(tr("Could not read {path}: {error}").format(
+                path=path, error=error.strerror))
+            return
+        if len(text) <= SHOWN_FILE:
+            self._file_text = None
+            self.text.setReadOnly(False)
+            self.text.setPlainText(text)
+            return
+        # a long file is not laid out in the box (seconds of the GUI thread): its start is
+        # shown, and the whole file is imported
+        self._file_text = text
+        self.text.setReadOnly(True)
+        self.text.setPlainText(text[:SHOWN_FILE] + "\n…")
+        self._preview_later()
 
     def _choose_file(self) -> None:
         self._picking = asyncio.ensure_future(self._pick())
@@ -145,19 +196,22 @@ class ImportDialog(FitsWrappedText, Decisions, QDialog):
                     return None
                 self.import_button.setEnabled(False)
                 self.text.setReadOnly(True)
-                self.set_progress(0, self.update_preview())
+                self.set_progress(0, self._found)
                 self._cancel.clear()
                 self._work = asyncio.ensure_future(self._submit(
-                    self.text.toPlainText(), self.verify_check.isChecked(), self._cancel))
+                    self.source_text(), self.verify_check.isChecked(), self._cancel))
                 try:
                     return await self._work
                 except Exception as error:
                     self.preview.setText(describe_failure(error).text())
-                    self.text.setReadOnly(False)
+                    self.text.setReadOnly(self._file_text is not None)
                     self.import_button.setEnabled(True)
                     self.cancel_button.setEnabled(True)
                     self.progress.hide()
                 finally:
                     self._work = None
         finally:
+            self._preview_timer.stop()
+            if self._preview_task is not None:
+                self._preview_task.cancel()
             super().reject()

@@ -29,14 +29,19 @@ class ProgressDialog(QDialog):
         layout.addWidget(self.label)
         layout.addWidget(self.bar)
         layout.addWidget(self.cancel_button)
+        self.stopping = False
 
     def set_progress(self, done: int, total: int) -> None:
         self.bar.setMaximum(max(total, 1))
         self.bar.setValue(done)
-        self.label.setText(tr("{done} of {total} orders checked").format(done=done, total=total))
+        counted = tr("{done} of {total} orders checked").format(done=done, total=total)
+        # once Cancel was pressed, the answers still arriving never hide that it is stopping
+        self.label.setText(tr("Stopping… {counted}").format(counted=counted)
+                           if self.stopping else counted)
 
     def reject(self) -> None:
         """Cancel asks the work to stop; the owner closes the dialog when it has stopped."""
+        self.stopping = True
         self.cancel_button.setEnabled(False)
         self.label.setText(tr("Stopping after the orders already asked for…"))
         self.cancel_requested.emit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QStringListModel, Qt
@@ -34,7 +35,9 @@ def carrier_code(text: str) -> str:
 
 
 class TrackingDialog(FitsWrappedText, QDialog):
-    def __init__(self, row: OrderRow, parent: QWidget | None = None) -> None:
+    def __init__(self, row: OrderRow, parent: QWidget | None = None, *,
+                 existing: Sequence[str] = ()) -> None:
+        """``existing``: the trackers already added to the order, in words ("UPS 1Z…")."""
         super().__init__(parent)
         self.setObjectName("trackingDialog")
         self.setWindowTitle(tr("Add tracking"))
@@ -46,6 +49,13 @@ class TrackingDialog(FitsWrappedText, QDialog):
             order=row.merchant_reference or row.checkout_session_id or row.order_id)))
         intro.setWordWrap(True)
         layout.addWidget(intro)
+        if existing:
+            added = plain(QLabel(tr("Already added: {trackers}. This one is added beside them "
+                                    "(a split shipment has several).").format(
+                trackers=", ".join(existing))))
+            added.setObjectName("existingTrackers")
+            added.setWordWrap(True)
+            layout.addWidget(added)
 
         form = QFormLayout()
         self.carrier_edit = QLineEdit()
@@ -60,11 +70,13 @@ class TrackingDialog(FitsWrappedText, QDialog):
         self.carrier_edit.setCompleter(completer)
         label = QLabel(tr("&Carrier:"))
         label.setBuddy(self.carrier_edit)
-        form.addRow(label, self.carrier_edit)
+        # the carrier's note goes above its field: the list of carriers opens below the
+        # field and would cover it while the operator types
         self.carrier_note = plain(QLabel())
         self.carrier_note.setObjectName("carrierNote")
         self.carrier_note.setWordWrap(True)
         form.addRow(self.carrier_note)
+        form.addRow(label, self.carrier_edit)
 
         self.number_edit = QLineEdit()
         self.number_edit.setObjectName("trackingEdit")
@@ -107,7 +119,8 @@ class TrackingDialog(FitsWrappedText, QDialog):
             self.carrier_note.setStyleSheet(ERROR_STYLE)
             self.carrier_note.setText(str(error) if shown else "")
         try:
-            rules.check_tracking_number(self.number_edit.text())
+            rules.check_tracking_number_for(carrier_code(self.carrier_edit.text()),
+                                            self.number_edit.text())
             self.number_error.setText("")
         except rules.RuleError as error:
             ok = False
@@ -117,4 +130,5 @@ class TrackingDialog(FitsWrappedText, QDialog):
 
     def values(self) -> tuple[str, str]:
         carrier = rules.check_carrier(carrier_code(self.carrier_edit.text()))
-        return carrier.code, rules.check_tracking_number(self.number_edit.text())
+        return carrier.code, rules.check_tracking_number_for(carrier.code,
+                                                             self.number_edit.text())
