@@ -115,3 +115,45 @@ def test_the_migration_gives_cached_rows_their_status(emulator, tmp_path):
     finally:
         store.close()
     assert (row.status, row.deadline_kind) == ("authorized", st.CAPTURE_BY)
+
+
+def test_needs_action_lists_what_is_due_soonest_first_a_declined_refund_on_top(emulator,
+                                                                               tmp_path):
+    from datetime import timedelta
+
+    from merchant_desk.desk.deadlines import FOLLOW
+    from merchant_desk.desk.views import CAPTURE, CHARGE, COMPLETE, REFUND
+
+    old_auth = emulator.create_session("50.00", payment_intent="Authorize",
+                                       created=emulator.world.now() - timedelta(days=2))
+    new_auth = emulator.create_session("60.00", payment_intent="Authorize")
+    open_ = emulator.create_session("10.00", outcome="Open")
+    paid = emulator.create_session("20.00", payment_intent="AuthorizeWithCapture")
+    confirm = emulator.create_session("30.00", payment_intent="Confirm")
+    refunded = emulator.create_session("40.00", payment_intent="AuthorizeWithCapture")
+
+    async def scenario(desk: Desk):
+        for s in (old_auth, new_auth, open_, paid, confirm, refunded):
+            await desk.verify(s["checkoutSessionId"])
+        refund = await desk.refund(refunded["chargeId"], "10.00", follow=False)
+        emulator.decline_refund(refund.refund_id)
+        emulator.advance(31)
+        await desk.money_story(refunded["chargeId"])
+        return desk.needs_action(), desk.due_count()
+
+    view, due = run(emulator, tmp_path, scenario)
+    order = [(i.row.order_id, i.action) for i in view.items]
+    assert order == [
+        (refunded["checkoutSessionId"], REFUND),  # the buyer did not get the money back
+        (open_["checkoutSessionId"], COMPLETE),  # 24 hours
+        (old_auth["checkoutSessionId"], CAPTURE),  # 28 days left
+        (new_auth["checkoutSessionId"], CAPTURE),  # 30 days left
+        (confirm["checkoutSessionId"], CHARGE),  # 180 days
+    ]
+    assert FOLLOW not in {i.action for i in view.items}
+    assert paid["checkoutSessionId"] not in {i.row.order_id for i in view.items}
+    assert [i.due for i in view.items] == [True, True, False, False, False]
+    assert due == view.due == 2  # the declined refund and the open checkout
+    first_auth = view.items[2]
+    assert "Capture by" in first_auth.what and first_auth.deadline - first_auth.row.created \
+        == timedelta(days=30)

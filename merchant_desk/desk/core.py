@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from .deadlines import Deadlines
 from .doctor import run_checks
 from .lifecycle import Lifecycle
 from .refresh import BulkWork
 from .views import Check
 
 
-class Desk(Lifecycle, BulkWork):
+class Desk(Lifecycle, BulkWork, Deadlines):
     """The operator's use cases over one Amazon Pay account and one data directory.
 
     Reading and verifying (:class:`.base.DeskBase`), the journaled money operations
     (:class:`.operations.MoneyOperations`, :class:`.lifecycle.Lifecycle`), refresh and import
-    (:class:`.refresh.BulkWork`).
+    (:class:`.refresh.BulkWork`), what needs the operator today (:class:`.deadlines.Deadlines`).
     """
 
     async def doctor(self) -> list[Check]:

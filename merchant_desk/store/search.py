@@ -130,6 +130,22 @@ class OrderSearch:
             sql = f"SELECT count(*) FROM orders {where}"
         return int(self._cache.execute(sql, params).fetchone()[0])
 
+    def orders_by_deadline(self, limit: int = 500) -> list[str]:
+        """Orders with a deadline, soonest first (an index walk: ``ix_orders_deadline``)."""
+        sql = ("SELECT order_id FROM orders INDEXED BY ix_orders_deadline "
+               "WHERE deadline IS NOT NULL AND gone = 0 ORDER BY deadline, order_id LIMIT ?")
+        return [row[0] for row in self._cache.execute(sql, [limit])]
+
+    def count_deadlines(self, before: datetime | None = None) -> int:
+        """How many orders have a deadline (before ``before`` when given)."""
+        sql = ("SELECT count(*) FROM orders INDEXED BY ix_orders_deadline "
+               "WHERE deadline IS NOT NULL AND gone = 0")
+        params: list[Any] = []
+        if before is not None:
+            sql += " AND deadline < ?"
+            params.append(timestamp_text(before))
+        return int(self._cache.execute(sql, params).fetchone()[0])
+
     def _search_hits(self, search: str | None) -> int | None:
         """The rowids ``search`` matches, in the connection's ``temp.search_hits``; how many.
 
