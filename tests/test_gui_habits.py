@@ -177,7 +177,7 @@ def test_a_capture_without_an_answer_is_kept_pending_and_resumed_once_from_the_s
     assert not w.pending_button.isEnabled()
     assert w.pending_button.text() == "No pending operations"
     select(w, lambda r: r.order_id == row.order_id)
-    qtbot.waitUntil(lambda: cell(w, 6) == "Captured", timeout=5000)
+    qtbot.waitUntil(lambda: cell(w, 5) == "✔ Paid", timeout=5000)
 
 
 def test_closing_with_nothing_running_asks_nothing(qtbot, demo_window):

@@ -320,7 +320,7 @@ def _cache_v5(db: sqlite_utils.Database) -> None:
                          ("deadline_kind", "TEXT")):
         if column not in have:
             db.execute(f"ALTER TABLE orders ADD COLUMN {column} {kind}")
-    db.execute("CREATE INDEX IF NOT EXISTS ix_orders_status ON orders (status, created, order_id)")
+    db.execute("CREATE INDEX IF NOT EXISTS ix_orders_status ON orders (status, order_id)")
     db.execute(
         "CREATE INDEX IF NOT EXISTS ix_orders_deadline ON orders (deadline, order_id) "
         "WHERE deadline IS NOT NULL AND gone = 0"

@@ -28,6 +28,7 @@ SORT_COLUMNS: dict[str, str] = {
     "amount": "amount_minor",
     "state": "state",
     "last_verified_at": "last_verified_at",
+    "status": "status",
 }
 
 #: The index that walks each sort in order (used when a search matches many orders).
@@ -41,6 +42,7 @@ _SORT_INDEXES: dict[str, str] = {
     "amount": "ix_orders_amount",
     "state": "ix_orders_state",
     "last_verified_at": "ix_orders_verified",
+    "status": "ix_orders_status",
 }
 
 
