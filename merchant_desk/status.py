@@ -242,6 +242,4 @@ def status_words(key: str, deadline: datetime | None = None,
         return f"Authorized: capture by {short_date(deadline)}"
     if key == OPEN and deadline_kind == COMPLETE_BY:
         return f"Checkout open until {deadline:%H:%M} UTC {short_date(deadline)}"
-    if key == NOT_PAID and deadline_kind == CHARGE_BY:
-        return "Not paid: charge it before you ship"
     return words

@@ -41,6 +41,7 @@ async def shoot(out: Path, data_dir: Path) -> list[Path]:
     saved: list[Path] = []
     try:
         window.resize(1400, 820)
+        window.needs_action.first_screen = False  # the list first; the Needs-action view below
         window.show()
         window.start()
         # Show an order that is ready to capture: the most useful detail for a first look.
@@ -51,6 +52,11 @@ async def shoot(out: Path, data_dir: Path) -> list[Path]:
         await asyncio.sleep(0.2)
         QApplication.processEvents()
         saved.append(_save(window, out / "main-window.png"))
+        window.needs_action.tabs.setCurrentIndex(1)
+        await asyncio.sleep(0.1)
+        QApplication.processEvents()
+        saved.append(_save(window, out / "needs-action.png"))
+        window.needs_action.tabs.setCurrentIndex(0)
 
         async def never(amount: str, descriptor: str | None) -> None:
             raise AssertionError("the screenshot never captures")

@@ -53,7 +53,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..paths import default_data_dir
-from . import availability, connection, gcguard, layout_memory
+from . import availability, connection, gcguard, layout_memory, needs_action
 from .asyncdialog import execute, message_box
 from .day_strip import DayStrip
 from .detail_panel import DetailPanel
@@ -106,8 +106,7 @@ COLUMN_SAMPLES: tuple[str | None, ...] = (
     "#10000",  # merchant reference
     None,  # buyer
     "9999.99 USD",  # amount (never cut)
-    "Completed",  # session state
-    "Canceled (Expired)",  # charge state
+    "◷ Authorized: capture by 30 Dec",  # status
     "9999.99 USD",  # captured
     "UPS 1Z99…",  # tracking
 )
@@ -199,6 +198,10 @@ class MainWindow(QMainWindow):
         self._build_body()
         self._build_status_bar()
         self._connect()
+        # the Needs-action tab and the declined-refund banner; opened after the list's first
+        # paint when something is due
+        self.needs_action = needs_action.install(self)
+        self.framed.connect(self.needs_action.open_first)
         layout_memory.restore(self.settings, self, self.view.horizontalHeader(), self.splitter)
         self.view.viewport().installEventFilter(self)
 
@@ -350,7 +353,7 @@ class MainWindow(QMainWindow):
         self._show_environment()
 
     def size_columns(self) -> None:
-        """All nine columns fit beside the detail panel from 1280 px: each column as wide as
+        """All eight columns fit beside the detail panel from 1280 px: each column as wide as
         its usual text, the Buyer column takes what is left; longer text is cut with "…" and
         shown whole in the tooltip (states with Amazon's reason codes, tracking)."""
         metrics = self.view.fontMetrics()
