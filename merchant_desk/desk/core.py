@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .applies import Applies
 from .deadlines import Deadlines
 from .doctor import run_checks
 from .lifecycle import Lifecycle
@@ -9,7 +10,7 @@ from .refresh import BulkWork
 from .views import Check
 
 
-class Desk(Lifecycle, BulkWork, Deadlines):
+class Desk(Lifecycle, Applies, BulkWork, Deadlines):
     """The operator's use cases over one Amazon Pay account and one data directory.
 
     Reading and verifying (:class:`.base.DeskBase`), the journaled money operations
