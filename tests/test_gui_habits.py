@@ -104,7 +104,9 @@ def test_a_disabled_action_says_why_and_the_context_menu_holds_the_rows_actions(
     assert w.current_id() == w.model.order_id(target)
     entries = {a.text(): a.isEnabled() for a in menu.actions() if a.text()}
     assert entries == {"Verify": True, "Capture": False, "Add tracking": False,
-                       "Complete checkout": False, "Copy checkout session ID": True}
+                       "Complete checkout": False, "Refund": False, "Charge": False,
+                       "Cancel authorization": False, "Close order": False,
+                       "Copy checkout session ID": True}
     menu.close()
     qtbot.waitUntil(lambda: not w.findChildren(QMenu))  # each right click's menu goes with it
 

@@ -114,14 +114,15 @@ class Applies(Following):
         figures = figures_of(told)
         permission = told.charge_permission
         refundable: list[tuple[Charge, Money]] = []
-        for charge in told.charges:
-            left = story.refundable_on(charge, told.refunds)
+        for captured in told.charges:
+            left = story.refundable_on(captured, told.refunds)
             if left is not None and left.amount > 0:
-                refundable.append((charge, left))
+                refundable.append((captured, left))
         cancelable = tuple(c for c in told.charges
                            if c.state in ("Authorized", "AuthorizationInitiated"))
         pending_refund = any(r.state == "RefundInitiated" for r in told.refunds)
 
+        refund: str | None
         if refundable:
             refund = None
         elif any(c.state in ("Authorized", "AuthorizationInitiated") for c in told.charges):
@@ -132,6 +133,7 @@ class Applies(Following):
         else:
             refund = "Nothing was captured: there is no money to give back."
 
+        charge: str | None
         if permission is None:
             charge = "Verify the order first: the desk has not read its charge permission."
         elif permission.state != "Chargeable":
@@ -147,6 +149,7 @@ class Applies(Following):
 
         cancel = None if cancelable else "No authorization is waiting: nothing to cancel."
 
+        close: str | None
         if permission is None:
             close = "Verify the order first: the desk has not read its charge permission."
         elif permission.state == "Closed":

@@ -53,7 +53,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..paths import default_data_dir
-from . import availability, connection, gcguard, layout_memory, needs_action
+from . import availability, connection, gcguard, layout_memory, money_actions, needs_action
 from .asyncdialog import execute, message_box
 from .day_strip import DayStrip
 from .detail_panel import DetailPanel
@@ -202,6 +202,8 @@ class MainWindow(QMainWindow):
         # paint when something is due
         self.needs_action = needs_action.install(self)
         self.framed.connect(self.needs_action.open_first)
+        # Refund, Charge, Cancel authorization, Close order (toolbar, shortcuts, context menu)
+        self.money_actions = money_actions.install(self)
         layout_memory.restore(self.settings, self, self.view.horizontalHeader(), self.splitter)
         self.view.viewport().installEventFilter(self)
 
@@ -457,6 +459,7 @@ class MainWindow(QMainWindow):
         self._show_environment()
         self._show_keyring()
         self.update_actions()
+        self.money_actions.update()
 
     def connection_failed(self, error: BaseException) -> None:
         """The desk could not connect: the list stays readable, Settings can fix it."""
@@ -754,6 +757,7 @@ class MainWindow(QMainWindow):
         for action in (self.verify_action, self.capture_action, self.track_action,
                        self.complete_action):
             menu.addAction(action)
+        menu.addActions(list(self.money_actions.actions))
         menu.addSeparator()
         menu.addAction(self.copy_action)
         menu.popup(self.view.viewport().mapToGlobal(pos))
@@ -800,7 +804,12 @@ class MainWindow(QMainWindow):
             return await self.desk.capture(charge_id, amount, currency, descriptor)
 
         dialog = CaptureDialog(row, self.environment, submit, self)
-        await self._run_dialog(dialog)
+        if await self._run_dialog(dialog) is not None:
+            # part of the order captured: say what remains and how to collect it (Charge)
+            note = await self.desk.remaining_note(charge_id)
+            self.money_actions.update()  # the permission was read again: Charge may apply
+            if note:
+                self.statusBar().showMessage(note, 30000)
 
     async def add_tracking(self) -> None:
         row = self.current_row()
