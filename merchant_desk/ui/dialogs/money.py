@@ -201,13 +201,13 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         self.simulation_box = QComboBox()
         self.simulation_box.setObjectName("simulationBox")
         self.simulation_box.setAccessibleName(tr("Test an outcome (sandbox only)"))
-        self.simulation_box.addItem(tr("No test: do it normally"), None)
+        self.simulation_box.addItem(tr("No test: do it normally (sandbox test codes below)"), None)
         for code in spec.simulation_codes:
             self.simulation_box.addItem(
                 tr("Test: {meaning} ({code})").format(
                     meaning=tr(SIMULATION_MEANINGS.get(code, code)), code=code), code)
         if spec.simulation_codes and self._env != "LIVE":
-            form.addRow(tr("Sandbox test:"), self.simulation_box)
+            form.addRow(tr("Test:"), self.simulation_box)
         layout.addLayout(form)
 
         buttons = QHBoxLayout()
