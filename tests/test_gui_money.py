@@ -14,6 +14,7 @@ from merchant_desk.desk import FollowPolicy
 from merchant_desk.money import Money
 from merchant_desk.ui.dialogs.money import Choice, MoneyDialog, Spec
 from tests.guihelpers import capture_through_dialog, open_dialog, select
+from tests.qtasync import run
 
 
 def ledger(w) -> dict:
@@ -223,3 +224,22 @@ def test_live_asks_twice(qtbot, qloop):
     dialog.live_check.setChecked(True)
     assert dialog.confirm_button.isEnabled()
     assert dialog.request().simulation_code is None
+
+
+def test_the_detail_panel_tells_the_money_story(qtbot, demo_window):
+    w = demo_window
+    qtbot.waitUntil(lambda: w.desk.connected)
+    follow_on_business_clock(w)
+    row = select(w, paid)
+    story = w.money_story.box
+    assert story.isVisibleTo(w.detail)
+    text = story.text.text()
+    assert f"captured {row.captured_amount} USD" in text and "Still refundable" in text
+    run(qtbot, w.desk.refund(row.charge_id, "2.00"))
+    qtbot.waitUntil(lambda: "Refund 2.00 USD: refunded" in story.text.text(), timeout=5000)
+    select(w, authorized)
+    assert "authorized, not captured yet" in story.text.text()
+    assert "Next deadline: capture the authorized charge by" in story.text.text()
+    requests = ledger(w)["requests"]
+    qtbot.mouseClick(story.check_button, Qt.MouseButton.LeftButton)  # on demand: reads again
+    qtbot.waitUntil(lambda: ledger(w)["requests"] > requests, timeout=5000)

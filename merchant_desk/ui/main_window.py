@@ -53,7 +53,15 @@ from PySide6.QtWidgets import (
 )
 
 from ..paths import default_data_dir
-from . import availability, connection, gcguard, layout_memory, money_actions, needs_action
+from . import (
+    availability,
+    connection,
+    gcguard,
+    layout_memory,
+    money_actions,
+    money_story,
+    needs_action,
+)
 from .asyncdialog import execute, message_box
 from .day_strip import DayStrip
 from .detail_panel import DetailPanel
@@ -204,6 +212,7 @@ class MainWindow(QMainWindow):
         self.framed.connect(self.needs_action.open_first)
         # Refund, Charge, Cancel authorization, Close order (toolbar, shortcuts, context menu)
         self.money_actions = money_actions.install(self)
+        self.money_story = money_story.install(self)  # the detail panel's money story
         layout_memory.restore(self.settings, self, self.view.horizontalHeader(), self.splitter)
         self.view.viewport().installEventFilter(self)
 
