@@ -16,6 +16,7 @@ from merchant_desk.ui.orders_model import ID_ROLE, PAGE, Filters, OrdersModel
 class Query:
     search: str | None = None
     states: frozenset[str] = frozenset()
+    statuses: frozenset[str] = frozenset()
     created_from: object = None
     created_to: object = None
     sort: str = "created"
@@ -68,7 +69,8 @@ class SqlLikeDesk:
         rows = [r for r in self.rows.values()
                 if (not query.search or query.search.lower() in r.buyer_name.lower()
                     or query.search in r.checkout_session_id)
-                and (not query.states or r.state in query.states)]
+                and (not query.states or r.state in query.states)
+                and (not query.statuses or r.status in query.statuses)]
         rows.sort(key=lambda r: getattr(r, query.sort), reverse=query.descending)
         return [r.checkout_session_id for r in rows]
 

@@ -12,7 +12,7 @@ them, so that one needs nobody: :data:`BUYER_DETAILS_NOTE`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from .. import status as st
 from ..store import OrderRow
@@ -127,6 +127,11 @@ class Deadlines(DeskBase):
         items.sort(key=lambda i: (i.kind != st.REFUND_DECLINED, i.deadline, i.row.order_id))
         total = self.orders.count_deadlines() if len(ids) >= limit else len(ids)
         return NeedsAction(tuple(items), sum(1 for i in items if i.due), total - len(ids))
+
+    def status_counts(self, created_from: date | datetime | None = None) -> dict[str, int]:
+        """Orders per payment status created since ``created_from`` (the day strip's tiles:
+        every order is in exactly one)."""
+        return self.orders.counts_by_status(created_from)
 
     def due_count(self, now: datetime | None = None) -> int:
         """How many orders have a deadline within :data:`DUE_WITHIN` (or past it)."""

@@ -75,6 +75,7 @@ from .icons import icon
 from .orders_model import Filters, OrdersModel
 from .passphrase import prompt
 from .richtext import plain, tip
+from .status_text import empty_reason
 from .text import describe_failure, expected_failure, money, resume_text, tr, when
 from .widgets import SortArrowStyle, StatusBar
 
@@ -98,13 +99,20 @@ class RunnableDialog(Protocol[T_co]):
     def deleteLater(self) -> None: ...
 
 
+#: The list's status filter: every payment status (merchant_desk.status), so every order is in
+#: one; the day strip's tiles pick the same entries.
 STATE_FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("All states", frozenset()),
-    ("Ready to capture (Authorized)", frozenset({"Authorized"})),
-    ("Waiting for checkout (Open)", frozenset({"Open"})),
-    ("Captured", frozenset({"Captured"})),
-    ("Canceled", frozenset({"Canceled"})),
-    ("Declined", frozenset({"Declined"})),
+    ("All orders", frozenset()),
+    ("Not paid: do not ship", frozenset({"not_paid"})),
+    ("Ready to capture (Authorized)", frozenset({"authorized"})),
+    ("Partly captured", frozenset({"partly_captured"})),
+    ("Waiting for Amazon", frozenset({"pending"})),
+    ("Checkout open", frozenset({"open"})),
+    ("Paid", frozenset({"paid"})),
+    ("Partly refunded", frozenset({"partly_refunded"})),
+    ("Refunded", frozenset({"refunded"})),
+    ("Canceled", frozenset({"canceled"})),
+    ("Not verified yet", frozenset({"unknown"})),
 )
 
 #: Each column's usual text, for its width (None: it stretches). Longer text is cut with "…".
@@ -647,13 +655,19 @@ class MainWindow(QMainWindow):
             self.model.set_filters(replace(
                 self.model.filters,
                 search=self.search.text().strip() or None,
-                states=self.state_filter.currentData() or frozenset(),
+                statuses=self.state_filter.currentData() or frozenset(),
                 created_from=created_from,
             ))
         finally:
             self._first_if_gone = False
         if not self.current_id() and self.model.rowCount():
             self.view.selectRow(0)
+        self._summary_timer.start()  # the tiles follow the period
+        if not self.model.rowCount():  # say why the list is empty
+            self.statusBar().showMessage(empty_reason(
+                self.search.text().strip(), self.state_filter.currentIndex() > 0 and
+                self.state_filter.currentText(), days is not None and
+                self.period_filter.currentText()), 15000)
 
     def filter_state(self, state: str) -> None:
         for i in range(self.state_filter.count()):
@@ -700,7 +714,9 @@ class MainWindow(QMainWindow):
 
     def update_summary(self) -> None:
         summary = self.desk.day_summary()
-        self.day_strip.set_summary(summary.counts, summary.awaiting_capture)
+        # the tiles count the period the list shows
+        self.day_strip.set_summary(self.desk.status_counts(self.model.filters.created_from),
+                                   summary.awaiting_capture)
 
     def _progress(self, task: str, done: int, total: int) -> None:
         self._progress_value = (done, total)

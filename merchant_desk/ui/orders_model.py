@@ -66,6 +66,7 @@ class Filters:
 
     search: str | None = None
     states: frozenset[str] = frozenset()
+    statuses: frozenset[str] = frozenset()
     created_from: date | None = None
     created_to: date | None = None
 
@@ -167,6 +168,7 @@ class OrdersModel(QAbstractTableModel):
         return self._query_type(
             search=f.search,
             states=f.states,
+            statuses=f.statuses,
             created_from=f.created_from,
             created_to=f.created_to,
             sort=self._sort,

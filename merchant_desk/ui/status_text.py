@@ -78,3 +78,18 @@ def status_tooltip(row: HasStatus) -> str:
     if row.deadline_kind == st.REFUND_DECLINED:
         meaning += " " + tr("Amazon declined a refund: the buyer did not get that money back.")
     return meaning
+
+
+def empty_reason(search: str, status: str | bool, period: str | bool) -> str:
+    """Why a filtered list shows nothing, naming each filter that applies."""
+    parts = []
+    if status:
+        parts.append(tr("status “{s}”").format(s=status))
+    if period:
+        parts.append(tr("created {p}").format(p=str(period).lower()))
+    if search:
+        parts.append(tr("matching “{s}”").format(s=search))
+    if not parts:
+        return tr("No orders yet: add or import some.")
+    return tr("No order is {what}. Change or clear the filters to see the others.").format(
+        what=", ".join(parts))
