@@ -35,10 +35,11 @@ from merchant_desk.amazonpay.models import (
     Refund,
 )
 from merchant_desk.money import Money, MoneyError
-from merchant_desk.status import PaymentStatus, payment_status
+from merchant_desk.status import payment_status
 from merchant_desk.store.columns import search_text, timestamp_text
 from merchant_desk.store.db import Db, Store, relaxed_sync, utc_now_text, write_transaction
 from merchant_desk.store.search import OrderSearch
+from merchant_desk.store.statuses import status_columns
 
 _Model = TypeVar("_Model", CheckoutSession, ChargePermission, Charge, Refund)
 
@@ -1026,42 +1027,10 @@ def _compose(
         or record.get("first_seen_at")
         or _ts_or_now(None),
         "search_text": search_text(buyer_name, buyer_email, reference),
-        **_status_columns(payment_status(
+        **status_columns(payment_status(
             session, permission, charges, refunds, session_state=session_state,
             permission_state=permission_state, charge_state=charge_state)),
     }
-
-
-def _status_columns(status: PaymentStatus) -> dict[str, Any]:
-    return {"status": status.key, "deadline": timestamp_text(status.deadline),
-            "deadline_kind": status.deadline_kind}
-
-
-def fill_statuses(cache: Any) -> None:
-    """Give every cached order its status from the objects the cache holds (the migration
-    that adds the column; ``cache`` is its sqlite3 connection)."""
-    def load(parse: Callable[[Any], _Model], sql: str, params: Sequence[Any]) -> list[_Model]:
-        return [parse(json.loads(r[0])) for r in cache.execute(sql, params)]
-
-    rows = cache.execute(
-        "SELECT order_id, checkout_session_id, charge_permission_id, charge_id, session_state,"
-        " charge_permission_state, charge_state FROM orders").fetchall()
-    for order_id, session_id, permission_id, charge_id, s_state, p_state, c_state in rows:
-        sessions = load(CheckoutSession.parse, "SELECT raw FROM checkout_sessions "
-                        "WHERE checkout_session_id = ?", [session_id])
-        permissions = load(ChargePermission.parse, "SELECT raw FROM charge_permissions "
-                           "WHERE charge_permission_id = ?", [permission_id])
-        charges = load(Charge.parse, "SELECT raw FROM charges WHERE charge_permission_id = ? "
-                       "OR charge_id = ?", [permission_id, charge_id])
-        refunds = load(Refund.parse, f"SELECT raw FROM refunds WHERE charge_id IN "
-                       f"({','.join('?' * len(charges))})", [c.charge_id for c in charges]
-                       ) if charges else []
-        columns = _status_columns(payment_status(
-            sessions[0] if sessions else None, permissions[0] if permissions else None,
-            charges, refunds, session_state=s_state, permission_state=p_state,
-            charge_state=c_state))
-        cache.execute("UPDATE orders SET status = ?, deadline = ?, deadline_kind = ? "
-                      "WHERE order_id = ?", [*columns.values(), order_id])
 
 
 def _order_row(row: Mapping[str, Any]) -> OrderRow:

@@ -325,7 +325,7 @@ def _cache_v5(db: sqlite_utils.Database) -> None:
         "CREATE INDEX IF NOT EXISTS ix_orders_deadline ON orders (deadline, order_id) "
         "WHERE deadline IS NOT NULL AND gone = 0"
     )
-    from merchant_desk.store.orders import fill_statuses  # the row composer's own rule
+    from merchant_desk.store.statuses import fill_statuses  # the row composer's own rule
 
     fill_statuses(db.conn)
 
