@@ -16,9 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from .amazonpay.models import Charge, ChargePermission, CheckoutSession, Refund
 from .money import Money
+
+if TYPE_CHECKING:  # the window words a status without loading the wire's models
+    from .amazonpay.models import Charge, ChargePermission, CheckoutSession, Refund
 
 PAID = "paid"
 AUTHORIZED = "authorized"
@@ -45,6 +48,13 @@ CHARGE_PENDING = "chargeInitiated"  # Amazon has not settled the charge: follow 
 REFUND_DECLINED = "refundDeclined"  # the buyer did not get the money back: act now
 DEADLINE_KINDS: tuple[str, ...] = (
     CAPTURE_BY, CHARGE_BY, COMPLETE_BY, REFUND_PENDING, CHARGE_PENDING, REFUND_DECLINED,
+)
+
+#: The action that follows an order until Amazon settles it (a refresh of that order).
+FOLLOW = "follow"
+BUYER_DETAILS_NOTE = (
+    "Buyer names, emails and addresses leave Amazon's answers 30 days after checkout. "
+    "This desk keeps them for every order it has verified: nothing to do."
 )
 
 #: Amazon's clocks (REFERENCE section 4).

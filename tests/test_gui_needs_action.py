@@ -16,8 +16,8 @@ def test_the_window_opens_on_what_is_due_soonest_first(qtbot, demo_window):
     w = demo_window
     tab = w.needs_action
     tab.first_screen = True
-    tab.open_first()
-    assert tab.tabs.currentIndex() == 1
+    tab.open_first()  # queued behind the list's first paint
+    qtbot.waitUntil(lambda: tab.tabs.currentIndex() == 1)
     view = tab.view
     assert view.items and view.tree.topLevelItemCount() == len(view.items)
     deadlines = [i.deadline for i in view.items if i.kind != st.REFUND_DECLINED]

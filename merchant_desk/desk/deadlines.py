@@ -15,19 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from .. import status as st
+from ..status import FOLLOW
 from ..store import OrderRow
 from .base import DeskBase
 from .views import CAPTURE, CHARGE, COMPLETE, REFUND
 
-#: The action that follows an order until Amazon settles it (a refresh of that order).
-FOLLOW = "follow"
 #: How far ahead a deadline counts as due (the window opens on the view when one is).
 DUE_WITHIN = timedelta(days=3)
 
-BUYER_DETAILS_NOTE = (
-    "Buyer names, emails and addresses leave Amazon's answers 30 days after checkout. "
-    "This desk keeps them for every order it has verified: nothing to do."
-)
 
 
 @dataclass(frozen=True, slots=True)

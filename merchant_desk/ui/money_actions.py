@@ -10,19 +10,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QToolBar
 
-from ..desk.views import CANCEL, CHARGE, CLOSE, REFUND
-from .dialogs import cancel, charge, close, refund
-from .dialogs.money import MoneyDialog, Request, Spec
 from .icons import icon
 from .richtext import tip
 from .text import tr
 
 if TYPE_CHECKING:
     from ..desk.applies import MoneyActions
+    from .dialogs.money import Request, Spec
     from .main_window import MainWindow
+
+# Amazon's operation names (merchant_desk.desk.views): the desk and the dialogs load when an
+# action is first used, not before the window's first paint.
+REFUND = "createRefund"
+CHARGE = "createCharge"
+CANCEL = "cancelCharge"
+CLOSE = "closeChargePermission"
 
 #: operation -> (object name, words, icon, shortcut)
 _ACTIONS: tuple[tuple[str, str, str, str, str], ...] = (
@@ -51,8 +57,17 @@ class MoneyActionsUi:
         if bar is not None:
             bar.insertActions(window.refresh_action, list(self.actions))
         window.view.selectionModel().currentRowChanged.connect(lambda *_: self.update())
-        window.events.orders_changed.connect(lambda _ids: self.update())
+        # a refresh changes orders by the hundred: the selected one is looked at once per
+        # burst, and only when it is among them
+        self._later = QTimer(window, singleShot=True, interval=100)
+        self._later.timeout.connect(lambda: self.update() if window.isVisible() else None)
+        window.events.orders_changed.connect(self._changed)
         self.update()
+
+    def _changed(self, ids: tuple[str, ...]) -> None:
+        current = self.window.current_id()
+        if not ids or (current is not None and current in ids):
+            self._later.start()
 
     def action_for(self, operation: str) -> QAction | None:
         return self.by_operation.get(operation)
@@ -87,6 +102,8 @@ class MoneyActionsUi:
         actions = window.desk.money_actions(row.order_id)
         if actions.why_not(operation) is not None or not window.desk.connected:
             return None
+        from .dialogs.money import MoneyDialog
+
         spec, describe = _SPECS[operation](actions)
         desk = window.desk
 
@@ -121,18 +138,26 @@ class MoneyActionsUi:
 
 
 def _refund(a: MoneyActions) -> tuple[Spec, Callable[[object], str]]:
+    from .dialogs import refund
+
     return refund.spec(a), refund.describe
 
 
 def _charge(a: MoneyActions) -> tuple[Spec, Callable[[object], str]]:
+    from .dialogs import charge
+
     return charge.spec(a), charge.describe
 
 
 def _cancel(a: MoneyActions) -> tuple[Spec, Callable[[object], str]]:
+    from .dialogs import cancel
+
     return cancel.spec(a), cancel.describe
 
 
 def _close(a: MoneyActions) -> tuple[Spec, Callable[[object], str]]:
+    from .dialogs import close
+
     return close.spec(a), close.describe
 
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGroupBox, QLabel, QPushButton, QVBoxLayout
 
 from .. import status as st
-from ..desk.story import CAPTURE_BY, CHARGE_BY, COMPLETE_BY, MoneyStory
+from ..status import CAPTURE_BY, CHARGE_BY, COMPLETE_BY
 from .richtext import plain
 from .text import tr
 
 if TYPE_CHECKING:
+    from ..desk.story import MoneyStory
     from .main_window import MainWindow
 
 _EARLY = datetime.min.replace(tzinfo=UTC)
@@ -107,9 +108,17 @@ class MoneyStoryPanel:
         if content is not None and isinstance(content, QVBoxLayout):
             content.insertWidget(5, self.box)  # after the Money group
         window.view.selectionModel().currentRowChanged.connect(lambda *_: self.refresh())
-        window.events.orders_changed.connect(lambda _ids: self.refresh())
+        self._later = QTimer(window, singleShot=True, interval=100)
+        self._later.timeout.connect(lambda: self.refresh() if window.isVisible() else None)
+        window.events.orders_changed.connect(self._changed)
         self.box.check_button.clicked.connect(self.check)
         self.refresh()
+
+    def _changed(self, ids: tuple[str, ...]) -> None:
+        """Read again once per burst of changes, and only when the shown order is among them."""
+        current = self.window.current_id()
+        if not ids or (current is not None and current in ids):
+            self._later.start()
 
     def refresh(self) -> None:
         order_id = self.window.current_id()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,15 +28,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..desk.deadlines import BUYER_DETAILS_NOTE, FOLLOW, DueItem, NeedsAction
 from ..events import DeskEvent, Settled
+from ..status import BUYER_DETAILS_NOTE, FOLLOW
 from .richtext import plain, tip
 from .status_text import status_text
 from .text import money, tr
 
 if TYPE_CHECKING:
     from ..desk import Desk
+    from ..desk.deadlines import DueItem, NeedsAction
     from .main_window import MainWindow
+
 
 _OVERDUE = QColor("#9b1c1c")
 _SOON = QColor("#8a5a00")
@@ -233,13 +235,24 @@ class NeedsActionTab:
         self.tabs.currentChanged.connect(lambda index: self.refresh() if index == 1 else None)
         self._signal = _SettledSignal(window.desk, window)
         self._signal.settled.connect(self.settled)
-        window.events.orders_changed.connect(lambda _ids: self.refresh_count())
+        # the count in the tab's title, once per burst of changes (a refresh sends many)
+        self._later = QTimer(window, singleShot=True, interval=500)
+        self._later.timeout.connect(self._changed)
+        window.events.orders_changed.connect(lambda _ids: self._later.start())
 
     def refresh(self) -> NeedsAction:
         view = self.window.desk.needs_action()
         self.view.show_items(view)
         self._title(view.due)
         return view
+
+    def _changed(self) -> None:
+        if not self.window.isVisible():  # closed: the desk may be closed too
+            return
+        if self.tabs.currentIndex() == 1:
+            self.refresh()
+        else:
+            self.refresh_count()
 
     def refresh_count(self) -> None:
         self._title(self.window.desk.due_count())
@@ -249,10 +262,15 @@ class NeedsActionTab:
                              else tr("Needs action"))
 
     def open_first(self) -> None:
-        """The window's first screen: the Needs-action view when something is due."""
+        """The window's first screen: the Needs-action view when something is due. Queued
+        behind the list's first paint and its report (nothing delays the paint)."""
+        QTimer.singleShot(0, self._open_first)
+
+    def _open_first(self) -> None:
+        if not self.window.isVisible():
+            return
         if self.first_screen and self.window.desk.due_count():
-            self.tabs.setCurrentIndex(1)
-            self.refresh()
+            self.tabs.setCurrentIndex(1)  # which fills the view (currentChanged)
         else:
             self.refresh_count()
 
