@@ -274,6 +274,10 @@ def _row_extras(row: OrderRow) -> dict[str, Any]:
         "refundedAmount": money(row.refunded_amount),
         "merchantReferenceId": row.merchant_reference,
         "gone": row.gone,
+        # the plain payment status (merchant_desk.status): a stable key, its next deadline
+        "status": row.status,
+        "deadline": format_timestamp(row.deadline) if row.deadline else None,
+        "deadlineKind": row.deadline_kind,
     }
 
 

@@ -42,6 +42,7 @@ async def shoot(out: Path, data_dir: Path) -> list[Path]:
     saved: list[Path] = []
     try:
         window.resize(1400, 820)
+        window.needs_action.first_screen = False  # the list first; the Needs-action view below
         window.show()
         window.start()
         # Show an order that is ready to capture: the most useful detail for a first look.
@@ -64,6 +65,12 @@ async def shoot(out: Path, data_dir: Path) -> list[Path]:
             saved.append(_save(window, out / name))
         window.resize(1400, 820)
         await asyncio.sleep(0.1)
+        window.needs_action.tabs.setCurrentIndex(1)
+        await asyncio.sleep(0.1)
+        QApplication.processEvents()
+        saved.append(_save(window, out / "needs-action.png"))
+        window.needs_action.tabs.setCurrentIndex(0)
+        saved.extend(await _money_dialogs(window, out))
 
         async def never(amount: str, descriptor: str | None) -> None:
             raise AssertionError("the screenshot never captures")
@@ -122,6 +129,48 @@ async def shoot(out: Path, data_dir: Path) -> list[Path]:
         window.events.close()
         window.close()
         await desk.aclose()
+    return saved
+
+
+async def _money_dialogs(window, out: Path) -> list[Path]:
+    """Refund, Charge, Cancel authorization and Close order, each on the first demo order it
+    applies to, and the refund's confirmation."""
+    from merchant_desk.ui import money_actions
+    from merchant_desk.ui.dialogs.money import MoneyDialog
+
+    async def never(request: object) -> None:
+        raise AssertionError("the screenshot never sends")
+
+    saved: list[Path] = []
+    rows = [window.model.order_row(r) for r in range(window.model.rowCount())]
+    for operation, name in (("createRefund", "refund"), ("createCharge", "charge"),
+                            ("cancelCharge", "cancel"), ("closeChargePermission", "close")):
+        found = next(((row, acts) for row in rows if row is not None
+                      for acts in [window.desk.money_actions(row.order_id)]
+                      if acts.why_not(operation) is None), None)
+        if found is None:
+            continue
+        row, acts = found
+        spec, describe = money_actions._SPECS[operation](acts)
+        dialog = MoneyDialog(spec, order=row.merchant_reference or row.order_id,
+                             buyer=row.buyer_name, environment=window.environment,
+                             submit=never, describe=describe, parent=window)
+        dialog.show()
+        dialog.adjustSize()
+        if operation == "createRefund":
+            dialog.amount_edit.setText("5.00")
+        await asyncio.sleep(0.1)
+        saved.append(_save(dialog, out / f"{name}-dialog.png"))
+        if operation == "createRefund":
+            dialog._to_confirm()
+            await asyncio.sleep(0.1)
+            saved.append(_save(dialog, out / "refund-confirm.png"))
+            dialog.pages.setCurrentIndex(0)
+            dialog.amount_edit.setText("999.999")
+            await asyncio.sleep(0.1)
+            saved.append(_save(dialog, out / "refund-invalid.png"))
+        dialog.close()
+        dialog.deleteLater()
     return saved
 
 

@@ -21,6 +21,8 @@ def open_window(qtbot, desk: Desk, tmp_path) -> MainWindow:
     # pytest-qt closes and deleteLater()s its widgets before fixtures are torn down: shut the
     # window down in order first (a fixture's own close_window after that is a no-op)
     qtbot.addWidget(window, before_close_func=lambda w: close_window(qtbot, w))
+    # the list first, as these tests drive it (the Needs-action first screen has its own)
+    window.needs_action.first_screen = False
     window.show()
     window.start()
     return window

@@ -144,6 +144,9 @@ def test_sessions_track_and_complete_in_json(emulator, md):
     assert code == 0
     assert row["checkoutSessionId"] == order["checkoutSessionId"]
     assert row["creationTimestamp"] is None or row["creationTimestamp"].endswith("Z")
+    # the same plain status the window shows: a stable key and Amazon's next deadline
+    assert (row["status"], row["deadlineKind"]) == ("authorized", "authorizationExpiration")
+    assert row["deadline"].endswith("Z")
 
     code, [tracker] = md("track", order["chargePermissionId"], "--carrier", "UPS",
                          "--tracking", "1Z999AA10123456784", "--json")

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QAbstractItemView, QTableView
 from merchant_desk.ui.orders_model import OrdersModel
 from tests.test_gui_model import Query, Row, SqlLikeDesk, make_rows
 
-AMOUNT, CHARGE, BUYER = 4, 6, 3
+AMOUNT, STATUS, BUYER = 4, 5, 3
 
 
 @pytest.fixture
@@ -54,13 +54,13 @@ def _ink_columns(pixels: list[list[QColor]], background: QColor) -> list[int]:
 
 def test_a_state_is_drawn_in_its_colour_and_a_selected_row_in_the_highlight(view):
     amber = QColor("#8a5a00")
-    assert view.model().data(view.model().index(0, CHARGE)) == "Authorized"
-    before = [p for line in _cell(view, 0, CHARGE) for p in line]
+    assert view.model().data(view.model().index(0, STATUS)) == "◷ Authorized"
+    before = [p for line in _cell(view, 0, STATUS) for p in line]
     assert any(_near(p, amber) for p in before)
     view.selectRow(0)
     palette = view.palette()
     highlight = palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.Highlight)
-    after = [p for line in _cell(view, 0, CHARGE) for p in line]
+    after = [p for line in _cell(view, 0, STATUS) for p in line]
     assert not any(_near(p, amber, 30) for p in after)  # selected: the highlight's text colour
     # the highlight behind it (the view's row panel; in styles that draw one, the item's too)
     assert sum(_near(p, highlight, 10) for p in after) > len(after) // 2

@@ -103,7 +103,7 @@ def test_demo_list_search_capture_tracking_canceled_and_closing(qtbot, demo_wind
     qtbot.waitUntil(lambda: w.dialog is None)
     captures = emulator.world.ledger()["captures"]
     assert [(c["chargeId"], c["amount"]) for c in captures] == [(target.charge_id, amount)]
-    qtbot.waitUntil(lambda: cell(w, 6) == "Captured", timeout=5000)
+    qtbot.waitUntil(lambda: cell(w, 5) == "✔ Paid", timeout=5000)
     assert w.detail.captured.text().startswith(amount)
     assert not w.capture_action.isEnabled()
 
@@ -113,7 +113,7 @@ def test_demo_list_search_capture_tracking_canceled_and_closing(qtbot, demo_wind
     dialog.number_edit.setText("1Z999AA10123456784")
     assert dialog.add_button.isEnabled()
     qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "1Z999AA10123456784" in cell(w, 8), timeout=5000)
+    qtbot.waitUntil(lambda: "1Z999AA10123456784" in cell(w, 7), timeout=5000)
     trackers = emulator.world.ledger()["trackers"]
     assert [(t["chargePermissionId"], t["trackingNumber"], t["carrierCode"]) for t in trackers] \
         == [(target.charge_permission_id, "1Z999AA10123456784", "UPS")]
@@ -169,11 +169,10 @@ def test_loopback_verify_fault_with_reason_code_then_capture_once(qtbot, loopbac
 
     # verify: the row and the detail change from "not verified yet" to Amazon's answer
     select(w, lambda r: r.order_id == sid)
-    assert cell(w, 5) == "not verified yet"
+    assert cell(w, 5) == "? Not verified yet"
     assert w.verify_action.isEnabled()
     w.verify_action.trigger()
-    qtbot.waitUntil(lambda: cell(w, 6) == "Authorized", timeout=10000)
-    assert cell(w, 5) == "Completed"
+    qtbot.waitUntil(lambda: cell(w, 5).startswith("◷ Authorized: capture by "), timeout=10000)
     assert "14.00 USD" in w.detail.authorized.text()
     assert w.detail.permission_id.text.text().startswith("S01-")
     assert w.capture_action.isEnabled()
@@ -197,13 +196,13 @@ def test_loopback_verify_fault_with_reason_code_then_capture_once(qtbot, loopbac
     qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: w.dialog is None)
     assert [c["amount"] for c in emulator.ledger()["captures"]] == ["14.00"]
-    qtbot.waitUntil(lambda: cell(w, 6) == "Captured", timeout=5000)
-    assert cell(w, 7) == "14.00 USD"
+    qtbot.waitUntil(lambda: cell(w, 5) == "✔ Paid", timeout=5000)
+    assert cell(w, 6) == "14.00 USD"
 
     # the declined checkout, verified over HTTP: Canceled, its reason and the guidance
     select(w, lambda r: r.order_id == declined)
     w.verify_action.trigger()
-    qtbot.waitUntil(lambda: cell(w, 5) == "Canceled", timeout=10000)
+    qtbot.waitUntil(lambda: cell(w, 5) == "— Canceled", timeout=10000)
     assert "Declined" in w.detail.reason.text()
     assert "try another payment method" in w.detail.next_step.text()
 

@@ -111,8 +111,9 @@ def test_a_disabled_action_says_why_and_the_context_menu_holds_the_rows_actions(
     assert w.current_id() == w.model.order_id(target)
     entries = {a.text(): a.isEnabled() for a in menu.actions() if a.text()}
     assert entries == {"Verify": True, "Capture": False, "Add tracking": False,
-                       "Complete checkout": False, "Copy checkout session ID": True,
-                       "Remove from list…": True}
+                       "Complete checkout": False, "Refund": False, "Charge": False,
+                       "Cancel authorization": False, "Close order": False,
+                       "Copy checkout session ID": True, "Remove from list…": True}
     menu.close()
     qtbot.waitUntil(lambda: not w.findChildren(QMenu))  # each right click's menu goes with it
 
@@ -185,7 +186,7 @@ def test_a_capture_without_an_answer_is_kept_pending_and_resumed_once_from_the_s
     assert not w.pending_button.isEnabled()
     assert w.pending_button.text() == "No pending operations"
     select(w, lambda r: r.order_id == row.order_id)
-    qtbot.waitUntil(lambda: cell(w, 6) == "Captured", timeout=5000)
+    qtbot.waitUntil(lambda: cell(w, 5) == "✔ Paid", timeout=5000)
 
 
 def test_closing_with_nothing_running_asks_nothing(qtbot, demo_window):

@@ -16,6 +16,7 @@ from merchant_desk.ui.orders_model import ID_ROLE, PAGE, Filters, OrdersModel
 class Query:
     search: str | None = None
     states: frozenset[str] = frozenset()
+    statuses: frozenset[str] = frozenset()
     created_from: object = None
     created_to: object = None
     sort: str = "created"
@@ -46,6 +47,9 @@ class Row:
     tracking_carrier: str | None = None
     tracking_number: str | None = None
     gone: bool = False
+    status: str = "unknown"
+    deadline: datetime | None = None
+    deadline_kind: str | None = None
 
     @property
     def state(self) -> str:
@@ -65,7 +69,8 @@ class SqlLikeDesk:
         rows = [r for r in self.rows.values()
                 if (not query.search or query.search.lower() in r.buyer_name.lower()
                     or query.search in r.checkout_session_id)
-                and (not query.states or r.state in query.states)]
+                and (not query.states or r.state in query.states)
+                and (not query.statuses or r.status in query.statuses)]
         rows.sort(key=lambda r: getattr(r, query.sort), reverse=query.descending)
         return [r.checkout_session_id for r in rows]
 
@@ -92,7 +97,8 @@ def make_rows(n: int) -> dict[str, Row]:
                         "Ada Lovelace" if i % 10 == 0 else f"Buyer {i}", f"b{i}@example.com",
                         Decimal("14.00") + i, "USD",
                         "Completed" if i % 3 else "Open",
-                        charge_state="Authorized" if i % 3 else None)
+                        charge_state="Authorized" if i % 3 else None,
+                        status="authorized" if i % 3 else "open")
     return rows
 
 
@@ -157,8 +163,8 @@ def test_a_column_the_store_cannot_sort_keeps_the_current_order(qapp, desk):
     refused = []
     model.sort_refused.connect(refused.append)
     queries = len(desk.queries)
-    model.sort(8, Qt.SortOrder.AscendingOrder)  # Tracking
-    assert refused == [8] and len(desk.queries) == queries
+    model.sort(7, Qt.SortOrder.AscendingOrder)  # Tracking
+    assert refused == [7] and len(desk.queries) == queries
     assert model.sort_column() == 0
 
 
@@ -166,16 +172,16 @@ def test_a_changed_order_is_reread_and_a_new_one_requeried(qapp, desk):
     model = OrdersModel(desk, query_type=Query)
     model.reload()
     first = model.order_id(0)
-    assert model.data(model.index(0, 6)) == "Authorized"
+    assert model.data(model.index(0, 5)) == "◷ Authorized"
     old = desk.rows[first]
-    desk.rows[first] = Row(**{**old.__dict__, "charge_state": "Captured",
+    desk.rows[first] = Row(**{**old.__dict__, "charge_state": "Captured", "status": "paid",
                               "captured_amount": old.amount})
     changed = []
     model.dataChanged.connect(lambda a, b: changed.append(a.row()))
     model.orders_changed([first])
     assert changed == [0]
-    assert model.data(model.index(0, 6)) == "Captured"
-    assert model.data(model.index(0, 7)) == "5013.00 USD"
+    assert model.data(model.index(0, 5)) == "✔ Paid"
+    assert model.data(model.index(0, 6)) == "5013.00 USD"
 
 
 def test_a_refresh_that_leaves_the_list_as_it_was_resets_nothing(qapp, desk):
@@ -263,11 +269,12 @@ def test_a_row_s_cells_are_formatted_once_and_again_only_when_it_changes(
                 assert _painted(model, r, c)[0] == real(model._columns[c].key, model.order_row(r))
     assert len(formatted) == 4 * columns
     first = model.order_id(0)
-    desk.rows[first] = Row(**{**desk.rows[first].__dict__, "charge_state": "Captured"})
+    desk.rows[first] = Row(**{**desk.rows[first].__dict__, "charge_state": "Captured",
+                              "status": "paid"})
     model.orders_changed([first])
-    text, colour = _painted(model, 0, 6)
-    assert text == "Captured" and colour.name() == "#1b6e20"
-    assert _painted(model, 2, 6)[0] == "Authorized" and len(formatted) == 5 * columns
+    text, colour = _painted(model, 0, 5)
+    assert text == "✔ Paid" and colour.name() == "#1b6e20"
+    assert _painted(model, 2, 5)[0] == "◷ Authorized" and len(formatted) == 5 * columns
 
 
 @pytest.mark.parametrize("change", ["search", "sort", "filters"])

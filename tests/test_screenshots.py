@@ -27,7 +27,9 @@ def test_screenshot_script_saves_every_picture_with_content(qtbot, qloop, tmp_pa
     assert names == {"main-window.png", "capture-dialog.png", "capture-confirm.png",
                      "capture-invalid.png", "settings-dialog.png", "tracking-dialog.png",
                      "import-dialog.png", "payouts.png", "main-window-1024x700.png",
-                     "main-window-minimum.png"}
+                     "main-window-minimum.png", "needs-action.png", "refund-dialog.png",
+                     "refund-confirm.png", "refund-invalid.png", "charge-dialog.png",
+                     "cancel-dialog.png", "close-dialog.png"}
     for path in saved:
         image = QImage(str(path))
         assert not image.isNull(), path

@@ -233,6 +233,7 @@ class DeskBase:
         return self.orders.list_order_ids(
             search=query.search or None,
             states=query.states or None,
+            statuses=query.statuses or None,
             created_from=query.created_from,
             created_to=query.created_to,
             sort_column=query.sort,
@@ -245,6 +246,7 @@ class DeskBase:
         return self.orders.count_orders(
             search=query.search or None,
             states=query.states or None,
+            statuses=query.statuses or None,
             created_from=query.created_from,
             created_to=query.created_to,
         )

@@ -28,6 +28,8 @@ class OrderQuery:
 
     search: str | None = None
     states: frozenset[str] = frozenset()
+    #: payment status keys (:data:`merchant_desk.status.KEYS`); empty: every status
+    statuses: frozenset[str] = frozenset()
     created_from: date | datetime | None = None
     created_to: date | datetime | None = None
     sort: str = "created"

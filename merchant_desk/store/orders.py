@@ -35,9 +35,11 @@ from merchant_desk.amazonpay.models import (
     Refund,
 )
 from merchant_desk.money import Money, MoneyError
+from merchant_desk.status import payment_status
 from merchant_desk.store.columns import search_text, timestamp_text
 from merchant_desk.store.db import Db, Store, relaxed_sync, utc_now_text, write_transaction
 from merchant_desk.store.search import OrderSearch
+from merchant_desk.store.statuses import status_columns
 
 _Model = TypeVar("_Model", CheckoutSession, ChargePermission, Charge, Refund)
 
@@ -84,6 +86,11 @@ class OrderRow:
     first_seen_at: datetime
     #: Not in a final state: ``refresh`` should verify it again.
     needs_refresh: bool
+    #: The plain payment status's key (:data:`merchant_desk.status.KEYS`), its next deadline
+    #: and what that deadline is for (:mod:`merchant_desk.status`).
+    status: str = "unknown"
+    deadline: datetime | None = None
+    deadline_kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -851,6 +858,9 @@ _ORDER_COLUMNS = (
     "last_verified_at",
     "first_seen_at",
     "search_text",
+    "status",
+    "deadline",
+    "deadline_kind",
 )
 
 
@@ -1048,6 +1058,9 @@ def _compose(
         or record.get("first_seen_at")
         or _ts_or_now(None),
         "search_text": search_text(buyer_name, buyer_email, reference),
+        **status_columns(payment_status(
+            session, permission, charges, refunds, session_state=session_state,
+            permission_state=permission_state, charge_state=charge_state)),
     }
 
 
@@ -1078,4 +1091,7 @@ def _order_row(row: Mapping[str, Any]) -> OrderRow:
         last_verified_at=_moment(row["last_verified_at"]),
         first_seen_at=_moment(row["first_seen_at"]) or datetime.now(UTC),
         needs_refresh=bool(row["needs_refresh"]),
+        status=row["status"],
+        deadline=_moment(row["deadline"]),
+        deadline_kind=row["deadline_kind"],
     )

@@ -392,7 +392,25 @@ def _cache_v6(db: sqlite_utils.Database) -> None:
     )
 
 
+def _cache_v7(db: sqlite_utils.Database) -> None:
+    """Each order's plain payment status and its next deadline (:mod:`merchant_desk.status`),
+    so the list sorts and filters on it and the Needs-action view walks an index; the rows
+    already cached get theirs from their cached objects now."""
+    have = set(db.table("orders").columns_dict)
+    for column, kind in (("status", "TEXT NOT NULL DEFAULT 'unknown'"), ("deadline", "TEXT"),
+                         ("deadline_kind", "TEXT")):
+        if column not in have:
+            db.execute(f"ALTER TABLE orders ADD COLUMN {column} {kind}")
+    db.execute("CREATE INDEX IF NOT EXISTS ix_orders_status ON orders (status, order_id)")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS ix_orders_deadline ON orders (deadline, order_id) "
+        "WHERE deadline IS NOT NULL AND gone = 0"
+    )
+    from merchant_desk.store.statuses import fill_statuses  # the row composer's own rule
+
+    fill_statuses(db.conn)
+
 
 CACHE_MIGRATIONS: tuple[Migration, ...] = (
-    _cache_v1, _cache_v2, _cache_v3, _cache_v4, _cache_v5, _cache_v6)
+    _cache_v1, _cache_v2, _cache_v3, _cache_v4, _cache_v5, _cache_v6, _cache_v7)
 JOURNAL_MIGRATIONS: tuple[Migration, ...] = (_journal_v1, _journal_v2)

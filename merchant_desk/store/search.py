@@ -28,6 +28,7 @@ SORT_COLUMNS: dict[str, str] = {
     "amount": "amount_minor",
     "state": "state",
     "last_verified_at": "last_verified_at",
+    "status": "status",
 }
 
 #: The index that walks each sort in order (used when a search matches many orders).
@@ -41,6 +42,7 @@ _SORT_INDEXES: dict[str, str] = {
     "amount": "ix_orders_amount",
     "state": "ix_orders_state",
     "last_verified_at": "ix_orders_verified",
+    "status": "ix_orders_status",
 }
 
 
@@ -70,6 +72,7 @@ class OrderSearch:
         offset: int = 0,
         *,
         gone: bool | None = None,
+        statuses: Iterable[str] | None = None,
     ) -> list[str]:
         """One page of order IDs for a search, filters and sort (all in SQL).
 
@@ -82,7 +85,8 @@ class OrderSearch:
         if sort_column not in SORT_COLUMNS:
             raise ValueError(f"cannot sort by {sort_column!r}; one of {sorted(SORT_COLUMNS)}")
         hits = self._search_hits(search)
-        where, params = _filters(search, states, created_from, created_to, gone, hits=hits)
+        where, params = _filters(search, states, created_from, created_to, gone, hits=hits,
+                                 statuses=statuses)
         hint = ""
         if search and search.strip():
             # SQLite cannot know how many orders a search matches, and sorts them all. Many
@@ -115,10 +119,12 @@ class OrderSearch:
         created_to: datetime | date | None = None,
         *,
         gone: bool | None = None,
+        statuses: Iterable[str] | None = None,
     ) -> int:
         """How many orders :meth:`list_order_ids` would page through with the same filters."""
         hits = self._search_hits(search)
-        only_search = states is None and created_from is None and created_to is None
+        only_search = (states is None and created_from is None and created_to is None
+                       and statuses is None)
         if search and search.strip() and only_search and gone is None:
             # the search alone: count its matches without visiting each order's row
             if hits is not None:
@@ -126,8 +132,32 @@ class OrderSearch:
             candidates_sql, params = _candidates(search)
             sql = f"SELECT count(*) FROM ({candidates_sql})"
         else:
-            where, params = _filters(search, states, created_from, created_to, gone, hits=hits)
+            where, params = _filters(search, states, created_from, created_to, gone, hits=hits,
+                                     statuses=statuses)
             sql = f"SELECT count(*) FROM orders {where}"
+        return int(self._cache.execute(sql, params).fetchone()[0])
+
+    def counts_by_status(self, created_from: datetime | date | None = None,
+                         created_to: datetime | date | None = None) -> dict[str, int]:
+        """Orders per payment status (every order has one), created within the period."""
+        where, params = _filters(None, None, created_from, created_to, None)
+        sql = f"SELECT status, count(*) FROM orders {where} GROUP BY status"
+        return {row[0]: row[1] for row in self._cache.execute(sql, params)}
+
+    def orders_by_deadline(self, limit: int = 500) -> list[str]:
+        """Orders with a deadline, soonest first (an index walk: ``ix_orders_deadline``)."""
+        sql = ("SELECT order_id FROM orders INDEXED BY ix_orders_deadline "
+               "WHERE deadline IS NOT NULL AND gone = 0 ORDER BY deadline, order_id LIMIT ?")
+        return [row[0] for row in self._cache.execute(sql, [limit])]
+
+    def count_deadlines(self, before: datetime | None = None) -> int:
+        """How many orders have a deadline (before ``before`` when given)."""
+        sql = ("SELECT count(*) FROM orders INDEXED BY ix_orders_deadline "
+               "WHERE deadline IS NOT NULL AND gone = 0")
+        params: list[Any] = []
+        if before is not None:
+            sql += " AND deadline < ?"
+            params.append(timestamp_text(before))
         return int(self._cache.execute(sql, params).fetchone()[0])
 
     def _search_hits(self, search: str | None) -> int | None:
@@ -233,6 +263,7 @@ def _filters(
     gone: bool | None,
     *,
     hits: int | None = None,
+    statuses: Iterable[str] | None = None,
 ) -> tuple[str, list[Any]]:
     """The WHERE clause; ``hits`` not None: the search's matches are in temp.search_hits."""
     clauses: list[str] = []
@@ -251,6 +282,10 @@ def _filters(
         else:
             clauses.append(f"state IN ({','.join('?' * len(wanted))})")
             params.extend(wanted)
+    if statuses is not None:
+        keys = sorted(set(statuses))
+        clauses.append(f"status IN ({','.join('?' * len(keys))})" if keys else "0")
+        params.extend(keys)
     if created_from is not None:
         clauses.append("created >= ?")
         params.append(_day(created_from))

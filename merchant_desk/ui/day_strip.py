@@ -1,4 +1,5 @@
-"""The day at a glance: counts by state and what is waiting to be captured, painted plainly."""
+"""The day at a glance: orders per payment status (every order in exactly one tile, within the
+period the list shows) and what is waiting to be captured, painted plainly."""
 
 from __future__ import annotations
 
@@ -19,13 +20,19 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from .richtext import tip
 from .text import money, tr
 
-#: The states worth a glance, in the order an order lives them, with calm colours.
+#: The payment statuses (merchant_desk.status.KEYS), the most pressing first, with calm
+#: colours; a status no order has gets no tile.
 TILES: tuple[tuple[str, str, str], ...] = (
-    ("Open", "Waiting for checkout", "#f3e7c9"),
-    ("Authorized", "Ready to capture", "#fde2b8"),
-    ("Captured", "Captured", "#d5ecd4"),
-    ("Canceled", "Canceled", "#eadede"),
-    ("Declined", "Declined", "#f6d3d3"),
+    ("not_paid", "Not paid", "#f6d3d3"),
+    ("authorized", "Ready to capture", "#fde2b8"),
+    ("partly_captured", "Partly captured", "#fde2b8"),
+    ("pending", "Waiting for Amazon", "#f3e7c9"),
+    ("open", "Checkout open", "#f3e7c9"),
+    ("paid", "Paid", "#d5ecd4"),
+    ("partly_refunded", "Partly refunded", "#e3ecd4"),
+    ("refunded", "Refunded", "#e4e4e4"),
+    ("canceled", "Canceled", "#eadede"),
+    ("unknown", "Not verified", "#e4e4e4"),
 )
 
 
@@ -85,7 +92,8 @@ class DayStrip(QWidget):
         self._fit_height()
 
     def summary_text(self) -> str:
-        parts = [f"{tr(label)}: {self._counts.get(state, 0)}" for state, label, _ in TILES]
+        parts = [f"{tr(label)}: {self._counts.get(state, 0)}" for state, label, _ in TILES
+                 if self._counts.get(state)]
         return "; ".join(parts) + "; " + self._awaiting_text()
 
     def _awaiting_text(self) -> str:
@@ -109,6 +117,8 @@ class DayStrip(QWidget):
         self._tiles = []
         big = self._big()
         for state, label, colour in TILES:
+            if not self._counts.get(state):
+                continue
             text = tr(label)
             width = max(metrics.horizontalAdvance(text), 40) + 24
             rect = QRectF(x, 4, width, height)

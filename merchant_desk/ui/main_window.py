@@ -57,7 +57,15 @@ from PySide6.QtWidgets import (
 )
 
 from ..paths import default_data_dir
-from . import availability, connection, gcguard, layout_memory
+from . import (
+    availability,
+    connection,
+    gcguard,
+    layout_memory,
+    money_actions,
+    money_story,
+    needs_action,
+)
 from .asyncdialog import execute, message_box
 from .day_strip import DayStrip
 from .detail_panel import DetailPanel
@@ -71,6 +79,7 @@ from .icons import icon
 from .orders_model import Filters, OrdersModel
 from .passphrase import prompt
 from .richtext import plain, tip
+from .status_text import empty_reason
 from .text import describe_failure, expected_failure, money, resume_text, tr, when
 from .widgets import SortArrowStyle, StatusBar
 
@@ -94,13 +103,20 @@ class RunnableDialog(Protocol[T_co]):
     def deleteLater(self) -> None: ...
 
 
+#: The list's status filter: every payment status (merchant_desk.status), so every order is in
+#: one; the day strip's tiles pick the same entries.
 STATE_FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("All states", frozenset()),
-    ("Ready to capture (Authorized)", frozenset({"Authorized"})),
-    ("Waiting for checkout (Open)", frozenset({"Open"})),
-    ("Captured", frozenset({"Captured"})),
-    ("Canceled", frozenset({"Canceled"})),
-    ("Declined", frozenset({"Declined"})),
+    ("All orders", frozenset()),
+    ("Not paid: do not ship", frozenset({"not_paid"})),
+    ("Ready to capture (Authorized)", frozenset({"authorized"})),
+    ("Partly captured", frozenset({"partly_captured"})),
+    ("Waiting for Amazon", frozenset({"pending"})),
+    ("Checkout open", frozenset({"open"})),
+    ("Paid", frozenset({"paid"})),
+    ("Partly refunded", frozenset({"partly_refunded"})),
+    ("Refunded", frozenset({"refunded"})),
+    ("Canceled", frozenset({"canceled"})),
+    ("Not verified yet", frozenset({"unknown"})),
 )
 
 #: Each column's usual text, for its width (None: it stretches). Longer text is cut with "…".
@@ -110,8 +126,7 @@ COLUMN_SAMPLES: tuple[str | None, ...] = (
     "#10000",  # merchant reference
     None,  # buyer
     "9999.99 USD",  # amount (never cut)
-    "Not finished",  # session state, in plain words
-    "Being checked",  # charge state, in plain words
+    "◷ Authorized: capture by 30 Dec",  # status
     "9999.99 USD",  # captured
     "UPS 1Z99…",  # tracking
 )
@@ -241,6 +256,13 @@ class MainWindow(QMainWindow):
         self._build_body()
         self._build_status_bar()
         self._connect()
+        # the Needs-action tab and the declined-refund banner; opened after the list's first
+        # paint when something is due
+        self.needs_action = needs_action.install(self)
+        self.framed.connect(self.needs_action.open_first)
+        # Refund, Charge, Cancel authorization, Close order (toolbar, shortcuts, context menu)
+        self.money_actions = money_actions.install(self)
+        self.money_story = money_story.install(self)  # the detail panel's money story
         layout_memory.restore(self.settings, self, self.view.horizontalHeader(), self.splitter)
         self.fit_restored_columns()
         self.view.viewport().installEventFilter(self)
@@ -415,7 +437,7 @@ class MainWindow(QMainWindow):
         self._show_environment()
 
     def size_columns(self) -> None:
-        """All nine columns fit beside the detail panel from 1280 px: each column as wide as
+        """All eight columns fit beside the detail panel from 1280 px: each column as wide as
         its usual text, the Buyer column takes what is left; longer text is cut with "…" and
         shown whole in the tooltip (states with Amazon's reason codes, tracking)."""
         metrics = self.view.fontMetrics()
@@ -540,6 +562,7 @@ class MainWindow(QMainWindow):
         self._show_environment()
         self._show_keyring()
         self.update_actions()
+        self.money_actions.update()
 
     def connection_failed(self, error: BaseException) -> None:
         """The desk could not connect: the list stays readable, Settings can fix it."""
@@ -732,13 +755,19 @@ class MainWindow(QMainWindow):
             self.model.set_filters(replace(
                 self.model.filters,
                 search=self.search.text().strip() or None,
-                states=self.state_filter.currentData() or frozenset(),
+                statuses=self.state_filter.currentData() or frozenset(),
                 created_from=created_from,
             ))
         finally:
             self._first_if_gone = False
         if not self.current_id() and self.model.rowCount():
             self.view.selectRow(0)
+        self._summary_timer.start()  # the tiles follow the period
+        if not self.model.rowCount():  # say why the list is empty
+            self.statusBar().showMessage(empty_reason(
+                self.search.text().strip(), self.state_filter.currentIndex() > 0 and
+                self.state_filter.currentText(), days is not None and
+                self.period_filter.currentText()), 15000)
 
     def filter_state(self, state: str) -> None:
         for i in range(self.state_filter.count()):
@@ -785,7 +814,9 @@ class MainWindow(QMainWindow):
 
     def update_summary(self) -> None:
         summary = self.desk.day_summary()
-        self.day_strip.set_summary(summary.counts, summary.awaiting_capture)
+        # the tiles count the period the list shows
+        self.day_strip.set_summary(self.desk.status_counts(self.model.filters.created_from),
+                                   summary.awaiting_capture)
 
     def _progress(self, task: str, done: int, total: int) -> None:
         self._progress_value = (done, total)
@@ -851,6 +882,7 @@ class MainWindow(QMainWindow):
         for action in (self.verify_action, self.capture_action, self.track_action,
                        self.complete_action):
             menu.addAction(action)
+        menu.addActions(list(self.money_actions.actions))
         menu.addSeparator()
         menu.addAction(self.copy_action)
         menu.addAction(self.remove_action)
@@ -941,7 +973,12 @@ class MainWindow(QMainWindow):
             return await self.desk.capture(charge_id, amount, currency, descriptor)
 
         dialog = CaptureDialog(row, self.environment, submit, self)
-        await self._run_dialog(dialog)
+        if await self._run_dialog(dialog) is not None:
+            # part of the order captured: say what remains and how to collect it (Charge)
+            note = await self.desk.remaining_note(charge_id)
+            self.money_actions.update()  # the permission was read again: Charge may apply
+            if note:
+                self.statusBar().showMessage(note, 30000)
 
     async def add_tracking(self) -> None:
         row = self.current_row()

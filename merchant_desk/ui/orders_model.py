@@ -29,6 +29,7 @@ from PySide6.QtGui import QColor
 
 from ..meanings import ObjectKind, explain
 from .richtext import tip
+from .status_text import status_colour_for, status_text, status_tooltip
 from .text import money, short_id, tr, when
 
 if TYPE_CHECKING:
@@ -55,8 +56,7 @@ def columns() -> tuple[Column, ...]:
         Column("merchant_reference", tr("Your ref"), "merchant_reference"),
         Column("buyer_name", tr("Buyer"), "buyer_name"),
         Column("amount", tr("Amount"), "amount"),
-        Column("session_state", tr("Checkout"), "state"),
-        Column("charge_state", tr("Charge"), "state"),
+        Column("status", tr("Status"), "status"),
         Column("captured_amount", tr("Captured"), None),
         Column("tracking", tr("Tracking"), None),
     )
@@ -68,6 +68,7 @@ class Filters:
 
     search: str | None = None
     states: frozenset[str] = frozenset()
+    statuses: frozenset[str] = frozenset()
     created_from: date | None = None
     created_to: date | None = None
 
@@ -173,6 +174,7 @@ class OrdersModel(QAbstractTableModel):
         return self._query_type(
             search=f.search,
             states=f.states,
+            statuses=f.statuses,
             created_from=f.created_from,
             created_to=f.created_to,
             sort=self._sort,
@@ -427,6 +429,8 @@ _GONE = QColor("#777777")
 
 
 def _foreground(key: str, row: OrderRow) -> QColor | None:
+    if key == "status":
+        return status_colour_for(row)
     if key == "session_state":
         return _STATE_COLOURS.get(row.session_state or "")
     if key == "charge_state":
@@ -447,6 +451,8 @@ def cell_text(key: str, row: OrderRow) -> str:
         return row.buyer_name or row.buyer_email or ""
     if key == "amount":
         return money(row.amount, row.currency)
+    if key == "status":
+        return status_text(row)
     if key == "session_state":
         if row.session_state is None and row.state == "Unverified":
             return tr("not verified yet")
@@ -502,6 +508,7 @@ def _header_tooltip(key: str) -> str | None:
         "session_state": tr("State of the checkout session at Amazon Pay"),
         "charge_state": tr("State of the charge (the payment) at Amazon Pay"),
         "captured_amount": tr("Amount charged to the buyer so far"),
+        "status": tr("Where the order's money stands, in plain words"),
     }.get(key)
 
 
@@ -510,12 +517,9 @@ def _tooltip(key: str, row: OrderRow) -> str | None:
         return tip(row.checkout_session_id or row.order_id)
     if key == "buyer_name":
         return tip("\n".join(p for p in (row.buyer_name, row.buyer_email) if p)) or None
-    if key == "session_state":
-        return tip(_state_tip(ObjectKind.CHECKOUT_SESSION, row.session_state,
-                              row.session_reason)) or None
-    if key == "charge_state":
-        return tip(_state_tip(ObjectKind.CHARGE, row.charge_state, row.charge_reason)) or None
-    if key in ("merchant_reference", "tracking"):
+    if key == "status":
+        return status_tooltip(row)
+    if key in ("session_state", "charge_state", "merchant_reference", "tracking"):
         return tip(cell_text(key, row)) or None
     if row.gone:
         return tr("Amazon Pay no longer has this order (deleted after 30 days); "

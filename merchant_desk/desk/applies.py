@@ -1,0 +1,160 @@
+"""Which money actions an order allows right now, from the cache alone, and the amounts that
+matter to each: the window enables Refund, Charge, Cancel authorization and Close order with
+it, and its dialogs show and check the same figures. Amazon still has the last word: each
+operation reads the objects again before it sends anything (:mod:`.lifecycle`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..amazonpay.models import Charge
+from ..money import Money
+from . import story
+from .following import Following
+from .views import CANCEL, CHARGE, CLOSE, REFUND
+
+#: Amazon's sandbox simulation codes per operation ("test a decline"): sandbox only.
+SIMULATION_CODES: dict[str, tuple[str, ...]] = {
+    CHARGE: ("SoftDeclined", "HardDeclined", "AmazonRejected", "TransactionTimedOut",
+             "CaptureInitiated"),
+    CLOSE: ("AmazonClosed",),
+    REFUND: (),
+    CANCEL: (),
+}
+
+#: What each code makes Amazon do, in plain words.
+SIMULATION_MEANINGS: dict[str, str] = {
+    "SoftDeclined": "the card is declined for now (the buyer may try again)",
+    "HardDeclined": "the card is declined for good",
+    "AmazonRejected": "Amazon rejects the payment",
+    "TransactionTimedOut": "the payment times out",
+    "CaptureInitiated": "the capture stays pending for a while, then completes",
+    "AmazonClosed": "Amazon closes the charge permission itself",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """The amounts an operator weighs before moving money (None: Amazon did not say)."""
+
+    currency: str | None
+    authorized: Money | None
+    captured: Money | None
+    refunded: Money | None
+    #: what the permission can still bring in (limit minus captured)
+    collectible: Money | None
+    #: what a new charge may ask for
+    new_charge: Money | None
+    #: what may still be refunded, over every captured charge
+    refundable: Money | None
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyActions:
+    """For each action: None when it applies, else why not (plain words)."""
+
+    order_id: str
+    story: story.MoneyStory
+    figures: Figures
+    refund: str | None
+    charge: str | None
+    cancel: str | None
+    close: str | None
+    #: the captured charges a refund may go on, with what each may still give back
+    refundable_charges: tuple[tuple[Charge, Money], ...]
+    #: the charges a cancel may release (Authorized or AuthorizationInitiated)
+    cancelable_charges: tuple[Charge, ...]
+
+    def why_not(self, operation: str) -> str | None:
+        return {REFUND: self.refund, CHARGE: self.charge, CANCEL: self.cancel,
+                CLOSE: self.close}.get(operation, "Not a money action.")
+
+
+def _sum(amounts: list[Money], currency: str) -> Money:
+    total = Money.zero(currency)
+    for amount in amounts:
+        if amount.currency_code == currency:
+            total += amount
+    return total
+
+
+def figures_of(told: story.MoneyStory) -> Figures:
+    permission = told.charge_permission
+    limit = permission.amount_limit if permission is not None else None
+    currency = limit.currency_code if limit is not None else next(
+        (m.currency_code for c in told.charges for m in (c.charge_amount, c.capture_amount)
+         if m is not None), None)
+    if currency is None:
+        return Figures(None, None, None, None, None, None, None)
+    authorized = _sum([c.charge_amount for c in told.charges
+                       if c.state in ("Authorized", "AuthorizationInitiated")
+                       and c.charge_amount is not None], currency)
+    captured = story.captured_total(told.charges, currency)
+    refunded = _sum([r.refund_amount for r in told.refunds
+                     if r.state == "Refunded" and r.refund_amount is not None], currency)
+    collect = told.collectible
+    return Figures(currency, authorized, captured, refunded,
+                   collect.total if collect is not None else None,
+                   collect.new_charge if collect is not None else None,
+                   told.refundable)
+
+
+class Applies(Following):
+    """:meth:`money_actions` and :meth:`cached_story`: the window's view of an order's money."""
+
+    def cached_story(self, object_id: str) -> story.MoneyStory:
+        """The order's money story from the cache, without a request (the detail panel's)."""
+        order_id, session, permission, charges, refunds = self._story_objects(object_id)
+        return story.build(order_id, session, permission, charges, refunds, datetime.now(UTC))
+
+    def money_actions(self, object_id: str) -> MoneyActions:
+        told = self.cached_story(object_id)
+        figures = figures_of(told)
+        permission = told.charge_permission
+        refundable: list[tuple[Charge, Money]] = []
+        for captured in told.charges:
+            left = story.refundable_on(captured, told.refunds)
+            if left is not None and left.amount > 0:
+                refundable.append((captured, left))
+        cancelable = tuple(c for c in told.charges
+                           if c.state in ("Authorized", "AuthorizationInitiated"))
+        pending_refund = any(r.state == "RefundInitiated" for r in told.refunds)
+
+        refund: str | None
+        if refundable:
+            refund = None
+        elif any(c.state in ("Authorized", "AuthorizationInitiated") for c in told.charges):
+            refund = "Nothing was captured yet: capture first, or cancel the authorization."
+        elif figures.captured is not None and figures.captured.amount > 0:
+            refund = ("Everything Amazon allows was refunded already." if not pending_refund
+                      else "A refund is still processing: wait until Amazon settles it.")
+        else:
+            refund = "Nothing was captured: there is no money to give back."
+
+        charge: str | None
+        if permission is None:
+            charge = "Verify the order first: the desk has not read its charge permission."
+        elif permission.state != "Chargeable":
+            charge = (f"The charge permission is {permission.state}: Amazon takes a new "
+                      "charge only on a Chargeable one.")
+        elif len(told.charges) >= story.MAX_CHARGES:
+            charge = "This order has 25 charges already, Amazon's most."
+        elif figures.new_charge is None or figures.new_charge.amount <= 0:
+            charge = ("Nothing is left to charge: an authorization holds the rest (capture "
+                      "it), or everything was captured.")
+        else:
+            charge = None
+
+        cancel = None if cancelable else "No authorization is waiting: nothing to cancel."
+
+        close: str | None
+        if permission is None:
+            close = "Verify the order first: the desk has not read its charge permission."
+        elif permission.state == "Closed":
+            close = "The order is closed already."
+        else:
+            close = None
+        return MoneyActions(told.order_id, told, figures, refund, charge, cancel, close,
+                            tuple(refundable), cancelable)

@@ -1,0 +1,139 @@
+"""The detail panel's money story: each charge, capture and refund with its state and date,
+what is still collectible and refundable, and the next deadline. Read from the cache when an
+order is selected (:meth:`merchant_desk.desk.Desk.cached_story`, no request); "Check with
+Amazon" reads the order again (:meth:`~merchant_desk.desk.Desk.money_story`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QGroupBox, QLabel, QPushButton, QVBoxLayout
+
+from .. import status as st
+from ..status import CAPTURE_BY, CHARGE_BY, COMPLETE_BY
+from .richtext import plain
+from .text import tr
+
+if TYPE_CHECKING:
+    from ..desk.story import MoneyStory
+    from .main_window import MainWindow
+
+_EARLY = datetime.min.replace(tzinfo=UTC)
+_DEADLINE_WORDS = {
+    CAPTURE_BY: "capture the authorized charge by {when}, or Amazon cancels it",
+    CHARGE_BY: "charge what is left by {when}, when the charge permission closes",
+    COMPLETE_BY: "complete the checkout by {when}, or it expires",
+}
+
+
+def _date(moment: datetime | None) -> str:
+    return f"{moment.astimezone():%Y-%m-%d %H:%M}" if moment is not None else tr("date not known")
+
+
+def story_lines(told: MoneyStory) -> list[str]:
+    """The story in plain lines, oldest first."""
+    lines: list[str] = []
+    refunds_of: dict[str, list[str]] = {}
+    for refund in sorted(told.refunds, key=lambda r: r.creation_timestamp or _EARLY):
+        mark = "⚠ " if refund.state == "Declined" else ""
+        words = {"Refunded": tr("refunded"), "RefundInitiated": tr("processing"),
+                 "Declined": tr("DECLINED: the buyer did not get it back")}.get(
+            refund.state, refund.state)
+        refunds_of.setdefault(refund.charge_id or "", []).append(
+            f"    {mark}{tr('Refund')} {refund.refund_amount or ''}: {words} "
+            f"({_date(refund.creation_timestamp)})")
+    for charge in sorted(told.charges, key=lambda c: c.creation_timestamp or _EARLY):
+        amount = charge.charge_amount or ""
+        if charge.state == "Captured":
+            what = tr("captured {amount}").format(amount=charge.capture_amount or amount)
+        elif charge.state == "Authorized":
+            what = tr("{amount} authorized, not captured yet (expires {when})").format(
+                amount=amount, when=_date(charge.expiration_timestamp))
+        elif charge.state == "Declined":
+            what = tr("{amount} DECLINED: nothing was taken").format(amount=amount)
+        elif charge.state == "Canceled":
+            what = tr("{amount} canceled: nothing was taken").format(amount=amount)
+        else:
+            what = tr("{amount} still processing at Amazon").format(amount=amount)
+        lines.append(f"{tr('Charge')} …{charge.charge_id[-7:]} ({_date(charge.creation_timestamp)}"
+                     f"): {what}")
+        lines.extend(refunds_of.pop(charge.charge_id, []))
+    for rest in refunds_of.values():
+        lines.extend(rest)
+    if not told.charges:
+        lines.append(tr("No charge yet: no money has moved."))
+    collect = told.collectible
+    if collect is not None:
+        lines.append(tr("Still collectible: {amount}").format(amount=collect.total))
+    if told.refundable is not None:
+        lines.append(tr("Still refundable: {amount}").format(amount=told.refundable))
+    if told.deadline is not None and told.deadline_kind in _DEADLINE_WORDS:
+        lines.append(tr("Next deadline: ") + tr(_DEADLINE_WORDS[told.deadline_kind]).format(
+            when=f"{st.short_date(told.deadline)} {told.deadline.astimezone():%H:%M}"))
+    return lines
+
+
+class MoneyStoryBox(QGroupBox):
+    def __init__(self) -> None:
+        super().__init__(tr("Money story"))
+        self.setObjectName("moneyStory")
+        layout = QVBoxLayout(self)
+        self.text = plain(QLabel())
+        self.text.setObjectName("moneyStoryText")
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.text)
+        self.check_button = QPushButton(tr("Check with Amazon"))
+        self.check_button.setObjectName("moneyStoryCheck")
+        self.check_button.setToolTip(tr("Read this order's charges and refunds from Amazon "
+                                        "again"))
+        layout.addWidget(self.check_button, 0, Qt.AlignmentFlag.AlignRight)
+
+    def show_story(self, told: MoneyStory | None) -> None:
+        self.setVisible(told is not None)
+        if told is not None:
+            self.text.setText("\n".join(story_lines(told)))
+
+
+class MoneyStoryPanel:
+    """The box in the window's detail panel, kept in step with the selected order."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self.box = MoneyStoryBox()
+        content = window.detail.content.layout()
+        if content is not None and isinstance(content, QVBoxLayout):
+            content.insertWidget(5, self.box)  # after the Money group
+        window.view.selectionModel().currentRowChanged.connect(lambda *_: self.refresh())
+        self._later = QTimer(window, singleShot=True, interval=100)
+        self._later.timeout.connect(lambda: self.refresh() if window.isVisible() else None)
+        window.events.orders_changed.connect(self._changed)
+        self.box.check_button.clicked.connect(self.check)
+        self.refresh()
+
+    def _changed(self, ids: tuple[str, ...]) -> None:
+        """Read again once per burst of changes, and only when the shown order is among them."""
+        current = self.window.current_id()
+        if not ids or (current is not None and current in ids):
+            self._later.start()
+
+    def refresh(self) -> None:
+        order_id = self.window.current_id()
+        self.box.show_story(self.window.desk.cached_story(order_id) if order_id else None)
+
+    def check(self) -> None:
+        order_id = self.window.current_id()
+        if order_id and self.window.desk.connected:
+            self.window.spawn(self._check(order_id))
+
+    async def _check(self, order_id: str) -> None:
+        told = await self.window.desk.money_story(order_id)
+        if self.window.current_id() == order_id:
+            self.box.show_story(told)
+
+
+def install(window: MainWindow) -> MoneyStoryPanel:
+    return MoneyStoryPanel(window)

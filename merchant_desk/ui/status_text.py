@@ -1,0 +1,95 @@
+"""The plain payment status as the window shows it: a symbol AND words, then a colour (the
+colour is never the only signal: a colour-blind operator and a grey-scale printout read the
+symbol and the words). The words are the desk's (:mod:`merchant_desk.status`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from PySide6.QtGui import QColor
+
+from .. import status as st
+from .text import tr
+
+
+class HasStatus(Protocol):
+    @property
+    def status(self) -> str: ...
+    @property
+    def deadline(self) -> object: ...
+    @property
+    def deadline_kind(self) -> str | None: ...
+
+
+#: A symbol per key, from fonts every desktop has (no colour emoji).
+SYMBOLS: dict[str, str] = {
+    st.PAID: "✔",
+    st.AUTHORIZED: "◷",
+    st.PARTLY_CAPTURED: "◑",
+    st.PARTLY_REFUNDED: "↩",
+    st.REFUNDED: "↩",
+    st.NOT_PAID: "✖",
+    st.PENDING: "…",
+    st.CANCELED: "—",
+    st.OPEN: "○",
+    st.UNKNOWN: "?",
+}
+
+_GREEN = QColor("#1b6e20")
+_AMBER = QColor("#8a5a00")
+_RED = QColor("#9b1c1c")
+_GREY = QColor("#666666")
+_COLOURS: dict[str, QColor] = {
+    st.PAID: _GREEN,
+    st.AUTHORIZED: _AMBER,
+    st.PARTLY_CAPTURED: _AMBER,
+    st.PENDING: _AMBER,
+    st.OPEN: _AMBER,
+    st.NOT_PAID: _RED,
+    st.CANCELED: _GREY,
+    st.REFUNDED: _GREY,
+    st.PARTLY_REFUNDED: _GREEN,
+}
+
+
+def words(key: str, deadline: object = None, kind: str | None = None) -> str:
+    moment = deadline if isinstance(deadline, datetime) else None
+    return tr(st.status_words(key, moment, kind))
+
+
+def status_text(row: HasStatus) -> str:
+    """``✖ Not paid: do not ship``."""
+    return f"{SYMBOLS.get(row.status, '?')} {words(row.status, row.deadline, row.deadline_kind)}"
+
+
+def status_colour(key: str) -> QColor | None:
+    return _COLOURS.get(key)
+
+
+def status_colour_for(row: HasStatus) -> QColor | None:
+    if row.deadline_kind == st.REFUND_DECLINED:
+        return _RED
+    return status_colour(row.status)
+
+
+def status_tooltip(row: HasStatus) -> str:
+    meaning = tr(st.MEANINGS.get(row.status, st.MEANINGS[st.UNKNOWN]))
+    if row.deadline_kind == st.REFUND_DECLINED:
+        meaning += " " + tr("Amazon declined a refund: the buyer did not get that money back.")
+    return meaning
+
+
+def empty_reason(search: str, status: str | bool, period: str | bool) -> str:
+    """Why a filtered list shows nothing, naming each filter that applies."""
+    parts = []
+    if status:
+        parts.append(tr("status “{s}”").format(s=status))
+    if period:
+        parts.append(tr("created {p}").format(p=str(period).lower()))
+    if search:
+        parts.append(tr("matching “{s}”").format(s=search))
+    if not parts:
+        return tr("No orders yet: add or import some.")
+    return tr("No order is {what}. Change or clear the filters to see the others.").format(
+        what=", ".join(parts))
