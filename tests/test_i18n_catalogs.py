@@ -118,6 +118,7 @@ CLI_TEXT_MODULES = [
     "merchant_desk/cli.py",
     "merchant_desk/commands.py",
     "merchant_desk/money_commands.py",
+    "merchant_desk/payout_commands.py",
 ]
 _MARKERS = {"_", "N_", "ngettext"}
 # Programmer errors and logs are for developers, in English.
