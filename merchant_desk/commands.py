@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 import httpx
 
-from . import meanings, rules, shop_export
+from . import i18n, meanings, rules, shop_export
 from .amazonpay.client import RetryPolicy
 from .amazonpay.errors import (
     ApiError,
@@ -50,6 +50,7 @@ from .exitcodes import (
     EXIT_UNREACHABLE,
     EXIT_USAGE,
 )
+from .i18n import _
 from .money import Money
 from .paths import default_data_dir
 from .settings import Settings
@@ -62,6 +63,65 @@ class UsageError(Exception):
 
 def _err(text: str) -> None:
     print(text, file=sys.stderr)
+
+
+def _amount(money: Money) -> str:
+    """An amount for people, the language's way, with its ISO code: several currencies meet
+    on the command line ("1.234,50 EUR")."""
+    from .money_locale import format_money
+
+    return format_money(money, code=True)
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes on a terminal (a Japanese character takes two)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(label: str, width: int = 19) -> str:
+    """``label`` and spaces up to ``width`` columns, at least one."""
+    return label + " " * max(1, width - _width(label))
+
+
+def _row(label: str, value: str) -> str:
+    """One labelled line of a report: "  Meaning:          ...", the values in one column."""
+    return f"  {_pad(label)}{value}"
+
+
+def _nothing_sent(error: Exception) -> str:
+    return f"{error}\n" + _("Nothing was sent.")
+
+
+def _in_english(make: Callable[[], str]) -> str:
+    """A text for a ``--json`` line: the same in every language."""
+    with i18n.language(i18n.SOURCE_LANGUAGE):
+        return make()
+
+
+def typed_amount(text: str, currency: str) -> Money:
+    """An amount the operator typed, the active language's way ("14,00" in Italian): never
+    guessed (:func:`rules.parse_amount`); what is sent stays Amazon's "14.00"."""
+    return rules.parse_amount(text, currency, i18n.current_locale())
+
+
+async def read_amount(text: str, currency_of: Callable[[], Awaitable[str]]) -> str | Money:
+    """An amount typed for an object whose currency is not known yet: Amazon's form ("14.00")
+    when the text reads the same in every currency, else read in the object's currency
+    (``currency_of``, which may ask Amazon): "1.500" is 1500 yen but no amount of euros."""
+    readings: list[Money | None] = []
+    for probe in ("JPY", "EUR"):  # no decimals, and two: every reading a currency can give
+        try:
+            readings.append(typed_amount(text, probe))
+        except rules.RuleError:
+            readings.append(None)
+    without, with_decimals = readings
+    if with_decimals is not None:
+        # decimals written ("14,50"): no amount of yen, so Amazon's form reads the same in any
+        # currency; without them both readings are one number ("1500")
+        return (without or with_decimals).amount_text()
+    return typed_amount(text, await currency_of())
 
 
 # --------------------------------------------------------------------------- verify
@@ -90,7 +150,7 @@ def verify_command(
         if checked not in ids:
             ids.append(checked)
     if bad:
-        _err("Nothing was sent: fix the IDs above and run verify again.")
+        _err(_("Nothing was sent: fix the IDs above and run verify again."))
         return EXIT_USAGE
     try:
         return asyncio.run(_verify(args, ids, retry=retry, transport=transport))
@@ -98,7 +158,7 @@ def verify_command(
         _err(str(exc))
         return EXIT_USAGE
     except KeyboardInterrupt:
-        _err("Interrupted. Verifying changes nothing at Amazon Pay: run verify again.")
+        _err(_("Interrupted. Verifying changes nothing at Amazon Pay: run verify again."))
         return EXIT_INTERRUPTED
 
 
@@ -132,9 +192,10 @@ async def _verify(
                 continue
             except TransportError as exc:
                 _err(
-                    f"Checkout session {session_id}: Amazon Pay could not be reached at "
-                    f"{client.config.origin} ({exc.message}). Check the network connection (and "
-                    "--endpoint), then run verify again; verifying changes nothing."
+                    _("Checkout session {id}: Amazon Pay could not be reached at {origin} "
+                      "({message}). Check the network connection (and --endpoint), then run "
+                      "verify again; verifying changes nothing.").format(
+                        id=session_id, origin=client.config.origin, message=exc.message)
                 )
                 if as_json:
                     _json_line(out, {"checkoutSessionId": session_id,
@@ -159,7 +220,7 @@ async def _verify(
 
 def _report_skipped(rest: list[str]) -> None:
     if rest:
-        _err(f"Not checked ({len(rest)}): {' '.join(rest)}")
+        _err(_("Not checked ({count}): {ids}").format(count=len(rest), ids=" ".join(rest)))
 
 
 def _session_json(session: CheckoutSession, request_id: str | None) -> dict[str, Any]:
@@ -189,36 +250,33 @@ def _json_line(out: TextIO, obj: dict[str, Any]) -> None:
 def _print_session(out: TextIO, session: CheckoutSession) -> None:
     status = session.status
     explanation = meanings.explain(meanings.ObjectKind.CHECKOUT_SESSION, status.state, status.reason_code)
-    reason = status.reason_code or "none"
+    reason = status.reason_code or _("none")
     if status.reason_description:
         reason += f" ({status.reason_description})"
+    state = status.state if status.known else _("{state} (not documented by Amazon)").format(
+        state=status.state)
     rows = [
-        ("State", status.state + ("" if status.known else " (not documented by Amazon)")),
-        ("Reason", reason),
-        ("Meaning", explanation.meaning),
-        ("Next step", explanation.next_step),
-        ("Charge permission", session.charge_permission_id or "-"),
-        ("Charge", session.charge_id or "-"),
+        (_("State:"), state),
+        (_("Reason:"), reason),
+        (_("Meaning:"), explanation.meaning),
+        (_("Next step:"), explanation.next_step),
+        (_("Charge permission:"), session.charge_permission_id or "-"),
+        (_("Charge:"), session.charge_id or "-"),
     ]
     if session.charge_amount is not None:
-        rows.insert(2, ("Amount", str(session.charge_amount)))
-    out.write(f"Checkout session {session.checkout_session_id}: {explanation.title}\n")
+        rows.insert(2, (_("Amount:"), _amount(session.charge_amount)))
+    out.write(_("Checkout session {id}: {title}").format(
+        id=session.checkout_session_id, title=explanation.title) + "\n")
+    width = max(19, *(_width(label) + 1 for label, _value in rows))
     for label, value in rows:
-        out.write(f"  {label + ':':<19}{value}\n")
+        out.write(f"  {_pad(label, width)}{value}\n")
     out.flush()
 
 
 def _report_refusal(out: TextIO, session_id: str, exc: ApiError, as_json: bool) -> None:
     explanation = meanings.explain_error(exc.reason_code)
-    lines = [
-        f"Checkout session {session_id}: {explanation.title}",
-        f"  Amazon said:       {exc.status} {exc.reason_code}: {exc.message or '(no message)'}",
-        f"  Meaning:           {explanation.meaning}",
-        f"  What to do:        {explanation.next_step}",
-    ]
-    if exc.request_id:
-        lines.append(f"  Request ID:        {exc.request_id} (quote it to Amazon Pay support)")
-    _err("\n".join(lines))
+    title = _("Checkout session {id}: {title}").format(id=session_id, title=explanation.title)
+    _err("\n".join([title, *_refusal_lines(exc, explanation)]))
     if as_json:
         _json_line(
             out,
@@ -237,9 +295,10 @@ def _report_refusal(out: TextIO, session_id: str, exc: ApiError, as_json: bool) 
 def _report_unreadable(out: TextIO, session_id: str, exc: InvalidResponse, as_json: bool) -> None:
     what = f" ({exc.detail})" if exc.detail else ""
     _err(
-        f"Checkout session {session_id}: Amazon Pay answered HTTP {exc.status} with something "
-        f"that is not its JSON{what}: {exc.excerpt!r}. Try again later; if it persists, check "
-        "--endpoint and the status of Amazon Pay."
+        _("Checkout session {id}: Amazon Pay answered HTTP {status} with something that is not "
+          "its JSON{detail}: {excerpt}. Try again later; if it persists, check --endpoint and "
+          "the status of Amazon Pay.").format(id=session_id, status=exc.status, detail=what,
+                                                excerpt=repr(exc.excerpt))
     )
     if as_json:
         _json_line(
@@ -294,8 +353,9 @@ def _print_row(out: TextIO, row: OrderRow, as_json: bool) -> None:
         _json_line(out, line)
         return
     explanation = explain_row(row)
-    out.write(f"Order {row.order_id}: {explanation.title}\n")
-    out.write(f"  {'Meaning:':<19}{explanation.meaning}\n  {'Next step:':<19}{explanation.next_step}\n")
+    out.write(_("Order {id}: {title}").format(id=row.order_id, title=explanation.title) + "\n")
+    out.write(_row(_("Meaning:"), explanation.meaning) + "\n"
+              + _row(_("Next step:"), explanation.next_step) + "\n")
     out.flush()
 
 
@@ -306,9 +366,10 @@ def _print_row(out: TextIO, row: OrderRow, as_json: bool) -> None:
 PASSPHRASE_ENV = "MERCHANT_DESK_KEY_PASSPHRASE"
 
 
-def _passphrase(of: str = "the Merchant Desk key file", *, confirm: bool = False) -> str | None:
-    """A key's passphrase: from the environment, else asked on a terminal (never echoed),
-    else None. Never read from a file, never logged."""
+def _passphrase(path: object = None, *, confirm: bool = False) -> str | None:
+    """The passphrase of the key file at ``path`` (None: Merchant Desk's own): from the
+    environment, else asked on a terminal (never echoed), else None. Never read from a file,
+    never logged."""
     import getpass
     import os
 
@@ -317,9 +378,11 @@ def _passphrase(of: str = "the Merchant Desk key file", *, confirm: bool = False
         return value
     if not sys.stdin.isatty():
         return None
-    first = getpass.getpass(f"Passphrase of {of}: ")
-    if confirm and getpass.getpass("Same passphrase again: ") != first:
-        raise UsageError("The two passphrases differ; nothing was stored.")
+    prompt = (_("Passphrase of the Merchant Desk key file: ") if path is None
+              else _("Passphrase of the key file {path}: ").format(path=path))
+    first = getpass.getpass(prompt)
+    if confirm and getpass.getpass(_("Same passphrase again: ")) != first:
+        raise UsageError(_("The two passphrases differ; nothing was stored."))
     return first
 
 
@@ -348,41 +411,43 @@ async def _open_desk(args: argparse.Namespace, **client_options: Any) -> Desk:
     passphrase = None
     if settings.private_key_file and not settings.public_key_id:
         raise UsageError(
-            "No public key ID: pass --public-key-id ID or set MERCHANT_DESK_PUBLIC_KEY_ID "
-            "(Seller Central shows it beside the key)."
+            _("No public key ID: pass --public-key-id ID or set MERCHANT_DESK_PUBLIC_KEY_ID "
+              "(Seller Central shows it beside the key).")
         )
     if not settings.private_key_file:
         info = secrets.describe(data_dir)
         if info is None:
             raise UsageError(
-                "No private key: pass --private-key-file PEM (or set "
-                "MERCHANT_DESK_PRIVATE_KEY_FILE), or store it once with 'merchant-desk "
-                "credentials set --key-file PEM --public-key-id ID'. To try Merchant Desk on "
-                "sample orders: 'merchant-desk gui --demo'."
+                _("No private key: pass --private-key-file PEM (or set "
+                  "MERCHANT_DESK_PRIVATE_KEY_FILE), or store it once with 'merchant-desk "
+                  "credentials set --key-file PEM --public-key-id ID'. To try Merchant Desk on "
+                  "sample orders: 'merchant-desk gui --demo'.")
             )
     try:
         locked = secrets.locked_key(data_dir, settings.private_key_file)
     except secrets.SecretsError as exc:
         raise UsageError(str(exc)) from None
     if locked is not None:
-        passphrase = _passphrase() if locked.ours else _passphrase(f"the key file {locked.path}")
+        passphrase = _passphrase() if locked.ours else _passphrase(locked.path)
         if not passphrase:
-            raise UsageError(f"{secrets.KeyNeedsPassphrase(locked.path)} Type it when asked on "
-                             f"a terminal, or set {PASSPHRASE_ENV}. Nothing was sent.")
+            raise UsageError(_("{problem} Type it when asked on a terminal, or set {variable}. "
+                               "Nothing was sent.").format(
+                problem=secrets.KeyNeedsPassphrase(locked.path), variable=PASSPHRASE_ENV))
     try:
         return await Desk.open(
             settings, data_dir=data_dir, passphrase=passphrase, **client_options
         )
     except KeyLoadError as exc:
         if locked is not None and passphrase and "passphrase is wrong" in str(exc):
-            raise UsageError(f"{secrets.WrongPassphrase(locked.path)} Nothing was sent.") from None
+            raise UsageError(_("{problem} Nothing was sent.").format(
+                problem=secrets.WrongPassphrase(locked.path))) from None
         raise UsageError(str(exc)) from None
     except secrets.WrongPassphrase as exc:
-        raise UsageError(f"{exc} Nothing was sent.") from None
+        raise UsageError(_("{problem} Nothing was sent.").format(problem=exc)) from None
     except (secrets.SecretsError, ConfigurationError, SettingsError) as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
-        raise UsageError(f"Cannot read the private key file: {exc}") from None
+        raise UsageError(_("Cannot read the private key file: {error}").format(error=exc)) from None
 
 
 DeskBody = Callable[[Desk], Awaitable[int]]
@@ -419,7 +484,7 @@ def _run(args: argparse.Namespace, body: DeskBody, *, resuming: bool = False) ->
         _err(str(exc))
         return EXIT_USAGE
     except rules.RuleError as exc:
-        _err(f"{exc}\nNothing was sent.")
+        _err(_nothing_sent(exc))
         return EXIT_USAGE
     except (OutcomeUnknown, OperationPending) as exc:
         _err(exc.message)
@@ -430,19 +495,19 @@ def _run(args: argparse.Namespace, body: DeskBody, *, resuming: bool = False) ->
     except ActionNotAllowed as exc:
         _err(exc.message)
         if exc.explanation is not None:
-            _err(f"  Meaning:           {exc.explanation.meaning}\n"
-                 f"  What to do:        {exc.explanation.next_step}")
+            _err(_row(_("Meaning:"), exc.explanation.meaning) + "\n"
+                 + _row(_("What to do:"), exc.explanation.next_step))
         return EXIT_REFUSED
     except ApiError as exc:
         _report_api_error(exc, as_json)
         return EXIT_UNREACHABLE if exc.retryable else EXIT_REFUSED
     except InvalidResponse as exc:
-        _err(f"Amazon Pay answered HTTP {exc.status} with something that is not its JSON: "
-             f"{exc.excerpt!r}. Try again later.")
+        _err(_("Amazon Pay answered HTTP {status} with something that is not its JSON: "
+               "{excerpt}. Try again later.").format(status=exc.status, excerpt=repr(exc.excerpt)))
         return EXIT_UNREACHABLE if exc.retryable else EXIT_REFUSED
     except TransportError as exc:
-        _err(f"Amazon Pay could not be reached ({exc.message}). Check the network connection "
-             "(and --endpoint), then try again.")
+        _err(_("Amazon Pay could not be reached ({message}). Check the network connection "
+               "(and --endpoint), then try again.").format(message=exc.message))
         return EXIT_UNREACHABLE
     except DeskError as exc:
         _err(exc.message)
@@ -452,38 +517,47 @@ def _run(args: argparse.Namespace, body: DeskBody, *, resuming: bool = False) ->
 def _report_interrupted(left: list[Intent], as_json: bool) -> int:
     """Ctrl+C: say what was left pending and how to finish it; no traceback."""
     if not left:
-        _err("Interrupted. Nothing was left pending: whatever finished before Ctrl+C is kept.")
+        _err(_("Interrupted. Nothing was left pending: whatever finished before Ctrl+C is kept."))
         return EXIT_INTERRUPTED
     for intent in left:
-        message = (
-            f"Interrupted while '{describe_operation(intent.operation, intent.request)}' on "
-            f"{intent.object_id} was under way. Amazon Pay may or may not have done it, so it "
-            f"is kept as pending operation #{intent.intent_id}. Run 'merchant-desk pending "
-            "--resume' to finish it: it is sent again as the same operation, never done twice."
-        )
-        _err(message)
+        def message(intent: Intent = intent) -> str:
+            return _("Interrupted while '{operation}' on {id} was under way. Amazon Pay may or "
+                     "may not have done it, so it is kept as pending operation #{number}. Run "
+                     "'merchant-desk pending --resume' to finish it: it is sent again as the same "
+                     "operation, never done twice.").format(
+                operation=describe_operation(intent.operation, intent.request),
+                id=intent.object_id, number=intent.intent_id)
+
+        _err(message())
         if as_json:
             _json_line(sys.stdout, {"error": {"pending": True, "interrupted": True,
                                               "journalId": intent.intent_id,
                                               "operation": intent.operation,
-                                              "message": message}})
+                                              "message": _in_english(message)}})
     return EXIT_PENDING
 
 
 def _report_api_error(exc: ApiError, as_json: bool) -> None:
     explanation = meanings.explain_error(exc.reason_code, exc.message)
-    lines = [
-        f"Amazon Pay refused: {explanation.title}",
-        f"  Amazon said:       {exc.status} {exc.reason_code}: {exc.message or '(no message)'}",
-        f"  Meaning:           {explanation.meaning}",
-        f"  What to do:        {explanation.next_step}",
-    ]
-    if exc.request_id:
-        lines.append(f"  Request ID:        {exc.request_id} (quote it to Amazon Pay support)")
-    _err("\n".join(lines))
+    title = _("Amazon Pay refused: {title}").format(title=explanation.title)
+    _err("\n".join([title, *_refusal_lines(exc, explanation)]))
     if as_json:
         _json_line(sys.stdout, {"error": {"status": exc.status, "reasonCode": exc.reason_code,
                                           "message": exc.message, "requestId": exc.request_id}})
+
+
+def _refusal_lines(exc: ApiError, explanation: meanings.Explanation) -> list[str]:
+    """Amazon's answer verbatim (status, reasonCode, message), then the plain words."""
+    message = exc.message or _("(no message)")
+    lines = [
+        _row(_("Amazon said:"), f"{exc.status} {exc.reason_code}: {message}"),
+        _row(_("Meaning:"), explanation.meaning),
+        _row(_("What to do:"), explanation.next_step),
+    ]
+    if exc.request_id:
+        lines.append(_row(_("Request ID:"), _(
+            "{request_id} (quote it to Amazon Pay support)").format(request_id=exc.request_id)))
+    return lines
 
 
 def _charge_json(charge: Charge) -> dict[str, Any]:
@@ -503,7 +577,7 @@ def complete_command(args: argparse.Namespace) -> int:
     try:
         sid = rules.check_checkout_session_id(args.id)
     except rules.RuleError as exc:
-        _err(f"{exc}\nNothing was sent.")
+        _err(_nothing_sent(exc))
         return EXIT_USAGE
 
     async def body(desk: Desk) -> int:
@@ -514,8 +588,8 @@ def complete_command(args: argparse.Namespace) -> int:
             line.update(_row_extras(row))
             _json_line(sys.stdout, line)
         else:
-            print(f"Checkout session {sid} completed: charge {row.charge_id or '-'} is "
-                  f"{row.charge_state or 'not created'}.")
+            print(_("Checkout session {id} completed: charge {charge} is {state}.").format(
+                id=sid, charge=row.charge_id or "-", state=row.charge_state or _("not created")))
         return EXIT_OK
 
     return _run(args, body)
@@ -527,24 +601,27 @@ def capture_command(args: argparse.Namespace) -> int:
         charge_id = rules.check_charge_id(args.id)
         descriptor = rules.check_soft_descriptor(args.descriptor)
         if args.currency:
-            rules.parse_amount(args.amount, args.currency)  # data-free checks before anything
+            typed_amount(args.amount, args.currency)  # data-free checks before anything
     except rules.RuleError as exc:
-        _err(f"{exc}\nNothing was sent.")
+        _err(_nothing_sent(exc))
         return EXIT_USAGE
 
     async def body(desk: Desk) -> int:
         currency = args.currency or await desk.charge_currency(charge_id)
-        before = desk.collectible_note(charge_id, rules.parse_amount(args.amount, currency))
+        value = typed_amount(args.amount, currency)
+        before = desk.collectible_note(charge_id, value)
         if before:  # a partial capture never gives up the rest silently
             _err(before)
-        charge = await desk.capture(charge_id, args.amount, currency, descriptor,
+        charge = await desk.capture(charge_id, value, currency, descriptor,
                                     simulation_code=args.simulate)
         if args.json:
             _json_line(sys.stdout, _charge_json(charge))
         else:
-            shown = rules.descriptor_preview(descriptor) if descriptor else "(none)"
-            print(f"Charge {charge_id}: {charge.state}. Captured {charge.capture_amount}; "
-                  f"the buyer's statement shows {shown}.")
+            shown = rules.descriptor_preview(descriptor) if descriptor else _("(none)")
+            captured = _amount(charge.capture_amount) if charge.capture_amount else "-"
+            print(_("Charge {id}: {state}. Captured {amount}; the buyer's statement shows "
+                    "{descriptor}.").format(id=charge_id, state=charge.state, amount=captured,
+                                            descriptor=shown))
         after = await desk.remaining_note(charge_id) if before else None
         if after:
             _err(after)
@@ -560,7 +637,7 @@ def track_command(args: argparse.Namespace) -> int:
         carrier = rules.check_carrier(args.carrier)
         number = rules.check_tracking_number(args.tracking)
     except rules.RuleError as exc:
-        _err(f"{exc}\nNothing was sent.")
+        _err(_nothing_sent(exc))
         return EXIT_USAGE
 
     async def body(desk: Desk) -> int:
@@ -568,8 +645,9 @@ def track_command(args: argparse.Namespace) -> int:
         if args.json:
             _json_line(sys.stdout, dict(tracker.raw))
         else:
-            print(f"Tracking {number} ({carrier.name}) added to {pid}; Amazon will tell the buyer "
-                  "when the parcel ships and arrives.")
+            print(_("Tracking {number} ({carrier}) added to {id}; Amazon will tell the buyer "
+                    "when the parcel ships and arrives.").format(number=number,
+                                                                 carrier=carrier.name, id=pid))
         return EXIT_OK
 
     return _run(args, body)
@@ -587,7 +665,7 @@ def _local(args: argparse.Namespace, body: Callable[[Store], int]) -> int:
             _err(store.cache_reset.message())
         return body(store)
     except KeyboardInterrupt:
-        _err("Interrupted.")
+        _err(_("Interrupted."))
         return EXIT_INTERRUPTED
     finally:
         store.close()
@@ -619,14 +697,14 @@ def sessions_command(args: argparse.Namespace) -> int:
                 line.update(_row_extras(row))
                 _json_line(sys.stdout, line)
             else:
-                amount = str(Money(row.amount, row.currency)) if (
+                amount = _amount(Money(row.amount, row.currency)) if (
                     row.amount is not None and row.currency) else "-"
-                created = row.created.strftime("%Y-%m-%d %H:%M") if row.created else "-"
-                print(f"{created:16}  {order_id:36}  {row.state:22}  {amount:>14}  "
+                created = i18n.format_datetime(row.created) if row.created else "-"
+                print(f"{created:24}  {order_id:36}  {row.state:22}  {amount:>16}  "
                       f"{row.merchant_reference or '-':8}  {row.buyer_name or '-'}")
         if not args.json:
             total = orders.count_orders(search=query.search, states=query.states or None)
-            print(f"{len(ids)} of {total} orders shown.")
+            print(_("{shown} of {total} orders shown.").format(shown=len(ids), total=total))
         return EXIT_OK
 
     return _local(args, body)
@@ -641,14 +719,15 @@ def import_command(args: argparse.Namespace) -> int:
     try:
         text = shop_export.decode(Path(args.file).expanduser().read_bytes())
     except OSError as exc:
-        _err(f"Cannot read {args.file}: {exc.strerror}.")
+        _err(_("Cannot read {file}: {error}.").format(file=args.file, error=exc.strerror))
         return EXIT_USAGE
     if not shop_export.find_orders(text):
-        _err(f"No checkout session, charge permission or charge IDs were found in {args.file}.")
+        _err(_("No checkout session, charge permission or charge IDs were found in {file}.")
+             .format(file=args.file))
         return EXIT_USAGE
 
     async def body(desk: Desk) -> int:
-        unsubscribe = desk.subscribe(_progress_printer("Verifying"))
+        unsubscribe = desk.subscribe(_progress_printer(_("Verifying")))
         try:
             report = await desk.import_ids(text, verify=not args.no_verify)
         finally:
@@ -661,16 +740,18 @@ def import_command(args: argparse.Namespace) -> int:
                 "notFound": report.not_found,
             })
         else:
-            print(f"Found {report.found} orders: {report.added} new, {report.already_known} "
-                  f"already known, {report.verified} verified, {len(report.failed)} failed, "
-                  f"{len(report.not_found)} not found on Amazon (not kept).")
+            print(_("Found {found} orders: {added} new, {known} already known, {verified} "
+                    "verified, {failed} failed, {not_found} not found on Amazon (not kept).")
+                  .format(found=report.found, added=report.added, known=report.already_known,
+                          verified=report.verified, failed=len(report.failed),
+                          not_found=len(report.not_found)))
         for order_id in report.not_found:
-            _err(f"  {order_id}: not found on Amazon")
+            _err("  " + _("{order_id}: not found on Amazon").format(order_id=order_id))
         for order_id, why in report.failed:
             _err(f"  {order_id}: {why}")
         if report.unreachable:
-            _err("Amazon Pay could not be reached: the orders are saved; run 'merchant-desk "
-                 "refresh' when the connection is back.")
+            _err(_("Amazon Pay could not be reached: the orders are saved; run 'merchant-desk "
+                   "refresh' when the connection is back."))
             return EXIT_UNREACHABLE
         return EXIT_REFUSED if report.failed else EXIT_OK
 
@@ -697,7 +778,7 @@ def refresh_command(args: argparse.Namespace) -> int:
     """``refresh [--concurrency N] [--json]``: re-verify every order not yet final."""
 
     async def body(desk: Desk) -> int:
-        unsubscribe = desk.subscribe(_progress_printer("Refreshing"))
+        unsubscribe = desk.subscribe(_progress_printer(_("Refreshing")))
         try:
             report = await desk.refresh_many(concurrency=args.concurrency)
         finally:
@@ -708,13 +789,14 @@ def refresh_command(args: argparse.Namespace) -> int:
                 "failed": _failures_json(report.failed), "unreachable": report.unreachable,
             })
         else:
-            print(f"Refreshed {report.verified} of {report.total} orders; {report.gone} no "
-                  f"longer on Amazon; {len(report.failed)} failed.")
+            print(_("Refreshed {verified} of {total} orders; {gone} no longer on Amazon; "
+                    "{failed} failed.").format(verified=report.verified, total=report.total,
+                                               gone=report.gone, failed=len(report.failed)))
         for order_id, why in report.failed:
             _err(f"  {order_id}: {why}")
         if report.unreachable:
-            _err("Amazon Pay could not be reached, so the rest was not refreshed. Check the "
-                 "network connection (and --endpoint), then run refresh again.")
+            _err(_("Amazon Pay could not be reached, so the rest was not refreshed. Check the "
+                   "network connection (and --endpoint), then run refresh again."))
             return EXIT_UNREACHABLE
         return EXIT_REFUSED if report.failed else EXIT_OK
 
@@ -744,12 +826,12 @@ def pending_command(args: argparse.Namespace) -> int:
                 if args.json:
                     _json_line(sys.stdout, _intent_json(intent))
                     continue
-                print(f"#{intent.intent_id}  {intent.created_at:%Y-%m-%d %H:%M}  "
+                print(f"#{intent.intent_id}  {i18n.format_datetime(intent.created_at)}  "
                       f"{intent.operation:24} {intent.object_id}  {intent.status or 'sent'}")
             if not args.json:
-                print(f"{len(intents)} pending operation(s)."
-                      + (" Run 'merchant-desk pending --resume' to finish them." if intents
-                         else ""))
+                print(_("{count} pending operation(s).").format(count=len(intents))
+                      + (" " + _("Run 'merchant-desk pending --resume' to finish them.")
+                         if intents else ""))
             return EXIT_PENDING if intents else EXIT_OK
 
         return _local(args, show)
@@ -766,7 +848,7 @@ def pending_command(args: argparse.Namespace) -> int:
             print(f"#{result.intent_id}  {result.operation:24} {result.object_id}  "
                   f"{result.status}: {result.message}")
         if not args.json:
-            print(f"{len(results)} pending operation(s) resumed.")
+            print(_("{count} pending operation(s) resumed.").format(count=len(results)))
         if any(r.status == "unknown" for r in results):
             return EXIT_PENDING
         return EXIT_REFUSED if any(r.status == "refused" for r in results) else EXIT_OK
@@ -783,47 +865,53 @@ def credentials_command(args: argparse.Namespace) -> int:
         if args.credentials_command == "show":
             info = secrets.describe(data_dir)
             if info is None:
-                print("No credentials stored.")
+                print(_("No credentials stored."))
                 return EXIT_OK
             if getattr(args, "json", False):
                 _json_line(sys.stdout, info.as_dict())
             else:
-                print(f"Public key ID: {info.public_key_id}\nFingerprint:   {info.fingerprint}\n"
-                      f"Stored in:     {info.where}")
+                for label, value in ((_("Public key ID:"), info.public_key_id),
+                                     (_("Fingerprint:"), info.fingerprint),
+                                     (_("Stored in:"), info.where)):
+                    print(f"{_pad(label, 15)}{value}")
             return EXIT_OK
         if args.credentials_command == "delete":
             removed = secrets.delete_credentials(data_dir)
-            print("Credentials deleted." if removed else "No credentials were stored.")
+            print(_("Credentials deleted.") if removed else _("No credentials were stored."))
             return EXIT_OK
         # set
         key_id = rules.check_public_key_id(args.public_key_id)
         try:
             key = secrets.load_private_key_file(
-                args.key_file, lambda path: _passphrase(f"the key file {path}"))
+                args.key_file, lambda path: _passphrase(path))
         except secrets.KeyNeedsPassphrase as exc:
-            raise UsageError(f"{exc} Type it when asked on a terminal, or set "
-                             f"{PASSPHRASE_ENV}. Nothing was stored.") from None
+            raise UsageError(_("{problem} Type it when asked on a terminal, or set {variable}. "
+                               "Nothing was stored.").format(problem=exc,
+                                                             variable=PASSPHRASE_ENV)) from None
         status = secrets.keyring_status()
         passphrase = None
         where: secrets.Kind = "keyring"
         if not status.usable or args.file:
             if not status.usable:
-                _err(f"No usable system keyring ({status.reason}); the key goes into a "
-                     "passphrase-encrypted file in the data directory instead.")
+                _err(_("No usable system keyring ({reason}); the key goes into a "
+                       "passphrase-encrypted file in the data directory instead.").format(
+                    reason=status.reason))
             passphrase = _passphrase(confirm=True)
             if not passphrase:
-                raise UsageError(f"A passphrase is needed: type it, or set {PASSPHRASE_ENV}.")
+                raise UsageError(_("A passphrase is needed: type it, or set {variable}.").format(
+                    variable=PASSPHRASE_ENV))
             where = "file"
         stored = secrets.store_credentials(key_id, key, data_dir=data_dir,
                                            passphrase=passphrase, where=where)
         info = secrets.describe(data_dir)
-        print(f"Stored in {stored}." + (f" Fingerprint {info.fingerprint}." if info else ""))
+        print(_("Stored in {where}.").format(where=stored) + (" " + _(
+            "Fingerprint {fingerprint}.").format(fingerprint=info.fingerprint) if info else ""))
         return EXIT_OK
     except (secrets.SecretsError, KeyLoadError, UsageError, rules.RuleError) as exc:
         _err(str(exc))
         return EXIT_USAGE
     except OSError as exc:
-        _err(f"Cannot read the key file: {exc}")
+        _err(_("Cannot read the key file: {error}").format(error=exc))
         return EXIT_USAGE
 
 
@@ -837,7 +925,8 @@ def doctor_command(args: argparse.Namespace) -> int:
                 _json_line(sys.stdout, {"name": check.name, "ok": check.ok,
                                         "detail": check.detail})
             else:
-                print(f"[{'ok' if check.ok else 'FAIL'}] {check.name}: {check.detail}")
+                verdict = _("ok") if check.ok else _("FAIL")
+                print(f"[{verdict}] {check.name}: {check.detail}")
         return EXIT_OK if all(c.ok for c in checks) else EXIT_REFUSED
 
     return _run(args, body)
@@ -858,7 +947,7 @@ def audit_command(args: argparse.Namespace) -> int:
             detail = entry.detail
             text = detail.get("text") if set(detail) == {"text"} else (
                 json.dumps(detail, ensure_ascii=False) if detail else "")
-            print(f"{entry.at:%Y-%m-%d %H:%M:%S}  {entry.event}  {entry.object_id or '-'}  "
+            print(f"{i18n.format_datetime(entry.at)}  {entry.event}  {entry.object_id or '-'}  "
                   f"{text or ''}".rstrip())
         return EXIT_OK
 

@@ -14,6 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .exitcodes import EXIT_OK, EXIT_REFUSED, EXIT_USAGE
+from .i18n import N_, _
 
 if TYPE_CHECKING:
     from .amazonpay.models import Charge, Refund
@@ -24,44 +25,44 @@ if TYPE_CHECKING:
 #: The commands this module runs, by name.
 COMMANDS = ("charge", "refund", "cancel", "close", "show")
 
-_SIMULATE_HELP = "sandbox simulation code (e.g. SoftDeclined); refused for live, nothing sent"
+_SIMULATE_HELP = N_("sandbox simulation code (e.g. SoftDeclined); refused for live, nothing sent")
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the five commands on ``cli``'s subparsers."""
-    p = sub.add_parser("charge", help="Create Charge on a charge permission (exactly once)")
+    p = sub.add_parser("charge", help=_("Create Charge on a charge permission (exactly once)"))
     p.add_argument("id", metavar="PERMISSION_ID")
-    p.add_argument("--amount", required=True, help="e.g. 226.00")
-    p.add_argument("--currency", help="default: the charge permission's currency")
-    p.add_argument("--capture", action="store_true", help="capture at once (captureNow)")
-    p.add_argument("--descriptor", help="soft descriptor (with --capture), at most 16 characters")
-    p.add_argument("--simulate", metavar="CODE", help=_SIMULATE_HELP)
-    p.add_argument("--json", action="store_true", help="Amazon's Charge object")
+    p.add_argument("--amount", required=True, help=_("e.g. 226.00"))
+    p.add_argument("--currency", help=_("default: the charge permission's currency"))
+    p.add_argument("--capture", action="store_true", help=_("capture at once (captureNow)"))
+    p.add_argument("--descriptor", help=_("soft descriptor (with --capture), at most 16 characters"))
+    p.add_argument("--simulate", metavar="CODE", help=_(_SIMULATE_HELP))
+    p.add_argument("--json", action="store_true", help=_("Amazon's Charge object"))
 
-    p = sub.add_parser("refund", help="Create Refund, then follow it until it settles")
+    p = sub.add_parser("refund", help=_("Create Refund, then follow it until it settles"))
     p.add_argument("id", metavar="CHARGE_ID")
-    p.add_argument("--amount", required=True, help="e.g. 14.00 (the charge's currency)")
-    p.add_argument("--descriptor", help="soft descriptor, at most 16 characters")
-    p.add_argument("--simulate", metavar="CODE", help=_SIMULATE_HELP)
-    p.add_argument("--json", action="store_true", help="Amazon's Refund object")
+    p.add_argument("--amount", required=True, help=_("e.g. 14.00 (the charge's currency)"))
+    p.add_argument("--descriptor", help=_("soft descriptor, at most 16 characters"))
+    p.add_argument("--simulate", metavar="CODE", help=_(_SIMULATE_HELP))
+    p.add_argument("--json", action="store_true", help=_("Amazon's Refund object"))
 
-    p = sub.add_parser("cancel", help="Cancel Charge: release an authorization")
+    p = sub.add_parser("cancel", help=_("Cancel Charge: release an authorization"))
     p.add_argument("id", metavar="CHARGE_ID")
     p.add_argument("--reason", help="cancellationReason")
-    p.add_argument("--simulate", metavar="CODE", help=_SIMULATE_HELP)
-    p.add_argument("--json", action="store_true", help="Amazon's Charge object")
+    p.add_argument("--simulate", metavar="CODE", help=_(_SIMULATE_HELP))
+    p.add_argument("--json", action="store_true", help=_("Amazon's Charge object"))
 
-    p = sub.add_parser("close", help="Close Charge Permission: the order is finished")
+    p = sub.add_parser("close", help=_("Close Charge Permission: the order is finished"))
     p.add_argument("id", metavar="PERMISSION_ID")
     p.add_argument("--reason", help="closureReason")
     p.add_argument("--cancel-pending", action="store_true",
-                   help="also cancel authorizations not yet captured (cancelPendingCharges)")
-    p.add_argument("--simulate", metavar="CODE", help=_SIMULATE_HELP)
-    p.add_argument("--json", action="store_true", help="Amazon's Charge Permission object")
+                   help=_("also cancel authorizations not yet captured (cancelPendingCharges)"))
+    p.add_argument("--simulate", metavar="CODE", help=_(_SIMULATE_HELP))
+    p.add_argument("--json", action="store_true", help=_("Amazon's Charge Permission object"))
 
-    p = sub.add_parser("show", help="an order's whole money story (any of its IDs)")
+    p = sub.add_parser("show", help=_("an order's whole money story (any of its IDs)"))
     p.add_argument("id", metavar="ORDER_ID")
-    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.add_argument("--json", action="store_true", help=_("one JSON object"))
 
 
 def run(command: str, args: argparse.Namespace) -> int:
@@ -77,7 +78,7 @@ def _err(text: str) -> None:
 
 
 def _usage(error: Exception) -> int:
-    _err(f"{error}\nNothing was sent.")
+    _err(f"{error}\n" + _("Nothing was sent."))
     return EXIT_USAGE
 
 
@@ -90,10 +91,13 @@ def _print_json(obj: dict[str, Any]) -> None:
 def _declined(out: TextIO, what: str, object_id: str, reason: str | None,
               description: str | None, next_step: str) -> None:
     """A decline in words nobody can miss: what happened, Amazon's reason, what to do."""
-    out.write(f"DECLINED: {what} {object_id} was declined by Amazon Pay; no money moved.\n"
-              f"  Amazon said:       {reason or '(no reasonCode)'}: "
-              f"{description or '(no message)'}\n"
-              f"  What to do:        {next_step}\n")
+    from .commands import _row
+
+    said = "{}: {}".format(reason or _("(no reasonCode)"), description or _("(no message)"))
+    out.write(_("DECLINED: {what} {id} was declined by Amazon Pay; no money moved.").format(
+                  what=what, id=object_id) + "\n"
+              + _row(_("Amazon said:"), said) + "\n"
+              + _row(_("What to do:"), next_step) + "\n")
     out.flush()
 
 
@@ -103,22 +107,25 @@ def _declined(out: TextIO, what: str, object_id: str, reason: str | None,
 def charge_command(args: argparse.Namespace) -> int:
     """``charge PERMISSION_ID --amount A [--currency C] [--capture] [--descriptor T]``."""
     from . import rules
-    from .commands import _run
+    from .commands import _run, read_amount, typed_amount
 
     try:
         pid = rules.check_charge_permission_id(args.id)
         descriptor = rules.check_soft_descriptor(args.descriptor)
         if descriptor is not None and not args.capture:
-            raise rules.RuleError("Soft descriptor", "goes with a new charge only when it is "
-                                  "captured at once: add --capture", "--capture")
+            raise rules.RuleError(N_("Soft descriptor"), _(
+                "goes with a new charge only when it is captured at once: add --capture"),
+                "--capture")
         currency = rules.check_currency(args.currency) if args.currency else None
         if currency:
-            rules.parse_amount(args.amount, currency)
+            typed_amount(args.amount, currency)
     except rules.RuleError as error:
         return _usage(error)
 
     async def body(desk: Desk) -> int:
-        charge = await desk.charge(pid, args.amount, currency, capture_now=args.capture,
+        amount = (typed_amount(args.amount, currency) if currency else
+                  await read_amount(args.amount, lambda: _permission_currency(desk, pid)))
+        charge = await desk.charge(pid, amount, currency, capture_now=args.capture,
                                    soft_descriptor=descriptor, simulation_code=args.simulate)
         if args.json:
             _print_json(dict(charge.raw))
@@ -133,20 +140,43 @@ def _report_charge(desk: Desk, charge: Charge, *, human: bool) -> int:
     state, reason = charge.state, charge.status.reason_code
     if state == "Declined":
         meaning = explain(ObjectKind.CHARGE, state, reason)
-        _declined(sys.stderr, "Charge", charge.charge_id, reason,
+        _declined(sys.stderr, _("Charge"), charge.charge_id, reason,
                   charge.status.reason_description, meaning.next_step)
         return EXIT_REFUSED
     if human:
+        from .commands import _amount
+        from .money_locale import input_text
+
         amount = charge.capture_amount if state == "Captured" else charge.charge_amount
-        line = f"Charge {charge.charge_id}: {state} ({amount})."
+        line = _("Charge {id}: {state} ({amount}).").format(
+            id=charge.charge_id, state=state, amount=_amount(amount) if amount else "-")
         if state in ("AuthorizationInitiated", "CaptureInitiated"):
-            line += (" Amazon is still working on it; 'merchant-desk show "
-                     f"{charge.charge_id}' follows it.")
+            line += " " + _("Amazon is still working on it; 'merchant-desk show {id}' follows "
+                            "it.").format(id=charge.charge_id)
         elif state == "Authorized":
-            line += (f" Capture it when you ship: merchant-desk capture {charge.charge_id} "
-                     f"--amount {charge.charge_amount.amount_text() if charge.charge_amount else 'A'}")
+            typed = input_text(charge.charge_amount) if charge.charge_amount else "A"
+            line += " " + _("Capture it when you ship: {command}").format(
+                command=" ".join(("merchant-desk", "capture", charge.charge_id, "--amount",
+                                  typed)))
         print(line)
     return EXIT_OK
+
+
+async def _permission_currency(desk: Desk, permission_id: str) -> str:
+    """The currency of a charge permission, which decides how a typed amount reads (yen have
+    no decimals): the cache's, else the order's money story read from Amazon."""
+    for order_id in desk.orders.find_order_ids(permission_id):
+        row = desk.orders.get_order_rows([order_id]).get(order_id)
+        if row is not None and row.currency:
+            return row.currency
+    told = await desk.money_story(permission_id)
+    limit = told.charge_permission.amount_limit if told.charge_permission else None
+    if limit is None:
+        from .desk import DeskError
+
+        raise DeskError(_("Amazon did not report this charge permission's currency; verify the "
+                          "order again, or pass --currency."))
+    return limit.currency_code
 
 
 # --------------------------------------------------------------------------- refund
@@ -155,7 +185,7 @@ def _report_charge(desk: Desk, charge: Charge, *, human: bool) -> int:
 def refund_command(args: argparse.Namespace) -> int:
     """``refund CHARGE_ID --amount A [--descriptor T]``: create, then follow until settled."""
     from . import rules
-    from .commands import _run
+    from .commands import _run, read_amount
 
     try:
         cid = rules.check_charge_id(args.id)
@@ -164,7 +194,8 @@ def refund_command(args: argparse.Namespace) -> int:
         return _usage(error)
 
     async def body(desk: Desk) -> int:
-        refund = await desk.refund(cid, args.amount, soft_descriptor=descriptor,
+        amount = await read_amount(args.amount, lambda: desk.charge_currency(cid))
+        refund = await desk.refund(cid, amount, soft_descriptor=descriptor,
                                    simulation_code=args.simulate)
         if args.json:
             _print_json(dict(refund.raw))
@@ -174,21 +205,24 @@ def refund_command(args: argparse.Namespace) -> int:
 
 
 def _report_refund(refund: Refund, *, human: bool) -> int:
+    from .commands import _amount
     from .meanings import ObjectKind, explain
 
     state, reason = refund.state, refund.status.reason_code
+    amount = _amount(refund.refund_amount) if refund.refund_amount else "-"
     if state == "Declined":
         meaning = explain(ObjectKind.REFUND, state, reason)
-        _declined(sys.stderr, f"Refund of {refund.refund_amount}", refund.refund_id, reason,
-                  refund.status.reason_description, meaning.next_step)
+        _declined(sys.stderr, _("Refund of {amount}").format(amount=amount), refund.refund_id,
+                  reason, refund.status.reason_description, meaning.next_step)
         return EXIT_REFUSED
     if human:
         if state == "Refunded":
-            print(f"Refund {refund.refund_id}: Refunded {refund.refund_amount} to the buyer.")
+            print(_("Refund {id}: Refunded {amount} to the buyer.").format(
+                id=refund.refund_id, amount=amount))
         else:
-            print(f"Refund {refund.refund_id} of {refund.refund_amount}: {state}. Amazon is "
-                  "still working on it; 'merchant-desk show "
-                  f"{refund.refund_id}' (or refresh) follows it and reports a decline.")
+            print(_("Refund {id} of {amount}: {state}. Amazon is still working on it; "
+                    "'merchant-desk show {id}' (or refresh) follows it and reports a "
+                    "decline.").format(id=refund.refund_id, amount=amount, state=state))
     return EXIT_OK
 
 
@@ -210,8 +244,8 @@ def cancel_command(args: argparse.Namespace) -> int:
         if args.json:
             _print_json(dict(charge.raw))
         else:
-            print(f"Charge {cid}: {charge.state} ({charge.status.reason_code or '-'}); "
-                  "the buyer's authorization is released.")
+            print(_("Charge {id}: {state} ({reason}); the buyer's authorization is released.")
+                  .format(id=cid, state=charge.state, reason=charge.status.reason_code or "-"))
         return EXIT_OK
 
     return _run(args, body)
@@ -234,8 +268,9 @@ def close_command(args: argparse.Namespace) -> int:
         if args.json:
             _print_json(dict(permission.raw))
         else:
-            print(f"Charge permission {pid}: {permission.state} "
-                  f"({permission.status.reason_code or '-'}); no new charge can be made on it.")
+            print(_("Charge permission {id}: {state} ({reason}); no new charge can be made on "
+                    "it.").format(id=pid, state=permission.state,
+                                  reason=permission.status.reason_code or "-"))
         return EXIT_OK
 
     return _run(args, body)
@@ -250,8 +285,9 @@ def show_command(args: argparse.Namespace) -> int:
     from .commands import _run
 
     if rules.classify_id(args.id) is None:
-        _err(f"{args.id!r} is not an Amazon Pay ID: give the order's checkout session, charge "
-             "permission, charge or refund ID (e.g. S01-1234567-1234567).\nNothing was sent.")
+        _err(_("{id} is not an Amazon Pay ID: give the order's checkout session, charge "
+               "permission, charge or refund ID (e.g. S01-1234567-1234567).").format(
+            id=repr(args.id)) + "\n" + _("Nothing was sent."))
         return EXIT_USAGE
 
     async def body(desk: Desk) -> int:
@@ -290,50 +326,63 @@ def story_json(told: MoneyStory) -> dict[str, Any]:
 
 
 _DEADLINE_WORDS = {
-    "authorizationExpiration": "capture the authorized charge before its authorization expires",
-    "chargePermissionExpiration": "charge what is left before the charge permission expires",
-    "checkoutSessionExpiration": "complete the checkout before it expires",
+    "authorizationExpiration": N_(
+        "capture the authorized charge before its authorization expires"),
+    "chargePermissionExpiration": N_("charge what is left before the charge permission expires"),
+    "checkoutSessionExpiration": N_("complete the checkout before it expires"),
 }
 
 
 def _print_story(out: TextIO, told: MoneyStory) -> None:
+    from . import i18n
+    from .commands import _amount, _row
     from .desk.story import collect_advice
 
+    def shown(money: Money | None) -> str:
+        return _amount(money) if money is not None else "-"
+
     permission = told.charge_permission
-    out.write(f"Order {told.order_id}\n")
+    out.write(_("Order {id}").format(id=told.order_id) + "\n")
     if permission is not None:
-        limit = f", limit {permission.amount_limit}" if permission.amount_limit else ""
+        limit = (", " + _("limit {amount}").format(amount=shown(permission.amount_limit))
+                 if permission.amount_limit else "")
         reason = f" ({permission.status.reason_code})" if permission.status.reason_code else ""
-        out.write(f"  Charge permission {permission.charge_permission_id}: "
-                  f"{permission.state}{reason}{limit}\n")
+        out.write("  " + _("Charge permission {id}: {state}").format(
+            id=permission.charge_permission_id, state=permission.state) + f"{reason}{limit}\n")
     for charge in told.charges:
         reason = f" ({charge.status.reason_code})" if charge.status.reason_code else ""
-        amounts = f"authorized {charge.charge_amount}"
+        amounts = _("authorized {amount}").format(amount=shown(charge.charge_amount))
         if charge.capture_amount is not None:
-            amounts += f", captured {charge.capture_amount}"
-        out.write(f"  Charge {charge.charge_id}: {charge.state}{reason}, {amounts}\n")
+            amounts += ", " + _("captured {amount}").format(amount=shown(charge.capture_amount))
+        out.write("  " + _("Charge {id}: {state}").format(id=charge.charge_id, state=charge.state)
+                  + f"{reason}, {amounts}\n")
         for refund in told.refunds:
             if refund.charge_id != charge.charge_id:
                 continue
             if refund.state == "Declined":
-                out.write(f"    Refund {refund.refund_id}: DECLINED "
-                          f"({refund.status.reason_code or 'no reason'}) {refund.refund_amount}"
-                          " - no money went back to the buyer; refund again or pay them "
-                          "another way\n")
+                out.write("    " + _(
+                    "Refund {id}: DECLINED ({reason}) {amount} - no money went back to the "
+                    "buyer; refund again or pay them another way").format(
+                    id=refund.refund_id, reason=refund.status.reason_code or _("no reason"),
+                    amount=shown(refund.refund_amount)) + "\n")
             else:
-                out.write(f"    Refund {refund.refund_id}: {refund.state} "
-                          f"{refund.refund_amount}\n")
+                out.write("    " + _("Refund {id}: {state} {amount}").format(
+                    id=refund.refund_id, state=refund.state,
+                    amount=shown(refund.refund_amount)) + "\n")
     if told.collectible is not None:
-        out.write(f"  Collectible:       {told.collectible.total}\n")
+        out.write(_row(_("Collectible:"), shown(told.collectible.total)) + "\n")
         for line in collect_advice(told):
             out.write(f"    {line}\n")
     if told.refundable is not None:
-        out.write(f"  Refundable:        {told.refundable}\n")
+        out.write(_row(_("Refundable:"), shown(told.refundable)) + "\n")
     if told.deadline is not None and told.deadline_kind:
-        out.write(f"  Next deadline:     {told.deadline:%Y-%m-%d %H:%M} UTC: "
-                  f"{_DEADLINE_WORDS.get(told.deadline_kind, told.deadline_kind)}\n")
+        words = _DEADLINE_WORDS.get(told.deadline_kind)
+        what = _(words) if words else told.deadline_kind
+        out.write(_row(_("Next deadline:"), f"{i18n.format_datetime(told.deadline)}: {what}")
+                  + "\n")
     if told.declined_refunds:
-        out.write(f"  ATTENTION: {len(told.declined_refunds)} refund(s) DECLINED.\n")
+        out.write("  " + _("ATTENTION: {count} refund(s) DECLINED.").format(
+            count=len(told.declined_refunds)) + "\n")
     out.flush()
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .exitcodes import EXIT_INTERRUPTED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
+from .i18n import _
 
 if TYPE_CHECKING:  # the desk and the wire load when a command runs, not when cli.py parses
     from .desk import Desk
@@ -38,15 +39,15 @@ PAYOUT_COMMANDS = {"payouts": "payouts_command", "payout": "payout_command",
 
 def add_parsers(sub: Any) -> None:
     """Register the commands on cli.py's subparsers."""
-    p = sub.add_parser("payouts", help="fetch new settlement reports, then list the payouts")
-    p.add_argument("--since", metavar="DATE", help="only payouts from this day (YYYY-MM-DD)")
-    p.add_argument("--json", action="store_true", help="one JSON object per payout")
-    p = sub.add_parser("payout", help="one payout's lines, each with its order")
+    p = sub.add_parser("payouts", help=_("fetch new settlement reports, then list the payouts"))
+    p.add_argument("--since", metavar="DATE", help=_("only payouts from this day (YYYY-MM-DD)"))
+    p.add_argument("--json", action="store_true", help=_("one JSON object per payout"))
+    p = sub.add_parser("payout", help=_("one payout's lines, each with its order"))
     p.add_argument("settlement_id", metavar="SETTLEMENT_ID")
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
-    p = sub.add_parser("export", help="the accountant's export of a period (CSV or Excel)")
-    p.add_argument("--from", dest="start", required=True, metavar="DATE", help="first day")
-    p.add_argument("--to", dest="end", required=True, metavar="DATE", help="last day")
+    p.add_argument("--json", action="store_true", help=_("one JSON object per line"))
+    p = sub.add_parser("export", help=_("the accountant's export of a period (CSV or Excel)"))
+    p.add_argument("--from", dest="start", required=True, metavar="DATE", help=_("first day"))
+    p.add_argument("--to", dest="end", required=True, metavar="DATE", help=_("last day"))
     p.add_argument("--format", choices=FORMATS, required=True)
     p.add_argument("--output", required=True, metavar="FILE")
 
@@ -76,7 +77,7 @@ def _local(args: argparse.Namespace, body: Callable[[Desk], int]) -> int:
         _err(exc.message)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        _err("Interrupted.")
+        _err(_("Interrupted."))
         return EXIT_INTERRUPTED
     finally:
         desk.store.close()
@@ -96,8 +97,8 @@ def _date(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"{option} {text!r} is not a date: write it as YYYY-MM-DD, e.g. "
-                         "2026-12-31.") from None
+        raise ValueError(_("{option} {text} is not a date: write it as YYYY-MM-DD, e.g. "
+                           "2026-12-31.").format(option=option, text=repr(text))) from None
 
 
 def _time(moment: datetime | None) -> str | None:
@@ -140,7 +141,8 @@ def payouts_command(args: argparse.Namespace) -> int:
         fetched = await desk.fetch_payouts(since=since_time)
         rec = desk.reconciliation(since=since_time)
         for report_id, why in fetched.failed:
-            _err(f"Settlement report {report_id} could not be read: {why}.")
+            _err(_("Settlement report {id} could not be read: {why}.").format(id=report_id,
+                                                                               why=why))
         if args.json:
             for payout in rec.payouts:
                 _json_line(payout_json(payout))
@@ -152,21 +154,34 @@ def payouts_command(args: argparse.Namespace) -> int:
 
 
 def _print_payouts(rec: Reconciliation, read: int) -> None:
+    from .commands import _amount
+
     out = sys.stdout
     if read:
-        print(f"Read {read} new settlement report{'s' if read != 1 else ''} from Amazon Pay.",
+        print(_("New settlement reports read from Amazon Pay: {count}.").format(count=read),
               file=out)
     if not rec.payouts:
-        print("No payouts yet: Amazon pays out about 14 days after a shop's first capture, then "
-              "daily.", file=out)
+        print(_("No payouts yet: Amazon pays out about 14 days after a shop's first capture, "
+                "then daily."), file=out)
     for p in rec.payouts:
-        when = p.transaction_time.strftime("%Y-%m-%d") if p.transaction_time else "not yet paid"
-        print(f"{when}  {p.settlement_id:14}  {p.amount!s:>14}  {p.orders} orders, "
-              f"captured {p.captured}, fees {p.fees}, refunds {p.refunds}", file=out)
+        when = _day(p.transaction_time)
+        print(f"{when}  {p.settlement_id:14}  {_amount(p.amount):>16}  " + _(
+            "{orders} orders, captured {captured}, fees {fees}, refunds {refunds}").format(
+            orders=p.orders, captured=_amount(p.captured), fees=_amount(p.fees),
+            refunds=_amount(p.refunds)), file=out)
         for flag in p.flags:
-            print(f"    ATTENTION ({flag.key}): {flag.message}", file=out)
+            print("    " + _("ATTENTION ({key}): {message}").format(key=flag.key,
+                                                               message=flag.message), file=out)
     for money in rec.on_the_way.values():
-        print(f"On its way: {money} captured and not in a payout yet.", file=out)
+        print(_("On its way: {amount} captured and not in a payout yet.").format(
+            amount=_amount(money)), file=out)
+
+
+def _day(moment: datetime | None) -> str:
+    """A payout's day as the language writes it."""
+    from . import i18n
+
+    return i18n.format_date(moment.date()) if moment else _("not yet paid")
 
 
 def payout_command(args: argparse.Namespace) -> int:
@@ -192,18 +207,28 @@ def payout_command(args: argparse.Namespace) -> int:
                     "net": {"amount": f"{line.net:f}", "currencyCode": line.currency},
                 })
             return EXIT_OK
-        when = p.transaction_time.strftime("%Y-%m-%d") if p.transaction_time else "not yet paid"
-        print(f"Payout {p.settlement_id} on {when}: {p.amount} for {p.orders} orders "
-              f"(bank reference {p.amazon_disbursement_reference_id or 'not known yet'}).")
+        from .commands import _amount
+        from .money import Money
+
+        print(_("Payout {id} on {day}: {amount} for {orders} orders (bank reference "
+                "{reference}).").format(
+            id=p.settlement_id, day=_day(p.transaction_time), amount=_amount(p.amount),
+            orders=p.orders, reference=p.amazon_disbursement_reference_id or _("not known yet")))
         for matched in p.lines:
             line, order = matched.line, matched.order
-            who = (f"order {order.merchant_reference or order.order_id}"
-                   f"{', ' + order.buyer_name if order.buyer_name else ''}" if order
-                   else f"an order Merchant Desk does not know ({line.amazon_order_reference_id})")
-            print(f"  {line.posted:%Y-%m-%d}  {line.transaction_type:10}  {line.amount:>10f} "
-                  f"fee {line.total_fee:>8f}  net {line.net:>10f} {line.currency}  {who}")
+            if order:
+                who = _("order {reference}").format(
+                    reference=order.merchant_reference or order.order_id) + (
+                    ", " + order.buyer_name if order.buyer_name else "")
+            else:
+                who = _("an order Merchant Desk does not know ({id})").format(
+                    id=line.amazon_order_reference_id)
+            amount, fee, net = (_amount(Money(v, line.currency))
+                                for v in (line.amount, line.total_fee, line.net))
+            print(f"  {_day(line.posted)}  {line.transaction_type:10}  {amount:>16}  " + _(
+                "fee {fee}  net {net}").format(fee=fee, net=net) + f"  {who}")
         for flag in p.flags:
-            print(f"ATTENTION ({flag.key}): {flag.message}")
+            print(_("ATTENTION ({key}): {message}").format(key=flag.key, message=flag.message))
         return EXIT_OK
 
     return _local(args, body)
@@ -217,13 +242,16 @@ def export_command(args: argparse.Namespace) -> int:
         _err(str(exc))
         return EXIT_USAGE
     if start > end:
-        _err(f"--from {start} is after --to {end}: nothing was written.")
+        _err(_("--from {start} is after --to {end}: nothing was written.").format(
+            start=start, end=end))
         return EXIT_USAGE
     output = Path(args.output).expanduser()
     if not output.parent.is_dir():
-        _err(f"The folder {output.parent} does not exist: nothing was written.")
+        _err(_("The folder {folder} does not exist: nothing was written.").format(
+            folder=output.parent))
         return EXIT_USAGE
 
+    from . import i18n
     from .desk.export import export_rows, write_csv, write_xlsx
 
     def body(desk: Desk) -> int:
@@ -231,9 +259,12 @@ def export_command(args: argparse.Namespace) -> int:
         try:
             (write_xlsx if args.format == "xlsx" else write_csv)(output, rows)
         except OSError as exc:
-            _err(f"Cannot write {output}: {exc.strerror or exc}. Nothing was exported.")
+            _err(_("Cannot write {file}: {error}. Nothing was exported.").format(
+                file=output, error=exc.strerror or exc))
             return EXIT_USAGE
-        print(f"Wrote {len(rows)} transactions from {start} to {end} to {output}.")
+        print(_("Wrote {count} transactions from {start} to {end} to {file}.").format(
+            count=len(rows), start=i18n.format_date(start), end=i18n.format_date(end),
+            file=output))
         return EXIT_OK
 
     return _local(args, body)

@@ -19,6 +19,21 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 DATA = Path(__file__).resolve().parent / "data"
 
 
+@pytest.fixture(autouse=True)
+def speaks_english(monkeypatch):
+    """Tests read English unless they ask for a language: the machine's own locale does not
+    choose it, and a test that switched (``--language``) leaves English behind."""
+    from merchant_desk import i18n
+
+    for name in (i18n.ENV_VARIABLE, "LANGUAGE", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("LC_ALL", "LANG"):
+        if os.environ.get(name, "C").split(".")[0] not in ("C", "POSIX"):
+            monkeypatch.setenv(name, "C.UTF-8")
+    yield
+    i18n.set_language(i18n.SOURCE_LANGUAGE)
+
+
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A real keyring backend that keeps secrets in a dict: what tests use instead of the OS's."""
 

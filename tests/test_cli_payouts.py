@@ -157,3 +157,24 @@ def read_xlsx(path: Path) -> list[list[object]]:
             cells.append(shared[int(text)] if c.get("t") == "s" else float(text))
         table.append(cells)
     return table
+
+
+def test_payouts_speak_the_language_and_their_json_does_not(emulator, md, capsys):
+    settled_shop(emulator, md, capsys)
+    assert md("payouts", "--json") == 0  # fetches the reports once
+    english = capsys.readouterr().out
+    assert md("--language", "it", "payouts", "--json") == 0
+    assert capsys.readouterr().out == english
+    (payout,) = [json.loads(x) for x in english.splitlines()]
+    assert md("--language", "it", "payouts") == 0
+    out = capsys.readouterr().out
+    assert "ordini: 2, acquisiti 119,99 USD, commissioni " in out
+    assert md("--language", "de", "payout", payout["settlementId"]) == 0
+    detail = capsys.readouterr().out
+    assert detail.startswith(f"Auszahlung {payout['settlementId']} am ")
+    assert "für 2 Bestellungen (Bankreferenz " in detail and "Gebühr " in detail
+    assert md("--language", "fr", "export", "--from", "2026-13-01", "--to", "2026-12-31",
+              "--format", "csv", "--output", "x.csv") == 2
+    assert capsys.readouterr().err == (
+        "--from '2026-13-01' n'est pas une date : écrivez-la sous la forme AAAA-MM-JJ, "
+        "p. ex. 2026-12-31.\n")
