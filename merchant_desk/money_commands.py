@@ -23,13 +23,13 @@ if TYPE_CHECKING:
     from .money import Money
 
 #: The commands this module runs, by name.
-COMMANDS = ("charge", "refund", "cancel", "close", "show")
+COMMANDS = ("charge", "refund", "cancel", "close", "reference", "show")
 
 _SIMULATE_HELP = N_("sandbox simulation code (e.g. SoftDeclined); refused for live, nothing sent")
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register the five commands on ``cli``'s subparsers."""
+    """Register the money commands on ``cli``'s subparsers."""
     p = sub.add_parser("charge", help=_("Create Charge on a charge permission (exactly once)"))
     p.add_argument("id", metavar="PERMISSION_ID")
     p.add_argument("--amount", required=True, help=_("e.g. 226.00"))
@@ -58,6 +58,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--cancel-pending", action="store_true",
                    help=_("also cancel authorizations not yet captured (cancelPendingCharges)"))
     p.add_argument("--simulate", metavar="CODE", help=_(_SIMULATE_HELP))
+    p.add_argument("--json", action="store_true", help=_("Amazon's Charge Permission object"))
+
+    p = sub.add_parser("reference", help=_("stamp your order number on a charge permission, "
+                                           "for Amazon's reports and the buyer's emails"))
+    p.add_argument("id", metavar="PERMISSION_ID")
+    p.add_argument("reference", metavar="ORDER_NUMBER", help=_("your order number, e.g. #1042"))
     p.add_argument("--json", action="store_true", help=_("Amazon's Charge Permission object"))
 
     p = sub.add_parser("show", help=_("an order's whole money story (any of its IDs)"))
@@ -276,6 +282,31 @@ def close_command(args: argparse.Namespace) -> int:
     return _run(args, body)
 
 
+def reference_command(args: argparse.Namespace) -> int:
+    """``reference PERMISSION_ID ORDER_NUMBER``: Update Charge Permission's
+    ``merchantMetadata.merchantReferenceId`` (reconciled by reading it again, as Amazon takes
+    no idempotency key for it)."""
+    from . import rules
+    from .commands import _run
+
+    try:
+        pid = rules.check_charge_permission_id(args.id)
+    except rules.RuleError as error:
+        return _usage(error)
+
+    async def body(desk: Desk) -> int:
+        permission = await desk.update_reference(pid, args.reference)
+        if args.json:
+            _print_json(dict(permission.raw))
+        else:
+            print(_("Charge permission {id} now carries your order number {reference}: Amazon's "
+                    "reports and the buyer's emails show it.").format(
+                        id=pid, reference=args.reference.strip()))
+        return EXIT_OK
+
+    return _run(args, body)
+
+
 # --------------------------------------------------------------------------- show
 
 
@@ -391,5 +422,6 @@ _RUNNERS = {
     "refund": refund_command,
     "cancel": cancel_command,
     "close": close_command,
+    "reference": reference_command,
     "show": show_command,
 }

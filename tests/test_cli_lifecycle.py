@@ -139,6 +139,20 @@ def test_cancel_and_close(emulator, md, capsys):
     assert [c["cancelPendingCharges"] for c in ledger["closures"]] == [True, False]
 
 
+def test_reference_stamps_the_order_number_on_the_permission(emulator, md, capsys):
+    s = emulator.create_session("20.00", payment_intent="Authorize")
+    pid = s["chargePermissionId"]
+    assert md("reference", pid, "#1042", "--json") == 0
+    stamped = one_json(capsys)
+    assert stamped["merchantMetadata"]["merchantReferenceId"] == "#1042"
+    assert md("reference", pid, "#1042-B") == 0
+    assert "#1042-B" in capsys.readouterr().out
+    assert md("reference", pid, "x" * 300) == 2  # too long: refused, nothing sent
+    assert md("reference", "not-an-id", "#1") == 2
+    assert md("show", pid, "--json") == 0
+    assert one_json(capsys)["merchantMetadata"]["merchantReferenceId"] == "#1042-B"
+
+
 @pytest.mark.parametrize("case", ["refund above the cap", "charge above amountLimit",
                                   "26th charge", "cancel of a captured charge",
                                   "descriptor without capture", "refund of an authorization",
