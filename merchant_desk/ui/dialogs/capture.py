@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QCheckBox,
     QDialog,
     QFormLayout,
     QHBoxLayout,
@@ -29,6 +28,7 @@ from ..asyncdialog import Decisions
 from ..richtext import escape, plain
 from ..text import describe_failure, money, tr
 from ..widgets import FitsWrappedText
+from .confirm_page import ConfirmPage
 
 if TYPE_CHECKING:
     from ...amazonpay.models import Charge
@@ -170,30 +170,13 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         self.descriptor_edit.textChanged.connect(self.validate)
 
     def _build_confirm(self) -> None:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        self.confirm_text = QLabel()
-        self.confirm_text.setObjectName("confirmText")
-        self.confirm_text.setWordWrap(True)
-        self.confirm_text.setTextFormat(Qt.TextFormat.RichText)  # every value escaped
-        layout.addWidget(self.confirm_text)
-        self.live_check = QCheckBox(tr("I am charging a real customer's card"))
-        self.live_check.setObjectName("liveConfirm")
-        self.live_check.setVisible(self._env == "LIVE")
-        self.live_check.toggled.connect(self._update_confirm_button)
-        layout.addWidget(self.live_check)
-        layout.addStretch(1)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        back = QPushButton(tr("Back"))
-        back.clicked.connect(self._show_form)
-        self.confirm_button = QPushButton()
-        self.confirm_button.setObjectName("confirmButton")
-        self.confirm_button.clicked.connect(lambda: self._decide("confirm"))
-        buttons.addWidget(back)
-        buttons.addWidget(self.confirm_button)
-        layout.addLayout(buttons)
-        self.pages.addWidget(page)
+        self.confirm_page = ConfirmPage(live=self._env == "LIVE",
+                                        live_words=tr("I am charging a real customer's card"),
+                                        back=self._show_form, confirm=lambda: self._decide("confirm"))
+        self.confirm_text = self.confirm_page.text
+        self.live_check = self.confirm_page.live_check
+        self.confirm_button = self.confirm_page.button
+        self.pages.addWidget(self.confirm_page)
 
     def _build_outcome(self) -> None:
         page = QWidget()
@@ -269,8 +252,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
                 descriptor=escape(rules.descriptor_preview(descriptor)), where=where,
                 descriptor_name=escape(tr(rules.SOFT_DESCRIPTOR_NAME))))
         self.confirm_button.setText(tr("Capture {amount} now").format(amount=shown))
-        self.live_check.setChecked(False)
-        self._update_confirm_button()
+        self.confirm_page.reset()
         self.pages.setCurrentIndex(1)
         self.confirm_button.setDefault(True)
         self.confirm_button.setFocus()
@@ -278,9 +260,6 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
     def _show_form(self) -> None:
         self.pages.setCurrentIndex(0)
         self.capture_button.setDefault(True)
-
-    def _update_confirm_button(self) -> None:
-        self.confirm_button.setEnabled(self._env != "LIVE" or self.live_check.isChecked())
 
     # ------------------------------------------------------------------ flow
 

@@ -36,6 +36,7 @@ from ..asyncdialog import Decisions
 from ..richtext import escape, plain
 from ..text import describe_failure, tr
 from ..widgets import FitsWrappedText
+from .confirm_page import ConfirmPage
 
 ERROR_STYLE = "color: #9b1c1c;"
 
@@ -228,30 +229,13 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         self.amount_edit.returnPressed.connect(self._to_confirm)
 
     def _build_confirm(self) -> None:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        self.confirm_text = QLabel()
-        self.confirm_text.setObjectName("confirmText")
-        self.confirm_text.setWordWrap(True)
-        self.confirm_text.setTextFormat(Qt.TextFormat.RichText)  # every value escaped
-        layout.addWidget(self.confirm_text)
-        self.live_check = QCheckBox(tr("I know this moves a real customer's money"))
-        self.live_check.setObjectName("liveConfirm")
-        self.live_check.setVisible(self._env == "LIVE")
-        self.live_check.toggled.connect(self._update_confirm_button)
-        layout.addWidget(self.live_check)
-        layout.addStretch(1)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        back = QPushButton(tr("Back"))
-        back.clicked.connect(lambda: self.pages.setCurrentIndex(0))
-        self.confirm_button = QPushButton()
-        self.confirm_button.setObjectName("confirmButton")
-        self.confirm_button.clicked.connect(lambda: self._decide("confirm"))
-        buttons.addWidget(back)
-        buttons.addWidget(self.confirm_button)
-        layout.addLayout(buttons)
-        self.pages.addWidget(page)
+        self.confirm_page = ConfirmPage(live=self._env == "LIVE",
+                                        live_words=tr("I know this moves a real customer's money"),
+                                        back=lambda: self.pages.setCurrentIndex(0), confirm=lambda: self._decide("confirm"))
+        self.confirm_text = self.confirm_page.text
+        self.live_check = self.confirm_page.live_check
+        self.confirm_button = self.confirm_page.button
+        self.pages.addWidget(self.confirm_page)
 
     def _build_outcome(self) -> None:
         page = QWidget()
@@ -359,13 +343,9 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         self.confirm_button.setText(
             tr("{verb} {amount} now").format(verb=tr(self.spec.verb),
                                              amount=request.amount or "").replace("  ", " "))
-        self.live_check.setChecked(False)
-        self._update_confirm_button()
+        self.confirm_page.reset()
         self.pages.setCurrentIndex(1)
         self.confirm_button.setFocus()
-
-    def _update_confirm_button(self) -> None:
-        self.confirm_button.setEnabled(self._env != "LIVE" or self.live_check.isChecked())
 
     # ------------------------------------------------------------------ flow
 
