@@ -92,6 +92,9 @@ def test_the_shop_signs_with_its_own_key_and_speaks_the_market_s_currency(tmp_pa
     session, keys = asyncio.run(scenario())
     assert session.currency_code == "JPY" and session.amount == session.amount.to_integral_value()
     assert session.merchant_metadata["merchantStoreName"] == MARKETS["jp"].shop
+    # the region's sandbox buyer lives in Japan: the address prints from the postcode down
+    assert session.shipping_address["countryCode"] == "JP"
+    assert session.shipping_address["stateOrRegion"] == "東京都"
     assert keys <= {SHOP_PUBLIC_KEY_ID, None} and SHOP_PUBLIC_KEY_ID in keys
 
 
