@@ -21,7 +21,6 @@ import asyncio
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -182,6 +181,7 @@ async def _start_shop(demo: _Demo, hand_over: Callable[[Arrival], None]) -> Demo
     from starlette.applications import Starlette
 
     from .demo_shop import DemoShop, Item
+    from .money import Money
     from .sandbox.testing import LoopbackServer
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -192,7 +192,7 @@ async def _start_shop(demo: _Demo, hand_over: Callable[[Arrival], None]) -> Demo
         public_key_id=SHOP_PUBLIC_KEY_ID,
         region=demo.market.region,
         name=demo.market.shop,
-        items=[Item(name, Decimal(price), currency) for name, price in demo.market.items],
+        items=[Item(name, Money.of(price, currency)) for name, price in demo.market.items],
         on_arrival=hand_over,
     )
     pages = Starlette(routes=shop.routes())

@@ -21,7 +21,6 @@ import secrets
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import cast
 
 import httpx
@@ -32,6 +31,7 @@ from starlette.routing import BaseRoute, Route
 
 from .amazonpay.endpoints import REGION_HOSTS, normalize_region, service_url
 from .amazonpay.signing import Signer, format_pay_date
+from .money import Money
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,7 @@ class Item:
     """One thing the shop sells."""
 
     name: str
-    amount: Decimal
-    currency: str
+    price: Money
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +126,7 @@ class DemoShop:
             self._number += 1
             reference = f"#{self._number}"
             item = item or self.items[self._number % len(self.items)]
-        amount = {"amount": _wire_amount(item.amount, item.currency), "currencyCode": item.currency}
+        amount = item.price.to_json()
         body = {
             "webCheckoutDetails": {
                 "checkoutMode": "ProcessOrder",
@@ -162,8 +161,7 @@ class DemoShop:
             placed = self._started.pop(session_id, None)
         if placed is None:
             raise KeyError(session_id)
-        amount = {"amount": _wire_amount(placed.item.amount, placed.item.currency),
-                  "currencyCode": placed.item.currency}
+        amount = placed.item.price.to_json()
         try:
             status, _ = await self._call("POST", f"checkoutSessions/{session_id}/complete", {"chargeAmount": amount})
         except ShopError as refused:
@@ -227,10 +225,6 @@ class DemoShop:
             raise ShopError(response.status_code, str(answer.get("reasonCode", response.status_code)),
                             str(answer.get("message", "")))
         return response.status_code, cast(dict[str, object], answer)
-
-
-def _wire_amount(amount: Decimal, currency: str) -> str:
-    return f"{amount.quantize(Decimal(1) if currency == 'JPY' else Decimal('0.01')):f}"
 
 
 # The buyer's browser shows these (the emulator's buyer page is in English too: both stand in

@@ -4,7 +4,6 @@ country whose language the desk speaks, and an emulator as strict in that region
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
 
 import pytest
 
@@ -13,6 +12,7 @@ from merchant_desk.addresses import address_lines
 from merchant_desk.demo import demo_market, folder_name, open_demo_desk, open_shop
 from merchant_desk.demo_shop import Item, ShopError
 from merchant_desk.desk import OrderQuery
+from merchant_desk.money import Money
 from merchant_desk.sandbox.currencies import presentment_currencies
 from merchant_desk.sandbox.seed import seed_world
 from merchant_desk.sandbox.seed_markets import MARKETS, Buyers, Market, Place, check_market
@@ -93,6 +93,14 @@ def test_a_market_the_region_would_refuse_is_refused():
         seed_world(World(region="jp"), "jp", market=swiss_only)
 
 
+def test_the_window_s_demo_folder_follows_the_language(tmp_path):
+    from merchant_desk.ui import connection
+
+    assert connection.demo_dir(tmp_path) == tmp_path / "demo"
+    with i18n.language("ja"):
+        assert connection.demo_dir(tmp_path) == tmp_path / "demo-jp"
+
+
 def test_the_italian_demo_shows_the_eu_shop_and_the_japanese_emulator_refuses_euros(tmp_path):
     async def scenario():
         desk = await open_demo_desk(tmp_path / "demo-it", market=MARKETS["it"])
@@ -104,7 +112,7 @@ def test_the_italian_demo_shows_the_eu_shop_and_the_japanese_emulator_refuses_eu
         try:
             shop = await open_shop(desk, lambda arrival: None)
             with pytest.raises(ShopError) as refused:
-                await shop.place_order(Item("Moka", Decimal("34.99"), "EUR"))
+                await shop.place_order(Item("Moka", Money.of("34.99", "EUR")))
         finally:
             await desk.aclose()
         return rows, refused.value
