@@ -135,3 +135,24 @@ def test_only_a_demo_desk_has_a_shop_and_closing_it_stops_the_server(tmp_path):
                 await browser.get(origin + RETURN_PATH)
 
     asyncio.run(scenario())
+
+
+def test_when_amazon_fails_the_completion_the_buyer_is_told_and_the_order_stays_open(tmp_path):
+    from merchant_desk.demo_shop import FAILED
+    from merchant_desk.sandbox.faults import Fault
+
+    async def scenario():
+        desk = await open_demo_desk(tmp_path / "demo")
+        try:
+            desk.emulator.faults.add(Fault("completeCheckoutSession", "status", 1, 503))
+            arrival, back, _ = await _place(desk, "pays")
+            await desk.import_ids(arrival.checkout_session_id)
+            row = desk.order_detail(desk.orders.find_order_ids(arrival.checkout_session_id)[0]).row
+            return arrival, back, row
+        finally:
+            await desk.aclose()
+
+    arrival, back, row = asyncio.run(scenario())
+    assert (arrival.outcome, arrival.reason_code) == (FAILED, "ServiceUnavailable")
+    assert "could not complete" in back.text
+    assert row.session_state == "Open"  # the desk's Complete checkout can still finish it

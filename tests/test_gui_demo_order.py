@@ -107,3 +107,39 @@ def test_the_owner_pays_in_headless_chromium_and_the_order_appears(qtbot, demo_w
                     == window.demo_order.arrived[0].checkout_session_id, timeout=3000)
     row = window.current_row()
     assert (row.session_state, row.charge_state) == ("Completed", "Authorized")
+
+
+def test_without_a_browser_the_address_is_given_and_a_refusal_is_said_in_plain_words(qtbot, demo_window):
+    from merchant_desk.sandbox.faults import Fault
+
+    window = demo_window
+    window.demo_order.open_url = lambda url: False  # no browser on this machine
+    run(qtbot, window.demo_order.place(), timeout=30000)
+    message = window.statusBar().currentMessage()
+    assert "No browser could be opened" in message and "/_sandbox/checkout/" in message
+
+    window.desk.emulator.faults.add(Fault("createCheckoutSession", "status", 1, 503))
+    run(qtbot, window.demo_order.place(), timeout=30000)
+    message = window.statusBar().currentMessage()
+    assert "could not be started" in message and "ServiceUnavailable" in message
+    assert "Try again" in message
+
+
+def test_a_checkout_the_shop_could_not_complete_is_listed_open_with_the_way_out(qtbot, demo_window):
+    from merchant_desk.sandbox.faults import Fault
+
+    window = demo_window
+    opened = _open_with(window)
+    window.desk.emulator.faults.add(Fault("completeCheckoutSession", "status", 1, 500))
+    window.demo_order.action.trigger()
+    qtbot.waitUntil(lambda: bool(opened), timeout=15000)
+    run(qtbot, _buyer_chooses(opened[0], "pays"), timeout=30000)
+    qtbot.waitUntil(lambda: bool(window.demo_order.arrived), timeout=5000)
+    arrival = window.demo_order.arrived[0]
+    message = window.statusBar().currentMessage()
+    assert arrival.reference in message and "InternalServerError" in message
+    assert "Complete checkout" in message
+    qtbot.waitUntil(lambda: window.current_row() is not None
+                    and window.current_row().checkout_session_id == arrival.checkout_session_id,
+                    timeout=3000)
+    assert window.current_row().session_state == "Open"

@@ -115,8 +115,9 @@ class DemoOrderUi:
         }
         text = words.get(arrival.outcome)
         if text is None:
-            text = tr("Test order {reference}: the shop could not complete the checkout ({reason}). "
-                      "Select it and choose Verify to see where it stands.").format(
+            text = tr("Test order {reference}: the demo shop could not complete the checkout "
+                      "(Amazon Pay: {reason}). If the order is still open, select it and choose "
+                      "Complete checkout.").format(
                           reference="{reference}", reason=arrival.reason_code or tr("no answer"))
         window.statusBar().showMessage(text.format(reference=arrival.reference))
         self.arrived.append(arrival)
