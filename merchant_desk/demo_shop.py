@@ -165,16 +165,27 @@ class DemoShop:
         try:
             status, _ = await self._call("POST", f"checkoutSessions/{session_id}/complete", {"chargeAmount": amount})
         except ShopError as refused:
-            reason = refused.reason_code
-            if reason == "CheckoutSessionCanceled":
-                declined = "(Declined)" in refused.message
-                return Arrival(session_id, placed.reference, DECLINED if declined else CANCELED, reason)
-            return Arrival(session_id, placed.reference, FAILED, reason)
+            if refused.reason_code != "CheckoutSessionCanceled":
+                return Arrival(session_id, placed.reference, FAILED, refused.reason_code)
+            return await self._why_canceled(placed)
         except httpx.HTTPError as error:
             log.warning("the demo shop could not reach Amazon Pay: %s", error)
             return Arrival(session_id, placed.reference, FAILED, None)
         # 202: the authorization is pending (Amazon decides later); 200: authorized
         return Arrival(session_id, placed.reference, PENDING if status == 202 else PAID)
+
+    async def _why_canceled(self, placed: Placed) -> Arrival:
+        """Completion canceled the checkout: Get Checkout Session says why (the payment was
+        declined, or the buyer or Amazon canceled)."""
+        session_id = placed.checkout_session_id
+        try:
+            _, session = await self._call("GET", f"checkoutSessions/{session_id}")
+        except (ShopError, httpx.HTTPError):
+            return Arrival(session_id, placed.reference, CANCELED, "CheckoutSessionCanceled")
+        details = session.get("statusDetails")
+        reason = details.get("reasonCode") if isinstance(details, dict) else None
+        outcome = DECLINED if reason == "Declined" else CANCELED
+        return Arrival(session_id, placed.reference, outcome, str(reason) if reason else None)
 
     # ------------------------------------------------------------------ the shop's pages
 
@@ -198,11 +209,11 @@ class DemoShop:
 
     # ------------------------------------------------------------------ the wire
 
-    async def _call(self, method: str, resource: str, body: Mapping[str, object],
+    async def _call(self, method: str, resource: str, body: Mapping[str, object] | None = None,
                     *, idempotency_key: str | None = None) -> tuple[int, dict[str, object]]:
         url = service_url(self.region, "sandbox", self.public_key_id, resource, self.endpoint)
         path = httpx.URL(url).path
-        content = json.dumps(body).encode("utf-8")
+        content = b"" if body is None else json.dumps(body).encode("utf-8")
         headers = {
             "accept": "application/json",
             "content-type": "application/json",

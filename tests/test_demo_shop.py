@@ -75,6 +75,7 @@ def test_a_test_order_goes_through_the_buyer_page_and_reaches_the_desk(tmp_path,
         assert detail.row.charge_state == "Authorized"
     if expected in (DECLINED, CANCELED):
         assert session.reason_code == ("Declined" if expected == DECLINED else "BuyerCanceled")
+        assert arrival.reason_code == session.reason_code  # as Get Checkout Session told the shop
 
 
 def test_the_shop_signs_with_its_own_key_and_speaks_the_market_s_currency(tmp_path):
