@@ -125,6 +125,7 @@ async def connect_demo(desk: Desk, *, market: Market | None = None) -> None:
     demo = _Demo(app=app, emulator=emulator, market=market)
 
     async def close_emulator() -> None:
+        _demos.pop(desk, None)  # a closed desk takes no more test orders
         await _close_shop(demo)
         emulator.world.close()
 

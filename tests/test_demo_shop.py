@@ -131,6 +131,7 @@ def test_only_a_demo_desk_has_a_shop_and_closing_it_stops_the_server(tmp_path):
         assert await open_shop(desk, lambda arrival: None) is shop  # one shop per desk
         origin = shop.origin
         await desk.aclose()
+        assert not is_demo(desk)
         async with httpx.AsyncClient(trust_env=False) as browser:
             with pytest.raises(httpx.ConnectError):
                 await browser.get(origin + RETURN_PATH)
