@@ -1,9 +1,10 @@
 """``--seed``: about fifty believable orders across every state and reason code.
 
-For the demo and screenshots: fictional buyers and addresses, merchant references like ``#1042``
-and amounts in the region's currency. Deterministic (a fixed random seed) so screenshots are
-stable. Ages are real business-time ages, so the emulator's own rules (expiry, 30-day buyer
-data, pending resolution) apply to seeded orders exactly as to new ones.
+For the demo and screenshots: a market's shop (:mod:`.seed_markets`), its fictional buyers and
+addresses, merchant references like ``#1042`` and amounts in the currencies its buyers pay in.
+Deterministic (a fixed random seed) so screenshots are stable. Ages are real business-time ages,
+so the emulator's own rules (expiry, 30-day buyer data, pending resolution) apply to seeded
+orders exactly as to new ones.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from . import objects as o
+from .currencies import quantum
+from .seed_markets import MARKETS, REGION_MARKETS, Buyers, Market, check_market
 from .validation import Money
 from .world import (
     ASYNC_RESOLUTION,
@@ -23,72 +26,67 @@ from .world import (
     World,
 )
 
-_BUYERS = [
-    "Maya Lindqvist", "Tomás Ferreira", "Priya Raman", "Jonah Whitfield", "Aiko Tanabe",
-    "Lena Hoffmann", "Marcus Obi", "Clara Dubois", "Ravi Menon", "Sofia Marchetti",
-    "Ethan Brooks", "Yuki Mori", "Hannah Keller", "Diego Alvarez", "Nora Fitzgerald",
-    "Samir Haddad", "Ingrid Solberg", "Kofi Mensah", "Elena Petrova", "Oliver Grant",
-]
-_STREETS = ["Maple Avenue", "Harbor Road", "Linden Lane", "Orchard Street", "Birch Court", "Mill Way"]
-#: A city, its state or region (None where addresses have none), postal code, country.
-Place = tuple[str, str | None, str, str]
-_REGIONS: dict[str, tuple[str, list[Place]]] = {
-    "na": ("USD", [("Portland", "OR", "97205", "US"), ("Austin", "TX", "78701", "US"),
-                   ("Columbus", "OH", "43215", "US"), ("Madison", "WI", "53703", "US")]),
-    "eu": ("EUR", [("Hamburg", None, "20095", "DE"), ("Lyon", None, "69002", "FR"),
-                   ("Bologna", None, "40121", "IT"), ("Utrecht", None, "3511", "NL")]),
-    "jp": ("JPY", [("Sapporo", "Hokkaido", "060-0001", "JP"), ("Fukuoka", "Fukuoka", "810-0001", "JP"),
-                   ("Sendai", "Miyagi", "980-0811", "JP"), ("Kobe", "Hyogo", "650-0001", "JP")]),
-}
+#: A few prices in each currency the demo's buyers pay in.
 _AMOUNTS = {
     "USD": ["12.50", "24.99", "38.00", "49.95", "64.20", "89.00", "129.99", "18.75", "240.00", "57.40"],
     "EUR": ["11.90", "22.50", "34.99", "45.00", "59.80", "79.00", "119.95", "16.40", "210.00", "52.30"],
+    "GBP": ["9.99", "18.50", "27.00", "32.00", "45.00", "64.50", "95.00", "14.20", "180.00", "42.75"],
+    "CHF": ["12.90", "24.00", "39.50", "48.00", "65.00", "84.90", "129.00", "17.50", "220.00", "56.00"],
     "JPY": ["1200", "2480", "3900", "5500", "6980", "8800", "12800", "1650", "24000", "4320"],
 }
-_CARDS = ["Visa ****1111", "Mastercard ****4444", "Amex ****0005", "Visa ****4242", "Amazon Pay balance"]
+#: The share of an EU shop's orders from buyers abroad (in pounds or francs).
+_ABROAD_SHARE = 0.2
 
 
 class _Seeder:
-    def __init__(self, world: World, region: str) -> None:
+    def __init__(self, world: World, market: Market) -> None:
         self.world = world
         self.random = random.Random(20240601)
-        self.currency, self.places = _REGIONS.get(region, _REGIONS["na"])
+        self.market = market
+        self.currency = market.home.currency
         self.now = world.now()
         self.number = 1000
 
-    def buyer(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        name = self.random.choice(_BUYERS)
-        email = name.lower().replace(" ", ".").replace("á", "a") + "@example.com"
-        city, state, postcode, country = self.random.choice(self.places)
+    def buyers(self) -> Buyers:
+        """Who buys next: at home, or now and then from abroad (only where the market has any)."""
+        if self.market.abroad and self.random.random() < _ABROAD_SHARE:
+            return self.random.choice(self.market.abroad)
+        return self.market.home
+
+    def buyer(self, buyers: Buyers) -> tuple[dict[str, Any], dict[str, Any]]:
+        name, mailbox = self.random.choice(buyers.people)
+        place = self.random.choice(buyers.places)
         address = {
             "name": name,
-            "addressLine1": f"{self.random.randint(2, 980)} {self.random.choice(_STREETS)}",
+            "addressLine1": buyers.street(self.random),
             "addressLine2": None,
             "addressLine3": None,
-            "city": city,
+            "city": place.city,
             "county": None,
-            "district": None,
-            "stateOrRegion": state,
-            "postalCode": postcode,
-            "countryCode": country,
+            "district": place.district,
+            "stateOrRegion": place.state_or_region,
+            "postalCode": place.postal_code,
+            "countryCode": place.country_code,
             "phoneNumber": None,
         }
-        return {"name": name, "email": email}, address
+        return {"name": name, "email": f"{mailbox}@example.com"}, address
 
     def order(
         self, *, age: timedelta, outcome: str = "Completed", intent: str = "Authorize", amount: str | None = None
     ) -> o.CheckoutSession:
         self.number += 1
-        buyer, address = self.buyer()
-        value = Decimal(amount or self.random.choice(_AMOUNTS[self.currency]))
+        buyers = self.market.home if amount is not None else self.buyers()
+        buyer, address = self.buyer(buyers)
+        value = Decimal(amount or self.random.choice(_AMOUNTS[buyers.currency]))
         return self.world.create_checkout_session(
-            amount=Money(value, self.currency),
+            amount=Money(value, buyers.currency),
             payment_intent=intent,
             outcome=outcome,
             buyer=buyer,
             shipping_address=address,
             merchant_reference_id=f"#{self.number}",
-            payment_descriptor=self.random.choice(_CARDS),
+            merchant_store_name=self.market.shop,
+            payment_descriptor=self.random.choice(buyers.cards),
             created=self.now - age,
         )
 
@@ -136,9 +134,16 @@ class _Seeder:
         self.world._save("tracker", key, tracker)
 
 
-def seed_world(world: World, region: str = "na") -> int:
-    """Add the sample orders to ``world``; return how many Checkout Sessions were created."""
-    s = _Seeder(world, region)
+def seed_world(world: World, region: str = "na", *, market: Market | None = None) -> int:
+    """Add the sample orders to ``world``; return how many Checkout Sessions were created.
+
+    ``market`` chooses the shop and its buyers (default: the region's, see
+    :data:`~.seed_markets.REGION_MARKETS`); its buyers must pay in currencies its region's
+    merchants may charge in.
+    """
+    market = market or MARKETS[REGION_MARKETS.get(region, "us")]
+    check_market(market)
+    s = _Seeder(world, market)
     hours, days = (lambda n: timedelta(hours=n)), (lambda n: timedelta(days=n))
     created = 0
     with world.transaction():
@@ -180,7 +185,7 @@ def seed_world(world: World, region: str = "na") -> int:
         ):
             c = s.charge_of(session)
             s.capture(c, hours(4))
-            s.refund(c, (c.amount / 2).quantize(Decimal(1) if s.currency == "JPY" else Decimal("0.01")), age, outcome)
+            s.refund(c, (c.amount / 2).quantize(quantum(c.currency_code)), age, outcome)
         s.refund(s.charge_of(paid), s.charge_of(paid).amount, timedelta(seconds=3), "Refunded")
         created += 11
 
@@ -226,7 +231,6 @@ def seed_world(world: World, region: str = "na") -> int:
         for session in settled:
             s.capture(s.charge_of(session), hours(3))
         c = s.charge_of(settled[1])
-        s.refund(c, (c.amount / 4).quantize(Decimal(1) if s.currency == "JPY" else Decimal("0.01")),
-                 days(19), "Refunded")
+        s.refund(c, (c.amount / 4).quantize(quantum(c.currency_code)), days(19), "Refunded")
         created += len(settled)
     return created

@@ -271,7 +271,8 @@ def create_checkout_session(
     elif "checkoutReviewReturnUrl" not in details:
         raise Refusal(400, "MissingParameterValue", "The required parameter webCheckoutDetails.checkoutReviewReturnUrl is missing.")
     placeholder = Money(Decimal(1), world.ledger_currency)
-    s = world.create_checkout_session(amount=placeholder, outcome="Open", created=now, live=live)
+    s = world.create_checkout_session(amount=placeholder, outcome="Open", created=now, live=live,
+                                      shipping_address=sandbox_address(world.region))
     sf = o.StorefrontDetails(
         web_checkout_details=details,
         store_id=store_id,
@@ -453,8 +454,8 @@ def sign_in_buyer(world: World, buyer: dict[str, Any] | None = None) -> o.BuyerT
             buyer_token=secrets.token_urlsafe(48),
             created=world.now(),
             buyer={**SANDBOX_BUYER, "buyerId": f"amzn1.account.SANDBOX{world._digits(10)}", **(buyer or {})},
-            shipping_address=dict(SANDBOX_ADDRESS),
-            billing_address=dict(SANDBOX_ADDRESS),
+            shipping_address=sandbox_address(world.region),
+            billing_address=sandbox_address(world.region),
         )
         world.buyer_tokens[token.buyer_token] = token
         world._save("buyerToken", token.buyer_token, token)
@@ -481,6 +482,24 @@ SANDBOX_ADDRESS: dict[str, Any] = {
     "countryCode": "US",
     "phoneNumber": None,
 }
+
+
+#: (chosen) The test buyer's address in the other regions: a sandbox account lives in its
+#: region's country, so a demo or a shop's test in Europe or Japan ships there.
+_REGION_ADDRESSES: dict[str, dict[str, Any]] = {
+    "eu": {"addressLine1": "Beispielstraße 1", "city": "Berlin", "postalCode": "10115", "countryCode": "DE",
+           "stateOrRegion": None},
+    "uk": {"addressLine1": "1 Example Street", "city": "London", "postalCode": "EC1A 1BB", "countryCode": "GB",
+           "stateOrRegion": None},
+    "jp": {"addressLine1": "1-2-3", "district": "神南", "city": "渋谷区", "stateOrRegion": "東京都",
+           "postalCode": "150-0041", "countryCode": "JP"},
+}
+_REGION_ADDRESSES["de"] = _REGION_ADDRESSES["eu"]
+
+
+def sandbox_address(region: str) -> dict[str, Any]:
+    """The test buyer's address for a merchant of ``region`` (a fresh copy)."""
+    return {**SANDBOX_ADDRESS, **_REGION_ADDRESSES.get(region, {})}
 
 
 def _with_session_id(url: str, session_id: str) -> str:

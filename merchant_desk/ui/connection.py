@@ -43,8 +43,11 @@ def given(passphrase: str) -> PassphraseProvider:
 
 
 def demo_dir(data_dir: Path) -> Path:
-    """The demo's own data folder: its sample orders never mix with the account's."""
-    return data_dir / "demo"
+    """The demo's own data folder, one per market (the language's): its sample orders never mix
+    with the account's, nor with another market's."""
+    from .. import demo
+
+    return data_dir / demo.folder_name()
 
 
 def open_local(data_dir: Path, settings: Settings, *, demo: bool) -> Desk:

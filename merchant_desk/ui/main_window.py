@@ -60,6 +60,7 @@ from ..paths import default_data_dir
 from . import (
     availability,
     connection,
+    demo_order,
     gcguard,
     layout_memory,
     money_actions,
@@ -263,6 +264,7 @@ class MainWindow(QMainWindow):
         # Refund, Charge, Cancel authorization, Close order (toolbar, shortcuts, context menu)
         self.money_actions = money_actions.install(self)
         self.money_story = money_story.install(self)  # the detail panel's money story
+        self.demo_order = demo_order.install(self)  # Place a test order (the demo only)
         layout_memory.restore(self.settings, self, self.view.horizontalHeader(), self.splitter)
         self.fit_restored_columns()
         self.view.viewport().installEventFilter(self)
@@ -563,6 +565,7 @@ class MainWindow(QMainWindow):
         self._show_keyring()
         self.update_actions()
         self.money_actions.update()
+        self.demo_order.update()
 
     def connection_failed(self, error: BaseException) -> None:
         """The desk could not connect: the list stays readable, Settings can fix it."""
@@ -1139,6 +1142,7 @@ class MainWindow(QMainWindow):
         self.events = DeskEvents(desk, self)
         self._connect_events()
         self._show_environment()
+        self.demo_order.update()
         self.model.set_desk(desk)
         self.last_refresh_label.setText(tr("Last refresh: not yet"))
         self.start()
