@@ -149,6 +149,7 @@ CORE_TEXT_MODULES = [
     "merchant_desk/money.py",
     "merchant_desk/money_locale.py",
     "merchant_desk/i18n.py",
+    "merchant_desk/status.py",
     "merchant_desk/desk/wording.py",
 ]
 #: The command line's modules: every line it prints for a person, and its help.

@@ -55,7 +55,7 @@ _COLOURS: dict[str, QColor] = {
 
 def words(key: str, deadline: object = None, kind: str | None = None) -> str:
     moment = deadline if isinstance(deadline, datetime) else None
-    return _(st.status_words(key, moment, kind))
+    return st.status_words(key, moment, kind)
 
 
 def status_text(row: HasStatus) -> str:
