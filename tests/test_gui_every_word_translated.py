@@ -257,7 +257,7 @@ def test_each_money_dialog_shows_only_words_from_the_catalog(qtbot, guillemets, 
     qtbot.waitUntil(lambda: w.dialog is None)
 
 
-def test_the_other_dialogs_show_only_words_from_the_catalog(qtbot, guillemets, tmp_path):
+def test_the_other_dialogs_show_only_words_from_the_catalog(qtbot, qloop, guillemets, tmp_path):
     from merchant_desk.ui.dialogs.importer import ImportDialog
     from merchant_desk.ui.dialogs.progress import ProgressDialog
     from merchant_desk.ui.dialogs.settings import SettingsDialog
