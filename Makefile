@@ -83,7 +83,7 @@ lock:
 # catalog, then (once every new entry is translated) compile the .mo files the app reads.
 catalogs: setup
 	$(BIN)/pybabel extract -F babel.cfg -c TRANSLATORS: --add-location=file --width=100 -o merchant_desk/locale/merchant_desk.pot .
-	$(BIN)/pybabel update -i merchant_desk/locale/merchant_desk.pot -d merchant_desk/locale -D merchant_desk --width=100 --ignore-obsolete
+	$(BIN)/pybabel update -i merchant_desk/locale/merchant_desk.pot -d merchant_desk/locale -D merchant_desk --width=100 --ignore-obsolete --no-fuzzy-matching
 	$(BIN)/pybabel compile -d merchant_desk/locale -D merchant_desk --statistics
 
 clean:

@@ -926,7 +926,7 @@ def doctor_command(args: argparse.Namespace) -> int:
                                         "detail": check.detail})
             else:
                 verdict = _("ok") if check.ok else _("FAIL")
-                print(f"[{verdict}] {check.name}: {check.detail}")
+                print(f"[{verdict}] {_(check.name)}: {check.detail}")
         return EXIT_OK if all(c.ok for c in checks) else EXIT_REFUSED
 
     return _run(args, body)

@@ -8,14 +8,18 @@ the system's languages (``QLocale.system().uiLanguages()``) to :func:`choose_lan
 The active language is one process-wide setting, English until an entry point calls
 :func:`set_language`. A text is marked with ``_()`` where it is made, so it is translated into
 the language active at that moment; texts kept in module-level tables are marked with ``N_()``
-(which only marks) and translated with ``_()`` where they are read.
+(which only marks) and translated with ``_()`` where they are read. A text with a count is
+``ngettext(singular, plural, n)`` (Japanese has one form, Italian and Spanish three). A sentence
+is one entry with named placeholders (``_("Capture {amount} now").format(amount=...)``), never
+glued from fragments; Amazon's codes, states and reason codes are placeholders, not words.
+The window (``merchant_desk/ui``) marks its texts the same way.
 
 Keeping the catalogs (``pybabel`` is Babel's command line)::
 
     pybabel extract -F babel.cfg -c TRANSLATORS: --add-location=file --width=100 \\
         -o merchant_desk/locale/merchant_desk.pot .
     pybabel update -i merchant_desk/locale/merchant_desk.pot -d merchant_desk/locale \\
-        -D merchant_desk --width=100 --ignore-obsolete
+        -D merchant_desk --width=100 --ignore-obsolete --no-fuzzy-matching
     # translate every new or fuzzy entry in each .po, then
     pybabel compile -d merchant_desk/locale -D merchant_desk --statistics
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from .i18n import N_, _
 from .money import Money
 
 if TYPE_CHECKING:  # the window words a status without loading the wire's models
@@ -52,7 +53,7 @@ DEADLINE_KINDS: tuple[str, ...] = (
 
 #: The action that follows an order until Amazon settles it (a refresh of that order).
 FOLLOW = "follow"
-BUYER_DETAILS_NOTE = (
+BUYER_DETAILS_NOTE = N_(
     "Buyer names, emails and addresses leave Amazon's answers 30 days after checkout. "
     "This desk keeps them for every order it has verified: nothing to do."
 )
@@ -206,30 +207,30 @@ def _from_state(charge_state: str) -> str:
 # --------------------------------------------------------------------------- words
 
 _WORDS: dict[str, str] = {
-    PAID: "Paid",
-    AUTHORIZED: "Authorized",
-    PARTLY_CAPTURED: "Partly captured",
-    PARTLY_REFUNDED: "Partly refunded",
-    REFUNDED: "Refunded",
-    NOT_PAID: "Not paid: do not ship",
-    PENDING: "Waiting for Amazon",
-    CANCELED: "Canceled",
-    OPEN: "Checkout open",
-    UNKNOWN: "Not verified yet",
+    PAID: N_("Paid"),
+    AUTHORIZED: N_("Authorized"),
+    PARTLY_CAPTURED: N_("Partly captured"),
+    PARTLY_REFUNDED: N_("Partly refunded"),
+    REFUNDED: N_("Refunded"),
+    NOT_PAID: N_("Not paid: do not ship"),
+    PENDING: N_("Waiting for Amazon"),
+    CANCELED: N_("Canceled"),
+    OPEN: N_("Checkout open"),
+    UNKNOWN: N_("Not verified yet"),
 }
 
 #: One short line per key: what it means for the shop.
 MEANINGS: dict[str, str] = {
-    PAID: "Amazon collected the money: ship the order.",
-    AUTHORIZED: "The buyer's money is held but not collected yet: capture it when you ship.",
-    PARTLY_CAPTURED: "Part of the order was collected; the rest can still be collected.",
-    PARTLY_REFUNDED: "Part of what was collected went back to the buyer.",
-    REFUNDED: "Everything collected went back to the buyer.",
-    NOT_PAID: "No money was collected and none is held: do not ship.",
-    PENDING: "Amazon is still processing a charge or a refund: the desk follows it.",
-    CANCELED: "The order was canceled; no money moved.",
-    OPEN: "The buyer has not finished paying yet.",
-    UNKNOWN: "The desk has not read this order from Amazon yet: verify it.",
+    PAID: N_("Amazon collected the money: ship the order."),
+    AUTHORIZED: N_("The buyer's money is held but not collected yet: capture it when you ship."),
+    PARTLY_CAPTURED: N_("Part of the order was collected; the rest can still be collected."),
+    PARTLY_REFUNDED: N_("Part of what was collected went back to the buyer."),
+    REFUNDED: N_("Everything collected went back to the buyer."),
+    NOT_PAID: N_("No money was collected and none is held: do not ship."),
+    PENDING: N_("Amazon is still processing a charge or a refund: the desk follows it."),
+    CANCELED: N_("The order was canceled; no money moved."),
+    OPEN: N_("The buyer has not finished paying yet."),
+    UNKNOWN: N_("The desk has not read this order from Amazon yet: verify it."),
 }
 
 
@@ -242,14 +243,16 @@ def short_date(moment: datetime) -> str:
 
 def status_words(key: str, deadline: datetime | None = None,
                  deadline_kind: str | None = None) -> str:
-    """The words a list shows: *Authorized: capture by 3 Jan*, *Not paid: do not ship*."""
-    words = _WORDS.get(key, _WORDS[UNKNOWN])
+    """The words a list shows: *Authorized: capture by 3 Jan*, *Not paid: do not ship*, in the
+    active language."""
+    words = _(_WORDS.get(key, _WORDS[UNKNOWN]))
     if deadline_kind == REFUND_DECLINED:
-        return f"{words}: refund declined"
+        return _("{status}: refund declined").format(status=words)
     if deadline is None:
         return words
     if key == AUTHORIZED and deadline_kind == CAPTURE_BY:
-        return f"Authorized: capture by {short_date(deadline)}"
+        return _("Authorized: capture by {date}").format(date=short_date(deadline))
     if key == OPEN and deadline_kind == COMPLETE_BY:
-        return f"Checkout open until {deadline:%H:%M} UTC {short_date(deadline)}"
+        return _("Checkout open until {time} UTC {date}").format(
+            time=f"{deadline:%H:%M}", date=short_date(deadline))
     return words

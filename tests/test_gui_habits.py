@@ -216,7 +216,7 @@ def test_import_through_the_window_and_cancel_keeps_what_was_added(qtbot, demo_w
     qtbot.waitUntil(lambda: isinstance(w.dialog, ImportDialog) and w.dialog.isVisible())
     dialog = w.dialog
     dialog.text.setPlainText(export)
-    assert "Found 24 order(s)" in dialog.preview.text()
+    assert "Found 24 orders" in dialog.preview.text()
     qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.progress.isVisible() and dialog.progress.value() >= 2,
                     timeout=10000)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..amazonpay.models import Charge
+from ..i18n import N_, _
 from ..money import Money
 from . import story
 from .following import Following
@@ -26,12 +27,12 @@ SIMULATION_CODES: dict[str, tuple[str, ...]] = {
 
 #: What each code makes Amazon do, in plain words.
 SIMULATION_MEANINGS: dict[str, str] = {
-    "SoftDeclined": "the card is declined for now (the buyer may try again)",
-    "HardDeclined": "the card is declined for good",
-    "AmazonRejected": "Amazon rejects the payment",
-    "TransactionTimedOut": "the payment times out",
-    "CaptureInitiated": "the capture stays pending for a while, then completes",
-    "AmazonClosed": "Amazon closes the charge permission itself",
+    "SoftDeclined": N_("the card is declined for now (the buyer may try again)"),
+    "HardDeclined": N_("the card is declined for good"),
+    "AmazonRejected": N_("Amazon rejects the payment"),
+    "TransactionTimedOut": N_("the payment times out"),
+    "CaptureInitiated": N_("the capture stays pending for a while, then completes"),
+    "AmazonClosed": N_("Amazon closes the charge permission itself"),
 }
 
 
@@ -69,7 +70,7 @@ class MoneyActions:
 
     def why_not(self, operation: str) -> str | None:
         return {REFUND: self.refund, CHARGE: self.charge, CANCEL: self.cancel,
-                CLOSE: self.close}.get(operation, "Not a money action.")
+                CLOSE: self.close}.get(operation, _("Not a money action."))
 
 
 def _sum(amounts: list[Money], currency: str) -> Money:
@@ -126,34 +127,35 @@ class Applies(Following):
         if refundable:
             refund = None
         elif any(c.state in ("Authorized", "AuthorizationInitiated") for c in told.charges):
-            refund = "Nothing was captured yet: capture first, or cancel the authorization."
+            refund = _("Nothing was captured yet: capture first, or cancel the authorization.")
         elif figures.captured is not None and figures.captured.amount > 0:
-            refund = ("Everything Amazon allows was refunded already." if not pending_refund
-                      else "A refund is still processing: wait until Amazon settles it.")
+            refund = (_("Everything Amazon allows was refunded already.") if not pending_refund
+                      else _("A refund is still processing: wait until Amazon settles it."))
         else:
-            refund = "Nothing was captured: there is no money to give back."
+            refund = _("Nothing was captured: there is no money to give back.")
 
         charge: str | None
         if permission is None:
-            charge = "Verify the order first: the desk has not read its charge permission."
+            charge = _("Verify the order first: the desk has not read its charge permission.")
         elif permission.state != "Chargeable":
-            charge = (f"The charge permission is {permission.state}: Amazon takes a new "
-                      "charge only on a Chargeable one.")
+            # TRANSLATORS: {state} is Amazon's state name (Closed, NonChargeable), kept in English
+            charge = _("The charge permission is {state}: Amazon takes a new charge only on a "
+                       "Chargeable one.").format(state=permission.state)
         elif len(told.charges) >= story.MAX_CHARGES:
-            charge = "This order has 25 charges already, Amazon's most."
+            charge = _("This order has 25 charges already, Amazon's most.")
         elif figures.new_charge is None or figures.new_charge.amount <= 0:
-            charge = ("Nothing is left to charge: an authorization holds the rest (capture "
-                      "it), or everything was captured.")
+            charge = _("Nothing is left to charge: an authorization holds the rest (capture "
+                       "it), or everything was captured.")
         else:
             charge = None
 
-        cancel = None if cancelable else "No authorization is waiting: nothing to cancel."
+        cancel = None if cancelable else _("No authorization is waiting: nothing to cancel.")
 
         close: str | None
         if permission is None:
-            close = "Verify the order first: the desk has not read its charge permission."
+            close = _("Verify the order first: the desk has not read its charge permission.")
         elif permission.state == "Closed":
-            close = "The order is closed already."
+            close = _("The order is closed already.")
         else:
             close = None
         return MoneyActions(told.order_id, told, figures, refund, charge, cancel, close,

@@ -21,6 +21,7 @@ from ..addresses import address_lines
 from ..amazonpay.errors import ApiError
 from ..amazonpay.models import Charge, ChargePermission, CheckoutSession
 from ..events import CacheReset, DeskEvent, OrdersChanged, PendingCount
+from ..i18n import _
 from ..store import Intent, OrderRow, Store, open_database
 from .connection import client_config, keyring_label
 from .errors import DeskError
@@ -69,7 +70,7 @@ class DeskBase:
         #: tests reach); the desk itself never looks at it.
         self.emulator: object | None = None
         #: Where the private key came from, in words: "the key file ...", "the system keyring"...
-        self.key_source = "a key given by the caller"
+        self.key_source = _("a key given by the caller")
         self.last_refresh: datetime | None = None
         #: Refresh re-reads a settled order's charge permission when its copy is this old.
         self.permission_max_age = PERMISSION_MAX_AGE
@@ -83,8 +84,8 @@ class DeskBase:
         """The signed client; :class:`DeskError` before :meth:`connect` has given it one."""
         if self._client is None:
             raise DeskError(
-                "Merchant Desk is not connected to Amazon Pay yet. Wait a moment and try "
-                "again; if it stays so, open Settings and use Test connection."
+                _("Merchant Desk is not connected to Amazon Pay yet. Wait a moment and try "
+                  "again; if it stays so, open Settings and use Test connection.")
             )
         return self._client
 
@@ -147,7 +148,7 @@ class DeskBase:
     ) -> None:
         """Give a desk from :meth:`open_local` its signed client (as :meth:`open` does)."""
         if self._client is not None:
-            raise DeskError("This desk is already connected.")
+            raise DeskError(_("This desk is already connected."))
         config, key_source = client_config(settings, self.store.data_dir, passphrase,
                                            private_key)
         self._attach_client(config, key_source, transport=transport, pacer=pacer, retry=retry,
@@ -179,7 +180,7 @@ class DeskBase:
         from .. import secrets
 
         if self._client is not None:
-            raise DeskError("This desk is already connected.")
+            raise DeskError(_("This desk is already connected."))
         self._client = client
         self.environment_label = (environment_label
                                   or client.config.effective_environment.upper())
@@ -426,5 +427,5 @@ class DeskBase:
     def _row(self, order_id: str) -> OrderRow:
         row = self.orders.get_order_rows([order_id]).get(order_id)
         if row is None:
-            raise DeskError(f"Order {order_id} is not in the local cache.")
+            raise DeskError(_("Order {order} is not in the local cache.").format(order=order_id))
         return row

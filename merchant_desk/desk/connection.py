@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..i18n import _
 from .errors import DeskError
 
 if TYPE_CHECKING:  # the wire and the keyring are imported when the desk connects
@@ -23,23 +24,23 @@ def client_config(settings: Settings, data_dir: Path, passphrase: str | None,
     from ..amazonpay.client import ClientConfig
 
     if private_key is not None:
-        key_source = "the key being checked in Settings"
+        key_source = _("the key being checked in Settings")
         public_key_id = settings.public_key_id
         if not public_key_id:
-            raise DeskError("No public key ID: enter the one Seller Central shows beside the key.")
+            raise DeskError(_("No public key ID: enter the one Seller Central shows beside the key."))
     elif settings.private_key_file:
-        key_source = f"the key file {settings.private_key_file}"
+        key_source = _("the key file {path}").format(path=settings.private_key_file)
         pem = Path(settings.private_key_file).expanduser().read_bytes()
         private_key = signing.load_private_key(pem, passphrase)
         public_key_id = settings.public_key_id
         if not public_key_id:
             raise DeskError(
-                "No public key ID: give --public-key-id (Seller Central shows it beside the key)."
+                _("No public key ID: give --public-key-id (Seller Central shows it beside the key).")
             )
     else:
         credentials = secrets.load_credentials(data_dir=data_dir, passphrase=passphrase)
         stored = secrets.describe(data_dir)
-        key_source = str(stored.where) if stored else "the system keyring"
+        key_source = str(stored.where) if stored else _("the system keyring")
         private_key = credentials.private_key
         public_key_id = settings.public_key_id or credentials.public_key_id
     config = ClientConfig(

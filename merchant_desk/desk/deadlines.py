@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from .. import status as st
+from ..i18n import _
 from ..status import FOLLOW
 from ..store import OrderRow
 from .base import DeskBase
@@ -67,41 +68,44 @@ def describe(row: OrderRow, now: datetime) -> DueItem | None:
     if kind == st.CAPTURE_BY:
         slow = deadline - st.AUTHORIZATION_LIFE + st.PROMPT_CAPTURE
         if overdue:
-            what = (f"The authorization expired on {when}: Amazon canceled it. Charge the "
-                    "permission again (a new authorization) before you ship.")
-            action, label = CHARGE, "Charge again"
+            what = _("The authorization expired on {when}: Amazon canceled it. Charge the "
+                     "permission again (a new authorization) before you ship.").format(when=when)
+            action, label = CHARGE, _("Charge again")
         else:
-            what = f"Capture by {when}, or Amazon cancels the authorization."
             if slow <= now:
-                what += (" It is over 7 days old: a capture may now take days and can be "
-                         "declined.")
+                what = _("Capture by {when}, or Amazon cancels the authorization. It is over 7 "
+                         "days old: a capture may now take days and can be declined.").format(
+                    when=when)
             else:
-                what += f" Capture before {_when(slow)} and it is settled at once."
-            action, label = CAPTURE, "Capture"
+                what = _("Capture by {when}, or Amazon cancels the authorization. Capture "
+                         "before {fast} and it is settled at once.").format(
+                    when=when, fast=_when(slow))
+            action, label = CAPTURE, _("Capture")
     elif kind == st.CHARGE_BY:
         if overdue:
-            what = (f"The charge permission closed on {when}: what was not collected is lost; "
-                    "ask the buyer to pay for the rest in a new checkout.")
+            what = _("The charge permission closed on {when}: what was not collected is lost; "
+                     "ask the buyer to pay for the rest in a new checkout.").format(when=when)
         else:
-            what = (f"Not everything was collected: charge the rest by {when}, when the "
-                    "charge permission closes.")
-        action, label = CHARGE, "Charge"
+            what = _("Not everything was collected: charge the rest by {when}, when the "
+                     "charge permission closes.").format(when=when)
+        action, label = CHARGE, _("Charge")
     elif kind == st.COMPLETE_BY:
-        what = (f"The checkout expired at {when}: the buyer must pay again." if overdue else
-                f"The buyer left checkout open: complete it by {when} or it expires.")
-        action, label = COMPLETE, "Complete checkout"
+        what = (_("The checkout expired at {when}: the buyer must pay again.") if overdue else
+                _("The buyer left checkout open: complete it by {when} or it expires.")).format(
+            when=when)
+        action, label = COMPLETE, _("Complete checkout")
     elif kind == st.REFUND_PENDING:
-        what = (f"A refund asked for on {when} is still processing: Amazon can still decline "
-                "it. The desk follows it; refresh to see where it stands.")
-        action, label = FOLLOW, "Refresh"
+        what = _("A refund asked for on {when} is still processing: Amazon can still decline "
+                 "it. The desk follows it; refresh to see where it stands.").format(when=when)
+        action, label = FOLLOW, _("Refresh")
     elif kind == st.CHARGE_PENDING:
-        what = (f"A charge made on {when} is still processing: Amazon can still decline it. "
-                "Do not ship until it is captured.")
-        action, label = FOLLOW, "Refresh"
+        what = _("A charge made on {when} is still processing: Amazon can still decline it. "
+                 "Do not ship until it is captured.").format(when=when)
+        action, label = FOLLOW, _("Refresh")
     elif kind == st.REFUND_DECLINED:
-        what = ("Amazon declined a refund: the buyer did NOT get this money back. Refund "
-                "again, or pay the buyer back another way.")
-        action, label = REFUND, "Refund again"
+        what = _("Amazon declined a refund: the buyer did NOT get this money back. Refund "
+                 "again, or pay the buyer back another way.")
+        action, label = REFUND, _("Refund again")
         overdue = True
     else:
         return None

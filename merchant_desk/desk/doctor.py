@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ..amazonpay.errors import ApiError, InvalidResponse, TransportError
+from ..i18n import N_, _
 from .connection import keyring_label
 from .views import Check
 
@@ -22,51 +23,56 @@ async def run_checks(client: AmazonPayClient, key_source: str) -> list[Check]:
     uses_keyring = "keyring" in key_source
     detail = keyring_label(status)
     if status.usable:
-        checks.append(Check("Keyring", True, detail))
+        checks.append(Check(N_("Keyring"), True, detail))
     elif not uses_keyring:
         # the check passes because no keyring is needed: its line says that, not "no keyring"
-        checks.append(Check("Key storage", True, f"the key comes from {key_source}; no system "
-                            f"keyring is needed (there is none here: {status.reason})"))
+        checks.append(Check(N_("Key storage"), True, _(
+            "the key comes from {source}; no system keyring is needed (there is none here: "
+            "{reason})").format(source=key_source, reason=status.reason)))
     else:
-        checks.append(Check("Keyring", False, f"{detail}: {status.reason}"))
+        checks.append(Check(N_("Keyring"), False, f"{detail}: {status.reason}"))
     from ..amazonpay import signing
 
     checks.append(
         Check(
-            "Private key",
+            N_("Private key"),
             True,
-            f"RSA {client.config.private_key.key_size} bits, "
-            f"{signing.fingerprint(client.config.private_key)}, "
-            f"public key ID {client.config.public_key_id}, from {key_source}",
+            _("RSA {bits} bits, {fingerprint}, public key ID {key_id}, from {source}").format(
+                bits=client.config.private_key.key_size,
+                fingerprint=signing.fingerprint(client.config.private_key),
+                key_id=client.config.public_key_id, source=key_source),
         )
     )
     probe = "00000000-0000-4000-8000-000000000000"
     signed_ok: Check
     try:
         await client.get_checkout_session(probe)
-        signed_ok = Check("Signed request", False, "An unknown session was found?")
+        signed_ok = Check(N_("Signed request"), False, _("An unknown session was found?"))
     except ApiError as error:
         accepted = error.status == 404 and error.reason_code == "ResourceNotFound"
         signed_ok = Check(
-            "Signed request",
+            N_("Signed request"),
             accepted,
-            "Amazon Pay accepted the signature (404 ResourceNotFound for a test ID)"
+            _("Amazon Pay accepted the signature (404 ResourceNotFound for a test ID)")
             if accepted
             else f"{error.status} {error.reason_code}: {error.message}",
         )
     except (TransportError, InvalidResponse) as error:
-        signed_ok = Check("Signed request", False, f"No usable answer: {error}")
+        signed_ok = Check(N_("Signed request"), False, _("No usable answer: {error}").format(error=error))
     server_date = client.last_server_date
     if server_date is None:
-        checks.append(Check("Clock", True, "The service sent no Date header to compare with."))
+        checks.append(Check(N_("Clock"), True,
+                            _("The service sent no Date header to compare with.")))
     else:
         skew = (datetime.now(UTC) - server_date).total_seconds()
         checks.append(
             Check(
-                "Clock",
+                N_("Clock"),
                 abs(skew) < 300,
-                f"{skew:+.0f} s against Amazon Pay's clock"
-                + ("" if abs(skew) < 300 else ": set this computer's clock right"),
+                _("{skew} s against Amazon Pay's clock").format(skew=f"{skew:+.0f}")
+                if abs(skew) < 300 else
+                _("{skew} s against Amazon Pay's clock: set this computer's clock right").format(
+                    skew=f"{skew:+.0f}"),
             )
         )
     checks.append(signed_ok)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..i18n import _
 from ..meanings import Explanation
 from ..store import Intent
 
@@ -25,7 +26,8 @@ class RefusedLocally(DeskError):
     what the operator can do instead."""
 
     def __init__(self, message: str, next_step: str) -> None:
-        super().__init__(f"{message} Nothing was sent. {next_step}")
+        super().__init__(_("{reason} Nothing was sent. {next_step}").format(
+            reason=message, next_step=next_step))
         self.reason = message
         self.next_step = next_step
 
@@ -35,9 +37,10 @@ class OperationPending(DeskError):
 
     def __init__(self, intent: Intent) -> None:
         super().__init__(
-            f"An earlier {intent.operation} on {intent.object_id} (journal #{intent.intent_id}) "
-            "has no known outcome yet. Resume pending operations first: Merchant Desk re-sends "
-            "it with the same idempotency key, so nothing is done twice."
+            _("An earlier {operation} on {object} (journal #{number}) has no known outcome yet. "
+              "Resume pending operations first: Merchant Desk re-sends it with the same "
+              "idempotency key, so nothing is done twice.").format(
+                operation=intent.operation, object=intent.object_id, number=intent.intent_id)
         )
         self.intent = intent
 
@@ -47,9 +50,11 @@ class OutcomeUnknown(DeskError):
 
     def __init__(self, intent: Intent, cause: BaseException) -> None:
         super().__init__(
-            f"No answer from Amazon Pay for {intent.operation} on {intent.object_id} ({cause}). "
-            f"It is kept as pending operation #{intent.intent_id}: resume it when the "
-            "connection is back; Amazon will answer with the first result, never a second charge."
+            _("No answer from Amazon Pay for {operation} on {object} ({cause}). It is kept as "
+              "pending operation #{number}: resume it when the connection is back; Amazon will "
+              "answer with the first result, never a second charge.").format(
+                operation=intent.operation, object=intent.object_id, cause=cause,
+                number=intent.intent_id)
         )
         self.intent = intent
         self.cause = cause

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ..amazonpay.errors import ApiError, InvalidResponse, TransportError
 from ..amazonpay.models import Charge, ChargePermission, CheckoutSession, Refund
 from ..events import Settled
+from ..i18n import _
 from ..meanings import ObjectKind, explain
 from ..money import Money
 from ..store import OrderRow
@@ -132,11 +133,19 @@ class Following(MoneyOperations):
         if declined:
             meaning = explain(ObjectKind.REFUND if what == "Refund" else ObjectKind.CHARGE,
                               state, reason)
-            message = (f"{what} {object_id} of {amount or 'unknown amount'} was DECLINED by "
-                       f"Amazon ({reason or 'no reason given'}): no money moved. "
-                       f"{meaning.next_step}")
+            declined_text = (
+                _("Refund {id} of {amount} was DECLINED by Amazon ({reason}): no money moved. "
+                  "{next_step}") if what == "Refund" else
+                _("Charge {id} of {amount} was DECLINED by Amazon ({reason}): no money moved. "
+                  "{next_step}"))
+            message = declined_text.format(
+                id=object_id, amount=amount or _("unknown amount"),
+                reason=reason or _("no reason given"), next_step=meaning.next_step)
         else:
-            message = f"{what} {object_id} of {amount or 'unknown amount'}: {state}."
+            # TRANSLATORS: {state} is Amazon's state name (Captured, Refunded...), kept in English
+            message = (_("Refund {id} of {amount}: {state}.") if what == "Refund" else
+                       _("Charge {id} of {amount}: {state}.")).format(
+                id=object_id, amount=amount or _("unknown amount"), state=state)
         self.journal.audit(f"{what.lower()} {state.lower()}", object_id,
                            {"state": state, "reasonCode": reason})
         self._emit(Settled(object_id, state, reason, declined, message))

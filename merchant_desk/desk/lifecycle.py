@@ -21,6 +21,7 @@ from typing import Any
 
 from .. import rules
 from ..amazonpay.models import Charge, ChargePermission, Refund
+from ..i18n import N_, _
 from ..meanings import ObjectKind, explain
 from ..money import Money
 from ..rules import IdKind, RuleError
@@ -66,8 +67,8 @@ class Lifecycle(Following):
         pid = rules.check_charge_permission_id(charge_permission_id)
         descriptor = rules.check_soft_descriptor(soft_descriptor)
         if descriptor is not None and not capture_now:
-            raise RuleError("Soft descriptor", "is sent with a new charge only when it is "
-                            "captured at once (--capture)", "--capture --descriptor SHOP 42")
+            raise RuleError(N_("Soft descriptor"), _("is sent with a new charge only when it is "
+                            "captured at once (--capture)"), "--capture --descriptor SHOP 42")
         if currency is not None:
             currency = rules.check_currency(currency)
             if isinstance(amount, str):
@@ -77,18 +78,19 @@ class Lifecycle(Following):
         if pending is not None:
             raise OperationPending(pending)
         # the state the operator saw (this desk's cache), before anything is read again
-        _, _, seen, seen_charges, _ = self._story_objects(pid)
+        _order, _session, seen, seen_charges, _refunds = self._story_objects(pid)
         observed = (seen.amount_balance if seen is not None else None,
                     known_ids(c.charge_id for c in seen_charges))
         permission = await self.client.get_charge_permission(pid)
         self.orders.upsert_charge_permission(permission)
         self._emit_changed(pid)
         if permission.amount_limit is None:
-            raise DeskError("Amazon did not report this charge permission's limit; verify the "
-                            "order again, then charge it.")
+            raise DeskError(_("Amazon did not report this charge permission's limit; verify the "
+                              "order again, then charge it."))
         code = permission.amount_limit.currency_code
         if currency is not None and currency != code:
-            raise RuleError("Currency", f"must be the charge permission's currency, {code}", code)
+            raise RuleError(N_("Currency"), _("must be the charge permission's currency, {code}")
+                            .format(code=code), code)
         value = _amount(amount, code)
         charges = await self._known_charges(pid)
         self._check_chargeable(permission, charges, value)
@@ -121,23 +123,27 @@ class Lifecycle(Following):
         if permission.state != "Chargeable":
             meaning = explain(ObjectKind.CHARGE_PERMISSION, permission.state,
                               permission.status.reason_code)
+            code = permission.status.reason_code
+            # TRANSLATORS: {state} and {reason} are Amazon's state and reason code, in English
             raise RefusedLocally(
-                f"Charge permission {pid} is {permission.state}"
-                + (f" ({permission.status.reason_code})" if permission.status.reason_code else "")
-                + ": Amazon takes a new charge only on a Chargeable one.",
+                (_("Charge permission {id} is {state} ({reason}): Amazon takes a new charge only "
+                   "on a Chargeable one.") if code else
+                 _("Charge permission {id} is {state}: Amazon takes a new charge only on a "
+                   "Chargeable one.")).format(id=pid, state=permission.state, reason=code),
                 meaning.next_step,
             )
         now = datetime.now(UTC)
         if permission.expiration_timestamp is not None and now >= permission.expiration_timestamp:
             raise RefusedLocally(
-                f"Charge permission {pid} expired on "
-                f"{permission.expiration_timestamp:%Y-%m-%d} (180 days after checkout).",
-                "Ask the buyer to pay for the rest in a new checkout.",
+                _("Charge permission {id} expired on {date} (180 days after checkout).").format(
+                    id=pid, date=f"{permission.expiration_timestamp:%Y-%m-%d}"),
+                _("Ask the buyer to pay for the rest in a new checkout."),
             )
         if len(charges) >= story.MAX_CHARGES:
             raise RefusedLocally(
-                f"Charge permission {pid} already has {len(charges)} charges, Amazon's most.",
-                "Ask the buyer to pay for the rest in a new checkout.",
+                _("Charge permission {id} already has {count} charges, Amazon's most.").format(
+                    id=pid, count=len(charges)),
+                _("Ask the buyer to pay for the rest in a new checkout."),
             )
         assert permission.amount_limit is not None
         captured = story.captured_total(charges, value.currency_code)
@@ -145,10 +151,11 @@ class Lifecycle(Following):
         if value > left:
             left_text = str(left) if left.amount > 0 else f"0 {left.currency_code}"
             raise RefusedLocally(
-                f"A charge of {value} would take the total captured on {pid} above its limit "
-                f"of {permission.amount_limit} ({captured} captured already): at most "
-                f"{left_text} can still be charged.",
-                "Charge no more than that; for more, the buyer must check out again.",
+                _("A charge of {amount} would take the total captured on {id} above its limit "
+                  "of {limit} ({captured} captured already): at most {left} can still be "
+                  "charged.").format(amount=value, id=pid, limit=permission.amount_limit,
+                                     captured=captured, left=left_text),
+                _("Charge no more than that; for more, the buyer must check out again."),
             )
 
     async def _known_charges(self, pid: str) -> list[Charge]:
@@ -183,7 +190,7 @@ class Lifecycle(Following):
         pending = self.journal.find_pending(REFUND, cid)
         if pending is not None:
             raise OperationPending(pending)
-        _, _, _, seen_charges, seen_refunds = self._story_objects(cid)
+        _order, _session, _permission, seen_charges, seen_refunds = self._story_objects(cid)
         seen = next((c for c in seen_charges if c.charge_id == cid), None)
         observed = (seen.refunded_amount if seen is not None else None,
                     known_ids(r.refund_id for r in seen_refunds if r.charge_id == cid))
@@ -192,11 +199,12 @@ class Lifecycle(Following):
         self._emit_changed(cid)
         if charge.state != "Captured" or charge.capture_amount is None:
             meaning = explain(ObjectKind.CHARGE, charge.state, charge.status.reason_code)
-            step = ("Capture it first, then refund." if charge.state == "Authorized"
-                    else "Cancel it instead: nothing was taken from the buyer."
+            step = (_("Capture it first, then refund.") if charge.state == "Authorized"
+                    else _("Cancel it instead: nothing was taken from the buyer.")
                     if charge.state == "AuthorizationInitiated" else meaning.next_step)
             raise RefusedLocally(
-                f"Charge {cid} is {charge.state}: only a Captured charge can be refunded.", step)
+                _("Charge {id} is {state}: only a Captured charge can be refunded.").format(
+                    id=cid, state=charge.state), step)
         refunds = await self._known_refunds(cid)
         already = story.refunded_so_far(charge, refunds) or Money.zero(
             charge.capture_amount.currency_code)
@@ -251,7 +259,7 @@ class Lifecycle(Following):
                 return key, intent.response
             if intent.status in (None, "unknown"):  # pragma: no cover - find_pending saw it
                 raise OperationPending(intent)
-        raise DeskError("This operation was refused too many times; wait, then try again.")
+        raise DeskError(_("This operation was refused too many times; wait, then try again."))
 
     # ------------------------------------------------------------------ Cancel, Close, Update
 
@@ -259,7 +267,7 @@ class Lifecycle(Following):
                      simulation_code: str | None = None) -> Charge:
         """Cancel Charge: release an authorization (AuthorizationInitiated or Authorized)."""
         cid = rules.check_charge_id(charge_id)
-        text = _reason(reason, DEFAULT_CANCELLATION_REASON, "Cancellation reason")
+        text = _reason(reason, DEFAULT_CANCELLATION_REASON, N_("Cancellation reason"))
         simulation = self._check_simulation(simulation_code)
         pending = self.journal.find_pending(CANCEL, cid)
         if pending is not None:
@@ -267,12 +275,13 @@ class Lifecycle(Following):
         charge = await self.client.get_charge(cid)
         self.orders.upsert_charge(charge)
         if charge.state not in ("AuthorizationInitiated", "Authorized"):
-            step = ("Refund it instead: merchant-desk refund " + cid + " --amount "
-                    + (charge.capture_amount.amount_text() if charge.capture_amount else "A")
-                    ) if charge.state in story.CAPTURED_STATES else "Nothing to cancel."
+            step = _("Refund it instead: merchant-desk refund {id} --amount {amount}").format(
+                id=cid,
+                amount=charge.capture_amount.amount_text() if charge.capture_amount else "A",
+            ) if charge.state in story.CAPTURED_STATES else _("Nothing to cancel.")
             raise RefusedLocally(
-                f"Charge {cid} is {charge.state}: only an authorization not yet captured can be "
-                "canceled.", step)
+                _("Charge {id} is {state}: only an authorization not yet captured can be "
+                  "canceled.").format(id=cid, state=charge.state), step)
         request: dict[str, Any] = {"chargeId": cid, "cancellationReason": text}
         if simulation:
             request["simulationCode"] = simulation
@@ -287,7 +296,7 @@ class Lifecycle(Following):
         """Close Charge Permission: the order is finished; ``cancel_pending_charges`` also
         cancels its authorizations not yet captured."""
         pid = rules.check_charge_permission_id(charge_permission_id)
-        text = _reason(reason, DEFAULT_CLOSURE_REASON, "Closure reason")
+        text = _reason(reason, DEFAULT_CLOSURE_REASON, N_("Closure reason"))
         simulation = self._check_simulation(simulation_code)
         pending = self.journal.find_pending(CLOSE, pid)
         if pending is not None:
@@ -295,10 +304,11 @@ class Lifecycle(Following):
         permission = await self.client.get_charge_permission(pid)
         self.orders.upsert_charge_permission(permission)
         if permission.state == "Closed":
+            code = permission.status.reason_code
             raise RefusedLocally(
-                f"Charge permission {pid} is already Closed"
-                + (f" ({permission.status.reason_code})" if permission.status.reason_code
-                   else "") + ".", "Nothing to do: the order is finished.")
+                (_("Charge permission {id} is already Closed ({reason}).") if code else
+                 _("Charge permission {id} is already Closed.")).format(id=pid, reason=code),
+                _("Nothing to do: the order is finished."))
         request: dict[str, Any] = {"chargePermissionId": pid, "closureReason": text,
                                    "cancelPendingCharges": cancel_pending_charges}
         if simulation:
@@ -320,7 +330,8 @@ class Lifecycle(Following):
         pid = rules.check_charge_permission_id(charge_permission_id)
         reference = (merchant_reference_id or "").strip()
         if not reference or len(reference) > REFERENCE_MAX:
-            raise RuleError("Order number", f"1 to {REFERENCE_MAX} characters", "#1042")
+            raise RuleError(N_("Order number"), _("1 to {limit} characters").format(
+                limit=REFERENCE_MAX), "#1042")
         pending = self.journal.find_pending(UPDATE, pid)
         if pending is not None:
             raise OperationPending(pending)
@@ -340,14 +351,15 @@ class Lifecycle(Following):
         text = object_id.strip()
         kind = rules.classify_id(text)
         if kind is None:
-            raise RuleError("Order ID", "must be a checkout session, charge permission, charge "
-                            "or refund ID", "S01-1234567-1234567")
+            raise RuleError(N_("Order ID"), _("must be a checkout session, charge permission, "
+                                              "charge or refund ID"), "S01-1234567-1234567")
         text = rules.check_id(text, kind)
         if read:
             await self._read_whole_order(text, kind)
         order_id, session, permission, charges, refunds = self._story_objects(text)
         if not self.orders.find_order_ids(text):
-            raise DeskError(f"Order {text} is not in the local cache; verify it first.")
+            raise DeskError(_("Order {order} is not in the local cache; verify it first.").format(
+                order=text))
         return story.build(order_id, session, permission, charges, refunds, datetime.now(UTC))
 
     async def _read_whole_order(self, object_id: str, kind: IdKind) -> None:
@@ -365,7 +377,7 @@ class Lifecycle(Following):
                     charge_id=object_id if kind is IdKind.CHARGE else None)])
         order_id = self.orders.find_order_ids(object_id)[0]
         await self.verify_order(order_id, notify=False)
-        _, _, _, charges, refunds = self._story_objects(order_id)
+        _order, _session, _permission, charges, refunds = self._story_objects(order_id)
         for charge in charges:
             if charge.state not in ("Captured", "Declined", "Canceled"):
                 await self._read_settling_charge(charge.charge_id)
@@ -379,7 +391,7 @@ class Lifecycle(Following):
 
         From the cache, no request: the capture's own rules have just read the charge.
         """
-        _, _, permission, charges, _ = self._story_objects(charge_id)
+        _order, _session, permission, charges, _refunds = self._story_objects(charge_id)
         if permission is None or permission.amount_limit is None:
             return None
         if permission.amount_limit.currency_code != capture.currency_code:
@@ -390,23 +402,26 @@ class Lifecycle(Following):
         after = left.total - capture
         if after.amount <= 0:
             return None
-        return (f"Capturing {capture} leaves {after} of the order collectible on charge "
-                f"permission {permission.charge_permission_id}: nothing is lost, collect it "
-                f"later with a new charge (merchant-desk charge "
-                f"{permission.charge_permission_id} --amount {after.amount_text()} --capture).")
+        return _("Capturing {capture} leaves {after} of the order collectible on charge "
+                 "permission {id}: nothing is lost, collect it later with a new charge "
+                 "(merchant-desk charge {id} --amount {amount} --capture).").format(
+            capture=capture, after=after, id=permission.charge_permission_id,
+            amount=after.amount_text())
 
     async def remaining_note(self, object_id: str) -> str | None:
         """After a capture: what stays collectible on the permission and how to collect it
         (None: nothing). Reads the permission again: the capture changed its balance."""
-        _, _, cached, _, _ = self._story_objects(object_id)
+        _order, _session, cached, _charges, _refunds = self._story_objects(object_id)
         if cached is not None:
             await self._read_permission(cached.charge_permission_id)
         order_id, session, permission, charges, refunds = self._story_objects(object_id)
         told = story.build(order_id, session, permission, charges, refunds, datetime.now(UTC))
         if told.collectible is None or told.collectible.total.amount <= 0:
             return None
-        how = "; or ".join(story.collect_advice(told)) or "nothing can collect it now"
-        return f"{told.collectible.total} remains collectible on this order: {how}."
+        # TRANSLATORS: joins two ways to collect the rest ("charge the rest: ...; or ...")
+        how = _("; or ").join(story.collect_advice(told)) or _("nothing can collect it now")
+        return _("{amount} remains collectible on this order: {how}.").format(
+            amount=told.collectible.total, how=how)
 
 
 def _amount(amount: str | Decimal | Money, currency: str) -> Money:
@@ -414,7 +429,8 @@ def _amount(amount: str | Decimal | Money, currency: str) -> Money:
         return rules.parse_amount(amount, currency)
     if isinstance(amount, Money):
         if amount.currency_code != currency:
-            raise RuleError("Currency", f"must be {currency}", currency)
+            raise RuleError(N_("Currency"), _("must be {currency}").format(currency=currency),
+                            currency)
         return rules.check_amount(amount)
     return rules.check_capture_amount(amount, currency, None)
 
@@ -422,5 +438,5 @@ def _amount(amount: str | Decimal | Money, currency: str) -> Money:
 def _reason(text: str | None, default: str, field: str) -> str:
     value = (text or "").strip() or default
     if len(value) > REASON_MAX:
-        raise RuleError(field, f"at most {REASON_MAX} characters", default)
+        raise RuleError(field, _("at most {limit} characters").format(limit=REASON_MAX), default)
     return value

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from .. import rules
 from ..amazonpay.errors import ApiError, InvalidResponse, TransportError
 from ..amazonpay.models import Charge, ChargePermission, CheckoutSession, DeliveryTracker, Refund
+from ..i18n import _
 from ..meanings import ObjectKind, explain
 from ..money import Money
 from ..store import Intent, OrderRow
@@ -70,13 +71,14 @@ class MoneyOperations(DeskBase):
             return None
         if self.client.config.effective_environment != "sandbox":
             raise RefusedLocally(
-                f"Simulation code {code!r} is for the sandbox only, and this desk is connected "
-                f"to {self.client.config.effective_environment.upper()}.",
-                "Leave --simulate out to do it for real, or connect to the sandbox to try it.",
+                _("Simulation code {code} is for the sandbox only, and this desk is connected to "
+                  "{environment}.").format(
+                    code=repr(code), environment=self.client.config.effective_environment.upper()),
+                _("Leave --simulate out to do it for real, or connect to the sandbox to try it."),
             )
         if not _SIMULATION_CODE.fullmatch(code):
-            raise RefusedLocally(f"{code!r} is not a simulation code.",
-                                 "Use one of Amazon's codes, e.g. SoftDeclined.")
+            raise RefusedLocally(_("{code} is not a simulation code.").format(code=repr(code)),
+                                 _("Use one of Amazon's codes, e.g. SoftDeclined."))
         return code
 
     # ------------------------------------------------------------------ money operations
@@ -116,7 +118,8 @@ class MoneyOperations(DeskBase):
         if state != "Authorized":
             explanation = explain(ObjectKind.CHARGE, state)
             raise ActionNotAllowed(
-                f"This charge is {state}: only an Authorized charge can be captured.",
+                _("This charge is {state}: only an Authorized charge can be captured.").format(
+                    state=state),
                 explanation,
             )
         value = rules.check_capture_amount(
@@ -163,11 +166,13 @@ class MoneyOperations(DeskBase):
         self.orders.upsert_checkout_session(session)
         if session.state != "Open":
             raise ActionNotAllowed(
-                f"This checkout is {session.state}: only an Open checkout can be completed.",
+                _("This checkout is {state}: only an Open checkout can be completed.").format(
+                    state=session.state),
                 explain(ObjectKind.CHECKOUT_SESSION, session.state, session.status.reason_code),
             )
         if session.charge_amount is None:
-            raise ActionNotAllowed("Amazon did not report this checkout's amount; verify it again.")
+            raise ActionNotAllowed(
+                _("Amazon did not report this checkout's amount; verify it again."))
         request = {"checkoutSessionId": sid, "chargeAmount": session.charge_amount.to_json()}
         if session.total_order_amount is not None:
             request["totalOrderAmount"] = session.total_order_amount.to_json()
@@ -180,13 +185,14 @@ class MoneyOperations(DeskBase):
     async def charge_currency(self, charge_id: str) -> str:
         """The currency of a charge: from the cache, else read from Amazon (and cached)."""
         charge_id = rules.check_charge_id(charge_id)
-        currency, _, _ = self._cached_charge(charge_id)
+        currency, _state, _authorized = self._cached_charge(charge_id)
         if currency:
             return currency
         charge = await self.client.get_charge(charge_id)
         self.orders.upsert_charge(charge)
         if charge.charge_amount is None:
-            raise ActionNotAllowed("Amazon did not report this charge's amount; verify it again.")
+            raise ActionNotAllowed(
+                _("Amazon did not report this charge's amount; verify it again."))
         return charge.charge_amount.currency_code
 
     def _cached_charge(self, charge_id: str) -> tuple[str | None, str | None, Money | None]:
@@ -344,7 +350,8 @@ class MoneyOperations(DeskBase):
             # completing may create a permission and a charge: cache them too
             await self._follow_session(session)
             return session
-        raise DeskError(f"Merchant Desk cannot resume a {intent.operation!r} operation.")
+        raise DeskError(_("Merchant Desk cannot resume a {operation} operation.").format(
+            operation=repr(intent.operation)))
 
     async def _reconcile(self, intent: Intent, error: ApiError) -> Answer | None:
         """After a refusal of a *resumed* intent, find out whether the lost attempt did the work.
@@ -399,8 +406,8 @@ class MoneyOperations(DeskBase):
 def _answer(answer: Answer, kind: type[_T]) -> _T:
     """The answer an operation gives (a capture answers a Charge...)."""
     if not isinstance(answer, kind):
-        raise DeskError(f"Amazon Pay answered with a {type(answer).__name__}, "
-                        f"not the {kind.__name__} this operation gives.")
+        raise DeskError(_("Amazon Pay answered with a {got}, not the {expected} this operation "
+                          "gives.").format(got=type(answer).__name__, expected=kind.__name__))
     return answer
 
 

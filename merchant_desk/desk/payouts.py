@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from ..amazonpay.reports import SETTLEMENT_REPORT, Report
 from ..amazonpay.settlement_file import SettlementFileError, parse_settlement_file
 from ..events import OrdersChanged, Progress
+from ..i18n import _, ngettext
 from ..store.payouts import Payouts
 from .errors import DeskError
 from .reconcile import UNKNOWN_ORDER, Payout, Reconciliation, reconcile
@@ -78,7 +79,7 @@ class PayoutWork(BulkWork):
             try:
                 settlement_ids = await self._read_settlement_report(found)
             except SettlementFileError as error:
-                report.failed.append((found.report_id, f"the file could not be read: {error}"))
+                report.failed.append((found.report_id, _("the file could not be read: {error}").format(error=error)))
                 continue
             except ReportLinkExpired as error:
                 report.failed.append((found.report_id, str(error)))
@@ -109,8 +110,8 @@ class PayoutWork(BulkWork):
             return self.payout_store.save_report(
                 found.report_id, document_id, found.created_time, parsed)
         raise ReportLinkExpired(
-            f"its download link expired {DOWNLOAD_ATTEMPTS} times before the file was read; "
-            "it is tried again at the next fetch")
+            _("its download link expired {count} times before the file was read; it is tried "
+              "again at the next fetch").format(count=DOWNLOAD_ATTEMPTS))
 
     async def _fetch_disbursements(self, spans: list[datetime], since: datetime | None) -> int:
         """Disbursements from the earliest new settlement (or ``since``) to a day past the
@@ -143,8 +144,9 @@ class PayoutWork(BulkWork):
         found = self.reconciliation().payout(settlement_id.strip())
         if found is None:
             raise DeskError(
-                f"No payout {settlement_id} is known. Run 'merchant-desk payouts' to fetch "
-                "Amazon's settlement reports, then try again with a settlement ID it lists.")
+                _("No payout {payout} is known. Run 'merchant-desk payouts' to fetch Amazon's "
+                  "settlement reports, then try again with a settlement ID it lists.").format(
+                    payout=settlement_id))
         return found
 
     def payouts_of_order(self, order_id: str) -> list[Payout]:
@@ -161,15 +163,20 @@ class PayoutWork(BulkWork):
         for line, settlement in self.payout_store.payouts_of_order(
                 row.charge_permission_id, row.charge_id):
             paid = settlement.disbursed_at or settlement.end_time
-            day = paid.strftime("%Y-%m-%d") if paid else "a date not known yet"
-            what = {"Capture": "Captured", "Refund": "Refunded"}.get(
+            day = paid.strftime("%Y-%m-%d") if paid else _("a date not known yet")
+            what = {"Capture": _("Captured"), "Refund": _("Refunded")}.get(
                 line.transaction_type, line.transaction_type)
-            fee = f", {-line.total_fee:f} {line.currency} fee" if line.total_fee else ""
-            words.append(f"{what} {abs(line.amount):f} {line.currency}{fee}: net {line.net:f} "
-                         f"{line.currency} in payout {settlement.settlement_id} of {day}")
+            said = (_("{what} {amount} {currency}, {fee} {currency} fee: net {net} {currency} in "
+                      "payout {payout} of {day}") if line.total_fee else
+                    _("{what} {amount} {currency}: net {net} {currency} in payout {payout} of "
+                      "{day}"))
+            words.append(said.format(
+                what=what, amount=f"{abs(line.amount):f}", currency=line.currency,
+                fee=f"{-line.total_fee:f}" if line.total_fee else "", net=f"{line.net:f}",
+                payout=settlement.settlement_id, day=day))
         if not words and row.charge_state == "Captured":
-            words.append("Not in a payout yet: Amazon pays out about 14 days after a shop's "
-                         "first capture, then daily (fetch payouts to see the latest).")
+            words.append(_("Not in a payout yet: Amazon pays out about 14 days after a shop's "
+                           "first capture, then daily (fetch payouts to see the latest)."))
         return replace(detail, payouts=tuple(words))
 
     async def fetch_payouts_quietly(self) -> str:
@@ -180,11 +187,17 @@ class PayoutWork(BulkWork):
         try:
             report = await self.fetch_payouts()
         except (AmazonPayError, DeskError) as error:
-            return f"Payouts could not be fetched ({error}); open Payouts to try again."
+            return _("Payouts could not be fetched ({error}); open Payouts to try again.").format(
+                error=error)
         if report.failed:
-            return (f"{len(report.failed)} settlement report(s) could not be read; they are "
-                    "tried again at the next refresh.")
-        return f"{report.reports_read} new settlement report(s) read."
+            return ngettext(
+                "{count} settlement report could not be read; it is tried again at the next "
+                "refresh.",
+                "{count} settlement reports could not be read; they are tried again at the next "
+                "refresh.", len(report.failed)).format(count=len(report.failed))
+        return ngettext("{count} new settlement report read.",
+                        "{count} new settlement reports read.",
+                        report.reports_read).format(count=report.reports_read)
 
     async def import_unknown_orders(self, *, verify: bool = True) -> ImportReport:
         """Import every order a settlement names that the desk does not know (by its charge

@@ -25,6 +25,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
+from ..i18n import _
 from ..money import Money
 from ..store.payouts import OrderForMatching, StoredLine, StoredSettlement
 
@@ -146,10 +147,11 @@ def reconcile(
             continue
         missing.setdefault(due, []).append(Flag(
             MISSING_CAPTURE, known.order_id,
-            f"Order {known.merchant_reference or known.order_id} was captured "
-            f"({known.captured_amount} {known.currency}) but is in no payout, although this "
-            "payout came after it. Check the charge in Seller Central; if Amazon has it as "
-            "captured, ask Amazon Pay support why it was not settled.",
+            _("Order {order} was captured ({amount} {currency}) but is in no payout, although "
+              "this payout came after it. Check the charge in Seller Central; if Amazon has it "
+              "as captured, ask Amazon Pay support why it was not settled.").format(
+                order=known.merchant_reference or known.order_id, amount=known.captured_amount,
+                currency=known.currency),
         ))
 
     payouts = []
@@ -172,20 +174,23 @@ def reconcile(
                 reference = line.amazon_order_reference_id or line.amazon_transaction_id
                 flags.append(Flag(
                     UNKNOWN_ORDER, reference,
-                    f"A settlement line ({line.transaction_type}, {line.amount} {line.currency}) "
-                    f"for {reference}, an order Merchant Desk does not know. Import it (its "
-                    "charge permission ID is the order reference) to see it with the others.",
+                    # TRANSLATORS: {type} is Amazon's transaction type (Capture, Refund...)
+                    _("A settlement line ({type}, {amount} {currency}) for {reference}, an order "
+                      "Merchant Desk does not know. Import it (its charge permission ID is the "
+                      "order reference) to see it with the others.").format(
+                        type=line.transaction_type, amount=line.amount, currency=line.currency,
+                        reference=reference),
                 ))
         stated = s.disbursed_amount if s.disbursed_amount is not None else s.transfer_amount
         amount = stated if stated is not None else total
         if mine and stated is not None and stated != total:
             flags.append(Flag(
                 DOES_NOT_ADD_UP, s.settlement_id,
-                f"Amazon paid out {_money(stated, currency)}, but the lines of this settlement "
-                f"add up to {_money(total, currency)} (a difference of "
-                f"{_money(stated - total, currency)}). Compare the settlement report in Seller "
-                "Central with your bank statement and ask Amazon Pay support, quoting the "
-                "settlement ID.",
+                _("Amazon paid out {paid}, but the lines of this settlement add up to {total} (a "
+                  "difference of {difference}). Compare the settlement report in Seller Central "
+                  "with your bank statement and ask Amazon Pay support, quoting the settlement "
+                  "ID.").format(paid=_money(stated, currency), total=_money(total, currency),
+                                difference=_money(stated - total, currency)),
             ))
         flags.extend(missing.get(s.settlement_id, ()))
         payouts.append(Payout(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..amazonpay.models import Charge, ChargePermission, CheckoutSession, Refund
+from ..i18n import _
 from ..money import Money, refund_cap
 
 #: Charge states whose capture moved (or is moving) money.
@@ -177,11 +178,12 @@ def collect_advice(story: MoneyStory) -> list[str]:
     lines = []
     for charge in collect.authorized:
         assert charge.charge_amount is not None
-        lines.append(f"capture the authorized charge: merchant-desk capture {charge.charge_id} "
-                     f"--amount {charge.charge_amount.amount_text()}")
+        lines.append(_("capture the authorized charge: merchant-desk capture {id} --amount "
+                       "{amount}").format(id=charge.charge_id,
+                                          amount=charge.charge_amount.amount_text()))
     if collect.new_charge.amount > 0:
-        lines.append(f"charge the rest: merchant-desk charge {pid} --amount "
-                     f"{collect.new_charge.amount_text()} --capture")
+        lines.append(_("charge the rest: merchant-desk charge {id} --amount {amount} "
+                       "--capture").format(id=pid, amount=collect.new_charge.amount_text()))
     return lines
 
 

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QCoreApplication, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from ..i18n import _
 from ..paths import APP_NAME
 from .icons import icon
 from .richtext import plain_box
-from .text import tr
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -66,7 +66,8 @@ def run_gui(args: argparse.Namespace) -> int:
             return loop.run_until_complete(_main(app, data_dir, settings, demo=demo, smoke=smoke))
     except Exception as error:  # start-up failed before the window could show it
         log.exception("the window could not start")
-        print(f"merchant-desk: the window could not start: {error}", file=sys.stderr)
+        print(_("merchant-desk: the window could not start: {error}").format(error=error),
+              file=sys.stderr)
         return 1
     finally:
         asyncio.set_event_loop(None)
@@ -110,7 +111,7 @@ async def _main(app: QApplication, data_dir: Path, settings: Settings, *, demo: 
         window.show()
         window.start()
         if demo and not settings.has_credentials_hint:
-            window.statusBar().showMessage(tr(
+            window.statusBar().showMessage(_(
                 "No Amazon Pay account is set up yet, so these are demo orders. "
                 "Open Settings to connect your account."))
         painted = asyncio.Event()
@@ -215,10 +216,10 @@ def _install_error_handlers(loop: asyncio.AbstractEventLoop, failures: list[Base
 
 def show_error_dialog(summary: str, parent: QWidget | None = None) -> QMessageBox:
     """Tell the operator, without a nested event loop; the details are in the log file."""
-    box = QMessageBox(QMessageBox.Icon.Critical, tr("Merchant Desk"),
-                      tr("Something unexpected went wrong. Your orders and money are not "
+    box = QMessageBox(QMessageBox.Icon.Critical, _("Merchant Desk"),
+                      _("Something unexpected went wrong. Your orders and money are not "
                          "affected by this message."), QMessageBox.StandardButton.Ok, parent)
-    box.setInformativeText(tr("{summary}\n\nThe details were written to {log} in the data "
+    box.setInformativeText(_("{summary}\n\nThe details were written to {log} in the data "
                               "folder.").format(summary=summary, log=LOG_FILE))
     plain_box(box)
     box.open()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .text import tr
+from ..i18n import _
 
 if TYPE_CHECKING:
     from ..store import OrderRow
@@ -24,7 +24,7 @@ YES = Allowed(True)
 
 
 def _no_selection() -> Allowed:
-    return Allowed(False, tr("Select an order in the list first."))
+    return Allowed(False, _("Select an order in the list first."))
 
 
 def can_verify(row: OrderRow | None) -> Allowed:
@@ -36,8 +36,8 @@ def can_complete(row: OrderRow | None) -> Allowed:
         return _no_selection()
     if row.session_state == "Open":
         return YES
-    return Allowed(False, tr("Only an Open checkout session can be completed; this one is {s}.")
-                   .format(s=row.session_state or tr("not verified yet")))
+    return Allowed(False, _("Only an Open checkout session can be completed; this one is {s}.")
+                   .format(s=row.session_state or _("not verified yet")))
 
 
 def can_capture(row: OrderRow | None) -> Allowed:
@@ -50,13 +50,13 @@ def can_capture(row: OrderRow | None) -> Allowed:
     if why is None:
         return YES
     if not row.charge_id and row.session_state == "Open":
-        return Allowed(False, tr("The checkout is still Open: complete it first, then the "
+        return Allowed(False, _("The checkout is still Open: complete it first, then the "
                                  "payment can be captured."))
     if not row.charge_id and row.session_state == "Canceled":
-        return Allowed(False, tr("This checkout was canceled: there is no payment to capture."))
+        return Allowed(False, _("This checkout was canceled: there is no payment to capture."))
     if row.charge_state == "Captured":
-        return Allowed(False, tr("Already captured: the money is on its way to you."))
-    return Allowed(False, tr(why))
+        return Allowed(False, _("Already captured: the money is on its way to you."))
+    return Allowed(False, why)
 
 
 def can_track(row: OrderRow | None) -> Allowed:
@@ -65,7 +65,7 @@ def can_track(row: OrderRow | None) -> Allowed:
     if row is None:
         return _no_selection()
     why = tracking_blocked(row)
-    return YES if why is None else Allowed(False, tr(why))
+    return YES if why is None else Allowed(False, why)
 
 
 def natural_next(row: OrderRow | None) -> str:

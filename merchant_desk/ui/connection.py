@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..i18n import _
+
 if TYPE_CHECKING:
     from ..desk import Desk
     from ..settings import Settings
@@ -29,7 +31,8 @@ class KeyNotUnlocked(Exception):
     """The operator declined to give the key's passphrase: nothing was connected."""
 
     def __init__(self, what: str) -> None:
-        super().__init__(f"The passphrase of {what} was not given, so the key stays locked.")
+        super().__init__(_("The passphrase of {what} was not given, so the key stays locked.")
+                         .format(what=what))
         self.what = what
 
 
@@ -106,7 +109,7 @@ def locked_key(settings: Settings, data_dir: Path) -> str | None:
         locked = secrets.locked_key(data_dir, settings.private_key_file or None)
     except secrets.SecretsError:
         return None
-    return None if locked is None else f"the key file {locked.path}"
+    return None if locked is None else _("the key file {path}").format(path=locked.path)
 
 
 # --------------------------------------------------------------------------- the demo

@@ -17,22 +17,23 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from ..i18n import N_, _
 from .richtext import tip
-from .text import money, tr
+from .text import money
 
 #: The payment statuses (merchant_desk.status.KEYS), the most pressing first, with calm
 #: colours; a status no order has gets no tile.
 TILES: tuple[tuple[str, str, str], ...] = (
-    ("not_paid", "Not paid", "#f6d3d3"),
-    ("authorized", "Ready to capture", "#fde2b8"),
-    ("partly_captured", "Partly captured", "#fde2b8"),
-    ("pending", "Waiting for Amazon", "#f3e7c9"),
-    ("open", "Checkout open", "#f3e7c9"),
-    ("paid", "Paid", "#d5ecd4"),
-    ("partly_refunded", "Partly refunded", "#e3ecd4"),
-    ("refunded", "Refunded", "#e4e4e4"),
-    ("canceled", "Canceled", "#eadede"),
-    ("unknown", "Not verified", "#e4e4e4"),
+    ("not_paid", N_("Not paid"), "#f6d3d3"),
+    ("authorized", N_("Ready to capture"), "#fde2b8"),
+    ("partly_captured", N_("Partly captured"), "#fde2b8"),
+    ("pending", N_("Waiting for Amazon"), "#f3e7c9"),
+    ("open", N_("Checkout open"), "#f3e7c9"),
+    ("paid", N_("Paid"), "#d5ecd4"),
+    ("partly_refunded", N_("Partly refunded"), "#e3ecd4"),
+    ("refunded", N_("Refunded"), "#e4e4e4"),
+    ("canceled", N_("Canceled"), "#eadede"),
+    ("unknown", N_("Not verified"), "#e4e4e4"),
 )
 
 
@@ -44,7 +45,7 @@ class DayStrip(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("dayStrip")
-        self.setAccessibleName(tr("The day at a glance"))
+        self.setAccessibleName(_("The day at a glance"))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._counts: dict[str, int] = {}
         self._awaiting: dict[str, Decimal] = {}
@@ -71,8 +72,8 @@ class DayStrip(QWidget):
 
     def _tiles_width(self) -> float:
         metrics = self.fontMetrics()
-        return sum(max(metrics.horizontalAdvance(tr(label)), 40) + 24 + 6
-                   for _, label, _ in TILES) + 4
+        return sum(max(metrics.horizontalAdvance(_(label)), 40) + 24 + 6
+                   for _state, label, _colour in TILES) + 4
 
     def _total_on_own_line(self) -> bool:
         """A narrow window: the amount waiting goes on a line of its own under the tiles
@@ -92,14 +93,14 @@ class DayStrip(QWidget):
         self._fit_height()
 
     def summary_text(self) -> str:
-        parts = [f"{tr(label)}: {self._counts.get(state, 0)}" for state, label, _ in TILES
+        parts = [f"{_(label)}: {self._counts.get(state, 0)}" for state, label, _colour in TILES
                  if self._counts.get(state)]
         return "; ".join(parts) + "; " + self._awaiting_text()
 
     def _awaiting_text(self) -> str:
         amounts = [money(v, c) for c, v in sorted(self._awaiting.items()) if v]
-        return tr("waiting to be captured: {amounts}").format(
-            amounts=" + ".join(amounts) if amounts else tr("nothing"))
+        return _("waiting to be captured: {amounts}").format(
+            amounts=" + ".join(amounts) if amounts else _("nothing"))
 
     def sizeHint(self) -> QSize:
         return QSize(600, max(self.height(), self._tile_row_height()))
@@ -119,7 +120,7 @@ class DayStrip(QWidget):
         for state, label, colour in TILES:
             if not self._counts.get(state):
                 continue
-            text = tr(label)
+            text = _(label)
             width = max(metrics.horizontalAdvance(text), 40) + 24
             rect = QRectF(x, 4, width, height)
             painter.setPen(Qt.PenStyle.NoPen)

@@ -21,10 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..i18n import _
 from .icons import icon
 from .orders_model import tracking_text
 from .richtext import escape, plain, tip
-from .text import money, tr, when
+from .text import money, when
 
 if TYPE_CHECKING:
     from ..desk import OrderDetail
@@ -84,15 +85,15 @@ class IdRow(QWidget):
         self.text.setAccessibleName(what)
         self.button = QToolButton()
         self.button.setIcon(icon("copy"))
-        self.button.setToolTip(tip(tr("Copy the {what}").format(what=what)))
-        self.button.setAccessibleName(tr("Copy the {what}").format(what=what))
+        self.button.setToolTip(tip(_("Copy the {what}").format(what=what)))
+        self.button.setAccessibleName(_("Copy the {what}").format(what=what))
         self.button.clicked.connect(self.copy)
         layout.addWidget(self.text, 1)
         layout.addWidget(self.button)
 
     def set_value(self, value: str | None) -> None:
         self._value = value or ""
-        self.text.set_full_text(self._value or tr("none yet"))
+        self.text.set_full_text(self._value or _("none yet"))
         self.button.setEnabled(bool(self._value))
 
     def copy(self) -> None:
@@ -107,7 +108,7 @@ class DetailPanel(QScrollArea):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("detailPanel")
-        self.setAccessibleName(tr("Order details"))
+        self.setAccessibleName(_("Order details"))
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         # the text wraps to the panel's width; a sideways scroll bar only hid its right edge
@@ -115,7 +116,7 @@ class DetailPanel(QScrollArea):
         body = QWidget()
         layout = QVBoxLayout(body)
 
-        self.empty = _label(tr("Select an order to see what it means and what to do next."),
+        self.empty = _label(_("Select an order to see what it means and what to do next."),
                             name="emptyHint")
         layout.addWidget(self.empty)
 
@@ -134,35 +135,35 @@ class DetailPanel(QScrollArea):
         for widget in (self.title, self.meaning, self.next_step, self.reason):
             content.addWidget(widget)
 
-        amounts = QGroupBox(tr("Money"))
+        amounts = QGroupBox(_("Money"))
         form = _form(amounts)
         self.amount = _label(name="orderAmount", wrap=False)
         self.authorized = _label(name="authorizedAmount", wrap=False)
         self.captured = _label(name="capturedAmount", wrap=False)
         self.refunded = _label(name="refundedAmount", wrap=False)
-        form.addRow(_name(tr("Order total:")), self.amount)
-        form.addRow(_name(tr("Authorized (reserved on the buyer's card):")), self.authorized)
-        form.addRow(_name(tr("Captured (charged):")), self.captured)
-        form.addRow(_name(tr("Refunded:")), self.refunded)
+        form.addRow(_name(_("Order total:")), self.amount)
+        form.addRow(_name(_("Authorized (reserved on the buyer's card):")), self.authorized)
+        form.addRow(_name(_("Captured (charged):")), self.captured)
+        form.addRow(_name(_("Refunded:")), self.refunded)
         self.payout = _label(name="orderPayout")
-        form.addRow(_name(tr("Paid out:")), self.payout)
+        form.addRow(_name(_("Paid out:")), self.payout)
         content.addWidget(amounts)
 
-        ids = QGroupBox(tr("Amazon Pay IDs"))
+        ids = QGroupBox(_("Amazon Pay IDs"))
         form = _form(ids)
-        self.session_id = IdRow(tr("checkout session ID"))
-        self.permission_id = IdRow(tr("charge permission ID"))
-        self.charge_id = IdRow(tr("charge ID"))
+        self.session_id = IdRow(_("checkout session ID"))
+        self.permission_id = IdRow(_("charge permission ID"))
+        self.charge_id = IdRow(_("charge ID"))
         self.reference = _label(name="merchantReference")
-        form.addRow(tr("Checkout session:"), self.session_id)
-        form.addRow(tr("Charge permission:"), self.permission_id)
-        form.addRow(tr("Charge:"), self.charge_id)
-        form.addRow(tr("Your reference:"), self.reference)
+        form.addRow(_("Checkout session:"), self.session_id)
+        form.addRow(_("Charge permission:"), self.permission_id)
+        form.addRow(_("Charge:"), self.charge_id)
+        form.addRow(_("Your reference:"), self.reference)
         for row in (self.session_id, self.permission_id, self.charge_id):
             row.copied.connect(self.copied)
         content.addWidget(ids)
 
-        buyer = QGroupBox(tr("Buyer and delivery"))
+        buyer = QGroupBox(_("Buyer and delivery"))
         form = _form(buyer)
         self.buyer = _label(name="buyer")
         self.address = _label(name="shippingAddress")
@@ -174,12 +175,12 @@ class DetailPanel(QScrollArea):
             | Qt.TextInteractionFlag.LinksAccessibleByMouse
             | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
         self.tracking.linkActivated.connect(self.open_link)
-        form.addRow(tr("Buyer:"), self.buyer)
-        form.addRow(tr("Ship to:"), self.address)
-        form.addRow(tr("Tracking:"), self.tracking)
+        form.addRow(_("Buyer:"), self.buyer)
+        form.addRow(_("Ship to:"), self.address)
+        form.addRow(_("Tracking:"), self.tracking)
         content.addWidget(buyer)
 
-        history = QGroupBox(tr("What happened"))
+        history = QGroupBox(_("What happened"))
         history_layout = QVBoxLayout(history)
         self.timeline = _label(name="timeline")
         history_layout.addWidget(self.timeline)
@@ -202,37 +203,37 @@ class DetailPanel(QScrollArea):
         self.meaning.setText(explanation.meaning)
         step = explanation.next_step or ""
         self.next_step.setText(
-            "<b>{}</b> {}".format(escape(tr("Next step:")), escape(step)) if step else ""
+            "<b>{}</b> {}".format(escape(_("Next step:")), escape(step)) if step else ""
         )
         self.next_step.setVisible(bool(step))
         # plain words above; Amazon's own codes last, for a call to Amazon or the shop's
         # developer
         reasons = [f"{code} ({kind})" for kind, code in (
-            (tr("checkout"), row.session_reason), (tr("charge"), row.charge_reason)) if code]
-        self.reason.setText(tr("Amazon's code: {codes}").format(codes=", ".join(reasons)))
+            (_("checkout"), row.session_reason), (_("charge"), row.charge_reason)) if code]
+        self.reason.setText(_("Amazon's code: {codes}").format(codes=", ".join(reasons)))
         self.reason.setVisible(bool(reasons))
 
         currency = row.currency
         # a checkout canceled before the buyer chose how to pay has no amount on Amazon
-        self.amount.setText(money(row.amount, currency) or tr("not known"))
+        self.amount.setText(money(row.amount, currency) or _("not known"))
         self.authorized.setText(amount_text(row.authorized_amount, currency))
         self.captured.setText(amount_text(row.captured_amount, currency))
         self.refunded.setText(amount_text(row.refunded_amount, currency))
-        self.payout.setText("\n".join(detail.payouts) or tr("not in a payout"))
+        self.payout.setText("\n".join(detail.payouts) or _("not in a payout"))
 
         self.session_id.set_value(row.checkout_session_id or row.order_id)
         self.permission_id.set_value(row.charge_permission_id)
         self.charge_id.set_value(row.charge_id)
-        self.reference.setText(row.merchant_reference or tr("none"))
+        self.reference.setText(row.merchant_reference or _("none"))
 
         self.buyer.setText("\n".join(p for p in (detail.buyer_name, detail.buyer_email) if p)
-                           or tr("not shared yet"))
+                           or _("not shared yet"))
         lines = list(detail.shipping_address)
-        self.address.setText("\n".join(lines) or tr("no shipping address (digital order?)"))
+        self.address.setText("\n".join(lines) or _("no shipping address (digital order?)"))
         self.tracking.setText(trackers_html(detail) or escape(tracking_text(row))
-                              or escape(tr("not added yet")))
+                              or escape(_("not added yet")))
         entries = [f"{when(e.at)}  {e.text}" for e in detail.timeline]
-        self.timeline.setText("\n".join(entries) or tr("Nothing recorded on this computer yet."))
+        self.timeline.setText("\n".join(entries) or _("Nothing recorded on this computer yet."))
         self.updateGeometry()  # the splitter asks minimumSizeHint again
 
     def minimumSizeHint(self) -> QSize:
@@ -266,8 +267,8 @@ def amount_text(amount: Decimal | None, currency: str | None) -> str:
     """Authorized, captured, refunded: the amount, or "nothing yet" when none or zero (Amazon
     reports 0.00 refunded on every charge; "0.00 USD" beside "nothing yet" read as two rules)."""
     if amount is None or not amount:
-        return tr("nothing yet")
-    return money(amount, currency) or tr("nothing yet")
+        return _("nothing yet")
+    return money(amount, currency) or _("nothing yet")
 
 
 def _name(text: str) -> QLabel:

@@ -56,6 +56,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..i18n import N_, _, ngettext
 from ..paths import default_data_dir
 from . import (
     availability,
@@ -81,7 +82,7 @@ from .orders_model import Filters, OrdersModel
 from .passphrase import prompt
 from .richtext import plain, tip
 from .status_text import empty_reason
-from .text import describe_failure, expected_failure, money, resume_text, tr, when
+from .text import describe_failure, expected_failure, money, resume_text, when
 from .widgets import SortArrowStyle, StatusBar
 
 if TYPE_CHECKING:
@@ -107,17 +108,17 @@ class RunnableDialog(Protocol[T_co]):
 #: The list's status filter: every payment status (merchant_desk.status), so every order is in
 #: one; the day strip's tiles pick the same entries.
 STATE_FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("All orders", frozenset()),
-    ("Not paid: do not ship", frozenset({"not_paid"})),
-    ("Ready to capture (Authorized)", frozenset({"authorized"})),
-    ("Partly captured", frozenset({"partly_captured"})),
-    ("Waiting for Amazon", frozenset({"pending"})),
-    ("Checkout open", frozenset({"open"})),
-    ("Paid", frozenset({"paid"})),
-    ("Partly refunded", frozenset({"partly_refunded"})),
-    ("Refunded", frozenset({"refunded"})),
-    ("Canceled", frozenset({"canceled"})),
-    ("Not verified yet", frozenset({"unknown"})),
+    (N_("All orders"), frozenset()),
+    (N_("Not paid: do not ship"), frozenset({"not_paid"})),
+    (N_("Ready to capture (Authorized)"), frozenset({"authorized"})),
+    (N_("Partly captured"), frozenset({"partly_captured"})),
+    (N_("Waiting for Amazon"), frozenset({"pending"})),
+    (N_("Checkout open"), frozenset({"open"})),
+    (N_("Paid"), frozenset({"paid"})),
+    (N_("Partly refunded"), frozenset({"partly_refunded"})),
+    (N_("Refunded"), frozenset({"refunded"})),
+    (N_("Canceled"), frozenset({"canceled"})),
+    (N_("Not verified yet"), frozenset({"unknown"})),
 )
 
 #: Each column's usual text, for its width (None: it stretches). Longer text is cut with "…".
@@ -148,10 +149,10 @@ SEARCH_DELAY_MS = 180
 SHORT_SEARCH_DELAY_MS = 600
 
 PERIODS: tuple[tuple[str, int | None], ...] = (
-    ("Any time", None),
-    ("Today", 0),
-    ("Last 7 days", 6),
-    ("Last 30 days", 29),
+    (N_("Any time"), None),
+    (N_("Today"), 0),
+    (N_("Last 7 days"), 6),
+    (N_("Last 30 days"), 29),
 )
 
 
@@ -299,53 +300,53 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        self.add_action = self._action("addAction", tr("Add or import orders"), "add",
+        self.add_action = self._action("addAction", _("Add or import orders"), "add",
                                        lambda: self.spawn(self.import_orders()),
                                        QKeySequence.StandardKey.New)
-        self.verify_action = self._action("verifyAction", tr("Verify"), "verify",
+        self.verify_action = self._action("verifyAction", _("Verify"), "verify",
                                           lambda: self.spawn(self.verify()), "Ctrl+R")
         # Ctrl is Command on macOS (Qt maps it); none of these is a platform's standard key
-        self.capture_action = self._action("captureAction", tr("Capture"), "capture",
+        self.capture_action = self._action("captureAction", _("Capture"), "capture",
                                            lambda: self.spawn(self.capture()),
                                            CAPTURE_KEYS)
-        self.track_action = self._action("trackAction", tr("Add tracking"), "tracking",
+        self.track_action = self._action("trackAction", _("Add tracking"), "tracking",
                                          lambda: self.spawn(self.add_tracking()),
                                          TRACKING_KEYS)
-        self.complete_action = self._action("completeAction", tr("Complete checkout"),
+        self.complete_action = self._action("completeAction", _("Complete checkout"),
                                             "complete", lambda: self.spawn(self.complete()),
                                             COMPLETE_KEYS)
-        self.refresh_action = self._action("refreshAction", tr("Refresh all"), "refresh",
+        self.refresh_action = self._action("refreshAction", _("Refresh all"), "refresh",
                                            self.start_refresh_all, QKeySequence.StandardKey.Refresh)
         if self.refresh_action.shortcut() != QKeySequence("F5"):
             self.refresh_action.setShortcuts([self.refresh_action.shortcut(), QKeySequence("F5")])
-        self.export_action = self._action("exportAction", tr("Export list…"), "copy",
+        self.export_action = self._action("exportAction", _("Export list…"), "copy",
                                           lambda: self.spawn(self.export_list()), "Ctrl+E")
-        self.export_action.setToolTip(tr("Save the orders the list shows (its search and "
+        self.export_action.setToolTip(_("Save the orders the list shows (its search and "
                                          "filters) as a CSV file for your accountant (Ctrl+E)"))
-        self.settings_action = self._action("settingsAction", tr("Settings"), "settings",
+        self.settings_action = self._action("settingsAction", _("Settings"), "settings",
                                             lambda: self.spawn(self.open_settings()),
                                             QKeySequence.StandardKey.Preferences)
-        self.payouts_action = self._action("payoutsAction", tr("Payouts"), "capture",
+        self.payouts_action = self._action("payoutsAction", _("Payouts"), "capture",
                                            self.open_payouts, "Ctrl+Shift+P")
-        self.payouts_action.setToolTip(tr("Did the money arrive? Payouts, fees and refunds "
+        self.payouts_action.setToolTip(_("Did the money arrive? Payouts, fees and refunds "
                                           "(Ctrl+Shift+P)"))
-        self.copy_action = self._action("copyAction", tr("Copy checkout session ID"), "copy",
+        self.copy_action = self._action("copyAction", _("Copy checkout session ID"), "copy",
                                         self.copy_selected_id)
-        self.remove_action = self._action("removeAction", tr("Remove from list…"), "quit",
+        self.remove_action = self._action("removeAction", _("Remove from list…"), "quit",
                                           lambda: self.spawn(self.remove_current()))
-        self.remove_action.setToolTip(tr("Take a wrong row off the list (an order that is not "
+        self.remove_action.setToolTip(_("Take a wrong row off the list (an order that is not "
                                          "yours, an ID imported by mistake)"))
-        self.quit_action = self._action("quitAction", tr("Quit"), "quit", self.close,
+        self.quit_action = self._action("quitAction", _("Quit"), "quit", self.close,
                                         QKeySequence.StandardKey.Quit)
-        self.verify_action.setToolTip(tr("Ask Amazon Pay for this order's current state (Ctrl+R)"))
-        self._refresh_tip = tr("Ask Amazon Pay about every order that is not finished yet (F5)")
-        self._add_tip = tr("Paste order IDs or import your shop's export (Ctrl+N)")
+        self.verify_action.setToolTip(_("Ask Amazon Pay for this order's current state (Ctrl+R)"))
+        self._refresh_tip = _("Ask Amazon Pay about every order that is not finished yet (F5)")
+        self._add_tip = _("Paste order IDs or import your shop's export (Ctrl+N)")
         self.refresh_action.setToolTip(self._refresh_tip)
         self.add_action.setToolTip(self._add_tip)
-        self.settings_action.setToolTip(tr("Your Amazon Pay account and key"))
+        self.settings_action.setToolTip(_("Your Amazon Pay account and key"))
 
     def _build_toolbar(self) -> None:
-        bar = QToolBar(tr("Actions"))
+        bar = QToolBar(_("Actions"))
         bar.setObjectName("mainToolBar")
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -376,20 +377,20 @@ class MainWindow(QMainWindow):
         filters = QHBoxLayout()
         self.search = QLineEdit()
         self.search.setObjectName("searchBox")
-        self.search.setAccessibleName(tr("Search orders"))
-        self.search.setPlaceholderText(tr("Search by order ID, your reference, buyer name or "
+        self.search.setAccessibleName(_("Search orders"))
+        self.search.setPlaceholderText(_("Search by order ID, your reference, buyer name or "
                                           "e-mail (Ctrl+F)"))
         self.search.setClearButtonEnabled(True)
         self.state_filter = QComboBox()
         self.state_filter.setObjectName("stateFilter")
-        self.state_filter.setAccessibleName(tr("Show orders in state"))
+        self.state_filter.setAccessibleName(_("Show orders in state"))
         for label, states in STATE_FILTERS:
-            self.state_filter.addItem(tr(label), states)
+            self.state_filter.addItem(_(label), states)
         self.period_filter = QComboBox()
         self.period_filter.setObjectName("periodFilter")
-        self.period_filter.setAccessibleName(tr("Show orders created"))
+        self.period_filter.setAccessibleName(_("Show orders created"))
         for label, days in PERIODS:
-            self.period_filter.addItem(tr(label), days)
+            self.period_filter.addItem(_(label), days)
         filters.addWidget(self.search, 1)
         filters.addWidget(self.state_filter)
         filters.addWidget(self.period_filter)
@@ -397,7 +398,7 @@ class MainWindow(QMainWindow):
 
         self.view = OrdersView()
         self.view.setObjectName("ordersView")
-        self.view.setAccessibleName(tr("Orders"))
+        self.view.setAccessibleName(_("Orders"))
         self.view.setModel(self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -488,7 +489,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(bar)
         self.count_label = plain(QLabel())
         self.count_label.setObjectName("countLabel")
-        self.last_refresh_label = plain(QLabel(tr("Last refresh: not yet")))
+        self.last_refresh_label = plain(QLabel(_("Last refresh: not yet")))
         self.last_refresh_label.setObjectName("lastRefreshLabel")
         self.pending_button = QPushButton()
         self.pending_button.setObjectName("pendingButton")
@@ -521,7 +522,7 @@ class MainWindow(QMainWindow):
         self.model.listed.connect(self._listed)
         self.model.sort_refused.connect(self._sort_refused)
         self.detail.copied.connect(lambda value: self.statusBar().showMessage(
-            tr("Copied {value}").format(value=value), 4000))
+            _("Copied {value}").format(value=value), 4000))
         self._connect_events()
         self._summary_timer = QTimer(self, singleShot=True, interval=250)
         self._summary_timer.timeout.connect(self.update_summary)
@@ -571,10 +572,10 @@ class MainWindow(QMainWindow):
         """The desk could not connect: the list stays readable, Settings can fix it."""
         failure = describe_failure(error)
         self._connection_problem = failure.message or failure.title
-        self.keyring_label.setText(tr("Not connected"))
-        self.keyring_label.setAccessibleName(tr("Not connected to Amazon Pay"))
+        self.keyring_label.setText(_("Not connected"))
+        self.keyring_label.setAccessibleName(_("Not connected to Amazon Pay"))
         self.keyring_label.setToolTip(tip(self._connection_problem))
-        self.statusBar().showMessage(tr("Not connected to Amazon Pay: open Settings to check "
+        self.statusBar().showMessage(_("Not connected to Amazon Pay: open Settings to check "
                                         "your account and key."))
         self.update_actions()
         if not isinstance(error, connection.KeyNotUnlocked):  # the operator chose it: no box
@@ -582,26 +583,26 @@ class MainWindow(QMainWindow):
 
     def _offline_reason(self) -> str:
         if self._connection_problem:
-            return tr("Not connected to Amazon Pay ({problem}). Open Settings to fix it.").format(
+            return _("Not connected to Amazon Pay ({problem}). Open Settings to fix it.").format(
                 problem=self._connection_problem)
-        return tr("Connecting to Amazon Pay…")
+        return _("Connecting to Amazon Pay…")
 
     def _show_keyring(self) -> None:
         if not self.desk.connected:
             if not self._connection_problem:
-                self.keyring_label.setText(tr("Connecting…"))
-                self.keyring_label.setAccessibleName(tr("Connecting to Amazon Pay"))
-                self.keyring_label.setToolTip(tr("Reading your key and preparing the connection"))
+                self.keyring_label.setText(_("Connecting…"))
+                self.keyring_label.setAccessibleName(_("Connecting to Amazon Pay"))
+                self.keyring_label.setToolTip(_("Reading your key and preparing the connection"))
             return
         backend = self.desk.keyring_backend()
         if backend.startswith("keyring.backends.fail") or backend.endswith("null.Keyring"):
-            shown = tr("Key storage: passphrase file (no system keyring)")
+            shown = _("Key storage: passphrase file (no system keyring)")
         else:
-            shown = tr("Key storage: {backend}").format(backend=backend.rsplit(".", 2)[-2]
+            shown = _("Key storage: {backend}").format(backend=backend.rsplit(".", 2)[-2]
                                                          if "." in backend else backend)
         self.keyring_label.setText(shown)
         self.keyring_label.setAccessibleName(shown)
-        self.keyring_label.setToolTip(tip(tr("Where your Amazon Pay private key is kept: "
+        self.keyring_label.setToolTip(tip(_("Where your Amazon Pay private key is kept: "
                                              "{backend}").format(backend=backend)))
 
     def _sort_refused(self, column: int) -> None:
@@ -611,11 +612,11 @@ class MainWindow(QMainWindow):
         header.blockSignals(True)
         header.setSortIndicator(self.model.sort_column(), order)
         header.blockSignals(False)
-        self.statusBar().showMessage(tr("The list cannot be sorted by {column}.").format(
+        self.statusBar().showMessage(_("The list cannot be sorted by {column}.").format(
             column=self.model.headerData(column, Qt.Orientation.Horizontal)), 4000)
 
     def _listed(self, count: int) -> None:
-        self.count_label.setText(tr("{n} orders").format(n=count))
+        self.count_label.setText(ngettext("{n} order", "{n} orders", count).format(n=count))
 
     # ------------------------------------------------------------------ tasks
 
@@ -645,7 +646,7 @@ class MainWindow(QMainWindow):
     async def show_failure(self, error: BaseException) -> None:
         failure = describe_failure(error)
         details = failure.text().split("\n\n", 1)
-        await message_box(self, QMessageBox.Icon.Warning, tr("Merchant Desk"), details[0],
+        await message_box(self, QMessageBox.Icon.Warning, _("Merchant Desk"), details[0],
                           informative=details[1] if len(details) > 1 else "")
 
     @property
@@ -841,20 +842,21 @@ class MainWindow(QMainWindow):
 
     def _show_pending(self, count: int) -> None:
         if count:
-            self.pending_button.setText(tr("⚠ {n} pending operation(s): click to resume")
-                                        .format(n=count))
-            self.pending_button.setToolTip(tr("Operations sent to Amazon Pay whose answer never "
+            self.pending_button.setText(ngettext("⚠ {n} pending operation: click to resume",
+                                                 "⚠ {n} pending operations: click to resume",
+                                                 count).format(n=count))
+            self.pending_button.setToolTip(_("Operations sent to Amazon Pay whose answer never "
                                               "arrived. Resuming asks again with the same key, "
                                               "so nothing is charged twice."))
         else:
-            self.pending_button.setText(tr("No pending operations"))
+            self.pending_button.setText(_("No pending operations"))
             self.pending_button.setToolTip("")
         self.pending_button.setEnabled(bool(count))
 
     def _cache_reset(self, message: str) -> None:
         self.spawn(message_box(
-            self, QMessageBox.Icon.Information, tr("Merchant Desk"),
-            tr("The local order cache could not be read, so a fresh one was started."),
+            self, QMessageBox.Icon.Information, _("Merchant Desk"),
+            _("The local order cache could not be read, so a fresh one was started."),
             informative=message))
         self.model.forget_all()
 
@@ -873,7 +875,7 @@ class MainWindow(QMainWindow):
         order_id = self.current_id()
         if order_id:
             QGuiApplication.clipboard().setText(order_id)
-            self.statusBar().showMessage(tr("Copied {value}").format(value=order_id), 4000)
+            self.statusBar().showMessage(_("Copied {value}").format(value=order_id), 4000)
 
     def _context_menu(self, index: QModelIndex, at: QPoint) -> None:
         """The row's actions, opened at ``at`` (global); one menu at a time."""
@@ -894,24 +896,25 @@ class MainWindow(QMainWindow):
     async def export_list(self, path: Path | None = None) -> int | None:
         """The list as it is filtered and sorted now, to a CSV file the operator picks."""
         if path is None:
-            chooser = QFileDialog(self, tr("Export the list"),
+            chooser = QFileDialog(self, _("Export the list"),
                                   str(Path.home() / f"orders-{date.today().isoformat()}.csv"),
-                                  tr("CSV files (*.csv)"))
+                                  _("CSV files (*.csv)"))
             chooser.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
             chooser.setDefaultSuffix("csv")
             if not await execute(chooser) or not chooser.selectedFiles():
                 return None
             path = Path(chooser.selectedFiles()[0])
-        self.statusBar().showMessage(tr("Exporting the list to {path}…").format(path=path))
+        self.statusBar().showMessage(_("Exporting the list to {path}…").format(path=path))
         try:
             count = await self.desk.export_csv(self.model.query(), path)
         except OSError as error:
-            await message_box(self, QMessageBox.Icon.Warning, tr("Export the list"),
-                              tr("Could not write {path}: {error}").format(
+            await message_box(self, QMessageBox.Icon.Warning, _("Export the list"),
+                              _("Could not write {path}: {error}").format(
                                   path=path, error=error.strerror),
-                              informative=tr("Choose another folder or file name."))
+                              informative=_("Choose another folder or file name."))
             return None
-        self.statusBar().showMessage(tr("Exported {n} orders to {path}.").format(
+        self.statusBar().showMessage(ngettext("Exported {n} order to {path}.",
+                                                  "Exported {n} orders to {path}.", count).format(
             n=count, path=path), 10000)
         return count
 
@@ -921,27 +924,27 @@ class MainWindow(QMainWindow):
         if row is None or self.busy:
             return
         answer = await message_box(
-            self, QMessageBox.Icon.Question, tr("Remove from list"),
-            tr("Remove order {order} from the list?").format(
+            self, QMessageBox.Icon.Question, _("Remove from list"),
+            _("Remove order {order} from the list?").format(
                 order=row.merchant_reference or row.order_id),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,
-            informative=tr("Nothing changes at Amazon Pay. Importing its ID again brings it "
+            informative=_("Nothing changes at Amazon Pay. Importing its ID again brings it "
                            "back."))
         if answer != QMessageBox.StandardButton.Yes:
             return
         if self.desk.remove_from_list([row.order_id]):
-            self.statusBar().showMessage(tr("Removed {order} from the list.").format(
+            self.statusBar().showMessage(_("Removed {order} from the list.").format(
                 order=row.merchant_reference or row.order_id), 6000)
 
     async def verify(self) -> None:
         current = self.current_row()
         if current is None:
             return
-        self.statusBar().showMessage(tr("Asking Amazon Pay about {id}…").format(
+        self.statusBar().showMessage(_("Asking Amazon Pay about {id}…").format(
             id=current.order_id))
         row = await self.desk.verify_order(current.order_id)
-        self.statusBar().showMessage(tr("Verified: {state}").format(
+        self.statusBar().showMessage(_("Verified: {state}").format(
             state=" / ".join(s for s in (row.session_state, row.charge_state) if s)),
             6000)
 
@@ -950,18 +953,18 @@ class MainWindow(QMainWindow):
         if row is None or not availability.can_complete(row).ok:
             return
         answer = await message_box(
-            self, QMessageBox.Icon.Question, tr("Complete checkout"),
-            tr("Complete the checkout of order {order} for {amount}?").format(
+            self, QMessageBox.Icon.Question, _("Complete checkout"),
+            _("Complete the checkout of order {order} for {amount}?").format(
                 order=row.merchant_reference or row.checkout_session_id,
                 amount=money(row.amount, row.currency)),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Yes,
-            informative=tr("This confirms the order with Amazon Pay, which then authorizes "
+            informative=_("This confirms the order with Amazon Pay, which then authorizes "
                            "the payment. Environment: {env}.").format(env=self.environment))
         if answer != QMessageBox.StandardButton.Yes:
             return
         result = await self.desk.complete(row.checkout_session_id or row.order_id)
-        self.statusBar().showMessage(tr("Checkout completed: {state}").format(
+        self.statusBar().showMessage(_("Checkout completed: {state}").format(
             state=result.session_state), 6000)
 
     async def capture(self) -> None:
@@ -1001,18 +1004,18 @@ class MainWindow(QMainWindow):
         finally:
             self.dialog = None
             dialog.deleteLater()
-        self.statusBar().showMessage(tr("Sending tracking to Amazon Pay…"))
+        self.statusBar().showMessage(_("Sending tracking to Amazon Pay…"))
         await self.desk.add_tracking(permission_id, carrier, number)
-        self.statusBar().showMessage(tr("Tracking {number} ({carrier}) added.").format(
+        self.statusBar().showMessage(_("Tracking {number} ({carrier}) added.").format(
             number=number, carrier=carrier), 6000)
 
     async def import_orders(self) -> None:
         async def submit(text: str, verify: bool, cancel: asyncio.Event) -> ImportReport:
             return await self.desk.import_ids(text, verify=verify, cancel=cancel)
 
-        report = await self._run_dialog(ImportDialog(submit, self), busy="Add or import")
+        report = await self._run_dialog(ImportDialog(submit, self), busy=_("Add or import"))
         if report is not None:
-            self.statusBar().showMessage(tr("Import finished: {report}").format(
+            self.statusBar().showMessage(_("Import finished: {report}").format(
                 report=_report_text(report)), 10000)
 
     async def _run_dialog(self, dialog: RunnableDialog[T], busy: str | None = None) -> T:
@@ -1032,12 +1035,12 @@ class MainWindow(QMainWindow):
 
     def start_refresh_all(self) -> None:
         if not self.busy:
-            self.spawn(self.refresh_all(), busy="Refresh all")
+            self.spawn(self.refresh_all(), busy=_("Refresh all"))
             self.update_actions()
 
     async def refresh_all(self) -> RefreshReport:
         cancel = asyncio.Event()
-        dialog = ProgressDialog(tr("Refresh all orders"), self)
+        dialog = ProgressDialog(_("Refresh all orders"), self)
         dialog.cancel_requested.connect(cancel.set)
         self.progress_dialog = dialog
         dialog.show()
@@ -1049,13 +1052,13 @@ class MainWindow(QMainWindow):
             dialog.hide()
             dialog.deleteLater()
             self.update_actions()
-        self.last_refresh_label.setText(tr("Last refresh: {when}").format(
+        self.last_refresh_label.setText(_("Last refresh: {when}").format(
             when=when(self.desk.last_refresh or _now())))
         if report.cancelled:
-            self.statusBar().showMessage(tr("Refresh stopped: {n} of {total} checked.").format(
+            self.statusBar().showMessage(_("Refresh stopped: {n} of {total} checked.").format(
                 n=report.verified + report.gone, total=report.total), 10000)
         else:
-            self.statusBar().showMessage(tr("Refresh finished: {report}").format(
+            self.statusBar().showMessage(_("Refresh finished: {report}").format(
                 report=_report_text(report)) + (f" {payouts}" if payouts else ""), 10000)
         return report
 
@@ -1075,8 +1078,9 @@ class MainWindow(QMainWindow):
         unknown = sum(r.status == "unknown" for r in results)
         await message_box(
             self, QMessageBox.Icon.Warning if unknown else QMessageBox.Icon.Information,
-            tr("Pending operations"),
-            tr("{n} pending operation(s) asked again.").format(n=len(results)),
+            _("Pending operations"),
+            ngettext("{n} pending operation asked again.", "{n} pending operations asked again.",
+                     len(results)).format(n=len(results)),
             informative="\n\n".join(resume_text(r) for r in results))
         self._show_pending(self.desk.pending_count())
 
@@ -1090,7 +1094,7 @@ class MainWindow(QMainWindow):
         if saved is None:
             return
         if not saved.has_credentials_hint:
-            self.statusBar().showMessage(tr("Settings saved. Enter the public key ID and import "
+            self.statusBar().showMessage(_("Settings saved. Enter the public key ID and import "
                                             "the key to connect to your account."), 10000)
             return
         await self.reconnect(saved, typed[-1] if typed and typed[-1] else None)
@@ -1112,24 +1116,24 @@ class MainWindow(QMainWindow):
         if self.busy:
             names = ", ".join(name for name, task in self._busy.items() if not task.done())
             answer = await message_box(
-                self, QMessageBox.Icon.Question, tr("Work in progress"),
-                tr("{work} is still running. Stop it and connect with the new settings "
+                self, QMessageBox.Icon.Question, _("Work in progress"),
+                _("{work} is still running. Stop it and connect with the new settings "
                    "now?").format(work=names),
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No)
             if answer != QMessageBox.StandardButton.Yes:
-                self.statusBar().showMessage(tr("Settings saved. They are used the next time "
+                self.statusBar().showMessage(_("Settings saved. They are used the next time "
                                                 "Merchant Desk starts."))
                 return False
         unlock = connection.given(passphrase) if passphrase else self.passphrase_prompt()
-        self.statusBar().showMessage(tr("Connecting with the new settings…"))
+        self.statusBar().showMessage(_("Connecting with the new settings…"))
         try:
             desk = await connection.open_account(settings, self.data_dir, passphrase=unlock)
         except asyncio.CancelledError:
             raise
         except Exception as error:
             log.info("reconnect failed: %s", error)
-            self.statusBar().showMessage(tr("Settings saved, but the window could not connect "
+            self.statusBar().showMessage(_("Settings saved, but the window could not connect "
                                             "with them; it still shows {env}.").format(
                 env=self.environment))
             if not isinstance(error, connection.KeyNotUnlocked):  # the operator chose it
@@ -1144,13 +1148,13 @@ class MainWindow(QMainWindow):
         self._show_environment()
         self.demo_order.update()
         self.model.set_desk(desk)
-        self.last_refresh_label.setText(tr("Last refresh: not yet"))
+        self.last_refresh_label.setText(_("Last refresh: not yet"))
         self.start()
         try:
             await old.aclose()
         except Exception:  # the old desk is gone either way; the new one works
             log.exception("closing the previous desk failed")
-        self.statusBar().showMessage(tr("Connected: {env}.").format(env=self.environment), 10000)
+        self.statusBar().showMessage(_("Connected: {env}.").format(env=self.environment), 10000)
         return True
 
     # ------------------------------------------------------------------ closing
@@ -1172,12 +1176,12 @@ class MainWindow(QMainWindow):
         try:
             names = ", ".join(name for name, task in self._busy.items() if not task.done())
             answer = await message_box(
-                self, QMessageBox.Icon.Question, tr("Work in progress"),
-                tr("{work} is still running. Stop it and close Merchant Desk?").format(
+                self, QMessageBox.Icon.Question, _("Work in progress"),
+                _("{work} is still running. Stop it and close Merchant Desk?").format(
                     work=names),
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No,
-                informative=tr("Orders already checked stay checked. Money operations that "
+                informative=_("Orders already checked stay checked. Money operations that "
                                "were sent are kept under Pending operations and resumed "
                                "safely next time."))
         finally:
@@ -1201,7 +1205,7 @@ def window_title(environment: str) -> str:
     """The window's title: where it points, then the application's name. Ending with the
     display name the app sets, the platform adds nothing more (it appends the name to titles
     that do not end with it)."""
-    return tr("{env} — Merchant Desk").format(env=environment)
+    return _("{env} — Merchant Desk").format(env=environment)
 
 
 def _now() -> datetime:
@@ -1214,19 +1218,25 @@ def _report_text(report: RefreshReport | ImportReport) -> str:
 
     parts = []
     if isinstance(report, ImportReport):
-        parts.append(tr("{n} found, {a} new").format(n=report.found, a=report.added))
+        parts.append(ngettext("{n} found, {a} new", "{n} found, {a} new", report.found).format(
+            n=report.found, a=report.added))
         if report.not_found:
-            parts.append(tr("{n} not found on Amazon (not kept; first: {id})").format(
+            parts.append(ngettext("{n} not found on Amazon (not kept; first: {id})",
+                                  "{n} not found on Amazon (not kept; first: {id})",
+                                  len(report.not_found)).format(
                 n=len(report.not_found), id=report.not_found[0]))
     gone = report.gone if isinstance(report, RefreshReport) else 0
-    parts.append(tr("{n} checked").format(n=report.verified + gone))
+    checked = report.verified + gone
+    parts.append(ngettext("{n} checked", "{n} checked", checked).format(n=checked))
     if report.failed:
         first_id, why = report.failed[0]
-        parts.append(tr("{n} could not be checked (first: {id}: {why})").format(
+        parts.append(ngettext("{n} could not be checked (first: {id}: {why})",
+                              "{n} could not be checked (first: {id}: {why})",
+                              len(report.failed)).format(
             n=len(report.failed), id=first_id, why=why))
     if report.cancelled:
-        parts.append(tr("stopped before the end"))
+        parts.append(_("stopped before the end"))
     if report.unreachable:
-        parts.append(tr("Amazon Pay could not be reached, so the rest was left for later: "
+        parts.append(_("Amazon Pay could not be reached, so the rest was left for later: "
                         "check the internet connection and refresh again"))
     return ", ".join(parts)

@@ -14,9 +14,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QToolBar
 
+from ..i18n import N_, _
 from .icons import icon
 from .richtext import tip
-from .text import tr
 
 if TYPE_CHECKING:
     from ..desk.applies import MoneyActions
@@ -32,10 +32,10 @@ CLOSE = "closeChargePermission"
 
 #: operation -> (object name, words, icon, shortcut)
 _ACTIONS: tuple[tuple[str, str, str, str, str], ...] = (
-    (REFUND, "refundAction", "Refund", "capture", "Ctrl+Shift+R"),
-    (CHARGE, "chargeAction", "Charge", "capture", "Ctrl+Shift+C"),
-    (CANCEL, "cancelAction", "Cancel authorization", "quit", "Ctrl+Shift+X"),
-    (CLOSE, "closeAction", "Close order", "complete", "Ctrl+Shift+L"),
+    (REFUND, "refundAction", N_("Refund"), "capture", "Ctrl+Shift+R"),
+    (CHARGE, "chargeAction", N_("Charge"), "capture", "Ctrl+Shift+C"),
+    (CANCEL, "cancelAction", N_("Cancel authorization"), "quit", "Ctrl+Shift+X"),
+    (CLOSE, "closeAction", N_("Close order"), "complete", "Ctrl+Shift+L"),
 )
 
 
@@ -46,7 +46,7 @@ class MoneyActionsUi:
         self.window = window
         self.by_operation: dict[str, QAction] = {}
         for operation, name, words, icon_name, shortcut in _ACTIONS:
-            action = QAction(icon(icon_name), tr(words), window)
+            action = QAction(icon(icon_name), _(words), window)
             action.setObjectName(name)
             action.setShortcut(QKeySequence(shortcut))
             action.triggered.connect(self._opener(operation))
@@ -83,15 +83,15 @@ class MoneyActionsUi:
         """Enable each action when the desk says it applies; say why not in its tooltip."""
         window = self.window
         actions = self.current() if window.current_row() is not None else None
-        offline = None if window.desk.connected else tr("Not connected to Amazon Pay.")
+        offline = None if window.desk.connected else _("Not connected to Amazon Pay.")
         for operation, action in self.by_operation.items():
             if actions is None:
-                why: str | None = tr("Select an order in the list first.")
+                why: str | None = _("Select an order in the list first.")
             else:
                 why = offline or actions.why_not(operation)
             action.setEnabled(why is None)
             words = action.text()
-            action.setToolTip(words if why is None else tip(f"{words}: {tr(why)}"))
+            action.setToolTip(words if why is None else tip(f"{words}: {why}"))
             action.setStatusTip(why or "")
 
     async def open(self, operation: str) -> object | None:

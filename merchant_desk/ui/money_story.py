@@ -13,9 +13,9 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGroupBox, QLabel, QPushButton, QVBoxLayout
 
 from .. import status as st
+from ..i18n import N_, _
 from ..status import CAPTURE_BY, CHARGE_BY, COMPLETE_BY
 from .richtext import plain
-from .text import tr
 
 if TYPE_CHECKING:
     from ..desk.story import MoneyStory
@@ -23,14 +23,14 @@ if TYPE_CHECKING:
 
 _EARLY = datetime.min.replace(tzinfo=UTC)
 _DEADLINE_WORDS = {
-    CAPTURE_BY: "capture the authorized charge by {when}, or Amazon cancels it",
-    CHARGE_BY: "charge what is left by {when}, when the charge permission closes",
-    COMPLETE_BY: "complete the checkout by {when}, or it expires",
+    CAPTURE_BY: N_("capture the authorized charge by {when}, or Amazon cancels it"),
+    CHARGE_BY: N_("charge what is left by {when}, when the charge permission closes"),
+    COMPLETE_BY: N_("complete the checkout by {when}, or it expires"),
 }
 
 
 def _date(moment: datetime | None) -> str:
-    return f"{moment.astimezone():%Y-%m-%d %H:%M}" if moment is not None else tr("date not known")
+    return f"{moment.astimezone():%Y-%m-%d %H:%M}" if moment is not None else _("date not known")
 
 
 def story_lines(told: MoneyStory) -> list[str]:
@@ -39,46 +39,48 @@ def story_lines(told: MoneyStory) -> list[str]:
     refunds_of: dict[str, list[str]] = {}
     for refund in sorted(told.refunds, key=lambda r: r.creation_timestamp or _EARLY):
         mark = "⚠ " if refund.state == "Declined" else ""
-        words = {"Refunded": tr("refunded"), "RefundInitiated": tr("processing"),
-                 "Declined": tr("DECLINED: the buyer did not get it back")}.get(
+        words = {"Refunded": _("refunded"), "RefundInitiated": _("processing"),
+                 "Declined": _("DECLINED: the buyer did not get it back")}.get(
             refund.state, refund.state)
         refunds_of.setdefault(refund.charge_id or "", []).append(
-            f"    {mark}{tr('Refund')} {refund.refund_amount or ''}: {words} "
-            f"({_date(refund.creation_timestamp)})")
+            "    " + mark + _("Refund {amount}: {what} ({when})").format(
+                amount=refund.refund_amount or "", what=words,
+                when=_date(refund.creation_timestamp)))
     for charge in sorted(told.charges, key=lambda c: c.creation_timestamp or _EARLY):
         amount = charge.charge_amount or ""
         if charge.state == "Captured":
-            what = tr("captured {amount}").format(amount=charge.capture_amount or amount)
+            what = _("captured {amount}").format(amount=charge.capture_amount or amount)
         elif charge.state == "Authorized":
-            what = tr("{amount} authorized, not captured yet (expires {when})").format(
+            what = _("{amount} authorized, not captured yet (expires {when})").format(
                 amount=amount, when=_date(charge.expiration_timestamp))
         elif charge.state == "Declined":
-            what = tr("{amount} DECLINED: nothing was taken").format(amount=amount)
+            what = _("{amount} DECLINED: nothing was taken").format(amount=amount)
         elif charge.state == "Canceled":
-            what = tr("{amount} canceled: nothing was taken").format(amount=amount)
+            what = _("{amount} canceled: nothing was taken").format(amount=amount)
         else:
-            what = tr("{amount} still processing at Amazon").format(amount=amount)
-        lines.append(f"{tr('Charge')} …{charge.charge_id[-7:]} ({_date(charge.creation_timestamp)}"
-                     f"): {what}")
+            what = _("{amount} still processing at Amazon").format(amount=amount)
+        lines.append(_("Charge …{id} ({when}): {what}").format(
+            id=charge.charge_id[-7:], when=_date(charge.creation_timestamp), what=what))
         lines.extend(refunds_of.pop(charge.charge_id, []))
     for rest in refunds_of.values():
         lines.extend(rest)
     if not told.charges:
-        lines.append(tr("No charge yet: no money has moved."))
+        lines.append(_("No charge yet: no money has moved."))
     collect = told.collectible
     if collect is not None:
-        lines.append(tr("Still collectible: {amount}").format(amount=collect.total))
+        lines.append(_("Still collectible: {amount}").format(amount=collect.total))
     if told.refundable is not None:
-        lines.append(tr("Still refundable: {amount}").format(amount=told.refundable))
+        lines.append(_("Still refundable: {amount}").format(amount=told.refundable))
     if told.deadline is not None and told.deadline_kind in _DEADLINE_WORDS:
-        lines.append(tr("Next deadline: ") + tr(_DEADLINE_WORDS[told.deadline_kind]).format(
-            when=f"{st.short_date(told.deadline)} {told.deadline.astimezone():%H:%M}"))
+        lines.append(_("Next deadline: {deadline}").format(
+            deadline=_(_DEADLINE_WORDS[told.deadline_kind]).format(
+                when=f"{st.short_date(told.deadline)} {told.deadline.astimezone():%H:%M}")))
     return lines
 
 
 class MoneyStoryBox(QGroupBox):
     def __init__(self) -> None:
-        super().__init__(tr("Money story"))
+        super().__init__(_("Money story"))
         self.setObjectName("moneyStory")
         layout = QVBoxLayout(self)
         self.text = plain(QLabel())
@@ -86,9 +88,9 @@ class MoneyStoryBox(QGroupBox):
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.text)
-        self.check_button = QPushButton(tr("Check with Amazon"))
+        self.check_button = QPushButton(_("Check with Amazon"))
         self.check_button.setObjectName("moneyStoryCheck")
-        self.check_button.setToolTip(tr("Read this order's charges and refunds from Amazon "
+        self.check_button.setToolTip(_("Read this order's charges and refunds from Amazon "
                                         "again"))
         layout.addWidget(self.check_button, 0, Qt.AlignmentFlag.AlignRight)
 

@@ -29,10 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from ..events import DeskEvent, Settled
+from ..i18n import _, ngettext
 from ..status import BUYER_DETAILS_NOTE, FOLLOW
 from .richtext import plain, tip
 from .status_text import status_text
-from .text import money, tr
+from .text import money
 
 if TYPE_CHECKING:
     from ..desk import Desk
@@ -61,13 +62,13 @@ class NeedsActionView(QWidget):
         layout.addWidget(self.summary)
         self.tree = QTreeWidget()
         self.tree.setObjectName("needsActionList")
-        self.tree.setAccessibleName(tr("Orders that need action, soonest first"))
+        self.tree.setAccessibleName(_("Orders that need action, soonest first"))
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.tree.setHeaderLabels([tr("Due"), tr("Your ref"), tr("Buyer"), tr("Amount"),
-                                   tr("Status"), tr("What needs doing")])
+        self.tree.setHeaderLabels([_("Due"), _("Your ref"), _("Buyer"), _("Amount"),
+                                   _("Status"), _("What needs doing")])
         header = self.tree.header()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -76,11 +77,11 @@ class NeedsActionView(QWidget):
             self.tree.setColumnWidth(column, width)
         layout.addWidget(self.tree, 1)
         buttons = QHBoxLayout()
-        self.note = plain(QLabel(tr(BUYER_DETAILS_NOTE)))
+        self.note = plain(QLabel(_(BUYER_DETAILS_NOTE)))
         self.note.setWordWrap(True)
         self.note.setObjectName("buyerDetailsNote")
         buttons.addWidget(self.note, 1)
-        self.act_button = QPushButton(tr("Do it"))
+        self.act_button = QPushButton(_("Do it"))
         self.act_button.setObjectName("needsActionButton")
         self.act_button.setEnabled(False)
         buttons.addWidget(self.act_button)
@@ -100,11 +101,15 @@ class NeedsActionView(QWidget):
         finally:
             self.tree.setUpdatesEnabled(True)
         if not view.items:
-            self.summary.setText(tr("Nothing needs you: no order has a deadline."))
+            self.summary.setText(_("Nothing needs you: no order has a deadline."))
         else:
-            text = tr("{due} due within 3 days or overdue; {total} orders with a deadline, "
-                      "soonest first. Select one and press Enter (or Do it) to act on it."
-                      ).format(due=view.due, total=len(view.items) + view.more)
+            total = len(view.items) + view.more
+            text = ngettext(
+                "{due} due within 3 days or overdue; {total} order with a deadline, soonest "
+                "first. Select one and press Enter (or Do it) to act on it.",
+                "{due} due within 3 days or overdue; {total} orders with a deadline, soonest "
+                "first. Select one and press Enter (or Do it) to act on it.",
+                total).format(due=view.due, total=total)
             self.summary.setText(text)
         first = self.tree.topLevelItem(0)
         if first is not None:
@@ -119,7 +124,7 @@ class NeedsActionView(QWidget):
     def _current_changed(self) -> None:
         item = self.current()
         self.act_button.setEnabled(item is not None)
-        self.act_button.setText(tr(item.action_label) if item else tr("Do it"))
+        self.act_button.setText(item.action_label if item else _("Do it"))
 
     def _act(self) -> None:
         item = self.current()
@@ -130,16 +135,16 @@ class NeedsActionView(QWidget):
 def _item(due: DueItem) -> QTreeWidgetItem:
     row = due.row
     if due.overdue:
-        when = tr("Overdue: {when}").format(when=f"{due.deadline.astimezone():%Y-%m-%d %H:%M}")
+        when = _("Overdue: {when}").format(when=f"{due.deadline.astimezone():%Y-%m-%d %H:%M}")
     else:
         when = f"{due.deadline.astimezone():%Y-%m-%d %H:%M}"
     symbol = "⚠ " if due.overdue or due.due else ""
     item = QTreeWidgetItem([
         symbol + when, row.merchant_reference or row.order_id[:8],
         row.buyer_name or row.buyer_email or "", money(row.amount, row.currency),
-        status_text(row), tr(due.what)])
+        status_text(row), due.what])
     item.setTextAlignment(AMOUNT, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    item.setToolTip(WHAT, tip(tr(due.what)))
+    item.setToolTip(WHAT, tip(due.what))
     item.setToolTip(ORDER, tip(row.order_id))
     if due.overdue:
         item.setForeground(WHEN, _OVERDUE)
@@ -166,8 +171,8 @@ class SettledBanner(QFrame):
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.text, 1)
-        self.show_button = QPushButton(tr("Show order"))
-        self.dismiss_button = QPushButton(tr("I have read this"))
+        self.show_button = QPushButton(_("Show order"))
+        self.dismiss_button = QPushButton(_("I have read this"))
         layout.addWidget(self.show_button)
         layout.addWidget(self.dismiss_button)
         self.messages: list[tuple[str, str]] = []
@@ -179,7 +184,7 @@ class SettledBanner(QFrame):
         self.messages.append((event.object_id, event.message))
         lines = [f"⚠ {message}" for _oid, message in self.messages]
         self.text.setText("\n".join(lines))
-        self.setAccessibleName(tr("Warning: {text}").format(text=lines[-1]))
+        self.setAccessibleName(_("Warning: {text}").format(text=lines[-1]))
         self.show()
 
     def _show(self) -> None:
@@ -226,8 +231,8 @@ class NeedsActionTab:
         body = window.central.layout()
         assert body is not None
         body.replaceWidget(window.splitter, self.tabs)
-        self.tabs.addTab(window.splitter, tr("Orders"))
-        self.tabs.addTab(self.view, tr("Needs action"))
+        self.tabs.addTab(window.splitter, _("Orders"))
+        self.tabs.addTab(self.view, _("Needs action"))
         if isinstance(body, QVBoxLayout):
             body.insertWidget(0, self.banner)
         self.view.act.connect(self.act)
@@ -258,8 +263,8 @@ class NeedsActionTab:
         self._title(self.window.desk.due_count())
 
     def _title(self, due: int) -> None:
-        self.tabs.setTabText(1, tr("Needs action ({n})").format(n=due) if due
-                             else tr("Needs action"))
+        self.tabs.setTabText(1, _("Needs action ({n})").format(n=due) if due
+                             else _("Needs action"))
 
     def open_first(self) -> None:
         """The window's first screen: the Needs-action view when something is due. Queued

@@ -27,10 +27,11 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
+from ..i18n import _
 from ..meanings import ObjectKind, explain
 from .richtext import tip
 from .status_text import status_colour_for, status_text, status_tooltip
-from .text import money, short_id, tr, when
+from .text import money, short_id, when
 
 if TYPE_CHECKING:
     from ..desk import OrderQuery
@@ -51,14 +52,14 @@ class Column:
 
 def columns() -> tuple[Column, ...]:
     return (
-        Column("created", tr("Created"), "created"),
-        Column("checkout_session_id", tr("Order ID"), "checkout_session_id"),
-        Column("merchant_reference", tr("Your ref"), "merchant_reference"),
-        Column("buyer_name", tr("Buyer"), "buyer_name"),
-        Column("amount", tr("Amount"), "amount"),
-        Column("status", tr("Status"), "status"),
-        Column("captured_amount", tr("Captured"), None),
-        Column("tracking", tr("Tracking"), None),
+        Column("created", _("Created"), "created"),
+        Column("checkout_session_id", _("Order ID"), "checkout_session_id"),
+        Column("merchant_reference", _("Your ref"), "merchant_reference"),
+        Column("buyer_name", _("Buyer"), "buyer_name"),
+        Column("amount", _("Amount"), "amount"),
+        Column("status", _("Status"), "status"),
+        Column("captured_amount", _("Captured"), None),
+        Column("tracking", _("Tracking"), None),
     )
 
 
@@ -455,7 +456,7 @@ def cell_text(key: str, row: OrderRow) -> str:
         return status_text(row)
     if key == "session_state":
         if row.session_state is None and row.state == "Unverified":
-            return tr("not verified yet")
+            return _("not verified yet")
         return _state(ObjectKind.CHECKOUT_SESSION, row.session_state)
     if key == "charge_state":
         return _state(ObjectKind.CHARGE, row.charge_state)
@@ -485,10 +486,10 @@ def _state_title(kind: ObjectKind, state: str) -> str:
     authorized" in the Charge column reads "Authorized", "Checkout not finished" in the
     Checkout column "Not finished"."""
     title = explain(kind, state).title
-    first, _, rest = title.partition(" ")
+    first, _space, rest = title.partition(" ")
     if rest and first in ("Checkout", "Payment", "Charge"):
         title = rest[:1].upper() + rest[1:]
-    return tr(title)
+    return title
 
 
 def _state_tip(kind: ObjectKind, state: str | None, reason: str | None) -> str:
@@ -497,18 +498,18 @@ def _state_tip(kind: ObjectKind, state: str | None, reason: str | None) -> str:
         return ""
     explanation = explain(kind, state, reason)
     code = f"{state} ({reason})" if reason else state
-    return "\n".join((tr(explanation.title), tr(explanation.meaning),
-                      tr("Amazon's code: {code}").format(code=code)))
+    return "\n".join((_(explanation.title), _(explanation.meaning),
+                      _("Amazon's code: {code}").format(code=code)))
 
 
 def _header_tooltip(key: str) -> str | None:
     return {
-        "checkout_session_id": tr("Amazon Pay checkout session ID (start and end shown)"),
-        "merchant_reference": tr("Your shop's order number"),
-        "session_state": tr("State of the checkout session at Amazon Pay"),
-        "charge_state": tr("State of the charge (the payment) at Amazon Pay"),
-        "captured_amount": tr("Amount charged to the buyer so far"),
-        "status": tr("Where the order's money stands, in plain words"),
+        "checkout_session_id": _("Amazon Pay checkout session ID (start and end shown)"),
+        "merchant_reference": _("Your shop's order number"),
+        "session_state": _("State of the checkout session at Amazon Pay"),
+        "charge_state": _("State of the charge (the payment) at Amazon Pay"),
+        "captured_amount": _("Amount charged to the buyer so far"),
+        "status": _("Where the order's money stands, in plain words"),
     }.get(key)
 
 
@@ -522,7 +523,7 @@ def _tooltip(key: str, row: OrderRow) -> str | None:
     if key in ("session_state", "charge_state", "merchant_reference", "tracking"):
         return tip(cell_text(key, row)) or None
     if row.gone:
-        return tr("Amazon Pay no longer has this order (deleted after 30 days); "
+        return _("Amazon Pay no longer has this order (deleted after 30 days); "
                   "the desk keeps its last known state.")
     return None
 

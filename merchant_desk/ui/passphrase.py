@@ -7,16 +7,16 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QInputDialog, QLabel, QLineEdit, QWidget
 
+from ..i18n import _
 from .asyncdialog import execute
 from .connection import PassphraseProvider
-from .text import tr
 
 
 def passphrase_dialog(what: str, parent: QWidget | None = None) -> QInputDialog:
     dialog = QInputDialog(parent)
     dialog.setObjectName("passphraseDialog")
-    dialog.setWindowTitle(tr("Unlock your Amazon Pay key"))
-    dialog.setLabelText(tr("Passphrase of {what}:").format(what=what))
+    dialog.setWindowTitle(_("Unlock your Amazon Pay key"))
+    dialog.setLabelText(_("Passphrase of {what}:").format(what=what))
     for label in dialog.findChildren(QLabel):
         label.setTextFormat(Qt.TextFormat.PlainText)  # a path is shown as written
     dialog.setTextEchoMode(QLineEdit.EchoMode.Password)

@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..i18n import _, ngettext
 from .richtext import plain
-from .text import tr
 
 if TYPE_CHECKING:
     from ..desk import Desk
@@ -46,7 +46,7 @@ FLAG_STYLE = ("QFrame#payoutFlags { background: #fdecea; border: 2px solid #c628
 
 
 def _day(payout: Payout) -> str:
-    return payout.transaction_time.strftime("%Y-%m-%d") if payout.transaction_time else tr("not yet")
+    return payout.transaction_time.strftime("%Y-%m-%d") if payout.transaction_time else _("not yet")
 
 
 class WeeklyChart(QWidget):
@@ -55,7 +55,7 @@ class WeeklyChart(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("weeklyChart")
-        self.setAccessibleName(tr("Captured and paid out per week"))
+        self.setAccessibleName(_("Captured and paid out per week"))
         self.setMinimumHeight(160)
         self._weeks: tuple[WeekTotal, ...] = ()
 
@@ -63,7 +63,7 @@ class WeeklyChart(QWidget):
         self._weeks = weeks
         if weeks:
             last = weeks[-1]
-            self.setToolTip(tr("Week of {week}: captured {c}, paid out {p}").format(
+            self.setToolTip(_("Week of {week}: captured {c}, paid out {p}").format(
                 week=last.week.isoformat(), c=str(last.captured), p=str(last.paid_out)))
         self.update()
 
@@ -81,7 +81,7 @@ class WeeklyChart(QWidget):
         painter.setPen(text_color)
         if not self._weeks or area.width() <= 0 or area.height() <= 0:
             painter.drawText(QRectF(self.rect()), Qt.AlignmentFlag.AlignCenter,
-                             tr("Nothing captured or paid out yet."))
+                             _("Nothing captured or paid out yet."))
             return
         weeks = self._weeks[-26:]  # half a year fits a window's width
         currency = weeks[0].captured.currency_code
@@ -95,7 +95,7 @@ class WeeklyChart(QWidget):
 
         painter.drawText(QRectF(area.left(), 2, area.width(), 20),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         tr("Per week, in {currency}:").format(currency=currency))
+                         _("Per week, in {currency}:").format(currency=currency))
         self._legend(painter, area.right(), text_color)
         zero = y(0.0)
         painter.setPen(QPen(text_color, 1))
@@ -119,7 +119,7 @@ class WeeklyChart(QWidget):
 
     def _legend(self, painter: QPainter, right: float, color: QColor) -> None:
         x = right - 220
-        for label, swatch in ((tr("captured"), CAPTURED_COLOR), (tr("paid out"), PAID_COLOR)):
+        for label, swatch in ((_("captured"), CAPTURED_COLOR), (_("paid out"), PAID_COLOR)):
             painter.fillRect(QRectF(x, 7, 12, 12), swatch)
             painter.setPen(color)
             painter.drawText(QRectF(x + 16, 2, 90, 20), Qt.AlignmentFlag.AlignVCenter, label)
@@ -134,7 +134,7 @@ class PayoutsView(QDialog):
         self.desk = desk
         self._spawn = spawn
         self.setObjectName("payoutsView")
-        self.setWindowTitle(tr("Payouts"))
+        self.setWindowTitle(_("Payouts"))
         self.resize(980, 720)
         self._rec: Reconciliation | None = None
 
@@ -143,9 +143,9 @@ class PayoutsView(QDialog):
         self.summary = plain(QLabel())
         self.summary.setObjectName("payoutsSummary")
         self.summary.setWordWrap(True)
-        self.fetch_button = QPushButton(tr("Fetch from Amazon"))
+        self.fetch_button = QPushButton(_("Fetch from Amazon"))
         self.fetch_button.setObjectName("fetchPayouts")
-        self.fetch_button.setToolTip(tr("Read Amazon's new settlement reports and payouts"))
+        self.fetch_button.setToolTip(_("Read Amazon's new settlement reports and payouts"))
         self.fetch_button.clicked.connect(lambda: self._spawn(self.fetch()))
         top.addWidget(self.summary, 1)
         top.addWidget(self.fetch_button)
@@ -160,7 +160,7 @@ class PayoutsView(QDialog):
         self.flag_text.setWordWrap(True)
         self.flag_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         flag_layout.addWidget(self.flag_text)
-        self.import_button = QPushButton(tr("Import the orders Merchant Desk does not know"))
+        self.import_button = QPushButton(_("Import the orders Merchant Desk does not know"))
         self.import_button.setObjectName("importUnknownOrders")
         self.import_button.clicked.connect(lambda: self._spawn(self.import_unknown()))
         flag_layout.addWidget(self.import_button, 0, Qt.AlignmentFlag.AlignLeft)
@@ -171,11 +171,11 @@ class PayoutsView(QDialog):
 
         split = QSplitter(Qt.Orientation.Vertical)
         self.table = self._table("payoutsTable", [
-            tr("Paid on"), tr("Payout"), tr("Amount"), tr("Orders"), tr("Captured"),
-            tr("Fees"), tr("Refunds"), tr("Check")])
+            _("Paid on"), _("Payout"), _("Amount"), _("Orders"), _("Captured"),
+            _("Fees"), _("Refunds"), _("Check")])
         self.table.itemSelectionChanged.connect(self._show_lines)
         self.lines = self._table("payoutLines", [
-            tr("Date"), tr("Type"), tr("Order"), tr("Buyer"), tr("Amount"), tr("Fee"), tr("Net")])
+            _("Date"), _("Type"), _("Order"), _("Buyer"), _("Amount"), _("Fee"), _("Net")])
         split.addWidget(self.table)
         split.addWidget(self.lines)
         layout.addWidget(split, 1)
@@ -210,30 +210,34 @@ class PayoutsView(QDialog):
         rec = self._rec = self.desk.reconciliation()
         payouts = list(reversed(rec.payouts))  # newest first
         paid = [p for p in rec.payouts if p.transaction_time]
-        words = [tr("{n} payouts.").format(n=len(rec.payouts)) if rec.payouts
-                 else tr("No payouts yet: Amazon pays out about 14 days after a shop's first "
+        words = [ngettext("{n} payout.", "{n} payouts.", len(rec.payouts)).format(
+                     n=len(rec.payouts)) if rec.payouts
+                 else _("No payouts yet: Amazon pays out about 14 days after a shop's first "
                          "capture, then daily.")]
         if paid:
             last = paid[-1]
-            words.append(tr("The latest, {amount}, was paid on {day}.").format(
+            words.append(_("The latest, {amount}, was paid on {day}.").format(
                 amount=str(last.amount), day=_day(last)))
         for money in rec.on_the_way.values():
-            words.append(tr("On its way: {amount} captured and not in a payout yet.").format(
+            words.append(_("On its way: {amount} captured and not in a payout yet.").format(
                 amount=str(money)))
         self.summary.setText(" ".join(words))
 
         flagged = [(p, f) for p in payouts for f in p.flags]
         self.flags.setVisible(bool(flagged))
         self.flag_text.setText(
-            tr("{n} thing(s) need your attention:").format(n=len(flagged)) + "\n"
-            + "\n".join(f"• {tr('Payout')} {p.settlement_id}: {f.message}" for p, f in flagged[:12])
+            ngettext("{n} thing needs your attention:", "{n} things need your attention:",
+                     len(flagged)).format(n=len(flagged)) + "\n"
+            + "\n".join("• " + _("Payout {payout}: {flag}").format(payout=p.settlement_id,
+                                                                     flag=f.message)
+                        for p, f in flagged[:12])
             + ("\n…" if len(flagged) > 12 else ""))
         self.import_button.setVisible(any(f.key == "unknown_order" for _, f in flagged))
         self.chart.set_weeks(rec.weeks)
 
         self.table.setRowCount(len(payouts))
         for row, p in enumerate(payouts):
-            check = ", ".join(p.flag_keys).replace("_", " ") if p.flags else tr("adds up")
+            check = ", ".join(p.flag_keys).replace("_", " ") if p.flags else _("adds up")
             values = [_day(p), p.settlement_id, str(p.amount), str(p.orders), str(p.captured),
                       str(p.fees), str(p.refunds), check]
             for column, value in enumerate(values):
@@ -261,7 +265,7 @@ class PayoutsView(QDialog):
         self.lines.setRowCount(len(payout.lines))
         for row, (line, order) in enumerate(payout.lines):
             who = ((order.merchant_reference or order.order_id) if order
-                   else tr("not known: {ref}").format(ref=line.amazon_order_reference_id))
+                   else _("not known: {ref}").format(ref=line.amazon_order_reference_id))
             values = [line.posted.strftime("%Y-%m-%d"), line.transaction_type, who,
                       (order.buyer_name if order else "") or "",
                       f"{line.amount:f} {line.currency}", f"{line.total_fee:f}", f"{line.net:f}"]
@@ -276,20 +280,25 @@ class PayoutsView(QDialog):
         from .text import describe_failure, expected_failure
 
         self.fetch_button.setEnabled(False)
-        self.status.setText(tr("Reading Amazon's settlement reports…"))
+        self.status.setText(_("Reading Amazon's settlement reports…"))
         try:
             report = await self.desk.fetch_payouts()
         except Exception as error:
             if not expected_failure(error):
                 raise
-            self.status.setText(tr("Payouts could not be fetched. {what}").format(
+            self.status.setText(_("Payouts could not be fetched. {what}").format(
                 what=describe_failure(error).text().replace("\n\n", " ")))
             return
         finally:
             self.fetch_button.setEnabled(True)
-        self.status.setText(tr("{n} new settlement report(s) read.").format(n=report.reports_read)
-                            + ("  " + tr("{n} could not be read; they are tried again next "
-                                         "time.").format(n=len(report.failed))
+        self.status.setText(ngettext("{n} new settlement report read.",
+                                     "{n} new settlement reports read.",
+                                     report.reports_read).format(n=report.reports_read)
+                            + ("  " + ngettext("{n} could not be read; it is tried again next "
+                                               "time.",
+                                               "{n} could not be read; they are tried again next "
+                                               "time.", len(report.failed)).format(
+                                                   n=len(report.failed))
                                if report.failed else ""))
         self.reload()
 
@@ -299,5 +308,6 @@ class PayoutsView(QDialog):
             report = await self.desk.import_unknown_orders()
         finally:
             self.import_button.setEnabled(True)
-        self.status.setText(tr("{n} order(s) imported.").format(n=report.added))
+        self.status.setText(ngettext("{n} order imported.", "{n} orders imported.",
+                                     report.added).format(n=report.added))
         self.reload()

@@ -10,7 +10,7 @@ from typing import Protocol
 from PySide6.QtGui import QColor
 
 from .. import status as st
-from .text import tr
+from ..i18n import _
 
 
 class HasStatus(Protocol):
@@ -55,7 +55,7 @@ _COLOURS: dict[str, QColor] = {
 
 def words(key: str, deadline: object = None, kind: str | None = None) -> str:
     moment = deadline if isinstance(deadline, datetime) else None
-    return tr(st.status_words(key, moment, kind))
+    return st.status_words(key, moment, kind)
 
 
 def status_text(row: HasStatus) -> str:
@@ -74,9 +74,9 @@ def status_colour_for(row: HasStatus) -> QColor | None:
 
 
 def status_tooltip(row: HasStatus) -> str:
-    meaning = tr(st.MEANINGS.get(row.status, st.MEANINGS[st.UNKNOWN]))
+    meaning = _(st.MEANINGS.get(row.status, st.MEANINGS[st.UNKNOWN]))
     if row.deadline_kind == st.REFUND_DECLINED:
-        meaning += " " + tr("Amazon declined a refund: the buyer did not get that money back.")
+        meaning += " " + _("Amazon declined a refund: the buyer did not get that money back.")
     return meaning
 
 
@@ -84,12 +84,12 @@ def empty_reason(search: str, status: str | bool, period: str | bool) -> str:
     """Why a filtered list shows nothing, naming each filter that applies."""
     parts = []
     if status:
-        parts.append(tr("status “{s}”").format(s=status))
+        parts.append(_("status “{s}”").format(s=status))
     if period:
-        parts.append(tr("created {p}").format(p=str(period).lower()))
+        parts.append(_("created {p}").format(p=str(period).lower()))
     if search:
-        parts.append(tr("matching “{s}”").format(s=search))
+        parts.append(_("matching “{s}”").format(s=search))
     if not parts:
-        return tr("No orders yet: add or import some.")
-    return tr("No order is {what}. Change or clear the filters to see the others.").format(
+        return _("No orders yet: add or import some.")
+    return _("No order is {what}. Change or clear the filters to see the others.").format(
         what=", ".join(parts))

@@ -7,9 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication
-
 from ..amazonpay.errors import AmazonPayError, ApiError, InvalidResponse, TransportError
+from ..i18n import _
 from ..money import Money
 from ..rules import RuleError
 from ..settings import SettingsError
@@ -17,10 +16,6 @@ from .connection import KeyNotUnlocked
 
 if TYPE_CHECKING:
     from ..desk import ResumeResult
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("MerchantDesk", text)
 
 
 def money(amount: Decimal | None, currency: str | None) -> str:
@@ -64,16 +59,16 @@ class Failure:
     def text(self) -> str:
         parts = [self.title]
         if self.reason_code:
-            parts.append(tr("Amazon Pay answered: {code}\n“{message}”").format(
+            parts.append(_("Amazon Pay answered: {code}\n“{message}”").format(
                 code=self.reason_code, message=self.message))
         elif self.message:
             parts.append(self.message)
         if self.meaning:
             parts.append(self.meaning)
         if self.next_step:
-            parts.append(tr("What to do next: {step}").format(step=self.next_step))
+            parts.append(_("What to do next: {step}").format(step=self.next_step))
         if self.request_id:
-            parts.append(tr("Request ID (for Amazon Pay support): {rid}").format(rid=self.request_id))
+            parts.append(_("Request ID (for Amazon Pay support): {rid}").format(rid=self.request_id))
         return "\n\n".join(parts)
 
 
@@ -108,34 +103,34 @@ def describe_failure(error: BaseException) -> Failure:
         )
     if isinstance(error, TransportError):
         return Failure(
-            title=tr("Amazon Pay could not be reached."),
+            title=_("Amazon Pay could not be reached."),
             reason_code=None,
             message=error.message,
-            next_step=tr("Check the internet connection, then try again. "
+            next_step=_("Check the internet connection, then try again. "
                          "If money was being moved, use Pending operations in the status bar: "
                          "the desk re-sends it safely, never twice."),
         )
     if isinstance(error, InvalidResponse):
         return Failure(
-            title=tr("Amazon Pay sent an answer the desk cannot read."),
+            title=_("Amazon Pay sent an answer the desk cannot read."),
             reason_code=None,
             message=f"HTTP {error.status}",
-            next_step=tr("Wait a minute and try again."),
+            next_step=_("Wait a minute and try again."),
             request_id=error.request_id,
         )
     if isinstance(error, OutcomeUnknown):
         return Failure(
-            title=tr("No answer came back, so the desk cannot tell yet whether it happened."),
+            title=_("No answer came back, so the desk cannot tell yet whether it happened."),
             reason_code=None,
             message=str(error),
-            next_step=tr("It is kept under Pending operations (status bar). Click it to ask "
+            next_step=_("It is kept under Pending operations (status bar). Click it to ask "
                          "again: Amazon Pay answers with the first result, so nobody is "
                          "charged twice."),
         )
     if isinstance(error, DeskError):  # ActionNotAllowed, OperationPending, ...
         why = error.explanation
         return Failure(
-            title=why.title if why else tr("Nothing was sent."),
+            title=why.title if why else _("Nothing was sent."),
             reason_code=None,
             message=error.message,
             next_step=why.next_step if why else "",
@@ -143,26 +138,26 @@ def describe_failure(error: BaseException) -> Failure:
         )
     if isinstance(error, KeyNotUnlocked):
         return Failure(
-            title=tr("Your Amazon Pay key was not unlocked, so nothing can be sent."),
+            title=_("Your Amazon Pay key was not unlocked, so nothing can be sent."),
             reason_code=None,
             message=str(error),
-            next_step=tr("The orders on this computer can still be read. To connect, open "
+            next_step=_("The orders on this computer can still be read. To connect, open "
                          "Settings, or start Merchant Desk again and give the passphrase."),
         )
     if isinstance(error, (AmazonPayError, SecretsError, SettingsError, OSError)):
         return Failure(
-            title=tr("Merchant Desk could not connect to your Amazon Pay account."),
+            title=_("Merchant Desk could not connect to your Amazon Pay account."),
             reason_code=None,
             message=str(error),
-            next_step=tr("Open Settings to check your account and key, then use Test "
+            next_step=_("Open Settings to check your account and key, then use Test "
                          "connection. Your orders and the journal are not affected."),
         )
     if isinstance(error, RuleError):
-        return Failure(title=tr("Nothing was sent."), reason_code=None, message=str(error),
-                       next_step=tr("Correct the value and try again."))
-    return Failure(title=tr("Something unexpected went wrong."), reason_code=None,
+        return Failure(title=_("Nothing was sent."), reason_code=None, message=str(error),
+                       next_step=_("Correct the value and try again."))
+    return Failure(title=_("Something unexpected went wrong."), reason_code=None,
                    message=f"{type(error).__name__}: {error}",
-                   next_step=tr("The details are in the log file in the data folder."))
+                   next_step=_("The details are in the log file in the data folder."))
 
 
 def resume_text(result: ResumeResult) -> str:
@@ -170,12 +165,12 @@ def resume_text(result: ResumeResult) -> str:
     what = result.description or result.operation
     status, message = result.status, result.message
     if status == "succeeded":
-        outcome = tr("done: Amazon Pay confirmed it.")
+        outcome = _("done: Amazon Pay confirmed it.")
     elif status == "refused":
-        outcome = tr("Amazon Pay refused it ({message}). Nothing more was done; verify the "
+        outcome = _("Amazon Pay refused it ({message}). Nothing more was done; verify the "
                      "order to see its state.").format(message=message)
     else:
-        outcome = tr("still no answer ({message}). It stays pending: try again when the "
+        outcome = _("still no answer ({message}). It stays pending: try again when the "
                      "connection is back; nothing is done twice.").format(message=message)
-    return tr("{what} ({on}): {outcome}").format(what=what, on=result.object_id,
+    return _("{what} ({on}): {outcome}").format(what=what, on=result.object_id,
                                                   outcome=outcome)

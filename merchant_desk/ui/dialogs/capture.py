@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from ... import rules
+from ...i18n import _
 from ...money import Money
 from ..asyncdialog import Decisions
 from ..richtext import escape, plain
-from ..text import describe_failure, money, tr
+from ..text import describe_failure, money
 from ..widgets import FitsWrappedText
 from .confirm_page import ConfirmPage
 
@@ -66,7 +67,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("captureDialog")
-        self.setWindowTitle(tr("Capture payment"))
+        self.setWindowTitle(_("Capture payment"))
         self.setMinimumWidth(520)
         self._row = row
         self._env = environment
@@ -110,7 +111,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         order = self._row.merchant_reference or self._row.checkout_session_id or \
             self._row.order_id
         intro = _label("captureIntro")
-        intro.setText(tr("Charge the buyer's card for order {order}. Amazon Pay reserved "
+        intro.setText(_("Charge the buyer's card for order {order}. Amazon Pay reserved "
                          "{remaining} for it; you may capture that or less.").format(
             order=order, remaining=money(self._remaining, self._currency)))
         intro.setWordWrap(True)
@@ -121,15 +122,15 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         self.amount_edit = QLineEdit(Money(self._remaining, self._currency).amount_text()
                                      if self._remaining > 0 else "")
         self.amount_edit.setObjectName("amountEdit")
-        self.amount_edit.setAccessibleName(tr("Amount to capture"))
+        self.amount_edit.setAccessibleName(_("Amount to capture"))
         self.amount_edit.setAlignment(Qt.AlignmentFlag.AlignRight)
         currency = _label("currencyLabel")
         currency.setText(self._currency)
-        currency.setAccessibleName(tr("Currency (fixed by the order)"))
-        currency.setToolTip(tr("The currency is the order's; it cannot be changed."))
+        currency.setAccessibleName(_("Currency (fixed by the order)"))
+        currency.setToolTip(_("The currency is the order's; it cannot be changed."))
         amount_row.addWidget(self.amount_edit, 1)
         amount_row.addWidget(currency)
-        form.addRow(_buddy(tr("&Amount:"), self.amount_edit), amount_row)
+        form.addRow(_buddy(_("&Amount:"), self.amount_edit), amount_row)
         self.amount_error = _label("amountError")
         self.amount_error.setWordWrap(True)
         self.amount_error.setStyleSheet(ERROR_STYLE)
@@ -138,15 +139,15 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         descriptor_row = QHBoxLayout()
         self.descriptor_edit = QLineEdit()
         self.descriptor_edit.setObjectName("descriptorEdit")
-        self.descriptor_edit.setAccessibleName(tr(rules.SOFT_DESCRIPTOR_NAME))
-        self.descriptor_edit.setPlaceholderText(tr("optional, e.g. MYSHOP ORDER 42"))
+        self.descriptor_edit.setAccessibleName(_(rules.SOFT_DESCRIPTOR_NAME))
+        self.descriptor_edit.setPlaceholderText(_("optional, e.g. MYSHOP ORDER 42"))
         self.counter = _label("descriptorCounter")
         descriptor_row.addWidget(self.descriptor_edit, 1)
         descriptor_row.addWidget(self.counter)
-        form.addRow(_buddy(tr("&{name}:").format(name=tr(rules.SOFT_DESCRIPTOR_NAME)),
+        form.addRow(_buddy(_("&{name}:").format(name=_(rules.SOFT_DESCRIPTOR_NAME)),
                            self.descriptor_edit), descriptor_row)
         self.preview = _label("descriptorPreview")
-        form.addRow(tr("Buyer's statement shows:"), self.preview)
+        form.addRow(_("Buyer's statement shows:"), self.preview)
         self.descriptor_error = _label("descriptorError")
         self.descriptor_error.setWordWrap(True)
         self.descriptor_error.setStyleSheet(ERROR_STYLE)
@@ -155,9 +156,9 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
 
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        cancel = QPushButton(tr("Cancel"))
+        cancel = QPushButton(_("Cancel"))
         cancel.clicked.connect(lambda: self._decide("cancel"))
-        self.capture_button = QPushButton(tr("Capture…"))
+        self.capture_button = QPushButton(_("Capture…"))
         self.capture_button.setObjectName("captureButton")
         self.capture_button.setDefault(True)
         self.capture_button.clicked.connect(self._to_confirm)
@@ -171,7 +172,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
 
     def _build_confirm(self) -> None:
         self.confirm_page = ConfirmPage(live=self._env == "LIVE",
-                                        live_words=tr("I am charging a real customer's card"),
+                                        live_words=_("I am charging a real customer's card"),
                                         back=self._show_form, confirm=lambda: self._decide("confirm"))
         self.confirm_text = self.confirm_page.text
         self.live_check = self.confirm_page.live_check
@@ -188,9 +189,9 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         layout.addStretch(1)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        self.back_button = QPushButton(tr("Change and try again"))
+        self.back_button = QPushButton(_("Change and try again"))
         self.back_button.clicked.connect(self._show_form)
-        self.close_button = QPushButton(tr("Close"))
+        self.close_button = QPushButton(_("Close"))
         self.close_button.setObjectName("closeButton")
         self.close_button.clicked.connect(lambda: self._decide("close"))
         buttons.addWidget(self.back_button)
@@ -241,17 +242,17 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         order = self._row.merchant_reference or self._row.checkout_session_id or \
             self._row.order_id
         env = self._env
-        where = (tr("<b style='color:#b00020'>LIVE: a real card is charged.</b>") if env == "LIVE"
-                 else escape(tr("{env}: no real money moves.").format(env=env)))
+        where = (_("<b style='color:#b00020'>LIVE: a real card is charged.</b>") if env == "LIVE"
+                 else escape(_("{env}: no real money moves.").format(env=env)))
         self.confirm_text.setText(
-            tr("<p>Capture <b>{amount}</b> for order <b>{order}</b>?</p>"
+            _("<p>Capture <b>{amount}</b> for order <b>{order}</b>?</p>"
                "<p>Buyer: {buyer}<br>{descriptor_name}: {descriptor}<br>Environment: {where}</p>"
                "<p>Once captured, the money can only be returned with a refund.</p>").format(
                 amount=escape(shown), order=escape(order),
-                buyer=escape(self._row.buyer_name or tr("unknown")),
+                buyer=escape(self._row.buyer_name or _("unknown")),
                 descriptor=escape(rules.descriptor_preview(descriptor)), where=where,
-                descriptor_name=escape(tr(rules.SOFT_DESCRIPTOR_NAME))))
-        self.confirm_button.setText(tr("Capture {amount} now").format(amount=shown))
+                descriptor_name=escape(_(rules.SOFT_DESCRIPTOR_NAME))))
+        self.confirm_button.setText(_("Capture {amount} now").format(amount=shown))
         self.confirm_page.reset()
         self.pages.setCurrentIndex(1)
         self.confirm_button.setDefault(True)
@@ -275,7 +276,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
                 if decision != "confirm":
                     return self.result_value
                 amount, descriptor = self.values()
-                self.outcome.setText(tr("Capturing {amount}… please wait.").format(
+                self.outcome.setText(_("Capturing {amount}… please wait.").format(
                     amount=money(Decimal(amount), self._currency)))
                 self.back_button.hide()
                 self.close_button.setEnabled(False)
@@ -289,9 +290,9 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
                     self.outcome.setStyleSheet(ERROR_STYLE)
                     self.back_button.show()
                 else:
-                    state = getattr(self.result_value, "state", "") or tr("done")
+                    state = getattr(self.result_value, "state", "") or _("done")
                     self.outcome.setStyleSheet("")
-                    self.outcome.setText(tr("Captured {amount}. Amazon Pay says: {state}.\n\n"
+                    self.outcome.setText(_("Captured {amount}. Amazon Pay says: {state}.\n\n"
                                             "Next step: ship the order and add its tracking "
                                             "number.").format(
                         amount=money(Decimal(amount), self._currency), state=state))

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from ..text import tr
+from ...i18n import _
 
 
 class ConfirmPage(QWidget):
@@ -36,7 +36,7 @@ class ConfirmPage(QWidget):
         layout.addStretch(1)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        back_button = QPushButton(tr("Back"))
+        back_button = QPushButton(_("Back"))
         back_button.clicked.connect(back)
         self.button = QPushButton()
         self.button.setObjectName("confirmButton")

@@ -22,9 +22,10 @@ from PySide6.QtWidgets import (
 )
 
 from ... import shop_export
+from ...i18n import _, ngettext
 from ..asyncdialog import Decisions, execute
 from ..richtext import plain
-from ..text import describe_failure, tr
+from ..text import describe_failure
 from ..widgets import FitsWrappedText
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ class ImportDialog(FitsWrappedText, Decisions, QDialog):
     def __init__(self, submit: Submit, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("importDialog")
-        self.setWindowTitle(tr("Add or import orders"))
+        self.setWindowTitle(_("Add or import orders"))
         self.resize(560, 420)
         self._submit = submit
         self._work: asyncio.Task[ImportReport] | None = None
@@ -54,22 +55,22 @@ class ImportDialog(FitsWrappedText, Decisions, QDialog):
         self._picking: asyncio.Future[None] | None = None
 
         layout = QVBoxLayout(self)
-        intro = QLabel(tr("Paste checkout session IDs (one order per line, or any text that "
+        intro = QLabel(_("Paste checkout session IDs (one order per line, or any text that "
                           "contains them), or choose your shop's export (CSV or a "
                           "spreadsheet's text file). Only what Amazon Pay knows is kept."))
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.text = QPlainTextEdit()
         self.text.setObjectName("idsEdit")
-        self.text.setAccessibleName(tr("Order IDs to add"))
+        self.text.setAccessibleName(_("Order IDs to add"))
         self.text.setPlaceholderText("bd504926-f659-4ad7-a1a9-9a747aaf5275")
         layout.addWidget(self.text, 1)
         row = QHBoxLayout()
-        self.file_button = QPushButton(tr("Choose a CSV file…"))
+        self.file_button = QPushButton(_("Choose a CSV file…"))
         self.file_button.clicked.connect(self._choose_file)
         row.addWidget(self.file_button)
         row.addStretch(1)
-        self.verify_check = QCheckBox(tr("Ask Amazon Pay for each order's state now"))
+        self.verify_check = QCheckBox(_("Ask Amazon Pay for each order's state now"))
         self.verify_check.setChecked(True)
         row.addWidget(self.verify_check)
         layout.addLayout(row)
@@ -84,9 +85,9 @@ class ImportDialog(FitsWrappedText, Decisions, QDialog):
         layout.addWidget(self.progress)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        self.cancel_button = QPushButton(tr("Cancel"))
+        self.cancel_button = QPushButton(_("Cancel"))
         self.cancel_button.clicked.connect(self.reject)
-        self.import_button = QPushButton(tr("Add orders"))
+        self.import_button = QPushButton(_("Add orders"))
         self.import_button.setObjectName("importButton")
         self.import_button.setDefault(True)
         self.import_button.clicked.connect(lambda: self._decide("import"))
@@ -120,7 +121,7 @@ class ImportDialog(FitsWrappedText, Decisions, QDialog):
         self._preview_task = asyncio.ensure_future(self._preview_in_thread(self.source_text()))
 
     async def _preview_in_thread(self, text: str) -> None:
-        self.preview.setText(tr("Reading…"))
+        self.preview.setText(_("Reading…"))
         found = await asyncio.to_thread(shop_export.find_orders, text)
         self._show_found(found)
 
@@ -132,11 +133,12 @@ class ImportDialog(FitsWrappedText, Decisions, QDialog):
 
     def _show_found(self, found: list[shop_export.FoundOrder]) -> None:
         if not found:
-            self.preview.setText(tr("No Amazon Pay IDs found yet."))
+            self.preview.setText(_("No Amazon Pay IDs found yet."))
         else:
             keys = [f.key for f in found[:3]]
             sample = ", ".join(keys) + ("…" if len(found) > 3 else "")
-            self.preview.setText(tr("Found {n} order(s): {sample}").format(
+            self.preview.setText(ngettext("Found {n} order: {sample}", "Found {n} orders: {sample}",
+                                          len(found)).format(
                 n=len(found), sample=sample))
         self.import_button.setEnabled(bool(found))
         self._found = len(found)
@@ -145,22 +147,22 @@ class ImportDialog(FitsWrappedText, Decisions, QDialog):
         self.progress.show()
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(done)
-        self.progress.setFormat(tr("%v of %m orders"))
+        self.progress.setFormat(_("%v of %m orders"))
 
     async def _pick(self) -> None:
-        chooser = QFileDialog(self, tr("Choose your shop's export"), str(Path.home()),
-                              tr("Exports (*.csv *.txt);;All files (*)"))
+        chooser = QFileDialog(self, _("Choose your shop's export"), str(Path.home()),
+                              _("Exports (*.csv *.txt);;All files (*)"))
         chooser.setFileMode(QFileDialog.FileMode.ExistingFile)
         if await execute(chooser) and chooser.selectedFiles():
             await self.load_file(Path(chooser.selectedFiles()[0]))
 
     async def load_file(self, path: Path) -> None:
         """Read a chosen export off the GUI thread, in whatever encoding it was saved."""
-        self.preview.setText(tr("Reading {path}…").format(path=path))
+        self.preview.setText(_("Reading {path}…").format(path=path))
         try:
             text = await asyncio.to_thread(lambda: shop_export.decode(path.read_bytes()))
         except OSError as error:
-            self.preview.setText(tr("Could not read {path}: {error}").format(
+            self.preview.setText(_("Could not read {path}: {error}").format(
                 path=path, error=error.strerror))
             return
         if len(text) <= SHOWN_FILE:
@@ -184,7 +186,7 @@ class ImportDialog(FitsWrappedText, Decisions, QDialog):
             # are answered and kept, and the report says the import stopped before the end
             self._cancel.set()
             self.cancel_button.setEnabled(False)
-            self.preview.setText(tr("Stopping after the orders already asked for…"))
+            self.preview.setText(_("Stopping after the orders already asked for…"))
             return
         self._decide("cancel")
 

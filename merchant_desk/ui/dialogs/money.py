@@ -30,11 +30,12 @@ from PySide6.QtWidgets import (
 )
 
 from ...desk.applies import SIMULATION_MEANINGS, Figures
+from ...i18n import N_, _
 from ...money import Money
 from ...rules import RuleError
 from ..asyncdialog import Decisions
 from ..richtext import escape, plain
-from ..text import describe_failure, tr
+from ..text import describe_failure
 from ..widgets import FitsWrappedText
 from .confirm_page import ConfirmPage
 
@@ -95,11 +96,11 @@ class Spec:
 
 def figure_rows(figures: Figures) -> tuple[tuple[str, Money | None], ...]:
     return (
-        ("Authorized (held, not taken)", figures.authorized),
-        ("Captured (taken)", figures.captured),
-        ("Refunded (given back)", figures.refunded),
-        ("Still collectible", figures.collectible),
-        ("Still refundable", figures.refundable),
+        (N_("Authorized (held, not taken)"), figures.authorized),
+        (N_("Captured (taken)"), figures.captured),
+        (N_("Refunded (given back)"), figures.refunded),
+        (N_("Still collectible"), figures.collectible),
+        (N_("Still refundable"), figures.refundable),
     )
 
 
@@ -123,7 +124,7 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         super().__init__(parent)
         self.spec = spec
         self.setObjectName(spec.object_name)
-        self.setWindowTitle(tr(spec.title))
+        self.setWindowTitle(spec.title)
         self.setMinimumWidth(540)
         self._order = order
         self._buyer = buyer
@@ -145,17 +146,17 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         page = QWidget()
         layout = QVBoxLayout(page)
         intro = _label("moneyIntro")
-        intro.setText(tr(spec.intro))
+        intro.setText(spec.intro)
         layout.addWidget(intro)
 
         figures = QFormLayout()
         self.figure_labels: dict[str, QLabel] = {}
         for title, value in spec.figures_rows:
             shown = _label()
-            shown.setText(str(value) if value is not None else tr("not known"))
+            shown.setText(str(value) if value is not None else _("not known"))
             shown.setAlignment(Qt.AlignmentFlag.AlignRight)
             self.figure_labels[title] = shown
-            figures.addRow(tr(title) + ":", shown)
+            figures.addRow(_(title) + ":", shown)
         layout.addLayout(figures)
 
         form = QFormLayout()
@@ -163,19 +164,19 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         self.choice_box.setObjectName("choiceBox")
         for choice in spec.choices:
             self.choice_box.addItem(choice.label, choice.object_id)
-        self.choice_box.setAccessibleName(tr(spec.choice_label or "On"))
+        self.choice_box.setAccessibleName(spec.choice_label or _("On"))
         if len(spec.choices) > 1:
-            form.addRow(tr(spec.choice_label or "On") + ":", self.choice_box)
+            form.addRow(spec.choice_label or _("On") + ":", self.choice_box)
         self.amount_edit = QLineEdit()
         self.amount_edit.setObjectName("amountEdit")
-        self.amount_edit.setAccessibleName(tr("Amount"))
+        self.amount_edit.setAccessibleName(_("Amount"))
         self.amount_edit.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.currency = _label("currencyLabel")
         if spec.amount:
             row = QHBoxLayout()
             row.addWidget(self.amount_edit, 1)
             row.addWidget(self.currency)
-            buddy = QLabel(tr("&Amount:"))
+            buddy = QLabel(_("&Amount:"))
             buddy.setBuddy(self.amount_edit)
             form.addRow(buddy, row)
         self.amount_error = _label("amountError")
@@ -185,37 +186,37 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         form.addRow(self.after_label)
         self.reason_edit = QLineEdit()
         self.reason_edit.setObjectName("reasonEdit")
-        self.reason_edit.setPlaceholderText(tr(spec.reason_placeholder))
-        self.reason_edit.setAccessibleName(tr("Reason sent to Amazon"))
+        self.reason_edit.setPlaceholderText(spec.reason_placeholder)
+        self.reason_edit.setAccessibleName(_("Reason sent to Amazon"))
         if spec.reason_max:
-            buddy = QLabel(tr("&Reason:"))
+            buddy = QLabel(_("&Reason:"))
             buddy.setBuddy(self.reason_edit)
             form.addRow(buddy, self.reason_edit)
         self.reason_error = _label("reasonError")
         self.reason_error.setStyleSheet(ERROR_STYLE)
         form.addRow(self.reason_error)
-        self.option_check = QCheckBox(tr(spec.option_label))
+        self.option_check = QCheckBox(spec.option_label)
         self.option_check.setObjectName("optionCheck")
         if spec.option_label:
             self.option_check.setChecked(spec.option_default)
             form.addRow(self.option_check)
         self.simulation_box = QComboBox()
         self.simulation_box.setObjectName("simulationBox")
-        self.simulation_box.setAccessibleName(tr("Test an outcome (sandbox only)"))
-        self.simulation_box.addItem(tr("No test: do it normally (sandbox test codes below)"), None)
+        self.simulation_box.setAccessibleName(_("Test an outcome (sandbox only)"))
+        self.simulation_box.addItem(_("No test: do it normally (sandbox test codes below)"), None)
         for code in spec.simulation_codes:
             self.simulation_box.addItem(
-                tr("Test: {meaning} ({code})").format(
-                    meaning=tr(SIMULATION_MEANINGS.get(code, code)), code=code), code)
+                _("Test: {meaning} ({code})").format(
+                    meaning=_(SIMULATION_MEANINGS.get(code, code)), code=code), code)
         if spec.simulation_codes and self._env != "LIVE":
-            form.addRow(tr("Test:"), self.simulation_box)
+            form.addRow(_("Test:"), self.simulation_box)
         layout.addLayout(form)
 
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        cancel = QPushButton(tr("Close without doing anything"))
+        cancel = QPushButton(_("Close without doing anything"))
         cancel.clicked.connect(lambda: self._decide("cancel"))
-        self.go_button = QPushButton(tr(spec.verb) + "…")
+        self.go_button = QPushButton(spec.verb + "…")
         self.go_button.setObjectName("goButton")
         self.go_button.setDefault(True)
         self.go_button.clicked.connect(self._to_confirm)
@@ -230,7 +231,7 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
 
     def _build_confirm(self) -> None:
         self.confirm_page = ConfirmPage(live=self._env == "LIVE",
-                                        live_words=tr("I know this moves a real customer's money"),
+                                        live_words=_("I know this moves a real customer's money"),
                                         back=lambda: self.pages.setCurrentIndex(0), confirm=lambda: self._decide("confirm"))
         self.confirm_text = self.confirm_page.text
         self.live_check = self.confirm_page.live_check
@@ -246,9 +247,9 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         layout.addStretch(1)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        self.back_button = QPushButton(tr("Change and try again"))
+        self.back_button = QPushButton(_("Change and try again"))
         self.back_button.clicked.connect(lambda: self.pages.setCurrentIndex(0))
-        self.close_button = QPushButton(tr("Close"))
+        self.close_button = QPushButton(_("Close"))
         self.close_button.setObjectName("closeButton")
         self.close_button.clicked.connect(lambda: self._decide("close"))
         buttons.addWidget(self.back_button)
@@ -279,7 +280,8 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
 
         value = rules.parse_amount(self.amount_edit.text(), choice.limit.currency_code)
         if value > choice.limit:
-            raise RuleError("Amount", f"at most {choice.limit} here", choice.limit.amount_text())
+            raise RuleError(N_("Amount"), _("at most {amount} here").format(amount=choice.limit),
+                            choice.limit.amount_text())
         if self.spec.check is not None:
             self.spec.check(value)
         return value
@@ -297,7 +299,7 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
             ok = False
         reason = self.reason_edit.text()
         if self.spec.reason_max and len(reason.strip()) > self.spec.reason_max:
-            self.reason_error.setText(tr("Reason: at most {n} characters ({m} now)").format(
+            self.reason_error.setText(_("Reason: at most {n} characters ({m} now)").format(
                 n=self.spec.reason_max, m=len(reason.strip())))
             ok = False
         else:
@@ -325,23 +327,23 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         request = self.request()
         chosen = self.choice()
         env = self._env
-        where = (tr("<b style='color:#b00020'>LIVE: real money moves.</b>") if env == "LIVE"
-                 else escape(tr("{env}: no real money moves.").format(env=env)))
+        where = (_("<b style='color:#b00020'>LIVE: real money moves.</b>") if env == "LIVE"
+                 else escape(_("{env}: no real money moves.").format(env=env)))
         amount = (f"<b>{escape(request.amount)}</b> " if request.amount is not None else "")
-        test = (escape(tr("Sandbox test: {code}: {meaning}.").format(
+        test = (escape(_("Sandbox test: {code}: {meaning}.").format(
             code=request.simulation_code,
-            meaning=tr(SIMULATION_MEANINGS.get(request.simulation_code, ""))))
+            meaning=_(SIMULATION_MEANINGS.get(request.simulation_code, ""))))
             if request.simulation_code else "")
         self.confirm_text.setText(
-            tr("<p>{verb} {amount}for order <b>{order}</b>?</p>"
+            _("<p>{verb} {amount}for order <b>{order}</b>?</p>"
                "<p>Buyer: {buyer}<br>On: {on}<br>Environment: {where}</p>"
                "<p>{consequence}</p><p>{test}</p>").format(
-                verb=escape(tr(self.spec.verb)), amount=amount, order=escape(self._order),
-                buyer=escape(self._buyer or tr("unknown")),
+                verb=escape(self.spec.verb), amount=amount, order=escape(self._order),
+                buyer=escape(self._buyer or _("unknown")),
                 on=escape(chosen.label if chosen is not None else ""), where=where,
-                consequence=escape(tr(self.spec.consequence)), test=test))
+                consequence=escape(self.spec.consequence), test=test))
         self.confirm_button.setText(
-            tr("{verb} {amount} now").format(verb=tr(self.spec.verb),
+            _("{verb} {amount} now").format(verb=self.spec.verb,
                                              amount=request.amount or "").replace("  ", " "))
         self.confirm_page.reset()
         self.pages.setCurrentIndex(1)
@@ -362,7 +364,7 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
                     return self.result_value
                 request = self.request()
                 self.outcome.setStyleSheet("")
-                self.outcome.setText(tr("Asking Amazon Pay… please wait."))
+                self.outcome.setText(_("Asking Amazon Pay… please wait."))
                 self.back_button.hide()
                 self.close_button.setEnabled(False)
                 self.pages.setCurrentIndex(2)

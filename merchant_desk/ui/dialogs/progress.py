@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from ...i18n import _, ngettext
 from ..richtext import plain
-from ..text import tr
 
 
 class ProgressDialog(QDialog):
@@ -18,12 +18,12 @@ class ProgressDialog(QDialog):
         self.setWindowTitle(title)
         self.setMinimumWidth(380)
         layout = QVBoxLayout(self)
-        self.label = plain(QLabel(tr("Starting…")))
+        self.label = plain(QLabel(_("Starting…")))
         self.label.setWordWrap(True)
         self.bar = QProgressBar()
         self.bar.setAccessibleName(title)
         self.bar.setMaximum(0)  # busy until the first Progress event gives a total
-        self.cancel_button = QPushButton(tr("Cancel"))
+        self.cancel_button = QPushButton(_("Cancel"))
         self.cancel_button.setObjectName("cancelButton")
         self.cancel_button.clicked.connect(self.reject)
         layout.addWidget(self.label)
@@ -34,14 +34,15 @@ class ProgressDialog(QDialog):
     def set_progress(self, done: int, total: int) -> None:
         self.bar.setMaximum(max(total, 1))
         self.bar.setValue(done)
-        counted = tr("{done} of {total} orders checked").format(done=done, total=total)
+        counted = ngettext("{done} of {total} order checked", "{done} of {total} orders checked",
+                           total).format(done=done, total=total)
         # once Cancel was pressed, the answers still arriving never hide that it is stopping
-        self.label.setText(tr("Stopping… {counted}").format(counted=counted)
+        self.label.setText(_("Stopping… {counted}").format(counted=counted)
                            if self.stopping else counted)
 
     def reject(self) -> None:
         """Cancel asks the work to stop; the owner closes the dialog when it has stopped."""
         self.stopping = True
         self.cancel_button.setEnabled(False)
-        self.label.setText(tr("Stopping after the orders already asked for…"))
+        self.label.setText(_("Stopping after the orders already asked for…"))
         self.cancel_requested.emit()

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from ...amazonpay.models import Refund
 from ...desk.applies import MoneyActions
+from ...i18n import _
 from ...money import Money
-from ..text import tr
 from .money import Choice, Spec, figure_rows
 
 
 def spec(actions: MoneyActions) -> Spec:
     choices = [Choice(charge.charge_id,
-                      tr("Charge {id}: captured {captured}, up to {left} can go back").format(
+                      _("Charge {id}: captured {captured}, up to {left} can go back").format(
                           id=charge.charge_id, captured=charge.capture_amount, left=left),
                       left)
                for charge, left in actions.refundable_charges]
@@ -25,20 +25,20 @@ def spec(actions: MoneyActions) -> Spec:
             return ""
         kept = captured - refunded - amount
         if kept.amount <= 0:
-            return tr("After this refund the buyer has everything back.")
-        return tr("After this refund you keep {kept} of this order.").format(kept=kept)
+            return _("After this refund the buyer has everything back.")
+        return _("After this refund you keep {kept} of this order.").format(kept=kept)
 
     return Spec(
         object_name="refundDialog",
-        title="Refund",
-        intro=("Give money back to the buyer's card. Amazon settles a refund later and can "
+        title=_("Refund"),
+        intro=_("Give money back to the buyer's card. Amazon settles a refund later and can "
                "still decline it: the desk follows it and tells you. (Amazon has no sandbox "
                "test code for refunds.)"),
-        verb="Refund",
+        verb=_("Refund"),
         choices=choices,
-        choice_label="Refund on",
+        choice_label=_("Refund on"),
         amount=True,
-        consequence=("The money goes back to the buyer's card within days. A refund cannot "
+        consequence=_("The money goes back to the buyer's card within days. A refund cannot "
                      "be undone."),
         after=after,
         figures_rows=figure_rows(actions.figures),
@@ -47,14 +47,14 @@ def spec(actions: MoneyActions) -> Spec:
 
 def describe(result: object) -> str:
     if not isinstance(result, Refund):
-        return tr("Done.")
+        return _("Done.")
     amount = result.refund_amount or ""
     if result.state == "Refunded":
-        return tr("Refunded {amount}: the buyer gets it back within days.").format(amount=amount)
+        return _("Refunded {amount}: the buyer gets it back within days.").format(amount=amount)
     if result.state == "Declined":
-        return tr("Amazon DECLINED the refund of {amount}: the buyer did not get this money "
+        return _("Amazon DECLINED the refund of {amount}: the buyer did not get this money "
                   "back. Amazon says: {reason}. Refund again, or pay the buyer back another "
-                  "way.").format(amount=amount, reason=result.status.reason_code or tr("no reason"))
-    return tr("Amazon is processing the refund of {amount} (refund {id}). The desk follows it "
+                  "way.").format(amount=amount, reason=result.status.reason_code or _("no reason"))
+    return _("Amazon is processing the refund of {amount} (refund {id}). The desk follows it "
               "and tells you at once if Amazon declines it.").format(
         amount=amount, id=result.refund_id)

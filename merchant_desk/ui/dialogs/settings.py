@@ -34,16 +34,17 @@ from PySide6.QtWidgets import (
 )
 
 from ... import secrets
+from ...i18n import N_, _
 from ...settings import Settings, SettingsError, load_settings, save_settings
 from ..asyncdialog import Decisions, execute
 from ..richtext import plain, tip
-from ..text import tr
 from ..widgets import FitsWrappedText
 
 ERROR_STYLE = "color: #9b1c1c;"
-REGIONS = (("na", "North America (USD)"), ("eu", "Europe and UK (EUR, GBP)"), ("jp", "Japan (JPY)"))
-ENVIRONMENTS = (("sandbox", "Sandbox: test orders, no real money"),
-                ("live", "Live: real customers, real money"))
+REGIONS = (("na", N_("North America (USD)")), ("eu", N_("Europe and UK (EUR, GBP)")),
+           ("jp", N_("Japan (JPY)")))
+ENVIRONMENTS = (("sandbox", N_("Sandbox: test orders, no real money")),
+                ("live", N_("Live: real customers, real money")))
 
 CheckResult = tuple[str, bool, str]
 KeyRead = Literal["read", "wrong passphrase", "failed"]
@@ -80,15 +81,15 @@ class KeyPassphrasePrompt(QDialog):
     def __init__(self, path: Path, problem: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("keyPassphrasePrompt")
-        self.setWindowTitle(tr("Unlock the key file"))
+        self.setWindowTitle(_("Unlock the key file"))
         layout = QVBoxLayout(self)
-        layout.addWidget(plain_label(tr(
+        layout.addWidget(plain_label(_(
             "{name} is protected with a passphrase. Enter it to import the key; the passphrase "
             "is used once to unlock it and is not kept.").format(name=path.name)))
         self.field = QLineEdit()
         self.field.setObjectName("keyPassphraseEdit")
         self.field.setEchoMode(QLineEdit.EchoMode.Password)
-        self.field.setAccessibleName(tr("Passphrase of the key file"))
+        self.field.setAccessibleName(_("Passphrase of the key file"))
         layout.addWidget(self.field)
         self.problem = plain_label(problem)
         self.problem.setObjectName("keyPassphraseProblem")
@@ -98,7 +99,7 @@ class KeyPassphrasePrompt(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok.setText(tr("Unlock"))
+        self.ok.setText(_("Unlock"))
         self.ok.setEnabled(False)
         self.field.textChanged.connect(lambda text: self.ok.setEnabled(bool(text)))
         buttons.accepted.connect(self.accept)
@@ -119,7 +120,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
                  doctor: Doctor | None = desk_doctor) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
-        self.setWindowTitle(tr("Settings"))
+        self.setWindowTitle(_("Settings"))
         self.setMinimumWidth(560)
         self._data_dir = data_dir
         self._doctor = doctor  # async (Settings, key) -> [(name, ok, detail)]: the desk's checks
@@ -133,44 +134,44 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
             current = Settings()
 
         layout = QVBoxLayout(self)
-        account = QGroupBox(tr("Amazon Pay account"))
+        account = QGroupBox(_("Amazon Pay account"))
         form = QFormLayout(account)
         self.region = QComboBox()
         self.region.setObjectName("regionCombo")
         for code, label in REGIONS:
-            self.region.addItem(tr(label), code)
+            self.region.addItem(_(label), code)
         self.region.setCurrentIndex(max(0, self.region.findData(current.region)))
         self.environment = QComboBox()
         self.environment.setObjectName("environmentCombo")
         for code, label in ENVIRONMENTS:
-            self.environment.addItem(tr(label), code)
+            self.environment.addItem(_(label), code)
         self.environment.setCurrentIndex(max(0, self.environment.findData(current.environment)))
         self.merchant_id = QLineEdit(current.merchant_id or "")
-        self.merchant_id.setPlaceholderText(tr("from Seller Central, e.g. A2EXAMPLE123"))
+        self.merchant_id.setPlaceholderText(_("from Seller Central, e.g. A2EXAMPLE123"))
         self.store_id = QLineEdit(current.store_id or "")
         self.store_id.setPlaceholderText("amzn1.application-oa2-client.…")
         self.public_key_id = QLineEdit(current.public_key_id or "")
         self.public_key_id.setObjectName("publicKeyIdEdit")
         self.public_key_id.setPlaceholderText("SANDBOX-AHEXAMPLE…")
-        for label, widget in ((tr("&Region:"), self.region),
-                              (tr("&Environment:"), self.environment),
-                              (tr("&Merchant ID:"), self.merchant_id),
-                              (tr("S&tore ID:"), self.store_id),
-                              (tr("&Public key ID:"), self.public_key_id)):
+        for label, widget in ((_("&Region:"), self.region),
+                              (_("&Environment:"), self.environment),
+                              (_("&Merchant ID:"), self.merchant_id),
+                              (_("S&tore ID:"), self.store_id),
+                              (_("&Public key ID:"), self.public_key_id)):
             buddy = QLabel(label)
             buddy.setBuddy(widget)
             widget.setAccessibleName(label.replace("&", "").rstrip(":"))
             form.addRow(buddy, widget)
         layout.addWidget(account)
 
-        key = QGroupBox(tr("Private key"))
+        key = QGroupBox(_("Private key"))
         # a box layout: QFormLayout gives wrapped full-width labels too little height (clipped)
         key_form = QVBoxLayout(key)
         row = QHBoxLayout()
         self.key_label = plain_label()
         self.key_label.setObjectName("keyLabel")
         # not selectable: a selectable word-wrapped QLabel gets too little height (clipped)
-        choose = QPushButton(tr("Import from file…"))
+        choose = QPushButton(_("Import from file…"))
         choose.setObjectName("importKeyButton")
         choose.clicked.connect(self._choose_key)
         row.addWidget(choose)
@@ -179,9 +180,9 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
         key_form.addLayout(row)
         status = secrets.keyring_status()
         self.keyring_note = plain_label(
-            tr("Kept in the system keyring ({name}).").format(name=status.backend_name)
+            _("Kept in the system keyring ({name}).").format(name=status.backend_name)
             if status.usable else
-            tr("No system keyring here: the key is kept in a file encrypted with a "
+            _("No system keyring here: the key is kept in a file encrypted with a "
                "passphrase you choose."))
         self.keyring_note.setToolTip(tip(status.reason))
         self.keyring_note.setObjectName("keyringNote")
@@ -189,11 +190,11 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
         self.passphrase = QLineEdit()
         self.passphrase.setObjectName("passphraseEdit")
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
-        self.passphrase.setAccessibleName(tr("Passphrase for the key file"))
+        self.passphrase.setAccessibleName(_("Passphrase for the key file"))
         self.passphrase.setVisible(not status.usable)
         if not status.usable:
             passphrase_row = QHBoxLayout()
-            buddy = QLabel(tr("Pass&phrase:"))
+            buddy = QLabel(_("Pass&phrase:"))
             buddy.setBuddy(self.passphrase)
             passphrase_row.addWidget(buddy)
             passphrase_row.addWidget(self.passphrase, 1)
@@ -201,16 +202,16 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
         layout.addWidget(key)
         self._show_stored_key()
 
-        checks = QGroupBox(tr("Connection check"))
+        checks = QGroupBox(_("Connection check"))
         checks_layout = QVBoxLayout(checks)
         self.checklist = QListWidget()
         self.checklist.setObjectName("checklist")
-        self.checklist.setAccessibleName(tr("Connection check results"))
+        self.checklist.setAccessibleName(_("Connection check results"))
         self.checklist.setMaximumHeight(130)
-        self.test_button = QPushButton(tr("Test connection"))
+        self.test_button = QPushButton(_("Test connection"))
         self.test_button.setObjectName("testButton")
         self.test_button.clicked.connect(lambda: self._decide("test"))
-        self.checking = plain_label(tr("Checks the key and asks Amazon Pay to accept a signed "
+        self.checking = plain_label(_("Checks the key and asks Amazon Pay to accept a signed "
                                        "request, with the settings as they are in this window."))
         self.checking.setObjectName("checkSummary")
         checks_layout.addWidget(self.checklist)
@@ -235,12 +236,12 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
     def _show_stored_key(self) -> None:
         info = secrets.describe(self._data_dir)
         if self._key is not None:
-            self.key_label.setText(tr("New key read from file; it is stored when you save."))
+            self.key_label.setText(_("New key read from file; it is stored when you save."))
         elif info is None:
-            self.key_label.setText(tr("No key stored yet. Download it from Seller Central "
+            self.key_label.setText(_("No key stored yet. Download it from Seller Central "
                                       "(Integration > API keys) and import the .pem file."))
         else:
-            self.key_label.setText(tr("Key for {kid}, fingerprint {fp}, kept in {where}.").format(
+            self.key_label.setText(_("Key for {kid}, fingerprint {fp}, kept in {where}.").format(
                 kid=info.public_key_id, fp=info.fingerprint, where=info.where))
 
     def load_key_file(self, path: Path, passphrase: str | None = None) -> bool:
@@ -254,12 +255,12 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
         try:
             key = secrets.load_private_key_file(path, lambda _path: passphrase)
         except secrets.SecretsError as error:
-            self.error.setText(tr("Could not use {name} as a private key: {error}").format(
+            self.error.setText(_("Could not use {name} as a private key: {error}").format(
                 name=path.name, error=error))
             return "wrong passphrase" if isinstance(error, secrets.WrongPassphrase) else "failed"
         self._key = key
         self.error.setText("")
-        self.key_label.setText(tr("{name}: fingerprint {fp}. It is stored when you save.")
+        self.key_label.setText(_("{name}: fingerprint {fp}. It is stored when you save.")
                                .format(name=path.name, fp=fingerprint(key)))
         return "read"
 
@@ -270,7 +271,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
         try:
             locked = secrets.key_file_needs_passphrase(path)
         except secrets.SecretsError as error:
-            self.error.setText(tr("Could not use {name} as a private key: {error}").format(
+            self.error.setText(_("Could not use {name} as a private key: {error}").format(
                 name=path.name, error=error))
             return False
         if not locked:
@@ -280,9 +281,9 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
             read = self._read_key(path, passphrase)
             if read != "wrong passphrase":
                 return read == "read"
-            problem = tr("That passphrase does not unlock {name}. Try again.").format(
+            problem = _("That passphrase does not unlock {name}. Try again.").format(
                 name=path.name)
-        self.error.setText(tr("{name} was not imported: it cannot be read without its "
+        self.error.setText(_("{name} was not imported: it cannot be read without its "
                               "passphrase.").format(name=path.name))
         return False
 
@@ -299,8 +300,8 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
 
     def _choose_key(self) -> None:
         async def pick() -> None:
-            chooser = QFileDialog(self, tr("Choose the private key (.pem)"), str(Path.home()),
-                                  tr("Private keys (*.pem);;All files (*)"))
+            chooser = QFileDialog(self, _("Choose the private key (.pem)"), str(Path.home()),
+                                  _("Private keys (*.pem);;All files (*)"))
             chooser.setFileMode(QFileDialog.FileMode.ExistingFile)
             if await execute(chooser) and chooser.selectedFiles():
                 await self.import_key_file(Path(chooser.selectedFiles()[0]))
@@ -331,12 +332,12 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
         from ...amazonpay.errors import KeyLoadError
         from ...amazonpay.signing import fingerprint
 
-        name = tr("Private key")
+        name = _("Private key")
         key: rsa.RSAPrivateKey
         try:
             if self._key is not None:
                 key = self._key
-                where = tr("from the imported file, not saved yet")
+                where = _("from the imported file, not saved yet")
             else:
                 stored = secrets.describe(self._data_dir)
                 try:
@@ -345,11 +346,11 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
                         passphrase=self.passphrase.text() or None)
                 except secrets.SecretsError:
                     if stored is None:
-                        return None, (name, False, tr("no key stored yet: import the .pem file "
+                        return None, (name, False, _("no key stored yet: import the .pem file "
                                                       "from Seller Central"))
                     raise
                 key = credentials.private_key
-                where = tr("stored")
+                where = _("stored")
         except (secrets.SecretsError, KeyLoadError, ValueError) as error:
             return None, (name, False, str(error))
         return key, (name, True, f"{fingerprint(key)} ({where})")
@@ -358,19 +359,19 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
         """Test connection: the settings as edited, the key, then the desk's doctor checks."""
         self.checklist.clear()
         self.test_button.setEnabled(False)
-        self.checking.setText(tr("Checking…"))
+        self.checking.setText(_("Checking…"))
         try:
             checks: list[CheckResult] = []
             settings: Settings | None = None
             try:
                 settings = self.values()
                 if settings.public_key_id:
-                    checks.append((tr("Settings are complete"), True, ""))
+                    checks.append((_("Settings are complete"), True, ""))
                 else:
-                    checks.append((tr("Settings are complete"), False,
-                                   tr("enter the public key ID")))
+                    checks.append((_("Settings are complete"), False,
+                                   _("enter the public key ID")))
             except SettingsError as error:
-                checks.append((tr("Settings are complete"), False, str(error)))
+                checks.append((_("Settings are complete"), False, str(error)))
             key, key_check = await self._key_for_check()
             checks.append(key_check)
             if self._doctor is not None and settings is not None and key is not None \
@@ -382,18 +383,18 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
                 except Exception as error:  # the desk could not even be opened: say why
                     from ..text import describe_failure
 
-                    checks.append((tr("Connection"), False,
+                    checks.append((_("Connection"), False,
                                    describe_failure(error).text().replace("\n\n", " ")))
             for name, ok, detail in checks:
-                item = QListWidgetItem(("✓ " if ok else "✗ ") + tr(name)
+                item = QListWidgetItem(("✓ " if ok else "✗ ") + _(name)
                                        + (f": {detail}" if detail else ""))
                 item.setForeground(Qt.GlobalColor.darkGreen if ok else Qt.GlobalColor.darkRed)
                 item.setToolTip(tip(detail))
                 self.checklist.addItem(item)
             passed = all(ok for _, ok, _ in checks)
-            self.checking.setText(tr("All checks passed: Merchant Desk can talk to Amazon Pay "
+            self.checking.setText(_("All checks passed: Merchant Desk can talk to Amazon Pay "
                                      "with these settings.") if passed else
-                                  tr("Something needs attention: see the ✗ lines."))
+                                  _("Something needs attention: see the ✗ lines."))
             self.checking.setStyleSheet("" if passed else ERROR_STYLE)
         finally:
             self.test_button.setEnabled(True)
@@ -404,7 +405,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
             settings = self.values()
             if self._key is not None:
                 if not settings.public_key_id:
-                    raise SettingsError(tr("Enter the public key ID that belongs to this key."))
+                    raise SettingsError(_("Enter the public key ID that belongs to this key."))
                 # on a worker thread, as in _key_for_check: sealing runs scrypt
                 await asyncio.to_thread(secrets.store_credentials, settings.public_key_id,
                                         self._key, data_dir=self._data_dir,

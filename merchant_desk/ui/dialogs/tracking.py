@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from ... import rules
+from ...i18n import _
 from ..richtext import plain
-from ..text import tr
 from ..widgets import FitsWrappedText
 
 if TYPE_CHECKING:
@@ -40,17 +40,17 @@ class TrackingDialog(FitsWrappedText, QDialog):
         """``existing``: the trackers already added to the order, in words ("UPS 1Z…")."""
         super().__init__(parent)
         self.setObjectName("trackingDialog")
-        self.setWindowTitle(tr("Add tracking"))
+        self.setWindowTitle(_("Add tracking"))
         self.setMinimumWidth(460)
         layout = QVBoxLayout(self)
-        intro = plain(QLabel(tr("Tell Amazon Pay how order {order} is shipped: the buyer sees the "
+        intro = plain(QLabel(_("Tell Amazon Pay how order {order} is shipped: the buyer sees the "
                           "delivery in their Amazon account, and it helps if they ever "
                           "dispute the payment.").format(
             order=row.merchant_reference or row.checkout_session_id or row.order_id)))
         intro.setWordWrap(True)
         layout.addWidget(intro)
         if existing:
-            added = plain(QLabel(tr("Already added: {trackers}. This one is added beside them "
+            added = plain(QLabel(_("Already added: {trackers}. This one is added beside them "
                                     "(a split shipment has several).").format(
                 trackers=", ".join(existing))))
             added.setObjectName("existingTrackers")
@@ -60,15 +60,15 @@ class TrackingDialog(FitsWrappedText, QDialog):
         form = QFormLayout()
         self.carrier_edit = QLineEdit()
         self.carrier_edit.setObjectName("carrierEdit")
-        self.carrier_edit.setAccessibleName(tr("Carrier"))
-        self.carrier_edit.setPlaceholderText(tr("type a name or code, e.g. UPS or Deutsche Post"))
+        self.carrier_edit.setAccessibleName(_("Carrier"))
+        self.carrier_edit.setPlaceholderText(_("type a name or code, e.g. UPS or Deutsche Post"))
         entries = [f"{c.code}{SEPARATOR}{c.name}" for c in rules.carriers()]
         completer = QCompleter(QStringListModel(entries, self), self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setMaxVisibleItems(12)
         self.carrier_edit.setCompleter(completer)
-        label = QLabel(tr("&Carrier:"))
+        label = QLabel(_("&Carrier:"))
         label.setBuddy(self.carrier_edit)
         # the carrier's note goes above its field: the list of carriers opens below the
         # field and would cover it while the operator types
@@ -80,8 +80,8 @@ class TrackingDialog(FitsWrappedText, QDialog):
 
         self.number_edit = QLineEdit()
         self.number_edit.setObjectName("trackingEdit")
-        self.number_edit.setAccessibleName(tr("Tracking number"))
-        label = QLabel(tr("&Tracking number:"))
+        self.number_edit.setAccessibleName(_("Tracking number"))
+        label = QLabel(_("&Tracking number:"))
         label.setBuddy(self.number_edit)
         form.addRow(label, self.number_edit)
         self.number_error = plain(QLabel())
@@ -92,7 +92,7 @@ class TrackingDialog(FitsWrappedText, QDialog):
         layout.addLayout(form)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.add_button = self.buttons.addButton(tr("Add tracking"),
+        self.add_button = self.buttons.addButton(_("Add tracking"),
                                                  QDialogButtonBox.ButtonRole.AcceptRole)
         self.add_button.setObjectName("addTrackingButton")
         self.buttons.accepted.connect(self.accept)
