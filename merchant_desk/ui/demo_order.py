@@ -18,8 +18,8 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QPushButton
 
+from ..i18n import _
 from .icons import icon
-from .text import tr
 
 if TYPE_CHECKING:
     from ..demo_shop import Arrival
@@ -38,14 +38,14 @@ class DemoOrderUi:
                  open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl) -> None:
         self.window = window
         self.open_url = open_url
-        self.action = QAction(icon("add"), tr("Place a test order"), window)
+        self.action = QAction(icon("add"), _("Place a test order"), window)
         self.action.setObjectName("testOrderAction")
         self.action.setShortcut(QKeySequence(KEYS))
-        self.action.setToolTip(tr("Play a buyer: a new demo order through the checkout page, "
+        self.action.setToolTip(_("Play a buyer: a new demo order through the checkout page, "
                                   "in your browser (Ctrl+Shift+O)"))
         self.action.triggered.connect(lambda: window.spawn(self.place()))
         window.addAction(self.action)
-        self.link = QPushButton(tr("Place a test order"))
+        self.link = QPushButton(_("Place a test order"))
         self.link.setObjectName("testOrderLink")
         self.link.setFlat(True)
         self.link.setToolTip(self.action.toolTip())
@@ -76,17 +76,17 @@ class DemoOrderUi:
             shop = await demo.open_shop(self.window.desk, self._arrival)
             placed = await shop.place_order()
         except ShopError as refused:
-            bar.showMessage(tr("The test order could not be started: Amazon Pay refused the demo "
+            bar.showMessage(_("The test order could not be started: Amazon Pay refused the demo "
                                "shop's checkout ({reason}: {message}). Try again; if it keeps "
                                "failing, restart the demo.").format(
                                    reason=refused.reason_code, message=refused.message))
             return
         if self.open_url(QUrl(placed.redirect_url)):
-            bar.showMessage(tr("Test order {reference} is open in your browser: choose there what "
+            bar.showMessage(_("Test order {reference} is open in your browser: choose there what "
                                "the buyer does. The order appears here when the buyer is back "
                                "at the shop.").format(reference=placed.reference))
         else:
-            bar.showMessage(tr("No browser could be opened. To play the buyer of test order "
+            bar.showMessage(_("No browser could be opened. To play the buyer of test order "
                                "{reference}, open this address in a browser: {url}").format(
                                    reference=placed.reference, url=placed.redirect_url))
 
@@ -104,21 +104,21 @@ class DemoOrderUi:
         while ids and not window.select_id(ids[0]) and time.monotonic() < deadline:
             await asyncio.sleep(0.1)  # the list applies the desk's changes in bursts
         words = {
-            PAID: tr("New order {reference} arrived: the buyer paid and the payment is "
+            PAID: _("New order {reference} arrived: the buyer paid and the payment is "
                      "authorized. Capture it when you ship."),
-            PENDING: tr("New order {reference} arrived: Amazon Pay is still checking the payment. "
+            PENDING: _("New order {reference} arrived: Amazon Pay is still checking the payment. "
                         "Wait before you ship."),
-            DECLINED: tr("New order {reference} arrived: Amazon Pay declined the payment. Do not "
+            DECLINED: _("New order {reference} arrived: Amazon Pay declined the payment. Do not "
                          "ship it."),
-            CANCELED: tr("New order {reference} arrived: the buyer canceled the checkout. "
+            CANCELED: _("New order {reference} arrived: the buyer canceled the checkout. "
                          "Nothing to ship."),
         }
         text = words.get(arrival.outcome)
         if text is None:
-            text = tr("Test order {reference}: the demo shop could not complete the checkout "
+            text = _("Test order {reference}: the demo shop could not complete the checkout "
                       "(Amazon Pay: {reason}). If the order is still open, select it and choose "
                       "Complete checkout.").format(
-                          reference="{reference}", reason=arrival.reason_code or tr("no answer"))
+                          reference="{reference}", reason=arrival.reason_code or _("no answer"))
         window.statusBar().showMessage(text.format(reference=arrival.reference))
         self.arrived.append(arrival)
 
