@@ -132,8 +132,9 @@ def test_a_missing_catalog_leaves_the_words_in_english_and_money_in_the_locale(
 def test_ngettext_follows_each_languages_plural_rule():
     assert i18n.ngettext("{n} order", "{n} orders", 1) == "{n} order"
     assert i18n.ngettext("{n} order", "{n} orders", 0) == "{n} orders"
-    i18n.set_language("fr")  # no such entry yet: the English forms, by the English rule
-    assert i18n.ngettext("{n} order", "{n} orders", 2) == "{n} orders"
+    i18n.set_language("fr")  # French counts 0 as one
+    assert i18n.ngettext("{n} order", "{n} orders", 0) == "{n} commande"
+    assert i18n.ngettext("{n} order", "{n} orders", 2) == "{n} commandes"
 
 
 # --------------------------------------------------------------------------- the core's words
