@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGroupBox, QLabel, QPushButton, QVBoxLayout
 
-from .. import status as st
 from ..status import CAPTURE_BY, CHARGE_BY, COMPLETE_BY
 from .richtext import plain
-from .text import tr
+from .text import money_of, tr, when
 
 if TYPE_CHECKING:
     from ..desk.story import MoneyStory
@@ -30,7 +29,7 @@ _DEADLINE_WORDS = {
 
 
 def _date(moment: datetime | None) -> str:
-    return f"{moment.astimezone():%Y-%m-%d %H:%M}" if moment is not None else tr("date not known")
+    return when(moment) if moment is not None else tr("date not known")
 
 
 def story_lines(told: MoneyStory) -> list[str]:
@@ -43,12 +42,12 @@ def story_lines(told: MoneyStory) -> list[str]:
                  "Declined": tr("DECLINED: the buyer did not get it back")}.get(
             refund.state, refund.state)
         refunds_of.setdefault(refund.charge_id or "", []).append(
-            f"    {mark}{tr('Refund')} {refund.refund_amount or ''}: {words} "
+            f"    {mark}{tr('Refund')} {money_of(refund.refund_amount)}: {words} "
             f"({_date(refund.creation_timestamp)})")
     for charge in sorted(told.charges, key=lambda c: c.creation_timestamp or _EARLY):
-        amount = charge.charge_amount or ""
+        amount = money_of(charge.charge_amount)
         if charge.state == "Captured":
-            what = tr("captured {amount}").format(amount=charge.capture_amount or amount)
+            what = tr("captured {amount}").format(amount=money_of(charge.capture_amount) or amount)
         elif charge.state == "Authorized":
             what = tr("{amount} authorized, not captured yet (expires {when})").format(
                 amount=amount, when=_date(charge.expiration_timestamp))
@@ -67,12 +66,12 @@ def story_lines(told: MoneyStory) -> list[str]:
         lines.append(tr("No charge yet: no money has moved."))
     collect = told.collectible
     if collect is not None:
-        lines.append(tr("Still collectible: {amount}").format(amount=collect.total))
+        lines.append(tr("Still collectible: {amount}").format(amount=money_of(collect.total)))
     if told.refundable is not None:
-        lines.append(tr("Still refundable: {amount}").format(amount=told.refundable))
+        lines.append(tr("Still refundable: {amount}").format(amount=money_of(told.refundable)))
     if told.deadline is not None and told.deadline_kind in _DEADLINE_WORDS:
         lines.append(tr("Next deadline: ") + tr(_DEADLINE_WORDS[told.deadline_kind]).format(
-            when=f"{st.short_date(told.deadline)} {told.deadline.astimezone():%H:%M}"))
+            when=when(told.deadline)))
     return lines
 
 

@@ -32,7 +32,7 @@ from ..events import DeskEvent, Settled
 from ..status import BUYER_DETAILS_NOTE, FOLLOW
 from .richtext import plain, tip
 from .status_text import status_text
-from .text import money, tr
+from .text import money, tr, when
 
 if TYPE_CHECKING:
     from ..desk import Desk
@@ -130,13 +130,13 @@ class NeedsActionView(QWidget):
 def _item(due: DueItem) -> QTreeWidgetItem:
     row = due.row
     if due.overdue:
-        when = tr("Overdue: {when}").format(when=f"{due.deadline.astimezone():%Y-%m-%d %H:%M}")
+        moment = tr("Overdue: {when}").format(when=when(due.deadline))
     else:
-        when = f"{due.deadline.astimezone():%Y-%m-%d %H:%M}"
+        moment = when(due.deadline)
     symbol = "⚠ " if due.overdue or due.due else ""
     item = QTreeWidgetItem([
-        symbol + when, row.merchant_reference or row.order_id[:8],
-        row.buyer_name or row.buyer_email or "", money(row.amount, row.currency),
+        symbol + moment, row.merchant_reference or row.order_id[:8],
+        row.buyer_name or row.buyer_email or "", money(row.amount, row.currency, code=True),
         status_text(row), tr(due.what)])
     item.setTextAlignment(AMOUNT, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     item.setToolTip(WHAT, tip(tr(due.what)))

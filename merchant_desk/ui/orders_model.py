@@ -450,7 +450,7 @@ def cell_text(key: str, row: OrderRow) -> str:
     if key == "buyer_name":
         return row.buyer_name or row.buyer_email or ""
     if key == "amount":
-        return money(row.amount, row.currency)
+        return money(row.amount, row.currency, code=True)  # several currencies in one list
     if key == "status":
         return status_text(row)
     if key == "session_state":
@@ -461,7 +461,7 @@ def cell_text(key: str, row: OrderRow) -> str:
         return _state(ObjectKind.CHARGE, row.charge_state)
     if key == "captured_amount":
         captured = row.captured_amount
-        return money(captured, row.currency) if captured else ""
+        return money(captured, row.currency, code=True) if captured else ""
     if key == "tracking":
         return tracking_text(row)
     return ""

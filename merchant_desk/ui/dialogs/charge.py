@@ -7,7 +7,7 @@ from ...amazonpay.models import Charge
 from ...desk.applies import SIMULATION_CODES, MoneyActions
 from ...desk.views import CHARGE
 from ...money import Money
-from ..text import tr
+from ..text import money_of, tr
 from .money import Choice, Spec, figure_rows
 
 
@@ -27,7 +27,7 @@ def spec(actions: MoneyActions) -> Spec:
         if left.amount <= 0:
             return tr("This collects everything left on the order.")
         return tr("{left} stays collectible after this charge; collect it later with "
-                  "another charge.").format(left=left)
+                  "another charge.").format(left=money_of(left))
 
     return Spec(
         object_name="chargeDialog",
@@ -51,7 +51,7 @@ def spec(actions: MoneyActions) -> Spec:
 def describe(result: object) -> str:
     if not isinstance(result, Charge):
         return tr("Done.")
-    amount = result.capture_amount or result.charge_amount or ""
+    amount = money_of(result.capture_amount or result.charge_amount)
     if result.state == "Captured":
         return tr("Captured {amount} (charge {id}): ship what it pays for.").format(
             amount=amount, id=result.charge_id)

@@ -7,14 +7,15 @@ from __future__ import annotations
 from ...amazonpay.models import Refund
 from ...desk.applies import MoneyActions
 from ...money import Money
-from ..text import tr
+from ..text import money_of, tr
 from .money import Choice, Spec, figure_rows
 
 
 def spec(actions: MoneyActions) -> Spec:
     choices = [Choice(charge.charge_id,
                       tr("Charge {id}: captured {captured}, up to {left} can go back").format(
-                          id=charge.charge_id, captured=charge.capture_amount, left=left),
+                          id=charge.charge_id, captured=money_of(charge.capture_amount),
+                          left=money_of(left)),
                       left)
                for charge, left in actions.refundable_charges]
 
@@ -26,7 +27,7 @@ def spec(actions: MoneyActions) -> Spec:
         kept = captured - refunded - amount
         if kept.amount <= 0:
             return tr("After this refund the buyer has everything back.")
-        return tr("After this refund you keep {kept} of this order.").format(kept=kept)
+        return tr("After this refund you keep {kept} of this order.").format(kept=money_of(kept))
 
     return Spec(
         object_name="refundDialog",
@@ -48,7 +49,7 @@ def spec(actions: MoneyActions) -> Spec:
 def describe(result: object) -> str:
     if not isinstance(result, Refund):
         return tr("Done.")
-    amount = result.refund_amount or ""
+    amount = money_of(result.refund_amount)
     if result.state == "Refunded":
         return tr("Refunded {amount}: the buyer gets it back within days.").format(amount=amount)
     if result.state == "Declined":
