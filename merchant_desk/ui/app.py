@@ -3,6 +3,13 @@
 One thread: Qt's event loop drives asyncio. The last window closing, SIGINT and SIGTERM all set
 one asyncio event; cleanup then runs *on the loop* (tasks cancelled, desk closed) before it ends.
 Unexpected errors are logged to ``merchant-desk.log`` in the data directory and shown in a dialog.
+
+The window's language is chosen before anything is shown (:func:`window_language`): the
+catalogs for its words, Babel's CLDR data for money and dates, Qt's own translations for its
+buttons (OK, Cancel, a line edit's menu). A language chosen in Settings takes effect at the next
+start (:func:`request_restart` makes that start at once): every text is made when its widget is
+built, and the main window owns the desk and its running work, so speaking another language live
+would mean stopping that work and reconnecting, which a restart does in order anyway.
 """
 
 from __future__ import annotations
@@ -12,16 +19,21 @@ import asyncio
 import contextlib
 import logging
 import logging.handlers
+import os
 import signal
+import subprocess
 import sys
 import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QSettings, QTimer
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QSettings, QTimer, QTranslator
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from .. import i18n
 from ..paths import APP_NAME
 from .icons import icon
 from .richtext import plain_box
@@ -34,6 +46,92 @@ if TYPE_CHECKING:
 log = logging.getLogger("merchant_desk.ui")
 
 LOG_FILE = "merchant-desk.log"
+
+
+@dataclass(slots=True)
+class _Run:
+    """What this run of the window chose at start, and whether it should start again."""
+
+    locale: str = i18n.SOURCE_LANGUAGE
+    #: ``--language`` or ``MERCHANT_DESK_LANGUAGE`` chose it (Settings' choice cannot win).
+    explicit: bool = False
+    restart: bool = False
+    translator: QTranslator | None = None
+
+
+_run = _Run()
+
+
+def window_language(requested: str | None, chosen_in_settings: str | None,
+                    system: Sequence[str], environ: Mapping[str, str] | None = None) -> str:
+    """The locale the window speaks: ``--language`` (``requested``), else
+    ``MERCHANT_DESK_LANGUAGE``, else the language chosen in Settings, else the system's first
+    language Merchant Desk speaks (``system``: Qt's ``QLocale.system().uiLanguages()``, then the
+    POSIX variables), else English. A language asked for by name that is not spoken is an
+    :class:`~merchant_desk.i18n.LanguageError`; one in Settings that is not is passed over."""
+    env = os.environ if environ is None else environ
+    if (requested or "").strip() or env.get(i18n.ENV_VARIABLE, "").strip():
+        return i18n.choose_language(requested, env)
+    saved = i18n.normalize(chosen_in_settings)
+    if saved is not None:
+        return saved
+    return i18n.choose_language(None, env, system)
+
+
+def speak(app: QApplication, locale: str) -> str:
+    """Speak ``locale`` in this process: the catalogs, money and dates (:mod:`merchant_desk.i18n`),
+    Qt's locale for its own widgets (a date edit, a calendar) and Qt's translations of its
+    own texts (``qtbase_<language>.qm``). Returns the locale used. Qt's translations missing
+    (a Qt without them) leave Qt's buttons in English, logged, never a failure."""
+    locale = i18n.set_language(locale)
+    QLocale.setDefault(QLocale(locale))
+    if _run.translator is not None:
+        app.removeTranslator(_run.translator)
+        _run.translator = None
+    language = i18n.current_language()
+    if language != i18n.SOURCE_LANGUAGE:
+        translator = QTranslator(app)
+        folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+        if translator.load(f"qtbase_{language}", folder):
+            app.installTranslator(translator)
+            _run.translator = translator
+        else:
+            log.warning("no qtbase_%s.qm in %s: Qt's own buttons stay in English", language,
+                        folder)
+    _run.locale = locale
+    return locale
+
+
+def language_chosen_at_start() -> tuple[str, bool]:
+    """The locale this run speaks, and whether ``--language`` or ``MERCHANT_DESK_LANGUAGE``
+    chose it (then a choice made in Settings does not apply while they say otherwise)."""
+    return _run.locale, _run.explicit
+
+
+def request_restart() -> bool:
+    """Close the window and, once Merchant Desk has shut down in order (the desk closed), start
+    it again with the same arguments. False, and nothing closed, while a window has work
+    running (a refresh, a refund being followed): the operator finishes or stops it first."""
+    windows = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
+    if any(bool(getattr(w, "busy", False)) for w in windows):
+        return False
+    _run.restart = True
+    QTimer.singleShot(0, QApplication.closeAllWindows)  # after the caller's dialog has closed
+    return True
+
+
+def _start_again() -> None:
+    """Start Merchant Desk again as this process was started (the frozen app, an entry-point
+    script or ``python -m``), detached from this one, which is about to end."""
+    frozen = bool(getattr(sys, "frozen", False))
+    command = [sys.executable, *(sys.argv[1:] if frozen else sys.orig_argv[1:])]
+    log.info("starting again: %s", command)
+    try:
+        subprocess.Popen(command, start_new_session=True)
+    except OSError as error:
+        log.error("could not start again: %s", error)
+        print(f"merchant-desk: could not start again ({error}); start Merchant Desk yourself.",
+              file=sys.stderr)
 
 
 def run_gui(args: argparse.Namespace) -> int:
@@ -51,6 +149,15 @@ def run_gui(args: argparse.Namespace) -> int:
         return 2
     _log_to_file(data_dir)
     app = _application()
+    try:
+        locale = window_language(getattr(args, "language", None), settings.language,
+                                 QLocale.system().uiLanguages())
+    except i18n.LanguageError as error:
+        print(f"merchant-desk: {error}", file=sys.stderr)
+        return 2
+    speak(app, locale)
+    _run.explicit = bool(getattr(args, "language_explicit", False))
+    _run.restart = False
     app.setOrganizationName(APP_NAME)
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName("Merchant Desk")
@@ -63,13 +170,17 @@ def run_gui(args: argparse.Namespace) -> int:
     smoke = bool(getattr(args, "smoke", False))
     try:
         with loop:
-            return loop.run_until_complete(_main(app, data_dir, settings, demo=demo, smoke=smoke))
+            code = loop.run_until_complete(_main(app, data_dir, settings, demo=demo, smoke=smoke))
     except Exception as error:  # start-up failed before the window could show it
         log.exception("the window could not start")
         print(f"merchant-desk: the window could not start: {error}", file=sys.stderr)
         return 1
     finally:
         asyncio.set_event_loop(None)
+    if _run.restart and code == 0:
+        _run.restart = False
+        _start_again()
+    return code
 
 
 def _application() -> QApplication:
@@ -144,6 +255,9 @@ async def _main(app: QApplication, data_dir: Path, settings: Settings, *, demo: 
                 return 1
             print(f"smoke ok: {count} orders, keyring={desk.keyring_backend()}, "
                   f"platform={QApplication.platformName()}", flush=True)
+            # the language, and a word of Qt's own in it: its translations were found
+            cancel = QCoreApplication.translate("QPlatformTheme", "Cancel")
+            print(f"language: {_run.locale}, Qt's Cancel: {cancel}", flush=True)
             return 0
         await quit_requested.wait()
         return 0
