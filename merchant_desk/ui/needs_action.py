@@ -10,6 +10,7 @@ second tab (its first screen when something is due) and listens for the desk's
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -71,7 +72,10 @@ class NeedsActionView(QWidget):
         header = self.tree.header()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in ((WHEN, 190), (ORDER, 80), (BUYER, 150), (AMOUNT, 100),
+        # the longest moment the language writes ("Overdue: 28 Dec 2026, 23:59" in its words)
+        longest = "⚠ " + tr("Overdue: {when}").format(when=when(datetime(2026, 12, 28, 23, 59)))
+        due_width = max(190, self.tree.fontMetrics().horizontalAdvance(longest) + 16)
+        for column, width in ((WHEN, due_width), (ORDER, 80), (BUYER, 150), (AMOUNT, 100),
                               (STATUS, 230)):
             self.tree.setColumnWidth(column, width)
         layout.addWidget(self.tree, 1)
