@@ -345,3 +345,19 @@ def test_a_japanese_label_is_drawn_with_glyphs_not_boxes(qapp):
         assert 0 not in run.glyphIndexes(), run.rawFont().familyName()
     assert any(run.rawFont().supportsCharacter(ord("確")) for run in runs)
     label.deleteLater()
+
+
+def test_the_list_writes_its_moments_in_the_short_form(monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")
+    import time
+
+    time.tzset()
+    try:
+        moment = datetime(2026, 12, 4, 13, 5, tzinfo=UTC)
+        for locale, shown in (("en", "12/4/26, 1:05\u202fPM"), ("de", "04.12.26, 13:05"),
+                              ("ja", "2026/12/04 13:05"), ("fr", "04/12/2026 13:05")):
+            with i18n.language(locale):
+                assert text.when(moment, short=True) == shown
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

@@ -135,8 +135,8 @@ COLUMN_SAMPLES: tuple[str | None, ...] = (
 
 def column_samples() -> tuple[str | None, ...]:
     """:data:`COLUMN_SAMPLES` with the moment and the amounts as the active language writes
-    them ("Dec 28, 2026, 11:59 PM" is wider than "28.12.2026, 23:59")."""
-    moment = when(datetime(2026, 12, 28, 23, 59))
+    them ("12/28/26, 11:59 PM" is wider than "28.12.26, 23:59")."""
+    moment = when(datetime(2026, 12, 28, 23, 59), short=True)
     amount = money(Decimal("9999.99"), "USD", code=True)
     return (moment, *COLUMN_SAMPLES[1:4], amount, COLUMN_SAMPLES[5], amount,
             *COLUMN_SAMPLES[7:])

@@ -442,7 +442,7 @@ def _foreground(key: str, row: OrderRow) -> QColor | None:
 
 def cell_text(key: str, row: OrderRow) -> str:
     if key == "created":
-        return when(row.created)
+        return when(row.created, short=True)  # a narrow column; the detail panel has more
     if key == "checkout_session_id":
         return short_id(row.checkout_session_id or row.order_id)
     if key == "merchant_reference":

@@ -8,7 +8,7 @@ import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from PySide6.QtCore import QCoreApplication
 
@@ -57,16 +57,17 @@ def short_id(value: str | None) -> str:
     return value if len(value) <= 14 else value[:8] + "…" + value[-4:]
 
 
-def when(value: datetime | date | str | None) -> str:
+def when(value: datetime | date | str | None, *, short: bool = False) -> str:
     """A moment in this computer's time zone, to the minute, as the active language writes it:
     CLDR's medium date and short time ("5 dic 2026, 14:05", "Dec 5, 2026, 2:05 PM",
-    "2026/12/05 14:05"). A naive ``datetime`` is UTC (the store keeps UTC); a ``date`` is
-    written as :func:`day` does."""
+    "2026/12/05 14:05"); ``short=True`` for a list's narrow column, CLDR's short date
+    ("05/12/26, 14:05", "12/5/26, 2:05 PM"). A naive ``datetime`` is UTC (the store keeps
+    UTC); a ``date`` is written as :func:`day` does."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        return _moment(aware.astimezone(), current_locale())
+        return _moment(aware.astimezone(), current_locale(), "short" if short else "medium")
     if isinstance(value, date):
         return day(value)
     return str(value)
@@ -89,13 +90,13 @@ def short_day(value: date) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def _moment(moment: datetime, locale: str) -> str:
+def _moment(moment: datetime, locale: str, form: Literal["medium", "short"]) -> str:
     from babel.dates import format_date, format_time, get_datetime_format
 
-    # what Babel's format_datetime does for "medium", with the short time: seconds are noise here
-    pattern = str(get_datetime_format("medium", locale=locale)).replace("'", "")
+    # what Babel's format_datetime does, with the short time: seconds are noise here
+    pattern = str(get_datetime_format(form, locale=locale)).replace("'", "")
     return pattern.replace("{0}", format_time(moment, "short", tzinfo=None, locale=locale)) \
-        .replace("{1}", format_date(moment, "medium", locale=locale))
+        .replace("{1}", format_date(moment, form, locale=locale))
 
 
 @functools.lru_cache(maxsize=1024)
