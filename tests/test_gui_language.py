@@ -361,3 +361,43 @@ def test_the_list_writes_its_moments_in_the_short_form(monkeypatch):
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+# Restart now, for real: the first start asks for it once the list is painted; the window
+# closes, the desk closes, and the same command line starts again (which then closes itself).
+_RESTARTING = """
+import os, sys
+import merchant_desk.ui.app as app
+from merchant_desk.cli import main
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+painted = app._painted
+
+def report(event, count, smoke):
+    if not os.environ.get("RESTARTED"):
+        os.environ["RESTARTED"] = "1"
+        print("first start asked:", app.request_restart(), os.getpid(), flush=True)
+    elif not event.is_set():
+        print("started again:", app.language_chosen_at_start(), os.getpid(), flush=True)
+        QTimer.singleShot(50, QApplication.closeAllWindows)
+    painted(event, count, smoke)
+
+app._painted = report
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+def test_restart_closes_the_window_and_starts_the_same_command_line_again(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MERCHANT_DESK_")}
+    env.update(QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+    # the second start keeps the pipe open until it ends too: run() waits for both
+    done = subprocess.run([sys.executable, "-c", _RESTARTING, "--data-dir", str(tmp_path),
+                           "--language", "fr", "gui", "--demo"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    first = [line for line in done.stdout.splitlines() if line.startswith("first start")]
+    again = [line for line in done.stdout.splitlines() if line.startswith("started again")]
+    assert len(first) == 1 and first[0].startswith("first start asked: True")
+    assert len(again) == 1 and again[0].startswith("started again: ('fr', True)")
+    assert first[0].split()[-1] != again[0].split()[-1]  # another process
