@@ -43,6 +43,8 @@ def speaks(qapp):
     (None, {"LANG": "es_ES.UTF-8"}, None, ["C"], "es_ES"),  # Qt knows none: POSIX says it
     (None, {}, None, ["pt-BR"], "en"),  # else English
     (None, {}, "xx", ["de-CH"], "de_CH"),  # a Settings value not spoken is passed over
+    (None, {}, "de", ["de-CH"], "de_CH"),  # Settings' language, the system's country
+    (None, {}, "it_IT", ["de-CH"], "it_IT"),
 ])
 def test_the_window_language_is_chosen_in_the_documented_order(requested, environ, saved,
                                                                system, expected):

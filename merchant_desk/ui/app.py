@@ -67,15 +67,19 @@ def window_language(requested: str | None, chosen_in_settings: str | None,
     """The locale the window speaks: ``--language`` (``requested``), else
     ``MERCHANT_DESK_LANGUAGE``, else the language chosen in Settings, else the system's first
     language Merchant Desk speaks (``system``: Qt's ``QLocale.system().uiLanguages()``, then the
-    POSIX variables), else English. A language asked for by name that is not spoken is an
-    :class:`~merchant_desk.i18n.LanguageError`; one in Settings that is not is passed over."""
+    POSIX variables), else English. Settings' language keeps the system's country when the
+    system speaks it too (Deutsch on a Swiss system writes "CHF 1'234.50"). A language asked
+    for by name that is not spoken is an :class:`~merchant_desk.i18n.LanguageError`; one in
+    Settings that is not is passed over."""
     env = os.environ if environ is None else environ
     if (requested or "").strip() or env.get(i18n.ENV_VARIABLE, "").strip():
         return i18n.choose_language(requested, env)
     saved = i18n.normalize(chosen_in_settings)
-    if saved is not None:
+    system_choice = i18n.choose_language(None, env, system)
+    if saved is not None and saved != system_choice.partition("_")[0]:
         return saved
-    return i18n.choose_language(None, env, system)
+    # Settings name a language; the system's country (de_CH, en_GB) still writes its money
+    return system_choice if saved is None or "_" in system_choice else saved
 
 
 def speak(app: QApplication, locale: str) -> str:
