@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QWidget
 from merchant_desk import i18n
 from merchant_desk.settings import Settings, SettingsError, load_settings, save_settings
 from merchant_desk.ui import app as ui_app
-from merchant_desk.ui import text
+from merchant_desk.ui import session, text
 from merchant_desk.ui.dialogs.settings import SettingsDialog, autonym
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -239,7 +239,7 @@ def test_settings_save_the_chosen_language(qtbot, qloop, tmp_path):
 
 def test_restart_now_saves_then_restarts(qtbot, qloop, tmp_path, monkeypatch):
     asked: list[bool] = []
-    monkeypatch.setattr(ui_app, "request_restart", lambda: asked.append(True) or True)
+    monkeypatch.setattr(session, "request_restart", lambda: asked.append(True) or True)
     dialog, task = _settings_dialog(qtbot, tmp_path)
     dialog.language.setCurrentIndex(dialog.language.findData("de"))
     dialog.restart_button.click()
@@ -251,7 +251,7 @@ def test_restart_now_saves_then_restarts(qtbot, qloop, tmp_path, monkeypatch):
 
 def test_restart_now_while_work_runs_saves_and_says_when_it_applies(qtbot, qloop, tmp_path,
                                                                     monkeypatch):
-    monkeypatch.setattr(ui_app, "request_restart", lambda: False)
+    monkeypatch.setattr(session, "request_restart", lambda: False)
     dialog, task = _settings_dialog(qtbot, tmp_path)
     dialog.language.setCurrentIndex(dialog.language.findData("es"))
     dialog.restart_button.click()
@@ -269,8 +269,8 @@ def test_request_restart_refuses_while_a_window_is_busy(qapp, monkeypatch):
     window = Busy()
     window.show()
     try:
-        assert ui_app.request_restart() is False
-        assert ui_app._run.restart is False
+        assert session.request_restart() is False
+        assert session.this_run.restart is False
         assert window.isVisible()
     finally:
         window.close()
@@ -282,7 +282,7 @@ def test_starting_again_runs_the_same_command_line_detached(monkeypatch):
     monkeypatch.setattr(subprocess, "Popen",
                         lambda command, **kwargs: started.append((command, kwargs)))
     monkeypatch.setattr(sys, "orig_argv", [sys.executable, "-m", "merchant_desk.cli", "gui"])
-    ui_app._start_again()
+    session.start_again()
     assert started == [([sys.executable, "-m", "merchant_desk.cli", "gui"],
                         {"start_new_session": True})]
 
@@ -370,6 +370,7 @@ def test_the_list_writes_its_moments_in_the_short_form(monkeypatch):
 _RESTARTING = """
 import os, sys
 import merchant_desk.ui.app as app
+import merchant_desk.ui.session as session
 from merchant_desk.cli import main
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
@@ -379,9 +380,9 @@ painted = app._painted
 def report(event, count, smoke):
     if not os.environ.get("RESTARTED"):
         os.environ["RESTARTED"] = "1"
-        print("first start asked:", app.request_restart(), os.getpid(), flush=True)
+        print("first start asked:", session.request_restart(), os.getpid(), flush=True)
     elif not event.is_set():
-        print("started again:", app.language_chosen_at_start(), os.getpid(), flush=True)
+        print("started again:", session.language_chosen_at_start(), os.getpid(), flush=True)
         QTimer.singleShot(50, QApplication.closeAllWindows)
     painted(event, count, smoke)
 

@@ -7,9 +7,10 @@ Unexpected errors are logged to ``merchant-desk.log`` in the data directory and 
 The window's language is chosen before anything is shown (:func:`window_language`): the
 catalogs for its words, Babel's CLDR data for money and dates, Qt's own translations for its
 buttons (OK, Cancel, a line edit's menu). A language chosen in Settings takes effect at the next
-start (:func:`request_restart` makes that start at once): every text is made when its widget is
-built, and the main window owns the desk and its running work, so speaking another language live
-would mean stopping that work and reconnecting, which a restart does in order anyway.
+start (:func:`~merchant_desk.ui.session.request_restart` makes that start at once): every text
+is made when its widget is built, and the main window owns the desk and its running work, so
+speaking another language live would mean stopping that work and reconnecting, which a restart
+does in order anyway.
 """
 
 from __future__ import annotations
@@ -21,11 +22,9 @@ import logging
 import logging.handlers
 import os
 import signal
-import subprocess
 import sys
 import traceback
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -37,6 +36,7 @@ from .. import i18n
 from ..paths import APP_NAME
 from .icons import icon
 from .richtext import plain_box
+from .session import start_again, this_run
 from .text import tr
 
 if TYPE_CHECKING:
@@ -46,20 +46,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("merchant_desk.ui")
 
 LOG_FILE = "merchant-desk.log"
-
-
-@dataclass(slots=True)
-class _Run:
-    """What this run of the window chose at start, and whether it should start again."""
-
-    locale: str = i18n.SOURCE_LANGUAGE
-    #: ``--language`` or ``MERCHANT_DESK_LANGUAGE`` chose it (Settings' choice cannot win).
-    explicit: bool = False
-    restart: bool = False
-    translator: QTranslator | None = None
-
-
-_run = _Run()
 
 
 def window_language(requested: str | None, chosen_in_settings: str | None,
@@ -89,53 +75,21 @@ def speak(app: QApplication, locale: str) -> str:
     (a Qt without them) leave Qt's buttons in English, logged, never a failure."""
     locale = i18n.set_language(locale)
     QLocale.setDefault(QLocale(locale))
-    if _run.translator is not None:
-        app.removeTranslator(_run.translator)
-        _run.translator = None
+    if this_run.translator is not None:
+        app.removeTranslator(this_run.translator)
+        this_run.translator = None
     language = i18n.current_language()
     if language != i18n.SOURCE_LANGUAGE:
         translator = QTranslator(app)
         folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
         if translator.load(f"qtbase_{language}", folder):
             app.installTranslator(translator)
-            _run.translator = translator
+            this_run.translator = translator
         else:
             log.warning("no qtbase_%s.qm in %s: Qt's own buttons stay in English", language,
                         folder)
-    _run.locale = locale
+    this_run.locale = locale
     return locale
-
-
-def language_chosen_at_start() -> tuple[str, bool]:
-    """The locale this run speaks, and whether ``--language`` or ``MERCHANT_DESK_LANGUAGE``
-    chose it (then a choice made in Settings does not apply while they say otherwise)."""
-    return _run.locale, _run.explicit
-
-
-def request_restart() -> bool:
-    """Close the window and, once Merchant Desk has shut down in order (the desk closed), start
-    it again with the same arguments. False, and nothing closed, while a window has work
-    running (a refresh, a refund being followed): the operator finishes or stops it first."""
-    windows = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
-    if any(bool(getattr(w, "busy", False)) for w in windows):
-        return False
-    _run.restart = True
-    QTimer.singleShot(0, QApplication.closeAllWindows)  # after the caller's dialog has closed
-    return True
-
-
-def _start_again() -> None:
-    """Start Merchant Desk again as this process was started (the frozen app, an entry-point
-    script or ``python -m``), detached from this one, which is about to end."""
-    frozen = bool(getattr(sys, "frozen", False))
-    command = [sys.executable, *(sys.argv[1:] if frozen else sys.orig_argv[1:])]
-    log.info("starting again: %s", command)
-    try:
-        subprocess.Popen(command, start_new_session=True)
-    except OSError as error:
-        log.error("could not start again: %s", error)
-        print(f"merchant-desk: could not start again ({error}); start Merchant Desk yourself.",
-              file=sys.stderr)
 
 
 def run_gui(args: argparse.Namespace) -> int:
@@ -160,8 +114,8 @@ def run_gui(args: argparse.Namespace) -> int:
         print(f"merchant-desk: {error}", file=sys.stderr)
         return 2
     speak(app, locale)
-    _run.explicit = bool(getattr(args, "language_explicit", False))
-    _run.restart = False
+    this_run.explicit = bool(getattr(args, "language_explicit", False))
+    this_run.restart = False
     app.setOrganizationName(APP_NAME)
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName("Merchant Desk")
@@ -181,9 +135,9 @@ def run_gui(args: argparse.Namespace) -> int:
         return 1
     finally:
         asyncio.set_event_loop(None)
-    if _run.restart and code == 0:
-        _run.restart = False
-        _start_again()
+    if this_run.restart and code == 0:
+        this_run.restart = False
+        start_again()
     return code
 
 
@@ -261,7 +215,7 @@ async def _main(app: QApplication, data_dir: Path, settings: Settings, *, demo: 
                   f"platform={QApplication.platformName()}", flush=True)
             # the language, and a word of Qt's own in it: its translations were found
             cancel = QCoreApplication.translate("QPlatformTheme", "Cancel")
-            print(f"language: {_run.locale}, Qt's Cancel: {cancel}", flush=True)
+            print(f"language: {this_run.locale}, Qt's Cancel: {cancel}", flush=True)
             return 0
         await quit_requested.wait()
         return 0

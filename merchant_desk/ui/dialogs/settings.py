@@ -244,7 +244,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
 
     def _language_box(self, current: Settings) -> QGroupBox:
         """The window's language, each named in itself; it applies from the next start."""
-        from ..app import language_chosen_at_start
+        from ..session import language_chosen_at_start
 
         box = QGroupBox(tr("Language"))
         row = QHBoxLayout(box)
@@ -473,7 +473,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
                     continue
                 saved = await self._save()
                 if saved is not None and decision == "restart":
-                    from ..app import request_restart
+                    from ..session import request_restart
 
                     if request_restart():
                         return None  # the next start reads what was saved
