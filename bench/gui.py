@@ -33,7 +33,14 @@ the CPU the window's process (its GUI thread, for stalls) spent on the same work
 shared with other work the wall times swing with the load; the CPU times say whether the window
 itself got slower, and are the figures to compare between two versions of the code.
 
+``--language CODE`` (goal: within 20 % of English): the first-paint runs alternate between
+English and CODE (``--language en`` and ``--language CODE``, so the machine's own locale does
+not choose), in the same minutes; ``first_paint_CODE_s`` and its CPU twin are CODE's medians,
+``first_paint_CODE_ratio`` CODE's median over English's. ``--first-paint-only`` leaves out the
+other phases.
+
     .venv/bin/python bench/gui.py [--orders 100000] [--runs 5] [--rebuild]
+    .venv/bin/python bench/gui.py --language ja --first-paint-only
 """
 
 from __future__ import annotations
@@ -143,33 +150,48 @@ def _cpu_s(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def first_paint(data_dir: Path, runs: int, cpu: list[float] | None = None) -> list[float]:
+def first_paint(data_dir: Path, runs: int, cpu: list[float] | None = None,
+                language: str | None = None) -> list[float]:
     """Wall seconds from the start to the list painted; ``cpu`` gets the CPU seconds."""
+    return first_paints(data_dir, runs, [(language, cpu)])[0]
+
+
+def first_paints(data_dir: Path, runs: int,
+                 languages: list[tuple[str | None, list[float] | None]]) -> list[list[float]]:
+    """:func:`first_paint` for each language (None: the machine's), one run of each in turn:
+    the same minutes of a shared machine's load for all of them."""
+    times: list[list[float]] = [[] for _ in languages]
+    for run in range(runs + 1):  # the first run writes the bytecode caches; not counted
+        for (language, cpu), spent in zip(languages, times, strict=True):
+            painted = _paint_once(data_dir, language, cpu if run else None)
+            if run:
+                spent.append(painted)
+    return times
+
+
+def _paint_once(data_dir: Path, language: str | None, cpu: list[float] | None) -> float:
     command = [sys.executable, "-m", "merchant_desk.cli", "--data-dir", str(data_dir),
                "--endpoint", NOWHERE, "--private-key-file", str(data_dir / "bench-key.pem"),
-               "--public-key-id", KEY_ID, "gui", "--smoke"]
-    times = []
-    for run in range(runs + 1):  # the first run writes the bytecode caches; not counted
-        started = time.perf_counter()
-        process = subprocess.Popen(command, env=gui_env(data_dir), cwd=ROOT,
-                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        assert process.stdout is not None
-        line = ""
-        painted = None
-        for line in process.stdout:
-            if line.startswith("painted:") and painted is None:
-                painted = time.perf_counter() - started
-                used = _cpu_s(process.pid)
-                if run and used is not None and cpu is not None:
-                    cpu.append(used)
-            if line.startswith("smoke ok"):
-                break
-        if run and painted is not None:
-            times.append(painted)
-        process.wait(timeout=60)
-        if process.returncode != 0 or not line.startswith("smoke ok"):
-            raise SystemExit(f"the window did not paint the list (exit {process.returncode})")
-    return times
+               "--public-key-id", KEY_ID, *(["--language", language] if language else []),
+               "gui", "--smoke"]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=gui_env(data_dir), cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert process.stdout is not None
+    line = ""
+    painted = None
+    for line in process.stdout:
+        if line.startswith("painted:") and painted is None:
+            painted = time.perf_counter() - started
+            used = _cpu_s(process.pid)
+            if used is not None and cpu is not None:
+                cpu.append(used)
+        if line.startswith("smoke ok"):
+            break
+    process.wait(timeout=60)
+    if process.returncode != 0 or not line.startswith("smoke ok") or painted is None:
+        raise SystemExit(f"the window did not paint the list (exit {process.returncode})")
+    return painted
 
 
 # --------------------------------------------------------------------------- in a window process
@@ -478,6 +500,10 @@ def main() -> int:
     parser.add_argument("--import-rows", type=int, default=20_000)
     parser.add_argument("--phase", choices=("window", "stall", "import"), help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--language", metavar="CODE",
+                        help="first paint in this language too, alternating with English")
+    parser.add_argument("--first-paint-only", action="store_true",
+                        help="only the first-paint runs")
     args = parser.parse_args()
     if args.phase == "window":
         print(json.dumps(window_phase(Path(args.data_dir))))
@@ -491,7 +517,29 @@ def main() -> int:
 
     data_dir = build_cache(args.orders, args.rebuild)
     paint_cpu: list[float] = []
-    paints = first_paint(data_dir, args.runs, paint_cpu)
+    other_cpu: list[float] = []
+    if args.language:
+        paints, others = first_paints(data_dir, args.runs,
+                                      [("en", paint_cpu), (args.language, other_cpu)])
+        language = {
+            f"first_paint_{args.language}_s": round(statistics.median(others), 3),
+            f"first_paint_{args.language}_cpu_s":
+                round(statistics.median(other_cpu), 3) if other_cpu else None,
+            f"first_paint_{args.language}_ratio":
+                round(statistics.median(others) / statistics.median(paints), 3),
+            f"first_paint_{args.language}_runs_s": [round(t, 3) for t in others],
+        }
+    else:
+        paints, language = first_paint(data_dir, args.runs, paint_cpu), {}
+    if args.first_paint_only:
+        print(json.dumps({
+            "orders": args.orders,
+            "first_paint_s": round(statistics.median(paints), 3),
+            "first_paint_cpu_s": round(statistics.median(paint_cpu), 3) if paint_cpu else None,
+            "first_paint_runs_s": [round(t, 3) for t in paints],
+            **language,
+        }))
+        return 0
     window = phase("window", "--data-dir", str(data_dir))
     stall = phase("stall", "--refresh-orders", str(args.refresh_orders))
     imported = phase("import", "--import-rows", str(args.import_rows))
@@ -516,6 +564,7 @@ def main() -> int:
         "import_20000_max_stall_cpu_ms": imported["import_20000_max_stall_cpu_ms"],
         "import_20000_s": imported["import_20000_s"],
         "import_cancel_s": imported["import_cancel_s"],
+        **language,
     }
     print(json.dumps(result))
     return 0

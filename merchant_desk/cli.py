@@ -170,16 +170,15 @@ def _main(argv: Sequence[str] | None) -> int:
         print(error, file=sys.stderr)
         return EXIT_USAGE
     explicit = bool((requested or "").strip() or os.environ.get(i18n.ENV_VARIABLE, "").strip())
-    # The window's own words are not translated yet, and half a window in another language
-    # reads worse than all of it in English: it follows the system only once they are.
+    # Without --language the window chooses for itself (Settings' choice, then what Qt knows of
+    # the system: merchant_desk/ui/app.py), once its data folder is known.
     if explicit or not _opens_window(words):
         i18n.set_language(chosen)
     parser = build_parser()
     args = parser.parse_args(argv)
     command = args.command or "gui"
-    args.locale = chosen  # for the window, which will speak it once its words are translated
-    if command == "gui" and not explicit:
-        i18n.set_language(i18n.SOURCE_LANGUAGE)
+    args.locale = chosen
+    args.language_explicit = explicit
     if command == "sandbox":
         from .sandbox.server import serve_command
 

@@ -1,4 +1,5 @@
-"""The operator's profile: region, environment, IDs and endpoint. Never a secret.
+"""The operator's profile: region, environment, IDs, endpoint and the window's language. Never
+a secret.
 
 Stored as ``settings.json`` in the data directory (mode 0600). Command-line options and their
 environment variables override the file; the file overrides the defaults.
@@ -35,6 +36,9 @@ class Settings:
     public_key_id: str | None = None
     endpoint: str | None = None
     algorithm: str = DEFAULT_ALGORITHM
+    #: The window's language chosen in Settings (``it``, ``de_CH``...); None: the system's.
+    #: ``--language`` and ``MERCHANT_DESK_LANGUAGE`` still win over it.
+    language: str | None = None
     #: A PEM file to read the key from instead of the keyring (CLI only; never saved).
     private_key_file: str | None = None
 
@@ -47,7 +51,15 @@ class Settings:
             raise SettingsError(f"Environment {self.environment!r} is not sandbox or live.")
         if self.algorithm not in ALGORITHMS:
             raise SettingsError(f"Signing algorithm {self.algorithm!r} is not one of {', '.join(ALGORITHMS)}.")
-        return replace(self, region=region, environment=environment)
+        language = None
+        if self.language:
+            from .i18n import LANGUAGES, normalize
+
+            language = normalize(self.language)
+            if language is None:
+                raise SettingsError(f"Language {self.language!r} is not one of "
+                                    f"{', '.join(LANGUAGES)}.")
+        return replace(self, region=region, environment=environment, language=language)
 
     @property
     def label(self) -> str:

@@ -2,13 +2,17 @@
 payouts.
 
     .venv/bin/python packaging/screenshots.py [OUT_DIR]      # default: shots/
+    .venv/bin/python packaging/screenshots.py OUT_DIR --language de --language ja
 
+With ``--language`` (repeatable) one set per language, each in ``OUT_DIR/<CODE>``, the window
+speaking it as it would with ``merchant-desk --language CODE`` (Qt's own buttons included).
 Runs the demo (embedded emulator, seeded orders) in a temporary data directory, so it never
 touches the operator's own data.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import sys
@@ -135,6 +139,7 @@ async def shoot(out: Path, data_dir: Path) -> list[Path]:
 async def _money_dialogs(window, out: Path) -> list[Path]:
     """Refund, Charge, Cancel authorization and Close order, each on the first demo order it
     applies to, and the refund's confirmation."""
+    from merchant_desk.money_locale import decimal_sign
     from merchant_desk.ui import money_actions
     from merchant_desk.ui.dialogs.money import MoneyDialog
 
@@ -158,7 +163,7 @@ async def _money_dialogs(window, out: Path) -> list[Path]:
         dialog.show()
         dialog.adjustSize()
         if operation == "createRefund":
-            dialog.amount_edit.setText("5.00")
+            dialog.amount_edit.setText(f"5{decimal_sign()}00")  # as the language types it
         await asyncio.sleep(0.1)
         saved.append(_save(dialog, out / f"{name}-dialog.png"))
         if operation == "createRefund":
@@ -185,19 +190,31 @@ def _save(widget, path: Path) -> Path:
     return path
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "shots"
-    out.mkdir(parents=True, exist_ok=True)
+    from merchant_desk.ui.app import speak
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", nargs="?", type=Path, default=ROOT / "shots", metavar="OUT_DIR")
+    parser.add_argument("--language", action="append", metavar="CODE",
+                        help="one set in this language, in OUT_DIR/CODE (repeatable)")
+    args = parser.parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    sets = [(code, args.out / code) for code in args.language] if args.language else \
+        [("en", args.out)]
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    with tempfile.TemporaryDirectory() as tmp, loop:
-        saved = loop.run_until_complete(shoot(out, Path(tmp)))
-    for path in saved:
-        print(path)
+    with loop:
+        for code, out in sets:
+            speak(app, code)
+            out.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory() as tmp:
+                saved = loop.run_until_complete(shoot(out, Path(tmp)))
+            for path in saved:
+                print(path)
     return 0
 
 

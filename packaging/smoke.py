@@ -2,7 +2,7 @@
 
     .venv/bin/python packaging/smoke.py [--runs N]
 
-Runs ``pytest -m bundle tests/test_bundle.py`` (a missing bundle fails instead of skipping), then
+Runs ``pytest -m bundle tests/test_bundle*.py`` (a missing bundle fails instead of skipping), then
 times ``merchant-desk gui --demo --smoke`` from process start to its "smoke ok" line (window shown
 and list painted), frozen and from source, and prints the medians. Exit code: pytest's.
 """
@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
 
     env = dict(os.environ, MERCHANT_DESK_REQUIRE_BUNDLE="1", QT_QPA_PLATFORM="offscreen")
     code = subprocess.call([sys.executable, "-m", "pytest", "-m", "bundle", "-v",
-                            "-p", "no:cacheprovider", str(ROOT / "tests" / "test_bundle.py")],
+                            "-p", "no:cacheprovider",
+                            *sorted(str(p) for p in (ROOT / "tests").glob("test_bundle*.py"))],
                            cwd=ROOT, env=env)
     if code != 0 or args.runs <= 0:
         return code

@@ -54,7 +54,7 @@ def test_capture_refuses_bad_input_with_the_rules_own_words(qtbot, qloop):
     assert dialog.amount_edit.text() == "14.00"  # what is still authorized
     assert dialog.capture_button.isEnabled()
 
-    dialog.amount_edit.setText("14.001")
+    dialog.amount_edit.setText("14.0001")  # unambiguous: "14.001" could be 14001
     assert not dialog.capture_button.isEnabled()
     assert "at most 2 decimals" in dialog.amount_error.text()
 
@@ -80,10 +80,10 @@ def test_capture_confirms_amount_order_and_environment_then_sends_once(qtbot, ql
     dialog.amount_edit.setText("10.50")
     qtbot.mouseClick(dialog.capture_button, Qt.MouseButton.LeftButton)
     text = dialog.confirm_text.text()
-    assert "10.50 USD" in text and "SHOP-1042" in text and "SANDBOX" in text
+    assert "$10.50" in text and "SHOP-1042" in text and "SANDBOX" in text
     assert calls == []
     qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "Captured 10.50 USD" in dialog.outcome.text(), timeout=3000)
+    qtbot.waitUntil(lambda: "Captured $10.50" in dialog.outcome.text(), timeout=3000)
     assert calls == [("10.50", None)]
     qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(task.done, timeout=3000)

@@ -107,7 +107,7 @@ def test_a_live_capture_shows_a_hostile_buyer_as_written_and_keeps_its_warning(
     dialog.live_check.setChecked(True)
     qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
     wait_for_outcome(qtbot, dialog)
-    assert label_shows(dialog.outcome).startswith("Captured 14.00 USD.")
+    assert label_shows(dialog.outcome).startswith("Captured $14.00.")
     captures = emulator.ledger()["captures"]
     assert [c["amount"] for c in captures] == ["14.00"]
     qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)

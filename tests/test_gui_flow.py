@@ -104,7 +104,7 @@ def test_demo_list_search_capture_tracking_canceled_and_closing(qtbot, demo_wind
     captures = emulator.world.ledger()["captures"]
     assert [(c["chargeId"], c["amount"]) for c in captures] == [(target.charge_id, amount)]
     qtbot.waitUntil(lambda: cell(w, 5) == "✔ Paid", timeout=5000)
-    assert w.detail.captured.text().startswith(amount)
+    assert w.detail.captured.text().startswith(f"${amount}")
     assert not w.capture_action.isEnabled()
 
     # tracking: searchable carrier, checked number, and Amazon records it
@@ -173,7 +173,7 @@ def test_loopback_verify_fault_with_reason_code_then_capture_once(qtbot, loopbac
     assert w.verify_action.isEnabled()
     w.verify_action.trigger()
     qtbot.waitUntil(lambda: cell(w, 5).startswith("◷ Authorized: capture by "), timeout=10000)
-    assert "14.00 USD" in w.detail.authorized.text()
+    assert "$14.00" in w.detail.authorized.text()
     assert w.detail.permission_id.text.text().startswith("S01-")
     assert w.capture_action.isEnabled()
 

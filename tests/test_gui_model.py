@@ -112,8 +112,8 @@ def test_lists_every_id_but_reads_only_the_rows_shown(qapp, desk):
     model.reload()
     assert model.rowCount() == 5000
     assert desk.row_reads == []  # nothing read until a cell is asked for
-    assert model.data(model.index(0, 4)) == "5013.00 USD"  # newest first
-    assert model.data(model.index(1, 4)) == "5012.00 USD"
+    assert model.data(model.index(0, 4)) == "5,013.00 USD"  # newest first
+    assert model.data(model.index(1, 4)) == "5,012.00 USD"
     assert len(desk.row_reads) == 1  # one block for neighbouring rows
     assert model.data(model.index(0, 1), ID_ROLE).startswith("00004999")
 
@@ -181,7 +181,7 @@ def test_a_changed_order_is_reread_and_a_new_one_requeried(qapp, desk):
     model.orders_changed([first])
     assert changed == [0]
     assert model.data(model.index(0, 5)) == "✔ Paid"
-    assert model.data(model.index(0, 6)) == "5013.00 USD"
+    assert model.data(model.index(0, 6)) == "5,013.00 USD"
 
 
 def test_a_refresh_that_leaves_the_list_as_it_was_resets_nothing(qapp, desk):
@@ -237,7 +237,7 @@ def test_multi_data_answers_every_role_as_data_does(qapp, desk):
     option = QStyleOptionViewItem()
     amount = model.index(0, 4)
     delegate.initStyleOption(option, amount)
-    assert option.text == model.data(amount) == "5013.00 USD"
+    assert option.text == model.data(amount) == "5,013.00 USD"
     assert option.displayAlignment & Qt.AlignmentFlag.AlignRight
 
 

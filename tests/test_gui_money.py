@@ -71,7 +71,7 @@ def test_a_full_refund_goes_through_its_dialog(qtbot, demo_window):
     assert refund.isEnabled()
     dialog = open_dialog(qtbot, w, refund, MoneyDialog)
     figures = {k: v.text() for k, v in dialog.figure_labels.items()}
-    assert figures["Captured (taken)"] == f"{row.captured_amount} USD"
+    assert figures["Captured (taken)"] == f"${row.captured_amount}"
     dialog.amount_edit.setText(str(row.captured_amount))
     assert "buyer has everything back" in dialog.after_label.text()
     text = confirm(qtbot, dialog)
@@ -234,9 +234,9 @@ def test_the_detail_panel_tells_the_money_story(qtbot, demo_window):
     story = w.money_story.box
     assert story.isVisibleTo(w.detail)
     text = story.text.text()
-    assert f"captured {row.captured_amount} USD" in text and "Still refundable" in text
+    assert f"captured ${row.captured_amount}" in text and "Still refundable" in text
     run(qtbot, w.desk.refund(row.charge_id, "2.00"))
-    qtbot.waitUntil(lambda: "Refund 2.00 USD: refunded" in story.text.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "Refund $2.00: refunded" in story.text.text(), timeout=5000)
     select(w, authorized)
     assert "authorized, not captured yet" in story.text.text()
     assert "Next deadline: capture the authorized charge by" in story.text.text()

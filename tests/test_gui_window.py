@@ -135,7 +135,7 @@ def test_all_eight_columns_fit_beside_the_detail_panel(qtbot, demo_window):
 def test_empty_amounts_read_the_same_way():
     assert amount_text(None, "USD") == amount_text(Decimal("0"), "USD") == "nothing yet"
     assert amount_text(Decimal("0.00"), "USD") == "nothing yet"
-    assert amount_text(Decimal("14.5"), "USD") == "14.50 USD"
+    assert amount_text(Decimal("14.5"), "USD") == "$14.50"
 
 
 def test_detail_panel_shows_captured_and_refunded_alike(qtbot, demo_window):

@@ -3,6 +3,14 @@
 One thread: Qt's event loop drives asyncio. The last window closing, SIGINT and SIGTERM all set
 one asyncio event; cleanup then runs *on the loop* (tasks cancelled, desk closed) before it ends.
 Unexpected errors are logged to ``merchant-desk.log`` in the data directory and shown in a dialog.
+
+The window's language is chosen before anything is shown (:func:`window_language`): the
+catalogs for its words, Babel's CLDR data for money and dates, Qt's own translations for its
+buttons (OK, Cancel, a line edit's menu). A language chosen in Settings takes effect at the next
+start (:func:`~merchant_desk.ui.session.request_restart` makes that start at once): every text
+is made when its widget is built, and the main window owns the desk and its running work, so
+speaking another language live would mean stopping that work and reconnecting, which a restart
+does in order anyway.
 """
 
 from __future__ import annotations
@@ -12,20 +20,24 @@ import asyncio
 import contextlib
 import logging
 import logging.handlers
+import os
 import signal
 import sys
 import traceback
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QSettings, QTimer
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QSettings, QTimer, QTranslator
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from .. import i18n
 from ..i18n import _
 from ..paths import APP_NAME
 from .icons import icon
 from .richtext import plain_box
+from .session import start_again, this_run
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -34,6 +46,50 @@ if TYPE_CHECKING:
 log = logging.getLogger("merchant_desk.ui")
 
 LOG_FILE = "merchant-desk.log"
+
+
+def window_language(requested: str | None, chosen_in_settings: str | None,
+                    system: Sequence[str], environ: Mapping[str, str] | None = None) -> str:
+    """The locale the window speaks: ``--language`` (``requested``), else
+    ``MERCHANT_DESK_LANGUAGE``, else the language chosen in Settings, else the system's first
+    language Merchant Desk speaks (``system``: Qt's ``QLocale.system().uiLanguages()``, then the
+    POSIX variables), else English. Settings' language keeps the system's country when the
+    system speaks it too (Deutsch on a Swiss system writes "CHF 1'234.50"). A language asked
+    for by name that is not spoken is an :class:`~merchant_desk.i18n.LanguageError`; one in
+    Settings that is not is passed over."""
+    env = os.environ if environ is None else environ
+    if (requested or "").strip() or env.get(i18n.ENV_VARIABLE, "").strip():
+        return i18n.choose_language(requested, env)
+    saved = i18n.normalize(chosen_in_settings)
+    system_choice = i18n.choose_language(None, env, system)
+    if saved is not None and saved != system_choice.partition("_")[0]:
+        return saved
+    # Settings name a language; the system's country (de_CH, en_GB) still writes its money
+    return system_choice if saved is None or "_" in system_choice else saved
+
+
+def speak(app: QApplication, locale: str) -> str:
+    """Speak ``locale`` in this process: the catalogs, money and dates (:mod:`merchant_desk.i18n`),
+    Qt's locale for its own widgets (a date edit, a calendar) and Qt's translations of its
+    own texts (``qtbase_<language>.qm``). Returns the locale used. Qt's translations missing
+    (a Qt without them) leave Qt's buttons in English, logged, never a failure."""
+    locale = i18n.set_language(locale)
+    QLocale.setDefault(QLocale(locale))
+    if this_run.translator is not None:
+        app.removeTranslator(this_run.translator)
+        this_run.translator = None
+    language = i18n.current_language()
+    if language != i18n.SOURCE_LANGUAGE:
+        translator = QTranslator(app)
+        folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+        if translator.load(f"qtbase_{language}", folder):
+            app.installTranslator(translator)
+            this_run.translator = translator
+        else:
+            log.warning("no qtbase_%s.qm in %s: Qt's own buttons stay in English", language,
+                        folder)
+    this_run.locale = locale
+    return locale
 
 
 def run_gui(args: argparse.Namespace) -> int:
@@ -51,6 +107,15 @@ def run_gui(args: argparse.Namespace) -> int:
         return 2
     _log_to_file(data_dir)
     app = _application()
+    try:
+        locale = window_language(getattr(args, "language", None), settings.language,
+                                 QLocale.system().uiLanguages())
+    except i18n.LanguageError as error:
+        print(f"merchant-desk: {error}", file=sys.stderr)
+        return 2
+    speak(app, locale)
+    this_run.explicit = bool(getattr(args, "language_explicit", False))
+    this_run.restart = False
     app.setOrganizationName(APP_NAME)
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName("Merchant Desk")
@@ -63,7 +128,7 @@ def run_gui(args: argparse.Namespace) -> int:
     smoke = bool(getattr(args, "smoke", False))
     try:
         with loop:
-            return loop.run_until_complete(_main(app, data_dir, settings, demo=demo, smoke=smoke))
+            code = loop.run_until_complete(_main(app, data_dir, settings, demo=demo, smoke=smoke))
     except Exception as error:  # start-up failed before the window could show it
         log.exception("the window could not start")
         print(_("merchant-desk: the window could not start: {error}").format(error=error),
@@ -71,6 +136,10 @@ def run_gui(args: argparse.Namespace) -> int:
         return 1
     finally:
         asyncio.set_event_loop(None)
+    if this_run.restart and code == 0:
+        this_run.restart = False
+        start_again()
+    return code
 
 
 def _application() -> QApplication:
@@ -145,6 +214,9 @@ async def _main(app: QApplication, data_dir: Path, settings: Settings, *, demo: 
                 return 1
             print(f"smoke ok: {count} orders, keyring={desk.keyring_backend()}, "
                   f"platform={QApplication.platformName()}", flush=True)
+            # the language, and a word of Qt's own in it: its translations were found
+            cancel = QCoreApplication.translate("QPlatformTheme", "Cancel")
+            print(f"language: {this_run.locale}, Qt's Cancel: {cancel}", flush=True)
             return 0
         await quit_requested.wait()
         return 0

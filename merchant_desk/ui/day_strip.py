@@ -98,7 +98,7 @@ class DayStrip(QWidget):
         return "; ".join(parts) + "; " + self._awaiting_text()
 
     def _awaiting_text(self) -> str:
-        amounts = [money(v, c) for c, v in sorted(self._awaiting.items()) if v]
+        amounts = [money(v, c, code=True) for c, v in sorted(self._awaiting.items()) if v]
         return _("waiting to be captured: {amounts}").format(
             amounts=" + ".join(amounts) if amounts else _("nothing"))
 

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -132,6 +133,15 @@ COLUMN_SAMPLES: tuple[str | None, ...] = (
     "9999.99 USD",  # captured
     "UPS 1Z99…",  # tracking
 )
+
+
+def column_samples() -> tuple[str | None, ...]:
+    """:data:`COLUMN_SAMPLES` with the moment and the amounts as the active language writes
+    them ("12/28/26, 11:59 PM" is wider than "28.12.26, 23:59")."""
+    moment = when(datetime(2026, 12, 28, 23, 59), short=True)
+    amount = money(Decimal("9999.99"), "USD", code=True)
+    return (moment, *COLUMN_SAMPLES[1:4], amount, COLUMN_SAMPLES[5], amount,
+            *COLUMN_SAMPLES[7:])
 
 #: The row actions' keys: Ctrl+Shift and the action's first letter (Ctrl+C is Copy).
 CAPTURE_KEYS = "Ctrl+Shift+C"
@@ -446,7 +456,7 @@ class MainWindow(QMainWindow):
         metrics = self.view.fontMetrics()
         header = self.view.horizontalHeader()
         pad = 12  # the cell's margins
-        for column, sample in enumerate(COLUMN_SAMPLES):
+        for column, sample in enumerate(column_samples()):
             if sample is None:
                 header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
                 continue
@@ -464,7 +474,7 @@ class MainWindow(QMainWindow):
         header = self.view.horizontalHeader()
         metrics = self.view.fontMetrics()
         fixed = 0
-        for column, sample in enumerate(COLUMN_SAMPLES):
+        for column, sample in enumerate(column_samples()):
             if sample is None:
                 header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
                 continue

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGroupBox, QLabel, QPushButton, QVBoxLayout
 
-from .. import status as st
 from ..i18n import N_, _
 from ..status import CAPTURE_BY, CHARGE_BY, COMPLETE_BY
 from .richtext import plain
+from .text import money_of, when
 
 if TYPE_CHECKING:
     from ..desk.story import MoneyStory
@@ -30,7 +30,7 @@ _DEADLINE_WORDS = {
 
 
 def _date(moment: datetime | None) -> str:
-    return f"{moment.astimezone():%Y-%m-%d %H:%M}" if moment is not None else _("date not known")
+    return when(moment) if moment is not None else _("date not known")
 
 
 def story_lines(told: MoneyStory) -> list[str]:
@@ -44,12 +44,12 @@ def story_lines(told: MoneyStory) -> list[str]:
             refund.state, refund.state)
         refunds_of.setdefault(refund.charge_id or "", []).append(
             "    " + mark + _("Refund {amount}: {what} ({when})").format(
-                amount=refund.refund_amount or "", what=words,
+                amount=money_of(refund.refund_amount), what=words,
                 when=_date(refund.creation_timestamp)))
     for charge in sorted(told.charges, key=lambda c: c.creation_timestamp or _EARLY):
-        amount = charge.charge_amount or ""
+        amount = money_of(charge.charge_amount)
         if charge.state == "Captured":
-            what = _("captured {amount}").format(amount=charge.capture_amount or amount)
+            what = _("captured {amount}").format(amount=money_of(charge.capture_amount) or amount)
         elif charge.state == "Authorized":
             what = _("{amount} authorized, not captured yet (expires {when})").format(
                 amount=amount, when=_date(charge.expiration_timestamp))
@@ -68,13 +68,12 @@ def story_lines(told: MoneyStory) -> list[str]:
         lines.append(_("No charge yet: no money has moved."))
     collect = told.collectible
     if collect is not None:
-        lines.append(_("Still collectible: {amount}").format(amount=collect.total))
+        lines.append(_("Still collectible: {amount}").format(amount=money_of(collect.total)))
     if told.refundable is not None:
-        lines.append(_("Still refundable: {amount}").format(amount=told.refundable))
+        lines.append(_("Still refundable: {amount}").format(amount=money_of(told.refundable)))
     if told.deadline is not None and told.deadline_kind in _DEADLINE_WORDS:
         lines.append(_("Next deadline: {deadline}").format(
-            deadline=_(_DEADLINE_WORDS[told.deadline_kind]).format(
-                when=f"{st.short_date(told.deadline)} {told.deadline.astimezone():%H:%M}")))
+            deadline=_(_DEADLINE_WORDS[told.deadline_kind]).format(when=when(told.deadline))))
     return lines
 
 

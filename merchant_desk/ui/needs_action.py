@@ -10,6 +10,7 @@ second tab (its first screen when something is due) and listens for the desk's
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -33,7 +34,7 @@ from ..i18n import _, ngettext
 from ..status import BUYER_DETAILS_NOTE, FOLLOW
 from .richtext import plain, tip
 from .status_text import status_text
-from .text import money
+from .text import money, when
 
 if TYPE_CHECKING:
     from ..desk import Desk
@@ -72,7 +73,10 @@ class NeedsActionView(QWidget):
         header = self.tree.header()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in ((WHEN, 190), (ORDER, 80), (BUYER, 150), (AMOUNT, 100),
+        # the longest moment the language writes ("Overdue: 28 Dec 2026, 23:59" in its words)
+        longest = "⚠ " + _("Overdue: {when}").format(when=when(datetime(2026, 12, 28, 23, 59)))
+        due_width = max(190, self.tree.fontMetrics().horizontalAdvance(longest) + 16)
+        for column, width in ((WHEN, due_width), (ORDER, 80), (BUYER, 150), (AMOUNT, 100),
                               (STATUS, 230)):
             self.tree.setColumnWidth(column, width)
         layout.addWidget(self.tree, 1)
@@ -135,13 +139,13 @@ class NeedsActionView(QWidget):
 def _item(due: DueItem) -> QTreeWidgetItem:
     row = due.row
     if due.overdue:
-        when = _("Overdue: {when}").format(when=f"{due.deadline.astimezone():%Y-%m-%d %H:%M}")
+        moment = _("Overdue: {when}").format(when=when(due.deadline))
     else:
-        when = f"{due.deadline.astimezone():%Y-%m-%d %H:%M}"
+        moment = when(due.deadline)
     symbol = "⚠ " if due.overdue or due.due else ""
     item = QTreeWidgetItem([
-        symbol + when, row.merchant_reference or row.order_id[:8],
-        row.buyer_name or row.buyer_email or "", money(row.amount, row.currency),
+        symbol + moment, row.merchant_reference or row.order_id[:8],
+        row.buyer_name or row.buyer_email or "", money(row.amount, row.currency, code=True),
         status_text(row), due.what])
     item.setTextAlignment(AMOUNT, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     item.setToolTip(WHAT, tip(due.what))

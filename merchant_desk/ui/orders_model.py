@@ -443,7 +443,7 @@ def _foreground(key: str, row: OrderRow) -> QColor | None:
 
 def cell_text(key: str, row: OrderRow) -> str:
     if key == "created":
-        return when(row.created)
+        return when(row.created, short=True)  # a narrow column; the detail panel has more
     if key == "checkout_session_id":
         return short_id(row.checkout_session_id or row.order_id)
     if key == "merchant_reference":
@@ -451,7 +451,7 @@ def cell_text(key: str, row: OrderRow) -> str:
     if key == "buyer_name":
         return row.buyer_name or row.buyer_email or ""
     if key == "amount":
-        return money(row.amount, row.currency)
+        return money(row.amount, row.currency, code=True)  # several currencies in one list
     if key == "status":
         return status_text(row)
     if key == "session_state":
@@ -462,7 +462,7 @@ def cell_text(key: str, row: OrderRow) -> str:
         return _state(ObjectKind.CHARGE, row.charge_state)
     if key == "captured_amount":
         captured = row.captured_amount
-        return money(captured, row.currency) if captured else ""
+        return money(captured, row.currency, code=True) if captured else ""
     if key == "tracking":
         return tracking_text(row)
     return ""

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from ..i18n import _, ngettext
 from .richtext import plain
+from .text import day, money, money_of, short_day
 
 if TYPE_CHECKING:
     from ..desk import Desk
@@ -46,7 +47,7 @@ FLAG_STYLE = ("QFrame#payoutFlags { background: #fdecea; border: 2px solid #c628
 
 
 def _day(payout: Payout) -> str:
-    return payout.transaction_time.strftime("%Y-%m-%d") if payout.transaction_time else _("not yet")
+    return day(payout.transaction_time) if payout.transaction_time else _("not yet")
 
 
 class WeeklyChart(QWidget):
@@ -64,7 +65,7 @@ class WeeklyChart(QWidget):
         if weeks:
             last = weeks[-1]
             self.setToolTip(_("Week of {week}: captured {c}, paid out {p}").format(
-                week=last.week.isoformat(), c=str(last.captured), p=str(last.paid_out)))
+                week=day(last.week), c=money_of(last.captured), p=money_of(last.paid_out)))
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -115,7 +116,7 @@ class WeeklyChart(QWidget):
             if len(weeks) <= 12 or index % max(1, len(weeks) // 8) == 0:
                 painter.setPen(text_color)
                 painter.drawText(QRectF(left - 8, area.bottom() + 4, slot + 16, 20),
-                                 Qt.AlignmentFlag.AlignHCenter, week.week.strftime("%b %d"))
+                                 Qt.AlignmentFlag.AlignHCenter, short_day(week.week))
 
     def _legend(self, painter: QPainter, right: float, color: QColor) -> None:
         x = right - 220
@@ -217,10 +218,10 @@ class PayoutsView(QDialog):
         if paid:
             last = paid[-1]
             words.append(_("The latest, {amount}, was paid on {day}.").format(
-                amount=str(last.amount), day=_day(last)))
-        for money in rec.on_the_way.values():
+                amount=money_of(last.amount), day=_day(last)))
+        for waiting in rec.on_the_way.values():
             words.append(_("On its way: {amount} captured and not in a payout yet.").format(
-                amount=str(money)))
+                amount=money_of(waiting, code=True)))
         self.summary.setText(" ".join(words))
 
         flagged = [(p, f) for p in payouts for f in p.flags]
@@ -238,8 +239,9 @@ class PayoutsView(QDialog):
         self.table.setRowCount(len(payouts))
         for row, p in enumerate(payouts):
             check = ", ".join(p.flag_keys).replace("_", " ") if p.flags else _("adds up")
-            values = [_day(p), p.settlement_id, str(p.amount), str(p.orders), str(p.captured),
-                      str(p.fees), str(p.refunds), check]
+            values = [_day(p), p.settlement_id, money_of(p.amount, code=True), str(p.orders),
+                      money_of(p.captured, code=True), money_of(p.fees, code=True),
+                      money_of(p.refunds, code=True), check]
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if column in (2, 3, 4, 5, 6):
@@ -266,9 +268,11 @@ class PayoutsView(QDialog):
         for row, (line, order) in enumerate(payout.lines):
             who = ((order.merchant_reference or order.order_id) if order
                    else _("not known: {ref}").format(ref=line.amazon_order_reference_id))
-            values = [line.posted.strftime("%Y-%m-%d"), line.transaction_type, who,
+            values = [day(line.posted), line.transaction_type, who,
                       (order.buyer_name if order else "") or "",
-                      f"{line.amount:f} {line.currency}", f"{line.total_fee:f}", f"{line.net:f}"]
+                      money(line.amount, line.currency, code=True),
+                      money(line.total_fee, line.currency, code=True),
+                      money(line.net, line.currency, code=True)]
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if column >= 4:

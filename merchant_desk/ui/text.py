@@ -1,15 +1,19 @@
-"""How the window writes things: money with its currency, dates, short IDs, failures in plain words."""
+"""How the window writes things: money with its currency and dates as the active language's
+country writes them (:mod:`merchant_desk.money_locale`, Babel's CLDR data), short IDs, failures in
+plain words."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from ..amazonpay.errors import AmazonPayError, ApiError, InvalidResponse, TransportError
-from ..i18n import _
+from ..i18n import _, current_locale
 from ..money import Money
+from ..money_locale import format_money
 from ..rules import RuleError
 from ..settings import SettingsError
 from .connection import KeyNotUnlocked
@@ -18,11 +22,26 @@ if TYPE_CHECKING:
     from ..desk import ResumeResult
 
 
-def money(amount: Decimal | None, currency: str | None) -> str:
-    """``14.00 USD``; an empty string when there is no amount."""
+def money(amount: Decimal | None, currency: str | None, *, code: bool = False) -> str:
+    """The amount as the active language's country writes it ("14,00 €", "£14.00", "￥1,500");
+    ``code=True`` for screens where several currencies meet ("14,00 EUR"); an empty string when
+    there is no amount."""
     if amount is None or not currency:
         return ""
-    return str(Money.of(amount, currency))
+    return _money(amount, currency.upper(), current_locale(), code)
+
+
+def money_of(value: Money | None, *, code: bool = False) -> str:
+    """:func:`money` for a :class:`Money`; an empty string for None."""
+    if value is None:
+        return ""
+    return _money(value.amount, value.currency_code, current_locale(), code)
+
+
+# A list repaints the same few hundred amounts and moments on every scroll: Babel is asked once.
+@functools.lru_cache(maxsize=4096)
+def _money(amount: Decimal, currency: str, locale: str, code: bool) -> str:
+    return format_money(Money.of(amount, currency), locale, code=code)
 
 
 def short_id(value: str | None) -> str:
@@ -32,17 +51,55 @@ def short_id(value: str | None) -> str:
     return value if len(value) <= 14 else value[:8] + "…" + value[-4:]
 
 
-def when(value: datetime | date | str | None) -> str:
-    """Local time, to the minute, in ISO order (unambiguous in every country)."""
+def when(value: datetime | date | str | None, *, short: bool = False) -> str:
+    """A moment in this computer's time zone, to the minute, as the active language writes it:
+    CLDR's medium date and short time ("5 dic 2026, 14:05", "Dec 5, 2026, 2:05 PM",
+    "2026/12/05 14:05"); ``short=True`` for a list's narrow column, CLDR's short date
+    ("05/12/26, 14:05", "12/5/26, 2:05 PM"). A naive ``datetime`` is UTC (the store keeps
+    UTC); a ``date`` is written as :func:`day` does."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone()
-        return value.strftime("%Y-%m-%d %H:%M")
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return _moment(aware.astimezone(), current_locale(), "short" if short else "medium")
     if isinstance(value, date):
-        return value.isoformat()
+        return day(value)
     return str(value)
+
+
+def day(value: date | datetime | None) -> str:
+    """A day as the active language writes it, CLDR's medium date ("5 dic 2026", "05.12.2026");
+    a ``datetime`` is taken in this computer's time zone first."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        value = aware.astimezone().date()
+    return _day(value, current_locale(), "medium")
+
+
+def short_day(value: date) -> str:
+    """A day without its year, for a chart's axis ("5 dic", "Dec 5", "12月5日")."""
+    return _day(value, current_locale(), "MMMd")
+
+
+@functools.lru_cache(maxsize=4096)
+def _moment(moment: datetime, locale: str, form: Literal["medium", "short"]) -> str:
+    from babel.dates import format_date, format_time, get_datetime_format
+
+    # what Babel's format_datetime does, with the short time: seconds are noise here
+    pattern = str(get_datetime_format(form, locale=locale)).replace("'", "")
+    return pattern.replace("{0}", format_time(moment, "short", tzinfo=None, locale=locale)) \
+        .replace("{1}", format_date(moment, form, locale=locale))
+
+
+@functools.lru_cache(maxsize=1024)
+def _day(value: date, locale: str, form: str) -> str:
+    from babel.dates import format_date, format_skeleton
+
+    if form == "medium":
+        return format_date(value, "medium", locale=locale)
+    return format_skeleton(form, value, locale=locale)
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from ... import rules
-from ...i18n import _
+from ...i18n import _, current_locale
 from ...money import Money
+from ...money_locale import input_text
 from ..asyncdialog import Decisions
 from ..richtext import escape, plain
 from ..text import describe_failure, money
@@ -119,7 +120,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
 
         form = QFormLayout()
         amount_row = QHBoxLayout()
-        self.amount_edit = QLineEdit(Money(self._remaining, self._currency).amount_text()
+        self.amount_edit = QLineEdit(input_text(Money(self._remaining, self._currency))
                                      if self._remaining > 0 else "")
         self.amount_edit.setObjectName("amountEdit")
         self.amount_edit.setAccessibleName(_("Amount to capture"))
@@ -205,8 +206,11 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         """Check both fields with the rules' own messages; enable Capture only when all pass."""
         ok = True
         try:
-            amount = rules.parse_amount(self.amount_edit.text(), self._currency)
-            rules.check_within_authorized(amount, Money(self._remaining, self._currency))
+            # the active language's way ("14,00" in Italian), and never a guess (money_locale)
+            amount = rules.parse_amount(self.amount_edit.text(), self._currency,
+                                        current_locale())
+            rules.check_within_authorized(amount, Money(self._remaining, self._currency),
+                                          current_locale())
             self.amount_error.setText("")
         except rules.RuleError as error:
             self.amount_error.setText(str(error))
@@ -230,7 +234,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         return ok
 
     def values(self) -> tuple[str, str | None]:
-        amount = rules.parse_amount(self.amount_edit.text(), self._currency)
+        amount = rules.parse_amount(self.amount_edit.text(), self._currency, current_locale())
         return amount.amount_text(), rules.check_soft_descriptor(
             self.descriptor_edit.text())
 

@@ -8,6 +8,7 @@ from ...desk.applies import SIMULATION_CODES, MoneyActions
 from ...desk.views import CHARGE
 from ...i18n import _
 from ...money import Money
+from ..text import money_of
 from .money import Choice, Spec, figure_rows
 
 
@@ -27,7 +28,7 @@ def spec(actions: MoneyActions) -> Spec:
         if left.amount <= 0:
             return _("This collects everything left on the order.")
         return _("{left} stays collectible after this charge; collect it later with "
-                  "another charge.").format(left=left)
+                  "another charge.").format(left=money_of(left))
 
     return Spec(
         object_name="chargeDialog",
@@ -51,7 +52,7 @@ def spec(actions: MoneyActions) -> Spec:
 def describe(result: object) -> str:
     if not isinstance(result, Charge):
         return _("Done.")
-    amount = result.capture_amount or result.charge_amount or ""
+    amount = money_of(result.capture_amount or result.charge_amount)
     if result.state == "Captured":
         return _("Captured {amount} (charge {id}): ship what it pays for.").format(
             amount=amount, id=result.charge_id)

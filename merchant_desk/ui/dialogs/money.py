@@ -30,12 +30,13 @@ from PySide6.QtWidgets import (
 )
 
 from ...desk.applies import SIMULATION_MEANINGS, Figures
-from ...i18n import N_, _
+from ...i18n import N_, _, current_locale
 from ...money import Money
+from ...money_locale import input_text
 from ...rules import RuleError
 from ..asyncdialog import Decisions
 from ..richtext import escape, plain
-from ..text import describe_failure
+from ..text import describe_failure, money_of
 from ..widgets import FitsWrappedText
 from .confirm_page import ConfirmPage
 
@@ -153,7 +154,7 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         self.figure_labels: dict[str, QLabel] = {}
         for title, value in spec.figures_rows:
             shown = _label()
-            shown.setText(str(value) if value is not None else _("not known"))
+            shown.setText(money_of(value) if value is not None else _("not known"))
             shown.setAlignment(Qt.AlignmentFlag.AlignRight)
             self.figure_labels[title] = shown
             figures.addRow(_(title) + ":", shown)
@@ -268,7 +269,7 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         limit = choice.limit if choice is not None else None
         if limit is not None:
             self.currency.setText(limit.currency_code)
-            self.amount_edit.setText(limit.amount_text())
+            self.amount_edit.setText(input_text(limit))
         self.validate()
 
     def amount(self) -> Money | None:
@@ -278,10 +279,12 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
             return None
         from ... import rules
 
-        value = rules.parse_amount(self.amount_edit.text(), choice.limit.currency_code)
+        # the active language's way ("14,00" in Italian), and never a guess (money_locale)
+        value = rules.parse_amount(self.amount_edit.text(), choice.limit.currency_code,
+                                   current_locale())
         if value > choice.limit:
-            raise RuleError(N_("Amount"), _("at most {amount} here").format(amount=choice.limit),
-                            choice.limit.amount_text())
+            raise RuleError(N_("Amount"), _("at most {amount} here").format(
+                amount=money_of(choice.limit)), input_text(choice.limit))
         if self.spec.check is not None:
             self.spec.check(value)
         return value
@@ -329,7 +332,7 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         env = self._env
         where = (_("<b style='color:#b00020'>LIVE: real money moves.</b>") if env == "LIVE"
                  else escape(_("{env}: no real money moves.").format(env=env)))
-        amount = (f"<b>{escape(request.amount)}</b> " if request.amount is not None else "")
+        amount = (f"<b>{escape(money_of(request.amount))}</b> " if request.amount is not None else "")
         test = (escape(_("Sandbox test: {code}: {meaning}.").format(
             code=request.simulation_code,
             meaning=_(SIMULATION_MEANINGS.get(request.simulation_code, ""))))
@@ -344,7 +347,7 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
                 consequence=escape(self.spec.consequence), test=test))
         self.confirm_button.setText(
             _("{verb} {amount} now").format(verb=self.spec.verb,
-                                             amount=request.amount or "").replace("  ", " "))
+                                             amount=money_of(request.amount)).replace("  ", " "))
         self.confirm_page.reset()
         self.pages.setCurrentIndex(1)
         self.confirm_button.setFocus()

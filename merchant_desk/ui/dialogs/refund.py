@@ -8,13 +8,15 @@ from ...amazonpay.models import Refund
 from ...desk.applies import MoneyActions
 from ...i18n import _
 from ...money import Money
+from ..text import money_of
 from .money import Choice, Spec, figure_rows
 
 
 def spec(actions: MoneyActions) -> Spec:
     choices = [Choice(charge.charge_id,
                       _("Charge {id}: captured {captured}, up to {left} can go back").format(
-                          id=charge.charge_id, captured=charge.capture_amount, left=left),
+                          id=charge.charge_id, captured=money_of(charge.capture_amount),
+                          left=money_of(left)),
                       left)
                for charge, left in actions.refundable_charges]
 
@@ -26,7 +28,7 @@ def spec(actions: MoneyActions) -> Spec:
         kept = captured - refunded - amount
         if kept.amount <= 0:
             return _("After this refund the buyer has everything back.")
-        return _("After this refund you keep {kept} of this order.").format(kept=kept)
+        return _("After this refund you keep {kept} of this order.").format(kept=money_of(kept))
 
     return Spec(
         object_name="refundDialog",
@@ -48,7 +50,7 @@ def spec(actions: MoneyActions) -> Spec:
 def describe(result: object) -> str:
     if not isinstance(result, Refund):
         return _("Done.")
-    amount = result.refund_amount or ""
+    amount = money_of(result.refund_amount)
     if result.state == "Refunded":
         return _("Refunded {amount}: the buyer gets it back within days.").format(amount=amount)
     if result.state == "Declined":

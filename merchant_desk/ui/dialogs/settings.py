@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from ... import secrets
-from ...i18n import N_, _
+from ...i18n import LANGUAGES, N_, _
 from ...settings import Settings, SettingsError, load_settings, save_settings
 from ..asyncdialog import Decisions, execute
 from ..richtext import plain, tip
@@ -47,6 +47,14 @@ ENVIRONMENTS = (("sandbox", N_("Sandbox: test orders, no real money")),
                 ("live", N_("Live: real customers, real money")))
 
 CheckResult = tuple[str, bool, str]
+
+
+def autonym(language: str) -> str:
+    """A language named in itself, as a list of languages shows it: "Italiano", "日本語"."""
+    from babel import Locale
+
+    name = Locale.parse(language).get_display_name(language) or language
+    return name[:1].upper() + name[1:]
 KeyRead = Literal["read", "wrong passphrase", "failed"]
 Doctor = Callable[[Settings, Any], Awaitable[list[CheckResult]]]
 
@@ -163,6 +171,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
             widget.setAccessibleName(label.replace("&", "").rstrip(":"))
             form.addRow(buddy, widget)
         layout.addWidget(account)
+        layout.addWidget(self._language_box(current))
 
         key = QGroupBox(_("Private key"))
         # a box layout: QFormLayout gives wrapped full-width labels too little height (clipped)
@@ -230,6 +239,39 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
         buttons.accepted.connect(lambda: self._decide("save"))
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+
+    # ------------------------------------------------------------------ language
+
+    def _language_box(self, current: Settings) -> QGroupBox:
+        """The window's language, each named in itself; it applies from the next start."""
+        from ..session import language_chosen_at_start
+
+        box = QGroupBox(_("Language"))
+        row = QHBoxLayout(box)
+        self.language = QComboBox()
+        self.language.setObjectName("languageCombo")
+        self.language.setAccessibleName(_("Language"))
+        self.language.addItem(_("The system's language"), None)
+        for code in LANGUAGES:
+            self.language.addItem(autonym(code), code)
+        saved = (current.language or "").partition("_")[0] or None
+        self.language.setCurrentIndex(max(0, self.language.findData(saved)))
+        self.restart_button = QPushButton(_("Restart now"))
+        self.restart_button.setObjectName("restartButton")
+        self.restart_button.setEnabled(False)
+        self.restart_button.clicked.connect(lambda: self._decide("restart"))
+        running, explicit = language_chosen_at_start()
+        self.language_note = plain_label(
+            _("Set for this run with --language or MERCHANT_DESK_LANGUAGE ({code}), which "
+               "win over this choice.").format(code=running) if explicit else
+            _("A new language takes effect when Merchant Desk starts again."))
+        self.language_note.setObjectName("languageNote")
+        self.language.currentIndexChanged.connect(
+            lambda: self.restart_button.setEnabled(self.language.currentData() != saved))
+        row.addWidget(self.language)
+        row.addWidget(self.language_note, 1)
+        row.addWidget(self.restart_button)
+        return box
 
     # ------------------------------------------------------------------ key
 
@@ -320,6 +362,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
             merchant_id=self.merchant_id.text().strip() or None,
             store_id=self.store_id.text().strip() or None,
             public_key_id=self.public_key_id.text().strip() or None,
+            language=self.language.currentData(),
         ).validated()
 
     def reject(self) -> None:
@@ -429,6 +472,15 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
                     await self._test()
                     continue
                 saved = await self._save()
+                if saved is not None and decision == "restart":
+                    from ..session import request_restart
+
+                    if request_restart():
+                        return None  # the next start reads what was saved
+                    self.error.setText(_(
+                        "Saved. Work is still running, so Merchant Desk cannot restart now: "
+                        "the new language takes effect when it starts again."))
+                    continue
                 if saved is not None:
                     return saved
         finally:
