@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -39,6 +40,7 @@ from merchant_desk import i18n, meanings, secrets
 from merchant_desk.desk.views import CANCEL, CHARGE, CLOSE, REFUND
 from merchant_desk.ui.dialogs.capture import CaptureDialog
 from merchant_desk.ui.dialogs.money import MoneyDialog
+from merchant_desk.ui.dialogs.settings import autonym
 from tests.guihelpers import open_dialog
 
 TEMPLATE = i18n.LOCALE_DIR / f"{i18n.DOMAIN}.pot"
@@ -173,8 +175,21 @@ DATA_WIDGETS = {"shippingAddress", "buyer", "merchantReference", "orderId", "tra
 QT_OWN = {"ScrollLeftButton", "ScrollRightButton"}
 
 
+def cldr_words() -> set[str]:
+    """Words Babel's CLDR data writes, not our catalogs: the active language's month and day
+    names (in dates), and each language's name in itself (Settings' language choice)."""
+    locale = Locale.parse(i18n.current_locale())
+    words: set[str] = {autonym(code) for code in i18n.LANGUAGES}
+    for context in ("format", "stand-alone"):
+        for width in ("abbreviated", "wide"):
+            words.update(str(name).strip(".") for name in
+                         locale.months[context][width].values())
+            words.update(str(name).strip(".") for name in locale.days[context][width].values())
+    return words
+
+
 def untranslated(root: QWidget, data: set[str]) -> list[str]:
-    codes = amazon_codes()
+    codes = amazon_codes() | cldr_words()
     # key names ("Ctrl+Shift+C") are Qt's own words, translated by Qt's catalogs
     data = data | {action.shortcut().toString() for widget in [root, *root.findChildren(QWidget)]
                    for action in widget.actions() if not action.shortcut().isEmpty()}

@@ -181,8 +181,12 @@ NOT_TRANSLATED: dict[str, set[str]] = {
         "%(asctime)s %(levelname)s %(name)s: %(message)s",  # the log file's line format
         # `gui --smoke` lines: read by CI and packaging/smoke.py, not by a shop owner
         "smoke ok: ", " orders, keyring=", "smoke failed: ", " orders listed",
-        "smoke failed: could not connect: ",
+        "smoke failed: could not connect: ", "language: ", ", Qt's Cancel: ",
     },
+    # printed on the terminal the window was started from, when it has just been asked to
+    # restart itself and could not: a developer's line, like the log's
+    "merchant_desk/ui/session.py": {"merchant-desk: could not start again (",
+                                    "); start Merchant Desk yourself."},
     # a Literal the code compares, never shown
     "merchant_desk/ui/dialogs/settings.py": {"wrong passphrase"},
     # the widest status a column is sized for, never shown
