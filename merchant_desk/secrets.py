@@ -131,8 +131,23 @@ class StoredWhere:
 
     def __str__(self) -> str:
         if self.kind == "keyring":
-            return _("the system keyring ({keyring})").format(keyring=_label(self.detail))
+            return _(_KEYRING_WHERE).format(keyring=_label(self.detail))
         return _("the passphrase-encrypted file {path}").format(path=self.detail)
+
+
+_KEYRING_WHERE = N_("the system keyring ({keyring})")
+_KEYRING_PLAIN = N_("the system keyring")
+
+
+def names_a_keyring(key_source: str) -> bool:
+    """Whether ``key_source``, a desk's words for where its key came from, names the system
+    keyring (:class:`StoredWhere`'s words, or the plain "the system keyring"), in the language
+    spoken now or in English: the words are translated, so looking for "keyring" would not do."""
+    return any(
+        key_source == plain or key_source.startswith(where.partition("{keyring}")[0])
+        for where, plain in ((_(_KEYRING_WHERE), _(_KEYRING_PLAIN)),
+                             (_KEYRING_WHERE, _KEYRING_PLAIN))
+    )
 
 
 class Credentials(NamedTuple):
