@@ -143,11 +143,14 @@ def names_a_keyring(key_source: str) -> bool:
     """Whether ``key_source``, a desk's words for where its key came from, names the system
     keyring (:class:`StoredWhere`'s words, or the plain "the system keyring"), in the language
     spoken now or in English: the words are translated, so looking for "keyring" would not do."""
-    return any(
-        key_source == plain or key_source.startswith(where.partition("{keyring}")[0])
-        for where, plain in ((_(_KEYRING_WHERE), _(_KEYRING_PLAIN)),
-                             (_KEYRING_WHERE, _KEYRING_PLAIN))
-    )
+    for where, plain in ((_(_KEYRING_WHERE), _(_KEYRING_PLAIN)), (_KEYRING_WHERE, _KEYRING_PLAIN)):
+        # the words before the keyring's name (a language could put the name first: then the
+        # words after it)
+        before, _name, after = where.partition("{keyring}")
+        if key_source == plain or (before and key_source.startswith(before)) or (
+                not before and after and key_source.endswith(after)):
+            return True
+    return False
 
 
 class Credentials(NamedTuple):
