@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .desk import Desk
+from .i18n import _
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
@@ -103,7 +104,7 @@ async def connect_demo(desk: Desk, *, market: Market | None = None) -> None:
     from .sandbox.seed import seed_world
 
     if desk.connected:
-        raise DeskError("This desk is already connected.")
+        raise DeskError(_("This desk is already connected."))
     market = market or demo_market()
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     app = create_app(
@@ -133,7 +134,7 @@ async def connect_demo(desk: Desk, *, market: Market | None = None) -> None:
     # see AmazonPayClient._sign)
     client = AmazonPayClient(config, transport=httpx.ASGITransport(app=app), pacer=False,
                              sign_on_thread=False)
-    desk.attach(client, key_source="a throwaway demo key (never stored)",
+    desk.attach(client, key_source=_("a throwaway demo key (never stored)"),
                 environment_label="DEMO", on_close=close_emulator)
     desk.emulator = emulator
     _demos[desk] = demo
@@ -163,7 +164,7 @@ async def open_shop(desk: Desk, on_arrival: Callable[[Arrival], None]) -> DemoSh
 
     demo = _demos.get(desk)
     if demo is None:
-        raise DeskError("Test orders can only be placed in the demo.")
+        raise DeskError(_("Test orders can only be placed in the demo."))
     loop = asyncio.get_running_loop()
 
     def hand_over(arrival: Arrival) -> None:  # on the server's thread

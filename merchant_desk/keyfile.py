@@ -38,6 +38,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from .i18n import _
+
 FORMAT: Final = "merchant-desk-sealed-key"
 VERSION: Final = 2
 #: scrypt's cost for new files (module attributes so tests can seal quickly).
@@ -100,33 +102,33 @@ def unseal(data: bytes, passphrase: bytes) -> rsa.RSAPrivateKey:
     sealed = _parse(data)
     aes_key, check = _derive(passphrase, sealed.salt, sealed.n, sealed.r, sealed.p)
     if not hmac.compare_digest(check, sealed.check):
-        raise WrongPassphrase("the passphrase does not open this key file")
+        raise WrongPassphrase(_("the passphrase does not open this key file"))
     try:
         der = AESGCM(aes_key).decrypt(sealed.nonce, sealed.ciphertext,
                                       _associated_data(sealed.header))
     except InvalidTag:
-        raise DamagedKeyFile("the key file was changed after it was written") from None
+        raise DamagedKeyFile(_("the key file was changed after it was written")) from None
     # Authenticated, and checked in full when it was sealed: OpenSSL's slow RSA consistency
     # check would only repeat that on every start.
     key = serialization.load_der_private_key(der, None, unsafe_skip_rsa_key_validation=True)
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise DamagedKeyFile("the key file holds no RSA key")
+        raise DamagedKeyFile(_("the key file holds no RSA key"))
     return key
 
 
 def _open_version_1(data: bytes, passphrase: bytes) -> rsa.RSAPrivateKey:
     if b"-----BEGIN ENCRYPTED PRIVATE KEY-----" not in data:
-        raise DamagedKeyFile("the file is not a key file Merchant Desk wrote")
+        raise DamagedKeyFile(_("the file is not a key file Merchant Desk wrote"))
     try:
         key = serialization.load_pem_private_key(data, password=passphrase)
     except ValueError:
         # PBES2 with CBC cannot tell a wrong passphrase from a changed file: a wrong
         # passphrase is by far the likelier, and the message says both.
-        raise WrongPassphrase("the passphrase does not open this key file") from None
+        raise WrongPassphrase(_("the passphrase does not open this key file")) from None
     except TypeError:
-        raise DamagedKeyFile("the key file is not encrypted") from None
+        raise DamagedKeyFile(_("the key file is not encrypted")) from None
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise DamagedKeyFile("the key file holds no RSA key")
+        raise DamagedKeyFile(_("the key file holds no RSA key"))
     return key
 
 
@@ -161,9 +163,9 @@ def _parse(data: bytes) -> _Sealed:
             and len(sealed.check) == _CHECK_BYTES
         )
     except (ValueError, TypeError, KeyError, AttributeError, binascii.Error):
-        raise DamagedKeyFile("the key file is not one Merchant Desk wrote") from None
+        raise DamagedKeyFile(_("the key file is not one Merchant Desk wrote")) from None
     if not well_formed:
-        raise DamagedKeyFile("the key file's parameters are not ones Merchant Desk writes")
+        raise DamagedKeyFile(_("the key file's parameters are not ones Merchant Desk writes"))
     return sealed
 
 

@@ -45,6 +45,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from . import keyfile, rules
 from .amazonpay import signing
 from .amazonpay.errors import KeyLoadError
+from .i18n import N_, _, ngettext
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +55,18 @@ DEFAULT_PROFILE = "default"
 #: Non-secret record of where each profile's key is kept.
 INDEX_FILE = "credentials.json"
 MIN_PASSPHRASE_LENGTH = 8
+_MAX_PASSPHRASE_BYTES = 1023  # OpenSSL's PEM passphrase limit
 # Windows Credential Locker holds at most 2,560 bytes per entry (1,280 UTF-16 characters) and a
 # 2048-bit PKCS#8 PEM is ~1,700 characters, so the PEM is stored in parts under one head entry.
 _PART_CHARS = 1000
 
-#: Backends known to keep secrets encrypted and per-user, by ``module.ClassName``.
+#: Backends known to keep secrets encrypted and per-user, by ``module.ClassName``; each name
+#: in English, translated where it is shown (the systems name them in the user's language).
 TRUSTED_BACKENDS: dict[str, str] = {
-    "keyring.backends.macOS.Keyring": "macOS Keychain",
-    "keyring.backends.Windows.WinVaultKeyring": "Windows Credential Locker",
-    "keyring.backends.SecretService.Keyring": "Secret Service (GNOME Keyring, KWallet)",
-    "keyring.backends.libsecret.Keyring": "Secret Service (libsecret)",
+    "keyring.backends.macOS.Keyring": N_("macOS Keychain"),
+    "keyring.backends.Windows.WinVaultKeyring": N_("Windows Credential Locker"),
+    "keyring.backends.SecretService.Keyring": N_("Secret Service (GNOME Keyring, KWallet)"),
+    "keyring.backends.libsecret.Keyring": N_("Secret Service (libsecret)"),
     "keyring.backends.kwallet.DBusKeyring": "KWallet",
     "keyring.backends.kwallet.DBusKeyringKWallet4": "KWallet 4",
 }
@@ -87,7 +90,8 @@ class KeyNeedsPassphrase(SecretsError):
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        super().__init__(f"The private key file {path} is encrypted: give its passphrase.")
+        super().__init__(
+            _("The private key file {path} is encrypted: give its passphrase.").format(path=path))
 
 
 class WrongPassphrase(SecretsError):
@@ -95,13 +99,13 @@ class WrongPassphrase(SecretsError):
 
     def __init__(self, path: Path, message: str = "") -> None:
         self.path = path
-        super().__init__(message or f"The passphrase is wrong: the private key file {path} "
-                         "could not be unlocked. Try again.")
+        super().__init__(message or _("The passphrase is wrong: the private key file {path} "
+                                      "could not be unlocked. Try again.").format(path=path))
 
 
 #: Asked for the passphrase of the encrypted key file at the path given; None when the operator
 #: declines (a cancelled prompt, no terminal).
-PassphraseProvider = Callable[[Path], "str | None"]
+PassphraseProvider = Callable[[Path], str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +131,26 @@ class StoredWhere:
 
     def __str__(self) -> str:
         if self.kind == "keyring":
-            return f"the system keyring ({_label(self.detail)})"
-        return f"the passphrase-encrypted file {self.detail}"
+            return _(_KEYRING_WHERE).format(keyring=_label(self.detail))
+        return _("the passphrase-encrypted file {path}").format(path=self.detail)
+
+
+_KEYRING_WHERE = N_("the system keyring ({keyring})")
+_KEYRING_PLAIN = N_("the system keyring")
+
+
+def names_a_keyring(key_source: str) -> bool:
+    """Whether ``key_source``, a desk's words for where its key came from, names the system
+    keyring (:class:`StoredWhere`'s words, or the plain "the system keyring"), in the language
+    spoken now or in English: the words are translated, so looking for "keyring" would not do."""
+    for where, plain in ((_(_KEYRING_WHERE), _(_KEYRING_PLAIN)), (_KEYRING_WHERE, _KEYRING_PLAIN)):
+        # the words before the keyring's name (a language could put the name first: then the
+        # words after it)
+        before, _name, after = where.partition("{keyring}")
+        if key_source == plain or (before and key_source.startswith(before)) or (
+                not before and after and key_source.endswith(after)):
+            return True
+    return False
 
 
 class Credentials(NamedTuple):
@@ -176,7 +198,10 @@ def _qualified(backend: keyring.backend.KeyringBackend) -> str:
 
 
 def _label(name: str) -> str:
-    return TRUSTED_BACKENDS.get(name) or _extra_trusted.get(name) or name
+    """The backend's name for a person, in the active language; its ``module.Class`` when it
+    has none."""
+    known = TRUSTED_BACKENDS.get(name)
+    return _(known) if known else _extra_trusted.get(name) or name
 
 
 def _is_trusted(name: str) -> bool:
@@ -187,23 +212,23 @@ def _refusal(backend: keyring.backend.KeyringBackend) -> str:
     """Why ``backend`` is not used, in words an operator can act on."""
     name = _qualified(backend)
     if name == "keyring.backends.fail.Keyring":
-        return (
+        return _(
             "No system keyring is available (usual on a server or a Linux session without a "
             "desktop keyring such as GNOME Keyring or KWallet)."
         )
     if name == "keyring.backends.null.Keyring":
-        return "The keyring is switched off (the 'null' backend would silently lose the key)."
+        return _("The keyring is switched off (the 'null' backend would silently lose the key).")
     if name.startswith("keyrings.alt."):
-        return (
-            f"The keyring backend {name} keeps secrets in a plain or only base64-encoded file, "
+        return _(
+            "The keyring backend {backend} keeps secrets in a plain or only base64-encoded file, "
             "so Merchant Desk does not put the private key there."
-        )
+        ).format(backend=name)
     if name == "keyring.backends.chainer.ChainerBackend":
-        return "None of the available keyring backends is one Merchant Desk trusts."
-    return (
-        f"The keyring backend {name} is not one Merchant Desk knows to be safe (macOS Keychain, "
-        "Windows Credential Locker, Secret Service, KWallet)."
-    )
+        return _("None of the available keyring backends is one Merchant Desk trusts.")
+    return _(
+        "The keyring backend {backend} is not one Merchant Desk knows to be safe (macOS "
+        "Keychain, Windows Credential Locker, Secret Service, KWallet)."
+    ).format(backend=name)
 
 
 def _current_backend() -> tuple[keyring.backend.KeyringBackend | None, KeyringStatus]:
@@ -217,7 +242,9 @@ def _current_backend() -> tuple[keyring.backend.KeyringBackend | None, KeyringSt
     for backend in candidates:
         name = _qualified(backend)
         if _is_trusted(name):
-            status = KeyringStatus(True, name, f"The key is kept in {_label(name)}.", _label(name))
+            status = KeyringStatus(
+                True, name, _("The key is kept in {keyring}.").format(keyring=_label(name)),
+                _label(name))
             return backend, status
     name = _qualified(current)
     return None, KeyringStatus(False, name, _refusal(current), _label(name))
@@ -238,8 +265,9 @@ def keyring_status(*, probe: bool = False) -> KeyringStatus:
         return KeyringStatus(
             False,
             status.backend_name,
-            f"{_label(status.backend_name)} is installed but did not answer "
-            f"({type(exc).__name__}); unlock it or start it, then try again.",
+            _("{keyring} is installed but did not answer ({error}); unlock it or start it, then "
+              "try again.").format(keyring=_label(status.backend_name),
+                                   error=type(exc).__name__),
             status.label,
         )
     return status
@@ -252,19 +280,32 @@ def _remembered_backend(name: str) -> keyring.backend.KeyringBackend:
         return backend
     if not _is_trusted(name):
         raise SecretsError(
-            f"The key was stored with the keyring backend {name}, which Merchant Desk no "
-            "longer trusts. Set the credentials again."
+            _("The key was stored with the keyring backend {backend}, which Merchant Desk no "
+              "longer trusts. Set the credentials again.").format(backend=name)
         )
     try:
         return keyring.core.load_keyring(name)
     except Exception as exc:
         raise SecretsError(
-            f"The key is in {_label(name)}, which cannot be opened now ({type(exc).__name__}). "
-            f"{status.reason} Unlock or start it, or set the credentials again."
+            _("The key is in {keyring}, which cannot be opened now ({error}). {reason} Unlock or "
+              "start it, or set the credentials again.").format(
+                keyring=_label(name), error=type(exc).__name__, reason=status.reason)
         ) from None
 
 
-def _keyring_call(what: str, backend: keyring.backend.KeyringBackend, call: Any, *args: Any) -> Any:
+KeyringAction = Literal["read", "write", "remove"]
+# One whole sentence for each action, so that each language can say it its own way.
+_KEYRING_FAILED: dict[KeyringAction, str] = {
+    "read": N_("Could not read from {keyring} ({error}). Unlock the keyring and try again."),
+    "write": N_("Could not write to {keyring} ({error}). Unlock the keyring and try again."),
+    "remove": N_("Could not remove the key from {keyring} ({error}). Unlock the keyring and try "
+                 "again."),
+}
+
+
+def _keyring_call(
+    action: KeyringAction, backend: keyring.backend.KeyringBackend, call: Any, *args: Any
+) -> Any:
     try:
         return call(*args)
     except keyring.errors.PasswordDeleteError:
@@ -272,10 +313,8 @@ def _keyring_call(what: str, backend: keyring.backend.KeyringBackend, call: Any,
     except Exception as exc:
         # The exception type and the backend say enough; the text of some backends' errors
         # could echo what was being written.
-        raise SecretsError(
-            f"Could not {what} {_label(_qualified(backend))} ({type(exc).__name__}). Unlock the "
-            "keyring and try again."
-        ) from None
+        raise SecretsError(_(_KEYRING_FAILED[action]).format(
+            keyring=_label(_qualified(backend)), error=type(exc).__name__)) from None
 
 
 # --------------------------------------------------------------------------- keyring entries
@@ -300,14 +339,14 @@ def _read_head(
 ) -> dict[str, Any] | None:
     """The profile's head entry; an entry we did not write is an error unless not ``strict``
     (writing or deleting may replace it: the service name is ours)."""
-    raw = _keyring_call("read from", backend, backend.get_password, SERVICE, profile)
+    raw = _keyring_call("read", backend, backend.get_password, SERVICE, profile)
     if raw is None:
         return None
     head = _parse_head(raw)
     if head is None and strict:
         raise SecretsError(
-            f"The keyring entry '{SERVICE}/{profile}' is not one Merchant Desk wrote. "
-            "Set the credentials again."
+            _("The keyring entry '{entry}' is not one Merchant Desk wrote. Set the credentials "
+              "again.").format(entry=f"{SERVICE}/{profile}")
         )
     return head
 
@@ -322,7 +361,7 @@ def _keyring_write(
     parts = [pem[i : i + _PART_CHARS] for i in range(0, len(pem), _PART_CHARS)]
     for index, part in enumerate(parts):
         name = _part_name(profile, generation, index)
-        _keyring_call("write to", backend, backend.set_password, SERVICE, name, part)
+        _keyring_call("write", backend, backend.set_password, SERVICE, name, part)
     head = {
         "v": 1,
         "publicKeyId": public_key_id,
@@ -330,7 +369,7 @@ def _keyring_write(
         "parts": len(parts),
         "sha256": hashlib.sha256(pem.encode("ascii")).hexdigest(),
     }
-    _keyring_call("write to", backend, backend.set_password, SERVICE, profile, json.dumps(head))
+    _keyring_call("write", backend, backend.set_password, SERVICE, profile, json.dumps(head))
     if old is not None:
         _keyring_delete_parts(backend, profile, old)
 
@@ -343,13 +382,13 @@ def _keyring_read(backend: keyring.backend.KeyringBackend, profile: str) -> tupl
     chunks = []
     for index in range(head["parts"]):
         name = _part_name(profile, str(head.get("generation")), index)
-        chunk = _keyring_call("read from", backend, backend.get_password, SERVICE, name)
+        chunk = _keyring_call("read", backend, backend.get_password, SERVICE, name)
         chunks.append(chunk or "")
     pem = "".join(chunks)
     if hashlib.sha256(pem.encode("utf-8")).hexdigest() != head.get("sha256"):
         raise SecretsError(
-            f"The private key in {_label(_qualified(backend))} is incomplete or damaged. "
-            "Set the credentials again."
+            _("The private key in {keyring} is incomplete or damaged. Set the credentials "
+              "again.").format(keyring=_label(_qualified(backend)))
         )
     return str(head.get("publicKeyId") or ""), pem
 
@@ -359,15 +398,15 @@ def _keyring_delete_parts(
 ) -> None:
     for index in range(int(head.get("parts", 0))):
         name = _part_name(profile, str(head.get("generation")), index)
-        _keyring_call("remove from", backend, backend.delete_password, SERVICE, name)
+        _keyring_call("remove", backend, backend.delete_password, SERVICE, name)
 
 
 def _keyring_delete(backend: keyring.backend.KeyringBackend, profile: str) -> bool:
-    raw = _keyring_call("read from", backend, backend.get_password, SERVICE, profile)
+    raw = _keyring_call("read", backend, backend.get_password, SERVICE, profile)
     if raw is None:
         return False
     # Head first: once it is gone the credentials are gone, whatever happens to the parts.
-    _keyring_call("remove from", backend, backend.delete_password, SERVICE, profile)
+    _keyring_call("remove", backend, backend.delete_password, SERVICE, profile)
     head = _parse_head(raw)
     if head is not None:
         _keyring_delete_parts(backend, profile, head)
@@ -451,31 +490,35 @@ def _write_index(data_dir: Path, profiles: dict[str, Any]) -> None:
 def _check_profile(profile: str) -> str:
     if not _PROFILE_RE.fullmatch(profile or ""):
         raise SecretsError(
-            f"Profile name {profile!r} is not allowed: use letters, digits, '-' and '_' "
-            "(e.g. default)."
+            _("Profile name {profile} is not allowed: use letters, digits, '-' and '_' "
+              "(e.g. default).").format(profile=repr(profile))
         )
     return profile
 
 
 def _check_passphrase(passphrase: str | bytes | None) -> bytes:
     if passphrase is None or len(passphrase) == 0:
-        raise SecretsError("A passphrase is needed to encrypt the key file.")
+        raise SecretsError(_("A passphrase is needed to encrypt the key file."))
     data = passphrase.encode("utf-8") if isinstance(passphrase, str) else bytes(passphrase)
     if len(passphrase) < MIN_PASSPHRASE_LENGTH:
-        raise SecretsError(
-            f"The passphrase is too short: use at least {MIN_PASSPHRASE_LENGTH} characters."
-        )
-    if len(data) > 1023:  # OpenSSL's PEM passphrase limit
-        raise SecretsError("The passphrase is too long: use at most 1023 bytes.")
+        raise SecretsError(ngettext(
+            "The passphrase is too short: use at least {count} character.",
+            "The passphrase is too short: use at least {count} characters.",
+            MIN_PASSPHRASE_LENGTH).format(count=MIN_PASSPHRASE_LENGTH))
+    if len(data) > _MAX_PASSPHRASE_BYTES:
+        raise SecretsError(ngettext(
+            "The passphrase is too long: use at most {count} byte.",
+            "The passphrase is too long: use at most {count} bytes.",
+            _MAX_PASSPHRASE_BYTES).format(count=_MAX_PASSPHRASE_BYTES))
     return data
 
 
 def _checked_key(key: rsa.RSAPrivateKey) -> rsa.RSAPrivateKey:
     if key.key_size < signing.MIN_KEY_BITS:
-        raise SecretsError(
-            f"This RSA key has {key.key_size} bits; Amazon Pay keys have at least "
-            f"{signing.MIN_KEY_BITS}."
-        )
+        raise SecretsError(ngettext(
+            "This RSA key has {bits} bit; Amazon Pay keys have at least {minimum}.",
+            "This RSA key has {bits} bits; Amazon Pay keys have at least {minimum}.",
+            key.key_size).format(bits=key.key_size, minimum=signing.MIN_KEY_BITS))
     return key
 
 
@@ -498,7 +541,8 @@ def _read_key_file(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise SecretsError(
-            f"Cannot read the private key file {path} ({exc.strerror or type(exc).__name__})."
+            _("Cannot read the private key file {path} ({error}).").format(
+                path=path, error=exc.strerror or type(exc).__name__)
         ) from None
 
 
@@ -524,7 +568,8 @@ def load_private_key_file(
     except KeyLoadError as exc:
         if passphrase and "passphrase is wrong" in str(exc):
             raise WrongPassphrase(path) from None
-        raise SecretsError(f"{path} cannot be used as the private key: {exc}") from None
+        raise SecretsError(_("{path} cannot be used as the private key: {problem}").format(
+            path=path, problem=exc)) from None
 
 
 def store_credentials(
@@ -565,10 +610,10 @@ def store_credentials(
     use_keyring = where == "keyring" or (where == "auto" and backend is not None)
     if not use_keyring and passphrase is None:
         raise SecretsError(
-            f"{status.reason} To keep the key in a passphrase-encrypted file in {data_dir} "
-            "instead, give a passphrase."
+            _("{reason} To keep the key in a passphrase-encrypted file in {folder} instead, give "
+              "a passphrase.").format(reason=status.reason, folder=data_dir)
             if backend is None
-            else "A passphrase is needed to encrypt the key file."
+            else _("A passphrase is needed to encrypt the key file.")
         )
 
     index = _read_index(data_dir)
@@ -584,8 +629,8 @@ def store_credentials(
         # Read it back: a backend that accepts writes and keeps nothing must not pass.
         if _keyring_read(backend, profile) != (key_id, pem):
             raise SecretsError(
-                f"{_label(_qualified(backend))} did not keep the key. Check the keyring, or "
-                "use a passphrase-encrypted file instead."
+                _("{keyring} did not keep the key. Check the keyring, or use a "
+                  "passphrase-encrypted file instead.").format(keyring=_label(_qualified(backend)))
             )
         stored = StoredWhere("keyring", _qualified(backend))
         entry: dict[str, Any] = {"where": "keyring", "backend": stored.detail}
@@ -600,7 +645,8 @@ def store_credentials(
     index[profile] = entry
     _write_index(data_dir, index)
     _remove_other_copies(data_dir, profile, keep=stored, previous=previous)
-    log.info("credentials for profile %s stored in %s (key %s)", profile, stored, fingerprint)
+    log.info("credentials for profile %s stored in %s %s (key %s)", profile, stored.kind,
+             stored.detail, fingerprint)
     return stored
 
 
@@ -618,7 +664,7 @@ def _remove_other_copies(
         except SecretsError as exc:
             log.warning("the old key could not be removed from the keyring: %s", exc)
     elif keep.kind == "file":
-        backend, _ = _current_backend()
+        backend, _status = _current_backend()
         if backend is not None:
             with contextlib.suppress(SecretsError):
                 _keyring_delete(backend, profile)
@@ -645,30 +691,35 @@ def _from_file(
     path = _existing_key_file(data_dir, profile)
     if path is None:
         missing = _key_file(data_dir, profile)
-        raise SecretsError(f"The key file {missing} is missing. Set the credentials again.")
+        raise SecretsError(
+            _("The key file {path} is missing. Set the credentials again.").format(path=missing))
     if passphrase is None or len(passphrase) == 0:
-        raise SecretsError(f"The private key is in the encrypted file {path}: give its passphrase.")
+        raise SecretsError(
+            _("The private key is in the encrypted file {path}: give its passphrase.").format(
+                path=path))
     secret = passphrase.encode("utf-8") if isinstance(passphrase, str) else bytes(passphrase)
     try:
         data = path.read_bytes()
         key = keyfile.unseal(data, secret)
     except OSError as exc:
         raise SecretsError(
-            f"The key file {path} could not be read ({exc.strerror or type(exc).__name__})."
+            _("The key file {path} could not be read ({error}).").format(
+                path=path, error=exc.strerror or type(exc).__name__)
         ) from None
     except keyfile.WrongPassphrase:
         raise WrongPassphrase(
             path,
-            f"The passphrase is wrong: the key file {path} could not be unlocked. "
-            "Nothing was changed; try again.",
+            _("The passphrase is wrong: the key file {path} could not be unlocked. Nothing was "
+              "changed; try again.").format(path=path),
         ) from None
     except keyfile.DamagedKeyFile as exc:
         raise SecretsError(
-            f"The key file {path} cannot be used: {exc}. Merchant Desk refuses it; set the "
-            "credentials again from the key Seller Central gave you."
+            _("The key file {path} cannot be used: {problem}. Merchant Desk refuses it; set the "
+              "credentials again from the key Seller Central gave you.").format(
+                path=path, problem=exc)
         ) from None
     if not key_id:
-        raise SecretsError("The public key ID is not recorded. Set the credentials again.")
+        raise SecretsError(_("The public key ID is not recorded. Set the credentials again."))
     if not keyfile.is_current(data):
         _seal_again(data_dir, profile, key, secret, old=path)
     return Credentials(key_id, key)
@@ -699,7 +750,8 @@ def _from_pem(pem: str, key_id: str, where: str) -> Credentials:
     try:
         key = _load_stored_key(pem.encode("utf-8"))
     except KeyLoadError as exc:
-        raise SecretsError(f"The key in {where} could not be read: {exc}") from None
+        raise SecretsError(_("The key in {keyring} could not be read: {problem}").format(
+            keyring=where, problem=exc)) from None
     return Credentials(key_id, key)
 
 
@@ -723,14 +775,14 @@ def load_credentials(
         found = _keyring_read(backend, profile)
         if found is None:
             raise SecretsError(
-                f"The key is no longer in {_label(_qualified(backend))} (it was removed "
-                "outside Merchant Desk). Set the credentials again."
+                _("The key is no longer in {keyring} (it was removed outside Merchant Desk). Set "
+                  "the credentials again.").format(keyring=_label(_qualified(backend)))
             )
         return _from_pem(found[1], found[0], _label(_qualified(backend)))
     if isinstance(entry, dict) and entry.get("where") == "file":
         return _from_file(data_dir, profile, passphrase, str(entry.get("publicKeyId") or ""))
     # No record (a new data directory): look in the trusted keyring, then for the file.
-    current, _ = _current_backend()
+    current, _status = _current_backend()
     if current is not None:
         found = _keyring_read(current, profile)
         if found is not None:
@@ -738,12 +790,12 @@ def load_credentials(
     path = _existing_key_file(data_dir, profile)
     if path is not None:
         raise SecretsError(
-            f"The key file {path} exists but its public key ID is not recorded. "
-            "Set the credentials again."
+            _("The key file {path} exists but its public key ID is not recorded. Set the "
+              "credentials again.").format(path=path)
         )
     raise SecretsError(
-        f"No credentials are stored for profile '{profile}'. Add them with "
-        "'merchant-desk credentials set'."
+        _("No credentials are stored for profile '{profile}'. Add them with 'merchant-desk "
+          "credentials set'.").format(profile=profile)
     )
 
 
@@ -805,7 +857,7 @@ def delete_credentials(data_dir: Path, *, profile: str = DEFAULT_PROFILE) -> boo
     if isinstance(entry, dict) and entry.get("where") == "keyring":
         removed = _keyring_delete(_remembered_backend(str(entry.get("backend"))), profile)
     else:
-        backend, _ = _current_backend()
+        backend, _status = _current_backend()
         if backend is not None:
             removed = _keyring_delete(backend, profile)
     if _remove_key_files(data_dir, profile):

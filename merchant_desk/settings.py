@@ -18,6 +18,7 @@ from typing import Any
 from .amazonpay.endpoints import ENVIRONMENTS, environment_of_key
 from .amazonpay.endpoints import REGION_ALIASES as REGIONS
 from .amazonpay.signing import ALGORITHMS, DEFAULT_ALGORITHM
+from .i18n import _
 from .paths import default_data_dir
 
 SETTINGS_FILE = "settings.json"
@@ -45,20 +46,23 @@ class Settings:
     def validated(self) -> Settings:
         region = REGIONS.get((self.region or "").lower())
         if region is None:
-            raise SettingsError(f"Region {self.region!r} is not one of na, eu, jp.")
+            raise SettingsError(_("Region {region} is not one of {regions}.").format(
+                region=repr(self.region), regions=", ".join(dict.fromkeys(REGIONS.values()))))
         environment = (self.environment or "").lower()
         if environment not in ENVIRONMENTS:
-            raise SettingsError(f"Environment {self.environment!r} is not sandbox or live.")
+            raise SettingsError(_("Environment {environment} is not one of {environments}.").format(
+                environment=repr(self.environment), environments=", ".join(ENVIRONMENTS)))
         if self.algorithm not in ALGORITHMS:
-            raise SettingsError(f"Signing algorithm {self.algorithm!r} is not one of {', '.join(ALGORITHMS)}.")
+            raise SettingsError(_("Signing algorithm {algorithm} is not one of {algorithms}.").format(
+                algorithm=repr(self.algorithm), algorithms=", ".join(ALGORITHMS)))
         language = None
         if self.language:
             from .i18n import LANGUAGES, normalize
 
             language = normalize(self.language)
             if language is None:
-                raise SettingsError(f"Language {self.language!r} is not one of "
-                                    f"{', '.join(LANGUAGES)}.")
+                raise SettingsError(_("Language {language} is not one of {languages}.").format(
+                    language=repr(self.language), languages=", ".join(LANGUAGES)))
         return replace(self, region=region, environment=environment, language=language)
 
     @property
@@ -80,9 +84,11 @@ def load_settings(data_dir: Path) -> Settings:
     except FileNotFoundError:
         return Settings()
     except (OSError, ValueError) as exc:
-        raise SettingsError(f"{path} could not be read ({exc}); fix or delete it.") from None
+        raise SettingsError(_("{path} could not be read ({error}); fix or delete it.").format(
+            path=path, error=exc)) from None
     if not isinstance(data, dict):
-        raise SettingsError(f"{path} does not hold a settings object; fix or delete it.")
+        raise SettingsError(
+            _("{path} does not hold a settings object; fix or delete it.").format(path=path))
     known = {f.name for f in fields(Settings)} - {"private_key_file"}
     return Settings(**{k: v for k, v in data.items() if k in known and v is not None})
 

@@ -151,6 +151,13 @@ CORE_TEXT_MODULES = [
     "merchant_desk/i18n.py",
     "merchant_desk/status.py",
     "merchant_desk/desk/wording.py",
+    # the keyring, the key files and the settings: read in Settings, the passphrase prompt and
+    # the start-up errors, and on the command line
+    "merchant_desk/secrets.py",
+    "merchant_desk/keyfile.py",
+    "merchant_desk/settings.py",
+    "merchant_desk/paths.py",
+    "merchant_desk/demo.py",
 ]
 #: The command line's modules: every line it prints for a person, and its help.
 CLI_TEXT_MODULES = [
@@ -201,6 +208,7 @@ NOT_TRANSLATED: dict[str, set[str]] = {
         "--capture --descriptor SHOP 42",  # an example of the command line's options
     },
     "merchant_desk/desk/reconcile.py": {"A-to-z Guarantee Claim"},  # Amazon's transaction type
+    "merchant_desk/paths.py": {"Application Support"},  # macOS's folder, named in English on disk
 }
 
 

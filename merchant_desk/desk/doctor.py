@@ -20,7 +20,7 @@ async def run_checks(client: AmazonPayClient, key_source: str) -> list[Check]:
 
     checks: list[Check] = []
     status = secrets.keyring_status()
-    uses_keyring = "keyring" in key_source
+    uses_keyring = secrets.names_a_keyring(key_source)
     detail = keyring_label(status)
     if status.usable:
         checks.append(Check(N_("Keyring"), True, detail))

@@ -67,8 +67,9 @@ class Lifecycle(Following):
         pid = rules.check_charge_permission_id(charge_permission_id)
         descriptor = rules.check_soft_descriptor(soft_descriptor)
         if descriptor is not None and not capture_now:
-            raise RuleError(N_("Soft descriptor"), _("is sent with a new charge only when it is "
-                            "captured at once (--capture)"), "--capture --descriptor SHOP 42")
+            raise RuleError(rules.SOFT_DESCRIPTOR_NAME, _(
+                "is sent with a new charge only when it is captured at once (--capture)"),
+                "--capture --descriptor SHOP 42")
         if currency is not None:
             currency = rules.check_currency(currency)
             if isinstance(amount, str):
