@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from .i18n import N_, _
+from .i18n import N_, _, current_locale
 from .money import Money
 
 if TYPE_CHECKING:  # the window words a status without loading the wire's models
@@ -235,10 +235,13 @@ MEANINGS: dict[str, str] = {
 
 
 def short_date(moment: datetime) -> str:
-    """``3 Jan`` (the year too when it is not this one's)."""
+    """``3 Jan`` / ``3 gen`` / ``1月3日`` in the active language (the year too when it is not
+    this one's): CLDR's skeletons, so each language orders day and month its own way."""
+    from babel.dates import format_skeleton
+
     now = datetime.now(moment.tzinfo)
-    text = f"{moment.day} {moment:%b}"
-    return text if moment.year == now.year else f"{text} {moment.year}"
+    skeleton = "MMMd" if moment.year == now.year else "yMMMd"
+    return format_skeleton(skeleton, moment, tzinfo=moment.tzinfo, locale=current_locale())
 
 
 def status_words(key: str, deadline: datetime | None = None,

@@ -157,3 +157,21 @@ def test_needs_action_lists_what_is_due_soonest_first_a_declined_refund_on_top(e
     first_auth = view.items[2]
     assert "Capture by" in first_auth.what and first_auth.deadline - first_auth.row.created \
         == timedelta(days=30)
+
+
+def test_a_deadlines_date_is_written_the_active_languages_way():
+    from datetime import datetime, timedelta, timezone
+
+    from merchant_desk import i18n, status
+
+    moment = datetime(2031, 1, 3, 23, 30, tzinfo=timezone(timedelta(hours=-8)))
+    try:
+        written = {}
+        for language in ("en", "it", "de", "ja"):
+            i18n.set_language(language)
+            written[language] = status.short_date(moment)
+    finally:
+        i18n.set_language(i18n.SOURCE_LANGUAGE)
+    # the moment's own day (3 January, not UTC's 4th), the year because it is not this one
+    assert written == {"en": "Jan 3, 2031", "it": "3 gen 2031", "de": "3. Jan. 2031",
+                       "ja": "2031年1月3日"}
