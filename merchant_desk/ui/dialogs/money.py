@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -136,7 +137,24 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         self._build_form()
         self._build_confirm()
         self._build_outcome()
+        # Enter is handled by keyPressEvent, one page per press: a button that took the focus
+        # must not become the default the same Return then clicks (a refund sent on one Enter)
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)
+            button.setDefault(False)
+        self.go_button.setDefault(True)  # drawn as the one Enter presses on the form
         self._choice_changed()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter moves one step (form -> confirmation -> send -> close), never two; on a form
+        that is not valid yet, or before LIVE's box is ticked, it does nothing."""
+        if event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            super().keyPressEvent(event)
+            return
+        button = (self.go_button, self.confirm_button, self.close_button)[self.pages.currentIndex()]
+        if button.isEnabled():
+            button.click()
+        event.accept()
 
     # ------------------------------------------------------------------ pages
 
@@ -226,12 +244,11 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         self.choice_box.currentIndexChanged.connect(self._choice_changed)
         self.amount_edit.textChanged.connect(self.validate)
         self.reason_edit.textChanged.connect(self.validate)
-        self.amount_edit.returnPressed.connect(self._to_confirm)
 
     def _build_confirm(self) -> None:
         self.confirm_page = ConfirmPage(live=self._env == "LIVE",
                                         live_words=tr("I know this moves a real customer's money"),
-                                        back=lambda: self.pages.setCurrentIndex(0), confirm=lambda: self._decide("confirm"))
+                                        back=self._show_form, confirm=lambda: self._decide("confirm"))
         self.confirm_text = self.confirm_page.text
         self.live_check = self.confirm_page.live_check
         self.confirm_button = self.confirm_page.button
@@ -247,7 +264,7 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.back_button = QPushButton(tr("Change and try again"))
-        self.back_button.clicked.connect(lambda: self.pages.setCurrentIndex(0))
+        self.back_button.clicked.connect(self._show_form)
         self.close_button = QPushButton(tr("Close"))
         self.close_button.setObjectName("closeButton")
         self.close_button.clicked.connect(lambda: self._decide("close"))
@@ -345,7 +362,12 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
                                              amount=request.amount or "").replace("  ", " "))
         self.confirm_page.reset()
         self.pages.setCurrentIndex(1)
+        self.confirm_button.setDefault(True)
         self.confirm_button.setFocus()
+
+    def _show_form(self) -> None:
+        self.pages.setCurrentIndex(0)
+        self.go_button.setDefault(True)
 
     # ------------------------------------------------------------------ flow
 
