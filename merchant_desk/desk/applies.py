@@ -41,14 +41,17 @@ class Figures:
 
     currency: str | None
     authorized: Money | None
+    #: captures Amazon settled (Captured)
     captured: Money | None
     refunded: Money | None
     #: what the permission can still bring in (limit minus captured)
     collectible: Money | None
     #: what a new charge may ask for
     new_charge: Money | None
-    #: what may still be refunded, over every captured charge
+    #: what was captured and not given back yet, over every captured charge
     refundable: Money | None
+    #: captures Amazon is still processing (CaptureInitiated): not taken yet, may be declined
+    capturing: Money | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +65,9 @@ class MoneyActions:
     charge: str | None
     cancel: str | None
     close: str | None
-    #: the captured charges a refund may go on, with what each may still give back
-    refundable_charges: tuple[tuple[Charge, Money], ...]
+    #: the captured charges a refund may go on, with what each may still give back and the
+    #: most with Amazon's over-refund margin
+    refundable_charges: tuple[tuple[Charge, Money, Money], ...]
     #: the charges a cancel may release (Authorized or AuthorizationInitiated)
     cancelable_charges: tuple[Charge, ...]
 
@@ -91,14 +95,19 @@ def figures_of(told: story.MoneyStory) -> Figures:
     authorized = _sum([c.charge_amount for c in told.charges
                        if c.state in ("Authorized", "AuthorizationInitiated")
                        and c.charge_amount is not None], currency)
-    captured = story.captured_total(told.charges, currency)
-    refunded = _sum([r.refund_amount for r in told.refunds
-                     if r.state == "Refunded" and r.refund_amount is not None], currency)
+    captured = _sum([c.capture_amount for c in told.charges
+                     if c.state == "Captured" and c.capture_amount is not None], currency)
+    capturing = _sum([c.capture_amount or c.charge_amount for c in told.charges
+                      if c.state == "CaptureInitiated"
+                      and (c.capture_amount or c.charge_amount) is not None], currency)
+    # Amazon's refundedAmount counts refunds made outside this desk too: the larger wins
+    refunded = _sum([done for c in told.charges
+                     if (done := story.refunded_done(c, told.refunds)) is not None], currency)
     collect = told.collectible
     return Figures(currency, authorized, captured, refunded,
                    collect.total if collect is not None else None,
                    collect.new_charge if collect is not None else None,
-                   told.refundable)
+                   told.returnable, capturing)
 
 
 class Applies(Following):
@@ -113,11 +122,12 @@ class Applies(Following):
         told = self.cached_story(object_id)
         figures = figures_of(told)
         permission = told.charge_permission
-        refundable: list[tuple[Charge, Money]] = []
+        refundable: list[tuple[Charge, Money, Money]] = []
         for captured in told.charges:
-            left = story.refundable_on(captured, told.refunds)
-            if left is not None and left.amount > 0:
-                refundable.append((captured, left))
+            left = story.returnable_on(captured, told.refunds)
+            most = story.refundable_on(captured, told.refunds)
+            if left is not None and most is not None and left.amount > 0:
+                refundable.append((captured, left, most))
         cancelable = tuple(c for c in told.charges
                            if c.state in ("Authorized", "AuthorizationInitiated"))
         pending_refund = any(r.state == "RefundInitiated" for r in told.refunds)
@@ -125,10 +135,13 @@ class Applies(Following):
         refund: str | None
         if refundable:
             refund = None
+        elif any(c.state == "CaptureInitiated" for c in told.charges):
+            refund = ("The capture is still processing at Amazon: refund once Amazon has "
+                      "captured the money.")
         elif any(c.state in ("Authorized", "AuthorizationInitiated") for c in told.charges):
             refund = "Nothing was captured yet: capture first, or cancel the authorization."
         elif figures.captured is not None and figures.captured.amount > 0:
-            refund = ("Everything Amazon allows was refunded already." if not pending_refund
+            refund = ("Everything captured was given back already." if not pending_refund
                       else "A refund is still processing: wait until Amazon settles it.")
         else:
             refund = "Nothing was captured: there is no money to give back."

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGroupBox, QLabel, QPushButton, QVBoxLayout
 
 from .. import status as st
+from ..desk.story import refunded_elsewhere
 from ..status import CAPTURE_BY, CHARGE_BY, COMPLETE_BY
 from .richtext import plain
 from .text import tr
@@ -56,10 +57,20 @@ def story_lines(told: MoneyStory) -> list[str]:
             what = tr("{amount} DECLINED: nothing was taken").format(amount=amount)
         elif charge.state == "Canceled":
             what = tr("{amount} canceled: nothing was taken").format(amount=amount)
+        elif charge.state == "CaptureInitiated":
+            what = tr("{amount} being captured: Amazon is still processing the capture and "
+                      "can still decline it").format(amount=charge.capture_amount or amount)
+        elif charge.state == "AuthorizationInitiated":
+            what = tr("{amount} being checked by Amazon: nothing is reserved or taken "
+                      "yet").format(amount=amount)
         else:
             what = tr("{amount} still processing at Amazon").format(amount=amount)
         lines.append(f"{tr('Charge')} …{charge.charge_id[-7:]} ({_date(charge.creation_timestamp)}"
                      f"): {what}")
+        elsewhere = refunded_elsewhere(charge, told.refunds)
+        if elsewhere is not None:
+            lines.append("    " + tr("{amount} refunded before (not through Merchant "
+                                     "Desk)").format(amount=elsewhere))
         lines.extend(refunds_of.pop(charge.charge_id, []))
     for rest in refunds_of.values():
         lines.extend(rest)
@@ -67,13 +78,31 @@ def story_lines(told: MoneyStory) -> list[str]:
         lines.append(tr("No charge yet: no money has moved."))
     collect = told.collectible
     if collect is not None:
-        lines.append(tr("Still collectible: {amount}").format(amount=collect.total))
-    if told.refundable is not None:
-        lines.append(tr("Still refundable: {amount}").format(amount=told.refundable))
+        line = tr("Still collectible: {amount}").format(amount=collect.total)
+        why = _why_not_chargeable(told) if collect.total.amount > 0 else ""
+        lines.append(f"{line} ({why})" if why else line)
+    if told.returnable is not None:
+        lines.append(tr("Still refundable: {amount}").format(amount=told.returnable))
     if told.deadline is not None and told.deadline_kind in _DEADLINE_WORDS:
         lines.append(tr("Next deadline: ") + tr(_DEADLINE_WORDS[told.deadline_kind]).format(
             when=f"{st.short_date(told.deadline)} {told.deadline.astimezone():%H:%M}"))
     return lines
+
+
+def _why_not_chargeable(told: MoneyStory) -> str:
+    """Why what is still collectible cannot be charged now (empty: it can)."""
+    collect = told.collectible
+    if collect is None or collect.new_charge.amount > 0:
+        return ""
+    if any(c.state == "AuthorizationInitiated" for c in told.charges):
+        return tr("not yet: Amazon is still checking the payment; wait for its answer")
+    if collect.authorized:
+        return tr("held by the authorization: capture it")
+    permission = told.charge_permission
+    if permission is not None and permission.state != "Chargeable":
+        return tr("no new charge can be made: the charge permission is {state}").format(
+            state=permission.state)
+    return tr("no new charge can be made now")
 
 
 class MoneyStoryBox(QGroupBox):

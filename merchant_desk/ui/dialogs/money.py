@@ -50,6 +50,8 @@ class Choice:
     label: str
     #: the most the amount may be on this choice (None: no amount asked)
     limit: Money | None = None
+    #: the most with the spec's option box ticked (None: the box does not change the limit)
+    over_limit: Money | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +246,7 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         self.choice_box.currentIndexChanged.connect(self._choice_changed)
         self.amount_edit.textChanged.connect(self.validate)
         self.reason_edit.textChanged.connect(self.validate)
+        self.option_check.toggled.connect(self.validate)
 
     def _build_confirm(self) -> None:
         self.confirm_page = ConfirmPage(live=self._env == "LIVE",
@@ -294,9 +297,16 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
             return None
         from ... import rules
 
-        value = rules.parse_amount(self.amount_edit.text(), choice.limit.currency_code)
-        if value > choice.limit:
-            raise RuleError("Amount", f"at most {choice.limit} here", choice.limit.amount_text())
+        limit = choice.limit
+        if choice.over_limit is not None and self.option_check.isChecked():
+            limit = choice.over_limit
+        value = rules.parse_amount(self.amount_edit.text(), limit.currency_code)
+        if value > limit:
+            over = choice.over_limit
+            if over is not None and value <= over and self.spec.option_label:
+                raise RuleError("Amount", tr("at most {limit} here; tick the box below to go "
+                                             "over it").format(limit=limit), limit.amount_text())
+            raise RuleError("Amount", f"at most {limit} here", limit.amount_text())
         if self.spec.check is not None:
             self.spec.check(value)
         return value
