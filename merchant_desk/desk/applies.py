@@ -97,9 +97,9 @@ def figures_of(told: story.MoneyStory) -> Figures:
                        and c.charge_amount is not None], currency)
     captured = _sum([c.capture_amount for c in told.charges
                      if c.state == "Captured" and c.capture_amount is not None], currency)
-    capturing = _sum([c.capture_amount or c.charge_amount for c in told.charges
-                      if c.state == "CaptureInitiated"
-                      and (c.capture_amount or c.charge_amount) is not None], currency)
+    capturing = _sum([amount for c in told.charges if c.state == "CaptureInitiated"
+                      and (amount := c.capture_amount or c.charge_amount) is not None],
+                     currency)
     # Amazon's refundedAmount counts refunds made outside this desk too: the larger wins
     refunded = _sum([done for c in told.charges
                      if (done := story.refunded_done(c, told.refunds)) is not None], currency)
