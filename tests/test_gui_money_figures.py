@@ -9,6 +9,7 @@ from decimal import Decimal
 from PySide6.QtCore import Qt
 
 from merchant_desk.money import Money, refund_cap
+from merchant_desk.ui.dialogs.capture import CaptureDialog
 from merchant_desk.ui.dialogs.money import MoneyDialog
 from tests.guihelpers import open_dialog, select
 from tests.qtasync import run
@@ -76,3 +77,32 @@ def test_after_a_full_refund_nothing_is_still_refundable(qtbot, demo_window):
     refund = w.money_actions.action_for("createRefund")
     assert not refund.isEnabled()
     assert "given back already" in refund.toolTip()
+
+
+def test_a_partial_capture_says_what_is_left_and_until_when(qtbot, demo_window):
+    w = demo_window
+    qtbot.waitUntil(lambda: w.desk.connected)
+    row = select(w, lambda r: r.charge_state == "Authorized" and r.amount == Decimal("38.00"))
+    dialog = open_dialog(qtbot, w, w.capture_action, CaptureDialog)
+    assert not dialog.rest_label.isVisibleTo(dialog)  # everything: nothing to say
+    dialog.amount_edit.setText("20.00")
+    rest = dialog.rest_label.text()
+    assert dialog.rest_label.isVisibleTo(dialog)
+    assert rest.startswith("18.00 USD of the authorization is not captured")
+    assert "one capture per charge" in rest and "charge it later with Charge" in rest
+    assert "when the charge permission closes" in rest  # until when
+    qtbot.mouseClick(dialog.capture_button, Qt.MouseButton.LeftButton)
+    assert "18.00 USD of the authorization is not captured" in dialog.confirm_text.text()
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.close_button.isEnabled() and dialog.pages.currentIndex() == 2,
+                    timeout=10000)
+    assert "18.00 USD of the authorization is not captured" in dialog.outcome.text()
+    qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.desk.order_rows([row.order_id])[row.order_id].status
+                    == "partly_captured", timeout=10000)
+    qtbot.waitUntil(lambda: w.detail.title.text() == "Payment partly captured", timeout=5000)
+    assert "18.00 USD" in w.detail.next_step.text()
+    # and it is true: the rest is charged with a new charge on the order
+    qtbot.waitUntil(lambda: w.money_actions.action_for("createCharge").isEnabled())
+    charge = open_dialog(qtbot, w, w.money_actions.action_for("createCharge"), MoneyDialog)
+    assert charge.amount_edit.text() == "18.00"

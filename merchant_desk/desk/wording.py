@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from .. import status as st
 from ..amazonpay.errors import ApiError
 from ..i18n import N_, _
 from ..meanings import Explanation, ObjectKind, explain
@@ -151,12 +152,35 @@ def explain_row(row: OrderRow) -> Explanation:
             final=False,
         )
     explanation = explain(ObjectKind.CHARGE, row.charge_state, row.charge_reason)
+    if row.charge_state == "Captured" and row.status == st.PARTLY_CAPTURED:
+        return _partly_captured(row, explanation)
     if row.charge_state == "Captured" and row.tracking_number:
         # the tracking number is added: the step that asked for it is done
         return replace(explanation, next_step=_(
             "Nothing more to do unless the buyer returns something; a split shipment can take "
             "another tracking number."))
     return explanation
+
+
+def _partly_captured(row: OrderRow, captured: Explanation) -> Explanation:
+    """A charge captured for less than the order: the headline says so, with what is left and
+    until when it can be charged (Amazon takes one capture per charge: the rest is collected
+    with a new charge on the permission)."""
+    total = row.amount
+    done = row.captured_amount
+    if total is None or done is None or row.currency is None or done >= total:
+        return captured
+    rest = Money.of(total - done, row.currency)
+    meaning = _("{captured} of {total} was captured. The rest, {rest}, was not taken: it stays "
+                "collectible with a new charge on the order.").format(
+        captured=Money.of(done, row.currency), total=Money.of(total, row.currency), rest=rest)
+    if row.deadline is not None and row.deadline_kind == st.CHARGE_BY:
+        step = _("Ship what was paid for; charge the rest ({rest}) with Charge by {date}, when "
+                 "the charge permission closes.").format(rest=rest, date=st.short_date(row.deadline))
+    else:
+        step = _("Ship what was paid for; charge the rest ({rest}) with Charge.").format(rest=rest)
+    return replace(captured, title=_("Payment partly captured"), meaning=meaning,
+                   next_step=step)
 
 
 def capture_blocked(row: OrderRow) -> str | None:

@@ -972,7 +972,9 @@ class MainWindow(QMainWindow):
         async def submit(amount: str, descriptor: str | None) -> Charge:
             return await self.desk.capture(charge_id, amount, currency, descriptor)
 
-        dialog = CaptureDialog(row, self.environment, submit, self)
+        permission = self.desk.cached_story(row.order_id).charge_permission
+        dialog = CaptureDialog(row, self.environment, submit, self, collect_by=(
+            permission.expiration_timestamp if permission is not None else None))
         if await self._run_dialog(dialog) is not None:
             # part of the order captured: say what remains and how to collect it (Charge)
             note = await self.desk.remaining_note(charge_id)

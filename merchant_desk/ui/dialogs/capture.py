@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from ... import rules
 from ...money import Money
+from ...status import short_date
 from ..asyncdialog import Decisions
 from ..richtext import escape, plain
 from ..text import describe_failure, money, tr
@@ -63,7 +65,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
     """Use :meth:`run`; it returns the desk's Charge, or None when nothing was captured."""
 
     def __init__(self, row: OrderRow, environment: str, submit: Submit,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, collect_by: datetime | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("captureDialog")
         self.setWindowTitle(tr("Capture payment"))
@@ -74,6 +76,9 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         assert row.currency is not None  # a capturable order has its amount and currency
         self._currency: str = row.currency
         self._remaining = remaining_authorized(row)
+        #: when the charge permission closes: the last day the rest of a partial capture can
+        #: be charged (None: not known)
+        self._collect_by = collect_by
         self.result_value: Charge | None = None
 
         self.pages = QStackedWidget()
@@ -134,6 +139,9 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         self.amount_error.setWordWrap(True)
         self.amount_error.setStyleSheet(ERROR_STYLE)
         form.addRow(self.amount_error)
+        self.rest_label = _label("restText")
+        self.rest_label.setWordWrap(True)
+        form.addRow(self.rest_label)
 
         descriptor_row = QHBoxLayout()
         self.descriptor_edit = QLineEdit()
@@ -220,6 +228,8 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
             self.descriptor_error.setText(str(error))
             ok = False
         self.counter.setStyleSheet(ERROR_STYLE if len(text) > rules.SOFT_DESCRIPTOR_MAX else "")
+        self.rest_label.setText(self.rest_words())
+        self.rest_label.setVisible(bool(self.rest_label.text()))
         shown = (bool(self.amount_error.text()), bool(self.descriptor_error.text()))
         self.amount_error.setVisible(shown[0])
         self.descriptor_error.setVisible(shown[1])
@@ -227,6 +237,27 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
             self.adjustSize()  # room for the messages that just appeared or went
         self.capture_button.setEnabled(ok)
         return ok
+
+    def rest_words(self) -> str:
+        """What a capture of less than the authorization leaves, in plain words (empty: the
+        amount is not valid, or it captures everything). Amazon takes one capture per charge:
+        the charge is done after it and the rest of its hold goes back to the buyer's card;
+        the rest of the order can still be collected with a new charge on the permission."""
+        try:
+            amount = rules.parse_amount(self.amount_edit.text(), self._currency)
+        except rules.RuleError:
+            return ""
+        rest = self._remaining - amount.amount
+        if rest <= 0:
+            return ""
+        words = tr("{rest} of the authorization is not captured: Amazon takes one capture per "
+                   "charge, so the rest of the hold is released from the buyer's card. It stays "
+                   "collectible on the order: charge it later with Charge (a new charge, which "
+                   "Amazon can decline)").format(rest=money(rest, self._currency))
+        if self._collect_by is not None:
+            words += " " + tr("by {date}, when the charge permission closes").format(
+                date=short_date(self._collect_by))
+        return words + "."
 
     def values(self) -> tuple[str, str | None]:
         amount = rules.parse_amount(self.amount_edit.text(), self._currency)
@@ -246,7 +277,8 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         self.confirm_text.setText(
             tr("<p>Capture <b>{amount}</b> for order <b>{order}</b>?</p>"
                "<p>Buyer: {buyer}<br>{descriptor_name}: {descriptor}<br>Environment: {where}</p>"
-               "<p>Once captured, the money can only be returned with a refund.</p>").format(
+               "<p>Once captured, the money can only be returned with a refund.</p>"
+               "<p>{rest}</p>").format(rest=escape(self.rest_words()),
                 amount=escape(shown), order=escape(order),
                 buyer=escape(self._row.buyer_name or tr("unknown")),
                 descriptor=escape(rules.descriptor_preview(descriptor)), where=where,
@@ -275,6 +307,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
                 if decision != "confirm":
                     return self.result_value
                 amount, descriptor = self.values()
+                rest = self.rest_words()
                 self.outcome.setText(tr("Capturing {amount}… please wait.").format(
                     amount=money(Decimal(amount), self._currency)))
                 self.back_button.hide()
@@ -294,7 +327,8 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
                     self.outcome.setText(tr("Captured {amount}. Amazon Pay says: {state}.\n\n"
                                             "Next step: ship the order and add its tracking "
                                             "number.").format(
-                        amount=money(Decimal(amount), self._currency), state=state))
+                        amount=money(Decimal(amount), self._currency), state=state)
+                        + (f"\n\n{rest}" if rest else ""))
                 self.close_button.setEnabled(True)
                 self.close_button.setFocus()
         finally:
