@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from merchant_desk.money import Money, refund_cap
 from merchant_desk.ui.dialogs.capture import CaptureDialog
 from merchant_desk.ui.dialogs.money import MoneyDialog
-from tests.guihelpers import open_dialog, select
+from tests.guihelpers import capture_through_dialog, open_dialog, select
 from tests.qtasync import run
 from tests.test_gui_money import follow_on_business_clock
 
@@ -106,3 +106,31 @@ def test_a_partial_capture_says_what_is_left_and_until_when(qtbot, demo_window):
     qtbot.waitUntil(lambda: w.money_actions.action_for("createCharge").isEnabled())
     charge = open_dialog(qtbot, w, w.money_actions.action_for("createCharge"), MoneyDialog)
     assert charge.amount_edit.text() == "18.00"
+
+
+def test_close_order_says_given_up_only_when_it_is(qtbot, demo_window):
+    w = demo_window
+    qtbot.waitUntil(lambda: w.desk.connected)
+    row = select(w, lambda r: r.charge_state == "Authorized" and r.amount == Decimal("129.99"))
+    dialog = open_dialog(qtbot, w, w.money_actions.action_for("closeChargePermission"),
+                         MoneyDialog)
+    assert not dialog.option_check.isChecked()
+    assert "given up" not in dialog.intro.text()
+    assert dialog.after_label.text().startswith(
+        "129.99 USD held by an authorization stays collectible")
+    dialog.option_check.setChecked(True)
+    assert dialog.after_label.text().startswith("129.99 USD that was never collected is given up")
+    dialog.option_check.setChecked(False)
+    qtbot.mouseClick(dialog.go_button, Qt.MouseButton.LeftButton)
+    text = dialog.confirm_text.text()
+    assert "stays collectible" in text and "given up" not in text
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.close_button.isEnabled() and dialog.pages.currentIndex() == 2,
+                    timeout=10000)
+    qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.dialog is None)
+    # what the dialog said is true: the authorization is still captured in full
+    qtbot.waitUntil(w.capture_action.isEnabled, timeout=5000)
+    capture = capture_through_dialog(qtbot, w, "129.99")
+    assert capture.outcome.text().startswith("Captured 129.99 USD")
+    assert [c["chargeId"] for c in w.desk.emulator.world.ledger()["captures"]] == [row.charge_id]

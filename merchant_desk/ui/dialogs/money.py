@@ -91,6 +91,9 @@ class Spec:
     consequence: str = ""
     #: what stays after the action, shown live under the amount: (amount) -> words or ""
     after: Callable[[Money], str] | None = None
+    #: what the option box changes, shown live under it and on the confirmation:
+    #: (ticked) -> words or ""
+    option_after: Callable[[bool], str] | None = None
     #: extra checks on the amount (beyond the choice's limit): raise RuleError
     check: Callable[[Money], None] | None = None
     figures_rows: tuple[tuple[str, Money | None], ...] = field(default_factory=tuple)
@@ -164,7 +167,7 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         spec = self.spec
         page = QWidget()
         layout = QVBoxLayout(page)
-        intro = _label("moneyIntro")
+        self.intro = intro = _label("moneyIntro")
         intro.setText(tr(spec.intro))
         layout.addWidget(intro)
 
@@ -322,6 +325,8 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         except RuleError as error:
             self.amount_error.setText(str(error))
             ok = False
+        if self.spec.option_after is not None:
+            self.after_label.setText(self.spec.option_after(self.option_check.isChecked()))
         reason = self.reason_edit.text()
         if self.spec.reason_max and len(reason.strip()) > self.spec.reason_max:
             self.reason_error.setText(tr("Reason: at most {n} characters ({m} now)").format(
@@ -366,7 +371,10 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
                 verb=escape(tr(self.spec.verb)), amount=amount, order=escape(self._order),
                 buyer=escape(self._buyer or tr("unknown")),
                 on=escape(chosen.label if chosen is not None else ""), where=where,
-                consequence=escape(tr(self.spec.consequence)), test=test))
+                consequence=escape(" ".join(p for p in (
+                    tr(self.spec.consequence),
+                    self.spec.option_after(request.option) if self.spec.option_after else "")
+                    if p)), test=test))
         self.confirm_button.setText(
             tr("{verb} {amount} now").format(verb=tr(self.spec.verb),
                                              amount=request.amount or "").replace("  ", " "))
