@@ -65,6 +65,10 @@ OPEN_CHECKOUT_LIFE = timedelta(hours=24)
 PERMISSION_LIFE = timedelta(days=180)
 #: Buyer name, email and addresses leave Amazon's answers after this (the desk keeps them).
 BUYER_DETAILS_LIFE = timedelta(days=30)
+#: Amazon settles a pending authorization within this ("can take up to 24 hours"); it names no
+#: figure for a pending capture or refund, so the desk gives those the same time before it
+#: calls one overdue.
+PROCESSING_WINDOW = timedelta(hours=24)
 
 _EARLY = datetime.min.replace(tzinfo=UTC)
 _LATE = datetime.max.replace(tzinfo=UTC)
@@ -140,11 +144,13 @@ def payment_status(
             return PaymentStatus(key, last.creation_timestamp, REFUND_DECLINED)
         if pending_refund:
             first = min(pending_refund, key=lambda r: r.creation_timestamp or _LATE)
-            return PaymentStatus(PENDING, first.creation_timestamp, REFUND_PENDING)
+            return PaymentStatus(PENDING, _later(first.creation_timestamp, PROCESSING_WINDOW),
+                                 REFUND_PENDING)
         moving = [c for c in charges if c.state in _PENDING_CHARGE]
         if moving:
-            first_charge = min(moving, key=lambda c: c.creation_timestamp or _LATE)
-            return PaymentStatus(PENDING, first_charge.creation_timestamp, CHARGE_PENDING)
+            settle_by = min((_later(_pending_since(c), PROCESSING_WINDOW) for c in moving),
+                            key=lambda d: d or _LATE)
+            return PaymentStatus(PENDING, settle_by, CHARGE_PENDING)
         if captured.amount > 0 and refunded >= captured:
             return PaymentStatus(REFUNDED)
         if refunded.amount > 0:
@@ -180,6 +186,14 @@ def payment_status(
     if s_state == "Completed" or p_state is not None:
         return _no_charge(permission, p_state)
     return PaymentStatus(UNKNOWN)
+
+
+def _pending_since(charge: Charge) -> datetime | None:
+    """When Amazon started processing: a pending capture when it was asked for (the state's
+    last change), a pending authorization when the charge was made."""
+    if charge.state == "CaptureInitiated" and charge.status.last_updated is not None:
+        return charge.status.last_updated
+    return charge.creation_timestamp
 
 
 def _permission_end(permission: ChargePermission) -> datetime | None:

@@ -42,6 +42,13 @@ class DueItem:
     action: str
     #: the action's button words
     action_label: str
+    #: the first clock that matters, which the list sorts and shows: the deadline, or sooner
+    #: (an authorization's 7-day prompt-capture clock while it is still ahead)
+    first: datetime | None = None
+
+    @property
+    def at(self) -> datetime:
+        return self.first or self.deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +71,11 @@ def describe(row: OrderRow, now: datetime) -> DueItem | None:
         return None
     overdue = deadline <= now
     when = _when(deadline)
+    first = deadline
     if kind == st.CAPTURE_BY:
         slow = deadline - st.AUTHORIZATION_LIFE + st.PROMPT_CAPTURE
+        if now < slow:
+            first = slow
         if overdue:
             what = (f"The authorization expired on {when}: Amazon canceled it. Charge the "
                     "permission again (a new authorization) before you ship.")
@@ -82,21 +92,43 @@ def describe(row: OrderRow, now: datetime) -> DueItem | None:
         if overdue:
             what = (f"The charge permission closed on {when}: what was not collected is lost; "
                     "ask the buyer to pay for the rest in a new checkout.")
-        else:
+        elif row.status != st.NOT_PAID:
             what = (f"Not everything was collected: charge the rest by {when}, when the "
                     "charge permission closes.")
+        elif row.charge_state == "Declined":
+            what = ("Amazon declined the payment: nothing was collected. Do not ship; ask the "
+                    "buyer for another payment method, or charge again by "
+                    f"{when}, when the charge permission closes.")
+        elif row.charge_state == "Canceled":
+            what = ("The authorization was canceled: nothing was collected. Do not ship; "
+                    f"charge again by {when}, when the charge permission closes, or ask the "
+                    "buyer to pay again.")
+        else:
+            what = (f"Nothing was charged yet: charge the order by {when}, when the charge "
+                    "permission closes.")
         action, label = CHARGE, "Charge"
     elif kind == st.COMPLETE_BY:
         what = (f"The checkout expired at {when}: the buyer must pay again." if overdue else
                 f"The buyer left checkout open: complete it by {when} or it expires.")
         action, label = COMPLETE, "Complete checkout"
     elif kind == st.REFUND_PENDING:
-        what = (f"A refund asked for on {when} is still processing: Amazon can still decline "
-                "it. The desk follows it; refresh to see where it stands.")
+        since = _when(deadline - st.PROCESSING_WINDOW)
+        if overdue:
+            what = (f"A refund asked for on {since} is still processing after a day: refresh "
+                    "it; if Amazon still has not settled it, ask Amazon Pay support.")
+        else:
+            what = (f"A refund asked for on {since} is still processing: Amazon can still "
+                    f"decline it. The desk follows it; Amazon should settle it by {when}.")
         action, label = FOLLOW, "Refresh"
     elif kind == st.CHARGE_PENDING:
-        what = (f"A charge made on {when} is still processing: Amazon can still decline it. "
-                "Do not ship until it is captured.")
+        since = _when(deadline - st.PROCESSING_WINDOW)
+        if overdue:
+            what = (f"A payment Amazon started processing on {since} is still not settled "
+                    "after a day: refresh it; do not ship until it is captured.")
+        else:
+            what = (f"A payment Amazon started processing on {since} is not settled yet: it "
+                    f"can still be declined. Amazon should answer by {when}; do not ship "
+                    "until it is captured.")
         action, label = FOLLOW, "Refresh"
     elif kind == st.REFUND_DECLINED:
         what = ("Amazon declined a refund: the buyer did NOT get this money back. Refund "
@@ -105,8 +137,8 @@ def describe(row: OrderRow, now: datetime) -> DueItem | None:
         overdue = True
     else:
         return None
-    due = overdue or deadline - now <= DUE_WITHIN or kind in (st.REFUND_DECLINED,)
-    return DueItem(row, deadline, kind, overdue, due, what, action, label)
+    due = overdue or first - now <= DUE_WITHIN or kind in (st.REFUND_DECLINED,)
+    return DueItem(row, deadline, kind, overdue, due, what, action, label, first)
 
 
 class Deadlines(DeskBase):
@@ -119,7 +151,7 @@ class Deadlines(DeskBase):
         rows = self.orders.get_order_rows(ids)
         items = [item for item in (describe(rows[i], moment) for i in ids if i in rows)
                  if item is not None]
-        items.sort(key=lambda i: (i.kind != st.REFUND_DECLINED, i.deadline, i.row.order_id))
+        items.sort(key=lambda i: (i.kind != st.REFUND_DECLINED, i.at, i.row.order_id))
         total = self.orders.count_deadlines() if len(ids) >= limit else len(ids)
         return NeedsAction(tuple(items), sum(1 for i in items if i.due), total - len(ids))
 

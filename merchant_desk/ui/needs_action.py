@@ -103,7 +103,8 @@ class NeedsActionView(QWidget):
             self.summary.setText(tr("Nothing needs you: no order has a deadline."))
         else:
             text = tr("{due} due within 3 days or overdue; {total} orders with a deadline, "
-                      "soonest first. Select one and press Enter (or Do it) to act on it."
+                      "soonest first. Select one and press Enter or the button below it to "
+                      "act on it."
                       ).format(due=view.due, total=len(view.items) + view.more)
             self.summary.setText(text)
         first = self.tree.topLevelItem(0)
@@ -132,7 +133,7 @@ def _item(due: DueItem) -> QTreeWidgetItem:
     if due.overdue:
         when = tr("Overdue: {when}").format(when=f"{due.deadline.astimezone():%Y-%m-%d %H:%M}")
     else:
-        when = f"{due.deadline.astimezone():%Y-%m-%d %H:%M}"
+        when = f"{due.at.astimezone():%Y-%m-%d %H:%M}"
     symbol = "⚠ " if due.overdue or due.due else ""
     item = QTreeWidgetItem([
         symbol + when, row.merchant_reference or row.order_id[:8],
