@@ -4,6 +4,7 @@ journaled operation and a failure in one line, the order's history. In the activ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -78,6 +79,31 @@ _STATUS_WORDS = {
 def _operation_name(operation: str) -> str:
     words = _OPERATION_WORDS.get(operation)
     return _(words) if words is not None else operation
+
+
+#: The audit lines each journaled operation also writes ("capture requested", "captureCharge
+#: succeeded"), by the operation they repeat.
+_AUDIT_OF = {"capture": CAPTURE, "tracking": TRACK, "complete": COMPLETE, "charge": CHARGE,
+             "refund": REFUND, "cancel": CANCEL, "close": CLOSE, "order number": UPDATE}
+
+
+def timeline(entries: Sequence[TimelineEntry]) -> tuple[TimelineItem, ...]:
+    """The order's history: each journaled operation once. An operation's journal entries (its
+    intent, its outcome) already say what its audit lines say, so those audit lines are left
+    out; the audit lines about anything else stay."""
+    journaled = {(e.object_id, e.name) for e in entries if e.kind in ("intent", "outcome")}
+    kept = [e for e in entries
+            if e.kind in ("intent", "outcome") or (e.object_id, _audited(e.name)) not in journaled]
+    return tuple(timeline_item(e) for e in kept)
+
+
+def _audited(name: str) -> str | None:
+    """The operation an audit line repeats ("capture requested" -> captureCharge)."""
+    for words, operation in _AUDIT_OF.items():
+        if name == f"{words} requested":
+            return operation
+    operation, _sep, rest = name.partition(" ")
+    return operation if rest in ("succeeded", "outcome unknown") else None
 
 
 def timeline_item(entry: TimelineEntry) -> TimelineItem:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from .icons import icon
 from .orders_model import tracking_text
 from .richtext import escape, plain, tip
+from .status_text import authorized_words, captured_words
 from .text import money, tr, when
 
 if TYPE_CHECKING:
@@ -215,8 +216,9 @@ class DetailPanel(QScrollArea):
         currency = row.currency
         # a checkout canceled before the buyer chose how to pay has no amount on Amazon
         self.amount.setText(money(row.amount, currency) or tr("not known"))
-        self.authorized.setText(amount_text(row.authorized_amount, currency))
-        self.captured.setText(amount_text(row.captured_amount, currency))
+        self.authorized.setText(authorized_words(row)
+                                or amount_text(row.authorized_amount, currency))
+        self.captured.setText(captured_words(row) or amount_text(row.captured_amount, currency))
         self.refunded.setText(amount_text(row.refunded_amount, currency))
         self.payout.setText("\n".join(detail.payouts) or tr("not in a payout"))
 

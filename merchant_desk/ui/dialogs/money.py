@@ -100,12 +100,16 @@ class Spec:
 
 
 def figure_rows(figures: Figures) -> tuple[tuple[str, Money | None], ...]:
+    capturing = figures.capturing
     return (
         ("Authorized (held, not taken)", figures.authorized),
         ("Captured (taken)", figures.captured),
+        *((("Being captured (Amazon is still processing it)", capturing),)
+          if capturing is not None and capturing.amount > 0 else ()),
         ("Refunded (given back)", figures.refunded),
         ("Still collectible", figures.collectible),
-        ("Still refundable", figures.refundable),
+        *((("Still refundable", figures.refundable),)
+          if figures.refundable is not None else ()),
     )
 
 
