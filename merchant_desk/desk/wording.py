@@ -81,10 +81,10 @@ def _operation_name(operation: str) -> str:
     return _(words) if words is not None else operation
 
 
-#: The audit lines each journaled operation also writes ("capture requested", "captureCharge
-#: succeeded"), by the operation they repeat.
+#: The audit lines each journaled operation also writes ("capture requested", "order number
+#: requested"), by their first word.
 _AUDIT_OF = {"capture": CAPTURE, "tracking": TRACK, "complete": COMPLETE, "charge": CHARGE,
-             "refund": REFUND, "cancel": CANCEL, "close": CLOSE, "order number": UPDATE}
+             "refund": REFUND, "cancel": CANCEL, "close": CLOSE, "order": UPDATE}
 
 
 def timeline(entries: Sequence[TimelineEntry]) -> tuple[TimelineItem, ...]:
@@ -98,12 +98,14 @@ def timeline(entries: Sequence[TimelineEntry]) -> tuple[TimelineItem, ...]:
 
 
 def _audited(name: str) -> str | None:
-    """The operation an audit line repeats ("capture requested" -> captureCharge)."""
-    for words, operation in _AUDIT_OF.items():
-        if name == f"{words} requested":
-            return operation
-    operation, _sep, rest = name.partition(" ")
-    return operation if rest in ("succeeded", "outcome unknown") else None
+    """The operation an audit line repeats ("capture requested" -> captureCharge,
+    "captureCharge succeeded" -> captureCharge)."""
+    words = name.split(" ")
+    if words[-1] == "requested":
+        return _AUDIT_OF.get(words[0])
+    if words[-1] == "succeeded" or " outcome unknown" in name:
+        return words[0]
+    return None
 
 
 def timeline_item(entry: TimelineEntry) -> TimelineItem:
