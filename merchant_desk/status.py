@@ -13,11 +13,12 @@ what must happen before it, in Amazon's words where Amazon has one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from .i18n import N_
 from .money import Money
 
 if TYPE_CHECKING:  # the window words a status without loading the wire's models
@@ -219,17 +220,19 @@ def _from_state(charge_state: str) -> str:
 
 # --------------------------------------------------------------------------- words
 
+# Marked for the catalogs (N_ is the identity); status_words translates with the caller's
+# gettext, so the window and the command line word a status alike.
 _WORDS: dict[str, str] = {
-    PAID: "Paid",
-    AUTHORIZED: "Authorized",
-    PARTLY_CAPTURED: "Partly captured",
-    PARTLY_REFUNDED: "Partly refunded",
-    REFUNDED: "Refunded",
-    NOT_PAID: "Not paid: do not ship",
-    PENDING: "Waiting for Amazon",
-    CANCELED: "Canceled",
-    OPEN: "Checkout open",
-    UNKNOWN: "Not verified yet",
+    PAID: N_("Paid"),
+    AUTHORIZED: N_("Authorized"),
+    PARTLY_CAPTURED: N_("Partly captured"),
+    PARTLY_REFUNDED: N_("Partly refunded"),
+    REFUNDED: N_("Refunded"),
+    NOT_PAID: N_("Not paid: do not ship"),
+    PENDING: N_("Waiting for Amazon"),
+    CANCELED: N_("Canceled"),
+    OPEN: N_("Checkout open"),
+    UNKNOWN: N_("Not verified yet"),
 }
 
 #: One short line per key: what it means for the shop.
@@ -254,16 +257,26 @@ def short_date(moment: datetime) -> str:
     return text if moment.year == now.year else f"{text} {moment.year}"
 
 
+# TRANSLATORS: "Paid: refund declined"; {status} is a status word
+_DECLINED_WORDS = N_("{status}: refund declined")
+# TRANSLATORS: {date} is short, as "3 Jan"
+_CAPTURE_BY_WORDS = N_("Authorized: capture by {date}")
+_OPEN_UNTIL_WORDS = N_("Checkout open until {time} UTC {date}")
+
+
 def status_words(key: str, deadline: datetime | None = None,
-                 deadline_kind: str | None = None) -> str:
-    """The words a list shows: *Authorized: capture by 3 Jan*, *Not paid: do not ship*."""
-    words = _WORDS.get(key, _WORDS[UNKNOWN])
+                 deadline_kind: str | None = None,
+                 gettext: Callable[[str], str] = lambda text: text) -> str:
+    """The words a list shows: *Authorized: capture by 3 Jan*, *Not paid: do not ship*; in the
+    language of ``gettext`` (English without one)."""
+    words = gettext(_WORDS.get(key, _WORDS[UNKNOWN]))
     if deadline_kind == REFUND_DECLINED:
-        return f"{words}: refund declined"
+        return gettext(_DECLINED_WORDS).format(status=words)
     if deadline is None:
         return words
     if key == AUTHORIZED and deadline_kind == CAPTURE_BY:
-        return f"Authorized: capture by {short_date(deadline)}"
+        return gettext(_CAPTURE_BY_WORDS).format(date=short_date(deadline))
     if key == OPEN and deadline_kind == COMPLETE_BY:
-        return f"Checkout open until {deadline:%H:%M} UTC {short_date(deadline)}"
+        return gettext(_OPEN_UNTIL_WORDS).format(time=f"{deadline:%H:%M}",
+                                                 date=short_date(deadline))
     return words

@@ -72,3 +72,14 @@ def test_the_history_shows_each_operation_once(qtbot, demo_window):
 def test_a_chargeable_permission_is_not_said_to_be_beyond_the_desk():
     step = explain(ObjectKind.CHARGE_PERMISSION, "Chargeable").next_step
     assert "cannot create charges" not in step and "Charge" in step
+
+
+def test_one_status_has_one_name_in_tile_filter_and_list(qtbot, demo_window):
+    w = demo_window
+    qtbot.waitUntil(lambda: w.desk.connected)
+    select(w, lambda r: r.status == "authorized")
+    assert cell(w, 5).startswith("◷ Authorized: capture by ")
+    filters = [w.state_filter.itemText(i) for i in range(w.state_filter.count())]
+    assert "Authorized" in filters and not any("Ready to capture" in f for f in filters)
+    qtbot.waitUntil(lambda: "Authorized: " in w.day_strip.summary_text(), timeout=5000)
+    assert "Ready to capture" not in w.day_strip.summary_text()

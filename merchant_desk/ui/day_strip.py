@@ -24,7 +24,7 @@ from .text import money, tr
 #: colours; a status no order has gets no tile.
 TILES: tuple[tuple[str, str, str], ...] = (
     ("not_paid", "Not paid", "#f6d3d3"),
-    ("authorized", "Ready to capture", "#fde2b8"),
+    ("authorized", "Authorized", "#fde2b8"),
     ("partly_captured", "Partly captured", "#fde2b8"),
     ("pending", "Waiting for Amazon", "#f3e7c9"),
     ("open", "Checkout open", "#f3e7c9"),
@@ -32,7 +32,7 @@ TILES: tuple[tuple[str, str, str], ...] = (
     ("partly_refunded", "Partly refunded", "#e3ecd4"),
     ("refunded", "Refunded", "#e4e4e4"),
     ("canceled", "Canceled", "#eadede"),
-    ("unknown", "Not verified", "#e4e4e4"),
+    ("unknown", "Not verified yet", "#e4e4e4"),
 )
 
 

@@ -108,7 +108,7 @@ class RunnableDialog(Protocol[T_co]):
 STATE_FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("All orders", frozenset()),
     ("Not paid: do not ship", frozenset({"not_paid"})),
-    ("Ready to capture (Authorized)", frozenset({"authorized"})),
+    ("Authorized", frozenset({"authorized"})),
     ("Partly captured", frozenset({"partly_captured"})),
     ("Waiting for Amazon", frozenset({"pending"})),
     ("Checkout open", frozenset({"open"})),
