@@ -13,12 +13,13 @@ from ..amazonpay.models import Charge
 from ..money import Money
 from . import story
 from .following import Following
-from .views import CANCEL, CHARGE, CLOSE, REFUND
+from .views import CANCEL, CAPTURE, CHARGE, CLOSE, REFUND
 
 #: Amazon's sandbox simulation codes per operation ("test a decline"): sandbox only.
 SIMULATION_CODES: dict[str, tuple[str, ...]] = {
     CHARGE: ("SoftDeclined", "HardDeclined", "AmazonRejected", "TransactionTimedOut",
              "CaptureInitiated"),
+    CAPTURE: ("CaptureInitiated", "AmazonRejected"),
     CLOSE: ("AmazonClosed",),
     REFUND: (),
     CANCEL: (),

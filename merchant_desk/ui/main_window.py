@@ -80,7 +80,7 @@ from .orders_model import Filters, OrdersModel
 from .passphrase import prompt
 from .richtext import plain, tip
 from .status_text import empty_reason
-from .text import describe_failure, expected_failure, money, resume_text, tr, when
+from .text import describe_failure, expected_failure, resume_text, tr, when
 from .widgets import SortArrowStyle, StatusBar
 
 if TYPE_CHECKING:
@@ -946,20 +946,17 @@ class MainWindow(QMainWindow):
         row = self.current_row()
         if row is None or not availability.can_complete(row).ok:
             return
-        answer = await message_box(
-            self, QMessageBox.Icon.Question, tr("Complete checkout"),
-            tr("Complete the checkout of order {order} for {amount}?").format(
-                order=row.merchant_reference or row.checkout_session_id,
-                amount=money(row.amount, row.currency)),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Yes,
-            informative=tr("This confirms the order with Amazon Pay, which then authorizes "
-                           "the payment. Environment: {env}.").format(env=self.environment))
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-        result = await self.desk.complete(row.checkout_session_id or row.order_id)
-        self.statusBar().showMessage(tr("Checkout completed: {state}").format(
-            state=result.session_state), 6000)
+        from .dialogs import complete
+        from .dialogs.money import MoneyDialog, Request
+
+        async def submit(request: Request) -> object:
+            return await self.desk.complete(request.object_id)
+
+        dialog = MoneyDialog(complete.spec(row), order=row.merchant_reference or row.order_id,
+                             buyer=row.buyer_name or row.buyer_email,
+                             environment=self.environment, submit=submit,
+                             describe=complete.describe, parent=self)
+        await self._run_dialog(dialog)
 
     async def capture(self) -> None:
         row = self.current_row()
@@ -969,8 +966,13 @@ class MainWindow(QMainWindow):
         charge_id, currency = row.charge_id, row.currency
         assert charge_id is not None and currency is not None  # can_capture checked them
 
-        async def submit(amount: str, descriptor: str | None) -> Charge:
-            return await self.desk.capture(charge_id, amount, currency, descriptor)
+        async def submit(amount: str, descriptor: str | None, /,
+                         simulation_code: str | None = None) -> Charge:
+            charge = await self.desk.capture(charge_id, amount, currency, descriptor,
+                                             simulation_code=simulation_code)
+            if charge.state == "CaptureInitiated":  # Amazon decides later: follow it
+                self.spawn(self.desk.follow_charge(charge.charge_id))
+            return charge
 
         permission = self.desk.cached_story(row.order_id).charge_permission
         dialog = CaptureDialog(row, self.environment, submit, self, collect_by=(

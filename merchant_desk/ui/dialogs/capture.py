@@ -4,14 +4,15 @@ confirmation that repeats everything, then Amazon's answer. Nothing is sent whil
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QFormLayout,
     QHBoxLayout,
@@ -24,6 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from ... import rules
+from ...desk.applies import SIMULATION_CODES, SIMULATION_MEANINGS
+from ...desk.views import CAPTURE
 from ...money import Money
 from ...status import short_date
 from ..asyncdialog import Decisions
@@ -36,8 +39,12 @@ if TYPE_CHECKING:
     from ...amazonpay.models import Charge
     from ...store import OrderRow
 
-#: ``submit(amount, soft_descriptor)``: the desk's capture, with the charge and currency bound
-Submit = Callable[[str, str | None], Awaitable["Charge"]]
+class Submit(Protocol):
+    """The desk's capture, with the charge and currency bound: ``submit(amount,
+    soft_descriptor)``, and ``simulation_code=`` only when the operator picked a sandbox test."""
+
+    def __call__(self, amount: str, soft_descriptor: str | None, /,
+                 simulation_code: str | None = None) -> Awaitable[Charge]: ...
 
 ERROR_STYLE = "color: #9b1c1c;"
 
@@ -159,6 +166,16 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         self.descriptor_error.setWordWrap(True)
         self.descriptor_error.setStyleSheet(ERROR_STYLE)
         form.addRow(self.descriptor_error)
+        self.simulation_box = QComboBox()
+        self.simulation_box.setObjectName("simulationBox")
+        self.simulation_box.setAccessibleName(tr("Test an outcome (sandbox only)"))
+        self.simulation_box.addItem(tr("No test: do it normally (sandbox test codes below)"), None)
+        for code in SIMULATION_CODES[CAPTURE]:
+            self.simulation_box.addItem(
+                tr("Test: {meaning} ({code})").format(
+                    meaning=tr(SIMULATION_MEANINGS.get(code, code)), code=code), code)
+        if self._env != "LIVE":  # never a test code on real money
+            form.addRow(tr("Test:"), self.simulation_box)
         layout.addLayout(form)
 
         buttons = QHBoxLayout()
@@ -259,6 +276,11 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
                 date=short_date(self._collect_by))
         return words + "."
 
+    def simulation_code(self) -> str | None:
+        """The sandbox test the operator picked (None: none, and always None in LIVE)."""
+        code = self.simulation_box.currentData()
+        return code if self._env != "LIVE" and isinstance(code, str) else None
+
     def values(self) -> tuple[str, str | None]:
         amount = rules.parse_amount(self.amount_edit.text(), self._currency)
         return amount.amount_text(), rules.check_soft_descriptor(
@@ -278,7 +300,8 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
             tr("<p>Capture <b>{amount}</b> for order <b>{order}</b>?</p>"
                "<p>Buyer: {buyer}<br>{descriptor_name}: {descriptor}<br>Environment: {where}</p>"
                "<p>Once captured, the money can only be returned with a refund.</p>"
-               "<p>{rest}</p>").format(rest=escape(self.rest_words()),
+               "<p>{rest}</p><p>{test}</p>").format(
+                rest=escape(self.rest_words()), test=escape(self._test_words()),
                 amount=escape(shown), order=escape(order),
                 buyer=escape(self._row.buyer_name or tr("unknown")),
                 descriptor=escape(rules.descriptor_preview(descriptor)), where=where,
@@ -289,9 +312,33 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         self.confirm_button.setDefault(True)
         self.confirm_button.setFocus()
 
+    def _test_words(self) -> str:
+        code = self.simulation_code()
+        if code is None:
+            return ""
+        return tr("Sandbox test: {code}: {meaning}.").format(
+            code=code, meaning=tr(SIMULATION_MEANINGS.get(code, "")))
+
     def _show_form(self) -> None:
         self.pages.setCurrentIndex(0)
         self.capture_button.setDefault(True)
+
+    def _outcome_words(self, amount: str) -> str:
+        """Amazon's answer in plain words: captured, still processing, or declined."""
+        shown = money(Decimal(amount), self._currency)
+        state = getattr(self.result_value, "state", "")
+        if state == "CaptureInitiated":
+            return tr("Amazon is still processing the capture of {amount}: the money is not "
+                      "taken yet and Amazon can still decline it. Do not ship yet; the desk "
+                      "follows it and tells you.").format(amount=shown)
+        if state == "Declined":
+            status = getattr(self.result_value, "status", None)
+            reason = getattr(status, "reason_code", None) or tr("no reason")
+            return tr("Amazon DECLINED the capture of {amount}: no money was taken. Amazon "
+                      "says: {reason}. Do not ship; ask the buyer for another payment "
+                      "method.").format(amount=shown, reason=reason)
+        return tr("Captured {amount}. Amazon has taken the money.\n\nNext step: ship the "
+                  "order and add its tracking number.").format(amount=shown)
 
     # ------------------------------------------------------------------ flow
 
@@ -313,8 +360,11 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
                 self.back_button.hide()
                 self.close_button.setEnabled(False)
                 self.pages.setCurrentIndex(2)
+                code = self.simulation_code()
                 try:
-                    self.result_value = await self._submit(amount, descriptor)
+                    self.result_value = (
+                        await self._submit(amount, descriptor, simulation_code=code)
+                        if code is not None else await self._submit(amount, descriptor))
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:  # shown with Amazon's words, then the operator decides
@@ -322,13 +372,9 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
                     self.outcome.setStyleSheet(ERROR_STYLE)
                     self.back_button.show()
                 else:
-                    state = getattr(self.result_value, "state", "") or tr("done")
                     self.outcome.setStyleSheet("")
-                    self.outcome.setText(tr("Captured {amount}. Amazon Pay says: {state}.\n\n"
-                                            "Next step: ship the order and add its tracking "
-                                            "number.").format(
-                        amount=money(Decimal(amount), self._currency), state=state)
-                        + (f"\n\n{rest}" if rest else ""))
+                    self.outcome.setText(self._outcome_words(amount)
+                                         + (f"\n\n{rest}" if rest else ""))
                 self.close_button.setEnabled(True)
                 self.close_button.setFocus()
         finally:
