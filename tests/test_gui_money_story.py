@@ -35,7 +35,9 @@ def test_a_payment_being_checked_says_why_it_cannot_be_charged_yet(qtbot, demo_w
     story = w.money_story.box.text.text()
     assert "Still collectible: 240.00 USD (not yet: Amazon is still checking the payment" in story
     assert "charge what is left" not in story
-    assert not w.money_actions.action_for("createCharge").isEnabled()
+    charge = w.money_actions.action_for("createCharge")
+    assert not charge.isEnabled()
+    assert "Amazon is still checking this order's payment" in charge.toolTip()
     assert w.detail.authorized.text().startswith("nothing yet")
 
 

@@ -150,6 +150,9 @@ class Applies(Following):
         charge: str | None
         if permission is None:
             charge = "Verify the order first: the desk has not read its charge permission."
+        elif any(c.state == "AuthorizationInitiated" for c in told.charges):
+            charge = ("Not yet: Amazon is still checking this order's payment. Wait for its "
+                      "answer; the desk follows it.")
         elif permission.state != "Chargeable":
             charge = (f"The charge permission is {permission.state}: Amazon takes a new "
                       "charge only on a Chargeable one.")
