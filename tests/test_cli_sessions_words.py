@@ -32,3 +32,15 @@ def test_sessions_prints_the_plain_status_then_amazons_state(emulator, md, capsy
     rows = {r["checkoutSessionId"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
     assert rows[pending["checkoutSessionId"]]["status"] == st.PENDING
     assert rows[pending["checkoutSessionId"]]["state"] == "Completed"
+
+
+def test_show_tells_what_is_refundable_apart_from_the_margin(emulator, md, capsys):  # noqa: F811
+    s = emulator.create_session("50.00", payment_intent="AuthorizeWithCapture")
+    assert md("refund", s["chargeId"], "--amount", "50.00") == 0
+    capsys.readouterr()
+    assert md("show", s["chargeId"]) == 0
+    out = capsys.readouterr().out
+    assert "Refundable:" in out and "0.00 USD" in out.split("Refundable:")[1].splitlines()[0]
+    assert "7.50 USD more with Amazon's over-refund margin" in out  # 15 % of 50.00
+    assert md("show", s["chargeId"], "--json") == 0
+    assert json.loads(capsys.readouterr().out)["refundable"]["amount"] == "7.50"  # unchanged
