@@ -54,6 +54,7 @@ from .i18n import _
 from .money import Money
 from .paths import default_data_dir
 from .settings import Settings
+from .status import status_words
 from .store import Intent, OrderRow, Store, StoreError, open_database
 
 
@@ -700,14 +701,22 @@ def sessions_command(args: argparse.Namespace) -> int:
                 amount = _amount(Money(row.amount, row.currency)) if (
                     row.amount is not None and row.currency) else "-"
                 created = i18n.format_datetime(row.created) if row.created else "-"
-                print(f"{created:24}  {order_id:36}  {row.state:22}  {amount:>16}  "
-                      f"{row.merchant_reference or '-':8}  {row.buyer_name or '-'}")
+                words = status_words(row.status, row.deadline, row.deadline_kind)
+                print(f"{created:24}  {order_id:36}  {words:34}  {amount:>16}  "
+                      f"{row.merchant_reference or '-':8}  {row.buyer_name or '-'}  "
+                      f"({_amazon_state(row)})")
         if not args.json:
             total = orders.count_orders(search=query.search, states=query.states or None)
             print(_("{shown} of {total} orders shown.").format(shown=len(ids), total=total))
         return EXIT_OK
 
     return _local(args, body)
+
+
+def _amazon_state(row: OrderRow) -> str:
+    """Amazon's own state after the plain words, for a call to Amazon: the charge's, else the
+    checkout's (kept in English, as Amazon writes it)."""
+    return row.charge_state or row.session_state or row.charge_permission_state or row.state
 
 
 def _failures_json(failed: list[tuple[str, str]]) -> list[dict[str, str]]:

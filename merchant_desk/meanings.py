@@ -76,9 +76,9 @@ _STATES: dict[tuple[ObjectKind, str], tuple[str, str, str, bool]] = {
         N_("The buyer approved the payment, but nothing is reserved or charged yet: the buyer's "
            "payment method can be charged later, up to the amount still available on this "
            "permission."),
-        N_("Charge it when you ship. Merchant Desk cannot create charges on a permission yet: "
-           "your shop's Amazon Pay integration creates the charge (Create Charge); refresh the "
-           "order afterwards to capture or follow it here."),
+        N_("Charge it when you ship: a new charge (Charge in the window, merchant-desk charge "
+           "on the command line) takes the money at once, or only authorizes it to capture "
+           "later."),
         False,
     ),
     (ObjectKind.CHARGE_PERMISSION, "NonChargeable"): (

@@ -367,7 +367,7 @@ _DEADLINE_WORDS = {
 def _print_story(out: TextIO, told: MoneyStory) -> None:
     from . import i18n
     from .commands import _amount, _row
-    from .desk.story import collect_advice
+    from .desk.story import collect_advice, refunded_elsewhere
 
     def shown(money: Money | None) -> str:
         return _amount(money) if money is not None else "-"
@@ -387,6 +387,10 @@ def _print_story(out: TextIO, told: MoneyStory) -> None:
             amounts += ", " + _("captured {amount}").format(amount=shown(charge.capture_amount))
         out.write("  " + _("Charge {id}: {state}").format(id=charge.charge_id, state=charge.state)
                   + f"{reason}, {amounts}\n")
+        elsewhere = refunded_elsewhere(charge, told.refunds)
+        if elsewhere is not None:
+            out.write("    " + _("{amount} refunded before (not through Merchant Desk)").format(
+                amount=shown(elsewhere)) + "\n")
         for refund in told.refunds:
             if refund.charge_id != charge.charge_id:
                 continue
@@ -404,8 +408,12 @@ def _print_story(out: TextIO, told: MoneyStory) -> None:
         out.write(_row(_("Collectible:"), shown(told.collectible.total)) + "\n")
         for line in collect_advice(told):
             out.write(f"    {line}\n")
-    if told.refundable is not None:
-        out.write(_row(_("Refundable:"), shown(told.refundable)) + "\n")
+    if told.returnable is not None:
+        out.write(_row(_("Refundable:"), shown(told.returnable)) + "\n")
+        if told.refundable is not None and told.refundable > told.returnable:
+            out.write("    " + _("and up to {amount} more with Amazon's over-refund margin (more "
+                              "than was captured)").format(
+                amount=shown(told.refundable - told.returnable)) + "\n")
     if told.deadline is not None and told.deadline_kind:
         words = _DEADLINE_WORDS.get(told.deadline_kind)
         what = _(words) if words else told.deadline_kind

@@ -120,7 +120,8 @@ def test_an_italian_capture_of_14_comma_00_sends_14_point_00(emulator, md, capsy
     assert md("--language", "de", "show", cid) == 0
     shown = capsys.readouterr().out
     assert "Abbuchung " + cid + ": Captured, autorisiert 240,00 EUR, eingezogen 14,00 EUR" in shown
-    assert re.search(r"Erstattbar: +13,60 EUR\n", shown)  # 14 + 15 % - 2.50
+    assert re.search(r"Erstattbar: +11,50 EUR\n", shown)  # 14 - 2.50, and 15 % more on top:
+    assert "bis zu 2,10 EUR mehr" in shown
     assert "Nächste Frist: " in shown
 
 

@@ -20,7 +20,7 @@ def test_the_window_opens_on_what_is_due_soonest_first(qtbot, demo_window):
     qtbot.waitUntil(lambda: tab.tabs.currentIndex() == 1)
     view = tab.view
     assert view.items and view.tree.topLevelItemCount() == len(view.items)
-    deadlines = [i.deadline for i in view.items if i.kind != st.REFUND_DECLINED]
+    deadlines = [i.at for i in view.items if i.kind != st.REFUND_DECLINED]
     assert deadlines == sorted(deadlines)
     assert tab.tabs.tabText(1).startswith("Needs action")
     # every order the view lists has a deadline, and every order with one is listed

@@ -14,12 +14,13 @@ from ..i18n import N_, _
 from ..money import Money
 from . import story
 from .following import Following
-from .views import CANCEL, CHARGE, CLOSE, REFUND
+from .views import CANCEL, CAPTURE, CHARGE, CLOSE, REFUND
 
 #: Amazon's sandbox simulation codes per operation ("test a decline"): sandbox only.
 SIMULATION_CODES: dict[str, tuple[str, ...]] = {
     CHARGE: ("SoftDeclined", "HardDeclined", "AmazonRejected", "TransactionTimedOut",
              "CaptureInitiated"),
+    CAPTURE: ("CaptureInitiated", "AmazonRejected"),
     CLOSE: ("AmazonClosed",),
     REFUND: (),
     CANCEL: (),
@@ -42,14 +43,17 @@ class Figures:
 
     currency: str | None
     authorized: Money | None
+    #: captures Amazon settled (Captured)
     captured: Money | None
     refunded: Money | None
     #: what the permission can still bring in (limit minus captured)
     collectible: Money | None
     #: what a new charge may ask for
     new_charge: Money | None
-    #: what may still be refunded, over every captured charge
+    #: what was captured and not given back yet, over every captured charge
     refundable: Money | None
+    #: captures Amazon is still processing (CaptureInitiated): not taken yet, may be declined
+    capturing: Money | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +67,9 @@ class MoneyActions:
     charge: str | None
     cancel: str | None
     close: str | None
-    #: the captured charges a refund may go on, with what each may still give back
-    refundable_charges: tuple[tuple[Charge, Money], ...]
+    #: the captured charges a refund may go on, with what each may still give back and the
+    #: most with Amazon's over-refund margin
+    refundable_charges: tuple[tuple[Charge, Money, Money], ...]
     #: the charges a cancel may release (Authorized or AuthorizationInitiated)
     cancelable_charges: tuple[Charge, ...]
 
@@ -92,14 +97,19 @@ def figures_of(told: story.MoneyStory) -> Figures:
     authorized = _sum([c.charge_amount for c in told.charges
                        if c.state in ("Authorized", "AuthorizationInitiated")
                        and c.charge_amount is not None], currency)
-    captured = story.captured_total(told.charges, currency)
-    refunded = _sum([r.refund_amount for r in told.refunds
-                     if r.state == "Refunded" and r.refund_amount is not None], currency)
+    captured = _sum([c.capture_amount for c in told.charges
+                     if c.state == "Captured" and c.capture_amount is not None], currency)
+    capturing = _sum([amount for c in told.charges if c.state == "CaptureInitiated"
+                      and (amount := c.capture_amount or c.charge_amount) is not None],
+                     currency)
+    # Amazon's refundedAmount counts refunds made outside this desk too: the larger wins
+    refunded = _sum([done for c in told.charges
+                     if (done := story.refunded_done(c, told.refunds)) is not None], currency)
     collect = told.collectible
     return Figures(currency, authorized, captured, refunded,
                    collect.total if collect is not None else None,
                    collect.new_charge if collect is not None else None,
-                   told.refundable)
+                   told.returnable, capturing)
 
 
 class Applies(Following):
@@ -114,11 +124,12 @@ class Applies(Following):
         told = self.cached_story(object_id)
         figures = figures_of(told)
         permission = told.charge_permission
-        refundable: list[tuple[Charge, Money]] = []
+        refundable: list[tuple[Charge, Money, Money]] = []
         for captured in told.charges:
-            left = story.refundable_on(captured, told.refunds)
-            if left is not None and left.amount > 0:
-                refundable.append((captured, left))
+            left = story.returnable_on(captured, told.refunds)
+            most = story.refundable_on(captured, told.refunds)
+            if left is not None and most is not None and left.amount > 0:
+                refundable.append((captured, left, most))
         cancelable = tuple(c for c in told.charges
                            if c.state in ("Authorized", "AuthorizationInitiated"))
         pending_refund = any(r.state == "RefundInitiated" for r in told.refunds)
@@ -126,10 +137,13 @@ class Applies(Following):
         refund: str | None
         if refundable:
             refund = None
+        elif any(c.state == "CaptureInitiated" for c in told.charges):
+            refund = _("The capture is still processing at Amazon: refund once Amazon has "
+                       "captured the money.")
         elif any(c.state in ("Authorized", "AuthorizationInitiated") for c in told.charges):
             refund = _("Nothing was captured yet: capture first, or cancel the authorization.")
         elif figures.captured is not None and figures.captured.amount > 0:
-            refund = (_("Everything Amazon allows was refunded already.") if not pending_refund
+            refund = (_("Everything captured was given back already.") if not pending_refund
                       else _("A refund is still processing: wait until Amazon settles it."))
         else:
             refund = _("Nothing was captured: there is no money to give back.")
@@ -137,6 +151,9 @@ class Applies(Following):
         charge: str | None
         if permission is None:
             charge = _("Verify the order first: the desk has not read its charge permission.")
+        elif any(c.state == "AuthorizationInitiated" for c in told.charges):
+            charge = _("Not yet: Amazon is still checking this order's payment. Wait for its "
+                       "answer; the desk follows it.")
         elif permission.state != "Chargeable":
             # TRANSLATORS: {state} is Amazon's state name (Closed, NonChargeable), kept in English
             charge = _("The charge permission is {state}: Amazon takes a new charge only on a "

@@ -26,7 +26,7 @@ from ..store import Intent, OrderRow, Store, open_database
 from .connection import client_config, keyring_label
 from .errors import DeskError
 from .views import DaySummary, OrderDetail, OrderQuery, Tracker
-from .wording import capture_blocked, explain_row, timeline_item, tracking_blocked
+from .wording import capture_blocked, explain_row, timeline, tracking_blocked
 
 if TYPE_CHECKING:  # the wire (httpx, the signed client) is imported when the desk connects
     import httpx
@@ -273,7 +273,7 @@ class DeskBase:
             buyer_email=(buyer.email if buyer else None) or row.buyer_email,
             shipping_address=tuple(address_lines(address)) if address else (),
             payment_descriptor=stored.payment_descriptor,
-            timeline=tuple(timeline_item(e) for e in self.journal.timeline(object_ids)),
+            timeline=timeline(self.journal.timeline(object_ids)),
             stored=stored,
             capture_blocked=capture_blocked(row),
             tracking_blocked=tracking_blocked(row),

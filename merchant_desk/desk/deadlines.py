@@ -43,6 +43,13 @@ class DueItem:
     action: str
     #: the action's button words
     action_label: str
+    #: the first clock that matters, which the list sorts and shows: the deadline, or sooner
+    #: (an authorization's 7-day prompt-capture clock while it is still ahead)
+    first: datetime | None = None
+
+    @property
+    def at(self) -> datetime:
+        return self.first or self.deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +72,11 @@ def describe(row: OrderRow, now: datetime) -> DueItem | None:
         return None
     overdue = deadline <= now
     when = _when(deadline)
+    first = deadline
     if kind == st.CAPTURE_BY:
         slow = deadline - st.AUTHORIZATION_LIFE + st.PROMPT_CAPTURE
+        if now < slow:
+            first = slow
         if overdue:
             what = _("The authorization expired on {when}: Amazon canceled it. Charge the "
                      "permission again (a new authorization) before you ship.").format(when=when)
@@ -85,9 +95,20 @@ def describe(row: OrderRow, now: datetime) -> DueItem | None:
         if overdue:
             what = _("The charge permission closed on {when}: what was not collected is lost; "
                      "ask the buyer to pay for the rest in a new checkout.").format(when=when)
-        else:
+        elif row.status != st.NOT_PAID:
             what = _("Not everything was collected: charge the rest by {when}, when the "
                      "charge permission closes.").format(when=when)
+        elif row.charge_state == "Declined":
+            what = _("Amazon declined the payment: nothing was collected. Do not ship; ask the "
+                     "buyer for another payment method, or charge again by {when}, when the "
+                     "charge permission closes.").format(when=when)
+        elif row.charge_state == "Canceled":
+            what = _("The authorization was canceled: nothing was collected. Do not ship; "
+                     "charge again by {when}, when the charge permission closes, or ask the "
+                     "buyer to pay again.").format(when=when)
+        else:
+            what = _("Nothing was charged yet: charge the order by {when}, when the charge "
+                     "permission closes.").format(when=when)
         action, label = CHARGE, _("Charge")
     elif kind == st.COMPLETE_BY:
         what = (_("The checkout expired at {when}: the buyer must pay again.") if overdue else
@@ -95,12 +116,26 @@ def describe(row: OrderRow, now: datetime) -> DueItem | None:
             when=when)
         action, label = COMPLETE, _("Complete checkout")
     elif kind == st.REFUND_PENDING:
-        what = _("A refund asked for on {when} is still processing: Amazon can still decline "
-                 "it. The desk follows it; refresh to see where it stands.").format(when=when)
+        since = _when(deadline - st.PROCESSING_WINDOW)
+        if overdue:
+            what = _("A refund asked for on {since} is still processing after a day: refresh "
+                     "it; if Amazon still has not settled it, ask Amazon Pay support.").format(
+                         since=since)
+        else:
+            what = _("A refund asked for on {since} is still processing: Amazon can still "
+                     "decline it. The desk follows it; Amazon should settle it by {when}.").format(
+                         since=since, when=when)
         action, label = FOLLOW, _("Refresh")
     elif kind == st.CHARGE_PENDING:
-        what = _("A charge made on {when} is still processing: Amazon can still decline it. "
-                 "Do not ship until it is captured.").format(when=when)
+        since = _when(deadline - st.PROCESSING_WINDOW)
+        if overdue:
+            what = _("A payment Amazon started processing on {since} is still not settled "
+                     "after a day: refresh it; do not ship until it is captured.").format(
+                         since=since)
+        else:
+            what = _("A payment Amazon started processing on {since} is not settled yet: it "
+                     "can still be declined. Amazon should answer by {when}; do not ship "
+                     "until it is captured.").format(since=since, when=when)
         action, label = FOLLOW, _("Refresh")
     elif kind == st.REFUND_DECLINED:
         what = _("Amazon declined a refund: the buyer did NOT get this money back. Refund "
@@ -109,8 +144,8 @@ def describe(row: OrderRow, now: datetime) -> DueItem | None:
         overdue = True
     else:
         return None
-    due = overdue or deadline - now <= DUE_WITHIN or kind in (st.REFUND_DECLINED,)
-    return DueItem(row, deadline, kind, overdue, due, what, action, label)
+    due = overdue or first - now <= DUE_WITHIN or kind in (st.REFUND_DECLINED,)
+    return DueItem(row, deadline, kind, overdue, due, what, action, label, first)
 
 
 class Deadlines(DeskBase):
@@ -123,7 +158,7 @@ class Deadlines(DeskBase):
         rows = self.orders.get_order_rows(ids)
         items = [item for item in (describe(rows[i], moment) for i in ids if i in rows)
                  if item is not None]
-        items.sort(key=lambda i: (i.kind != st.REFUND_DECLINED, i.deadline, i.row.order_id))
+        items.sort(key=lambda i: (i.kind != st.REFUND_DECLINED, i.at, i.row.order_id))
         total = self.orders.count_deadlines() if len(ids) >= limit else len(ids)
         return NeedsAction(tuple(items), sum(1 for i in items if i.due), total - len(ids))
 

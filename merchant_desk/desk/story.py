@@ -3,14 +3,17 @@ collectible or refundable, and the next deadline Amazon sets. Pure: objects in, 
 
 Amazon's rules (REFERENCE section 4): the total *captured* on a Charge Permission stays within
 its ``amountLimit``; a charge's refunds stay within its capture plus the smaller of 15 % and
-the currency's fixed cap (:func:`merchant_desk.money.refund_cap`); an authorization expires 30
+the currency's fixed cap (:func:`merchant_desk.money.refund_cap`). That margin lets a shop give
+a buyer more than it took, on purpose: ``refundable`` is the most Amazon takes (margin
+included), ``returnable`` what was captured and not given back yet (what a window offers
+unless the operator asks for the margin). An authorization expires 30
 days after it was made, a Charge Permission 180 days after it was created, an Open Checkout
 Session after 24 hours.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -55,9 +58,12 @@ class MoneyStory:
     charges: tuple[Charge, ...]
     refunds: tuple[Refund, ...]
     collectible: Collectible | None
+    #: the most Amazon still takes in refunds, its over-refund margin included
     refundable: Money | None
     deadline: datetime | None
     deadline_kind: str | None
+    #: what was captured and not given back yet (refunds under way count as given)
+    returnable: Money | None = None
 
     @property
     def declined_refunds(self) -> tuple[Refund, ...]:
@@ -100,12 +106,62 @@ def refunded_so_far(charge: Charge, refunds: Sequence[Refund]) -> Money | None:
     return known
 
 
-def refundable_on(charge: Charge, refunds: Sequence[Refund]) -> Money | None:
-    """What may still be refunded on one charge (None: nothing was captured)."""
+def refunded_done(charge: Charge, refunds: Sequence[Refund]) -> Money | None:
+    """What went back to the buyer on one charge: this desk's Refunded refunds, or Amazon's
+    ``refundedAmount`` when that is more (a refund made in Seller Central or another tool)."""
+    currency = _currency_of(charge)
+    if currency is None:
+        return None
+    known = _sum([r.refund_amount for r in refunds
+                  if r.charge_id == charge.charge_id and r.state == "Refunded"
+                  and r.refund_amount is not None and r.refund_amount.currency_code == currency],
+                 currency)
+    reported = charge.refunded_amount
+    if reported is not None and reported.currency_code == currency and reported > known:
+        return reported
+    return known
+
+
+def refunded_elsewhere(charge: Charge, refunds: Sequence[Refund]) -> Money | None:
+    """What Amazon says was refunded on a charge beyond every refund this desk knows of (None:
+    nothing): refunds made outside Merchant Desk."""
+    reported = charge.refunded_amount
+    if reported is None or reported.amount <= 0:
+        return None
+    known = _sum([r.refund_amount for r in refunds
+                  if r.charge_id == charge.charge_id and r.state in HOLDING_REFUND_STATES
+                  and r.refund_amount is not None
+                  and r.refund_amount.currency_code == reported.currency_code],
+                 reported.currency_code)
+    return reported - known if reported > known else None
+
+
+def _captured_of(charge: Charge) -> Money | None:
     if charge.state != "Captured" or charge.capture_amount is None:
         return None
-    already = refunded_so_far(charge, refunds) or Money.zero(charge.capture_amount.currency_code)
-    left = refund_cap(charge.capture_amount) - already
+    return charge.capture_amount
+
+
+def returnable_on(charge: Charge, refunds: Sequence[Refund]) -> Money | None:
+    """What may still be given back on one charge without going over what it captured (None:
+    nothing was captured): refunds under way count as given."""
+    captured = _captured_of(charge)
+    if captured is None:
+        return None
+    already = refunded_so_far(charge, refunds) or Money.zero(captured.currency_code)
+    left = captured - already
+    return left if left.amount > 0 else Money.zero(left.currency_code)
+
+
+def refundable_on(charge: Charge, refunds: Sequence[Refund]) -> Money | None:
+    """The most one more refund may be on one charge, Amazon's over-refund margin included (the
+    capture plus the smaller of 15 % and the currency's fixed cap, every refund under way or
+    done counted); None: nothing was captured."""
+    captured = _captured_of(charge)
+    if captured is None:
+        return None
+    already = refunded_so_far(charge, refunds) or Money.zero(captured.currency_code)
+    left = refund_cap(captured) - already
     return left if left.amount > 0 else Money.zero(left.currency_code)
 
 
@@ -145,7 +201,7 @@ def next_deadline(session: CheckoutSession | None, permission: ChargePermission 
             candidates.append((charge.expiration_timestamp, CAPTURE_BY))
     if (permission is not None and permission.state != "Closed"
             and permission.expiration_timestamp and collect is not None
-            and collect.total.amount > 0):
+            and collect.new_charge.amount > 0):  # only a deadline when a charge can be made
         candidates.append((permission.expiration_timestamp, CHARGE_BY))
     ahead = sorted(c for c in candidates if c[0] > now)
     return ahead[0] if ahead else (None, None)
@@ -155,18 +211,26 @@ def build(order_id: str, session: CheckoutSession | None, permission: ChargePerm
           charges: Sequence[Charge], refunds: Sequence[Refund], now: datetime) -> MoneyStory:
     """The story of one order from its objects."""
     collect = collectible(permission, charges)
-    refundable: Money | None = None
-    for charge in charges:
-        left = refundable_on(charge, refunds)
-        if left is None:
-            continue
-        if refundable is None:
-            refundable = left
-        elif left.currency_code == refundable.currency_code:
-            refundable += left
+    refundable = _over_charges(charges, lambda c: refundable_on(c, refunds))
+    returnable = _over_charges(charges, lambda c: returnable_on(c, refunds))
     deadline, kind = next_deadline(session, permission, charges, collect, now)
     return MoneyStory(order_id, session, permission, tuple(charges), tuple(refunds), collect,
-                      refundable, deadline, kind)
+                      refundable, deadline, kind, returnable)
+
+
+def _over_charges(charges: Sequence[Charge],
+                  each: Callable[[Charge], Money | None]) -> Money | None:
+    """The sum of ``each`` over the charges that have one (None: none has)."""
+    total: Money | None = None
+    for charge in charges:
+        left = each(charge)
+        if left is None:
+            continue
+        if total is None:
+            total = left
+        elif left.currency_code == total.currency_code:
+            total += left
+    return total
 
 
 def collect_advice(story: MoneyStory) -> list[str]:

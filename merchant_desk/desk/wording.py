@@ -4,9 +4,11 @@ journaled operation and a failure in one line, the order's history. In the activ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from .. import status as st
 from ..amazonpay.errors import ApiError
 from ..i18n import N_, _
 from ..meanings import Explanation, ObjectKind, explain
@@ -77,6 +79,33 @@ _STATUS_WORDS = {
 def _operation_name(operation: str) -> str:
     words = _OPERATION_WORDS.get(operation)
     return _(words) if words is not None else operation
+
+
+#: The audit lines each journaled operation also writes ("capture requested", "order number
+#: requested"), by their first word.
+_AUDIT_OF = {"capture": CAPTURE, "tracking": TRACK, "complete": COMPLETE, "charge": CHARGE,
+             "refund": REFUND, "cancel": CANCEL, "close": CLOSE, "order": UPDATE}
+
+
+def timeline(entries: Sequence[TimelineEntry]) -> tuple[TimelineItem, ...]:
+    """The order's history: each journaled operation once. An operation's journal entries (its
+    intent, its outcome) already say what its audit lines say, so those audit lines are left
+    out; the audit lines about anything else stay."""
+    journaled = {(e.object_id, e.name) for e in entries if e.kind in ("intent", "outcome")}
+    kept = [e for e in entries
+            if e.kind in ("intent", "outcome") or (e.object_id, _audited(e.name)) not in journaled]
+    return tuple(timeline_item(e) for e in kept)
+
+
+def _audited(name: str) -> str | None:
+    """The operation an audit line repeats ("capture requested" -> captureCharge,
+    "captureCharge succeeded" -> captureCharge)."""
+    words = name.split(" ")
+    if words[-1] == "requested":
+        return _AUDIT_OF.get(words[0])
+    if words[-1] == "succeeded" or " outcome unknown" in name:
+        return words[0]
+    return None
 
 
 def timeline_item(entry: TimelineEntry) -> TimelineItem:
@@ -151,12 +180,35 @@ def explain_row(row: OrderRow) -> Explanation:
             final=False,
         )
     explanation = explain(ObjectKind.CHARGE, row.charge_state, row.charge_reason)
+    if row.charge_state == "Captured" and row.status == st.PARTLY_CAPTURED:
+        return _partly_captured(row, explanation)
     if row.charge_state == "Captured" and row.tracking_number:
         # the tracking number is added: the step that asked for it is done
         return replace(explanation, next_step=_(
             "Nothing more to do unless the buyer returns something; a split shipment can take "
             "another tracking number."))
     return explanation
+
+
+def _partly_captured(row: OrderRow, captured: Explanation) -> Explanation:
+    """A charge captured for less than the order: the headline says so, with what is left and
+    until when it can be charged (Amazon takes one capture per charge: the rest is collected
+    with a new charge on the permission)."""
+    total = row.amount
+    done = row.captured_amount
+    if total is None or done is None or row.currency is None or done >= total:
+        return captured
+    rest = Money.of(total - done, row.currency)
+    meaning = _("{captured} of {total} was captured. The rest, {rest}, was not taken: it stays "
+                "collectible with a new charge on the order.").format(
+        captured=Money.of(done, row.currency), total=Money.of(total, row.currency), rest=rest)
+    if row.deadline is not None and row.deadline_kind == st.CHARGE_BY:
+        step = _("Ship what was paid for; charge the rest ({rest}) with Charge by {date}, when "
+                 "the charge permission closes.").format(rest=rest, date=st.short_date(row.deadline))
+    else:
+        step = _("Ship what was paid for; charge the rest ({rest}) with Charge.").format(rest=rest)
+    return replace(captured, title=_("Payment partly captured"), meaning=meaning,
+                   next_step=step)
 
 
 def capture_blocked(row: OrderRow) -> str | None:

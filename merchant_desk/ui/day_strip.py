@@ -25,7 +25,7 @@ from .text import money
 #: colours; a status no order has gets no tile.
 TILES: tuple[tuple[str, str, str], ...] = (
     ("not_paid", N_("Not paid"), "#f6d3d3"),
-    ("authorized", N_("Ready to capture"), "#fde2b8"),
+    ("authorized", N_("Authorized"), "#fde2b8"),
     ("partly_captured", N_("Partly captured"), "#fde2b8"),
     ("pending", N_("Waiting for Amazon"), "#f3e7c9"),
     ("open", N_("Checkout open"), "#f3e7c9"),
@@ -33,7 +33,7 @@ TILES: tuple[tuple[str, str, str], ...] = (
     ("partly_refunded", N_("Partly refunded"), "#e3ecd4"),
     ("refunded", N_("Refunded"), "#e4e4e4"),
     ("canceled", N_("Canceled"), "#eadede"),
-    ("unknown", N_("Not verified"), "#e4e4e4"),
+    ("unknown", N_("Not verified yet"), "#e4e4e4"),
 )
 
 

@@ -25,6 +25,7 @@ from ..i18n import _
 from .icons import icon
 from .orders_model import tracking_text
 from .richtext import escape, plain, tip
+from .status_text import authorized_words, captured_words
 from .text import money, when
 
 if TYPE_CHECKING:
@@ -216,8 +217,9 @@ class DetailPanel(QScrollArea):
         currency = row.currency
         # a checkout canceled before the buyer chose how to pay has no amount on Amazon
         self.amount.setText(money(row.amount, currency) or _("not known"))
-        self.authorized.setText(amount_text(row.authorized_amount, currency))
-        self.captured.setText(amount_text(row.captured_amount, currency))
+        self.authorized.setText(authorized_words(row)
+                                or amount_text(row.authorized_amount, currency))
+        self.captured.setText(captured_words(row) or amount_text(row.captured_amount, currency))
         self.refunded.setText(amount_text(row.refunded_amount, currency))
         self.payout.setText("\n".join(detail.payouts) or _("not in a payout"))
 

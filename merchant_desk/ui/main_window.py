@@ -111,7 +111,7 @@ class RunnableDialog(Protocol[T_co]):
 STATE_FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
     (N_("All orders"), frozenset()),
     (N_("Not paid: do not ship"), frozenset({"not_paid"})),
-    (N_("Ready to capture (Authorized)"), frozenset({"authorized"})),
+    (N_("Authorized"), frozenset({"authorized"})),
     (N_("Partly captured"), frozenset({"partly_captured"})),
     (N_("Waiting for Amazon"), frozenset({"pending"})),
     (N_("Checkout open"), frozenset({"open"})),
@@ -962,20 +962,17 @@ class MainWindow(QMainWindow):
         row = self.current_row()
         if row is None or not availability.can_complete(row).ok:
             return
-        answer = await message_box(
-            self, QMessageBox.Icon.Question, _("Complete checkout"),
-            _("Complete the checkout of order {order} for {amount}?").format(
-                order=row.merchant_reference or row.checkout_session_id,
-                amount=money(row.amount, row.currency)),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Yes,
-            informative=_("This confirms the order with Amazon Pay, which then authorizes "
-                           "the payment. Environment: {env}.").format(env=self.environment))
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-        result = await self.desk.complete(row.checkout_session_id or row.order_id)
-        self.statusBar().showMessage(_("Checkout completed: {state}").format(
-            state=result.session_state), 6000)
+        from .dialogs import complete
+        from .dialogs.money import MoneyDialog, Request
+
+        async def submit(request: Request) -> object:
+            return await self.desk.complete(request.object_id)
+
+        dialog = MoneyDialog(complete.spec(row), order=row.merchant_reference or row.order_id,
+                             buyer=row.buyer_name or row.buyer_email,
+                             environment=self.environment, submit=submit,
+                             describe=complete.describe, parent=self)
+        await self._run_dialog(dialog)
 
     async def capture(self) -> None:
         row = self.current_row()
@@ -985,10 +982,17 @@ class MainWindow(QMainWindow):
         charge_id, currency = row.charge_id, row.currency
         assert charge_id is not None and currency is not None  # can_capture checked them
 
-        async def submit(amount: str, descriptor: str | None) -> Charge:
-            return await self.desk.capture(charge_id, amount, currency, descriptor)
+        async def submit(amount: str, descriptor: str | None, /,
+                         simulation_code: str | None = None) -> Charge:
+            charge = await self.desk.capture(charge_id, amount, currency, descriptor,
+                                             simulation_code=simulation_code)
+            if charge.state == "CaptureInitiated":  # Amazon decides later: follow it
+                self.spawn(self.desk.follow_charge(charge.charge_id))
+            return charge
 
-        dialog = CaptureDialog(row, self.environment, submit, self)
+        permission = self.desk.cached_story(row.order_id).charge_permission
+        dialog = CaptureDialog(row, self.environment, submit, self, collect_by=(
+            permission.expiration_timestamp if permission is not None else None))
         if await self._run_dialog(dialog) is not None:
             # part of the order captured: say what remains and how to collect it (Charge)
             note = await self.desk.remaining_note(charge_id)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGroupBox, QLabel, QPushButton, QVBoxLayout
 
+from ..desk.story import refunded_elsewhere
 from ..i18n import N_, _
 from ..status import CAPTURE_BY, CHARGE_BY, COMPLETE_BY
 from .richtext import plain
@@ -57,10 +58,21 @@ def story_lines(told: MoneyStory) -> list[str]:
             what = _("{amount} DECLINED: nothing was taken").format(amount=amount)
         elif charge.state == "Canceled":
             what = _("{amount} canceled: nothing was taken").format(amount=amount)
+        elif charge.state == "CaptureInitiated":
+            what = _("{amount} being captured: Amazon is still processing the capture and "
+                     "can still decline it").format(
+                         amount=money_of(charge.capture_amount) or amount)
+        elif charge.state == "AuthorizationInitiated":
+            what = _("{amount} being checked by Amazon: nothing is reserved or taken "
+                     "yet").format(amount=amount)
         else:
             what = _("{amount} still processing at Amazon").format(amount=amount)
         lines.append(_("Charge …{id} ({when}): {what}").format(
             id=charge.charge_id[-7:], when=_date(charge.creation_timestamp), what=what))
+        elsewhere = refunded_elsewhere(charge, told.refunds)
+        if elsewhere is not None:
+            lines.append("    " + _("{amount} refunded before (not through Merchant "
+                                    "Desk)").format(amount=money_of(elsewhere)))
         lines.extend(refunds_of.pop(charge.charge_id, []))
     for rest in refunds_of.values():
         lines.extend(rest)
@@ -68,13 +80,31 @@ def story_lines(told: MoneyStory) -> list[str]:
         lines.append(_("No charge yet: no money has moved."))
     collect = told.collectible
     if collect is not None:
-        lines.append(_("Still collectible: {amount}").format(amount=money_of(collect.total)))
-    if told.refundable is not None:
-        lines.append(_("Still refundable: {amount}").format(amount=money_of(told.refundable)))
+        line = _("Still collectible: {amount}").format(amount=money_of(collect.total))
+        why = _why_not_chargeable(told) if collect.total.amount > 0 else ""
+        lines.append(f"{line} ({why})" if why else line)
+    if told.returnable is not None:
+        lines.append(_("Still refundable: {amount}").format(amount=money_of(told.returnable)))
     if told.deadline is not None and told.deadline_kind in _DEADLINE_WORDS:
         lines.append(_("Next deadline: {deadline}").format(
             deadline=_(_DEADLINE_WORDS[told.deadline_kind]).format(when=when(told.deadline))))
     return lines
+
+
+def _why_not_chargeable(told: MoneyStory) -> str:
+    """Why what is still collectible cannot be charged now (empty: it can)."""
+    collect = told.collectible
+    if collect is None or collect.new_charge.amount > 0:
+        return ""
+    if any(c.state == "AuthorizationInitiated" for c in told.charges):
+        return _("not yet: Amazon is still checking the payment; wait for its answer")
+    if collect.authorized:
+        return _("held by the authorization: capture it")
+    permission = told.charge_permission
+    if permission is not None and permission.state != "Chargeable":
+        return _("no new charge can be made: the charge permission is {state}").format(
+            state=permission.state)
+    return _("no new charge can be made now")
 
 
 class MoneyStoryBox(QGroupBox):

@@ -110,9 +110,9 @@ class NeedsActionView(QWidget):
             total = len(view.items) + view.more
             text = ngettext(
                 "{due} due within 3 days or overdue; {total} order with a deadline, soonest "
-                "first. Select one and press Enter (or Do it) to act on it.",
+                "first. Select one and press Enter or the button below it to act on it.",
                 "{due} due within 3 days or overdue; {total} orders with a deadline, soonest "
-                "first. Select one and press Enter (or Do it) to act on it.",
+                "first. Select one and press Enter or the button below it to act on it.",
                 total).format(due=view.due, total=total)
             self.summary.setText(text)
         first = self.tree.topLevelItem(0)
@@ -138,10 +138,8 @@ class NeedsActionView(QWidget):
 
 def _item(due: DueItem) -> QTreeWidgetItem:
     row = due.row
-    if due.overdue:
-        moment = _("Overdue: {when}").format(when=when(due.deadline))
-    else:
-        moment = when(due.deadline)
+    moment = (_("Overdue: {when}").format(when=when(due.deadline)) if due.overdue
+              else when(due.at))
     symbol = "⚠ " if due.overdue or due.due else ""
     item = QTreeWidgetItem([
         symbol + moment, row.merchant_reference or row.order_id[:8],

@@ -30,7 +30,7 @@ from PySide6.QtGui import QColor
 from ..i18n import _
 from ..meanings import ObjectKind, explain
 from .richtext import tip
-from .status_text import status_colour_for, status_text, status_tooltip
+from .status_text import captured_words, status_colour_for, status_text, status_tooltip
 from .text import money, short_id, when
 
 if TYPE_CHECKING:
@@ -462,7 +462,7 @@ def cell_text(key: str, row: OrderRow) -> str:
         return _state(ObjectKind.CHARGE, row.charge_state)
     if key == "captured_amount":
         captured = row.captured_amount
-        return money(captured, row.currency, code=True) if captured else ""
+        return captured_words(row) or (money(captured, row.currency, code=True) if captured else "")
     if key == "tracking":
         return tracking_text(row)
     return ""

@@ -5,12 +5,14 @@ symbol and the words). The words are the desk's (:mod:`merchant_desk.status`).""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 
 from PySide6.QtGui import QColor
 
 from .. import status as st
 from ..i18n import _
+from .text import money
 
 
 class HasStatus(Protocol):
@@ -61,6 +63,36 @@ def words(key: str, deadline: object = None, kind: str | None = None) -> str:
 def status_text(row: HasStatus) -> str:
     """``✖ Not paid: do not ship``."""
     return f"{SYMBOLS.get(row.status, '?')} {words(row.status, row.deadline, row.deadline_kind)}"
+
+
+class HasAmounts(Protocol):
+    @property
+    def charge_state(self) -> str | None: ...
+    @property
+    def captured_amount(self) -> Decimal | None: ...
+    @property
+    def currency(self) -> str | None: ...
+
+
+def captured_words(row: HasAmounts) -> str | None:
+    """The Captured figure's words when the amount alone would mislead (None: show the
+    amount): a capture Amazon is still processing has not taken the money yet."""
+    if row.charge_state == "CaptureInitiated" and row.captured_amount:
+        return _("{amount} being captured").format(
+            amount=money(row.captured_amount, row.currency))
+    return None
+
+
+def authorized_words(row: HasAmounts) -> str | None:
+    """The Authorized figure's words when nothing is reserved although Amazon reports the
+    charge's amount (None: show the amount)."""
+    if row.charge_state == "Declined":
+        return _("nothing: the payment was declined")
+    if row.charge_state == "Canceled":
+        return _("nothing: the authorization was canceled")
+    if row.charge_state == "AuthorizationInitiated":
+        return _("nothing yet: Amazon is still checking the payment")
+    return None
 
 
 def status_colour(key: str) -> QColor | None:

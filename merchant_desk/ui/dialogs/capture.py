@@ -4,13 +4,15 @@ confirmation that repeats everything, then Amazon's answer. Nothing is sent whil
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QFormLayout,
     QHBoxLayout,
@@ -23,9 +25,12 @@ from PySide6.QtWidgets import (
 )
 
 from ... import rules
+from ...desk.applies import SIMULATION_CODES, SIMULATION_MEANINGS
+from ...desk.views import CAPTURE
 from ...i18n import _, current_locale
 from ...money import Money
 from ...money_locale import input_text
+from ...status import short_date
 from ..asyncdialog import Decisions
 from ..richtext import escape, plain
 from ..text import describe_failure, money
@@ -36,8 +41,12 @@ if TYPE_CHECKING:
     from ...amazonpay.models import Charge
     from ...store import OrderRow
 
-#: ``submit(amount, soft_descriptor)``: the desk's capture, with the charge and currency bound
-Submit = Callable[[str, str | None], Awaitable["Charge"]]
+class Submit(Protocol):
+    """The desk's capture, with the charge and currency bound: ``submit(amount,
+    soft_descriptor)``, and ``simulation_code=`` only when the operator picked a sandbox test."""
+
+    def __call__(self, amount: str, soft_descriptor: str | None, /,
+                 simulation_code: str | None = None) -> Awaitable[Charge]: ...
 
 ERROR_STYLE = "color: #9b1c1c;"
 
@@ -65,7 +74,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
     """Use :meth:`run`; it returns the desk's Charge, or None when nothing was captured."""
 
     def __init__(self, row: OrderRow, environment: str, submit: Submit,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, collect_by: datetime | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("captureDialog")
         self.setWindowTitle(_("Capture payment"))
@@ -76,6 +85,9 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         assert row.currency is not None  # a capturable order has its amount and currency
         self._currency: str = row.currency
         self._remaining = remaining_authorized(row)
+        #: when the charge permission closes: the last day the rest of a partial capture can
+        #: be charged (None: not known)
+        self._collect_by = collect_by
         self.result_value: Charge | None = None
 
         self.pages = QStackedWidget()
@@ -136,6 +148,9 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         self.amount_error.setWordWrap(True)
         self.amount_error.setStyleSheet(ERROR_STYLE)
         form.addRow(self.amount_error)
+        self.rest_label = _label("restText")
+        self.rest_label.setWordWrap(True)
+        form.addRow(self.rest_label)
 
         descriptor_row = QHBoxLayout()
         self.descriptor_edit = QLineEdit()
@@ -153,6 +168,16 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         self.descriptor_error.setWordWrap(True)
         self.descriptor_error.setStyleSheet(ERROR_STYLE)
         form.addRow(self.descriptor_error)
+        self.simulation_box = QComboBox()
+        self.simulation_box.setObjectName("simulationBox")
+        self.simulation_box.setAccessibleName(_("Test an outcome (sandbox only)"))
+        self.simulation_box.addItem(_("No test: do it normally (sandbox test codes below)"), None)
+        for code in SIMULATION_CODES[CAPTURE]:
+            self.simulation_box.addItem(
+                _("Test: {meaning} ({code})").format(
+                    meaning=_(SIMULATION_MEANINGS.get(code, code)), code=code), code)
+        if self._env != "LIVE":  # never a test code on real money
+            form.addRow(_("Test:"), self.simulation_box)
         layout.addLayout(form)
 
         buttons = QHBoxLayout()
@@ -225,6 +250,8 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
             self.descriptor_error.setText(str(error))
             ok = False
         self.counter.setStyleSheet(ERROR_STYLE if len(text) > rules.SOFT_DESCRIPTOR_MAX else "")
+        self.rest_label.setText(self.rest_words())
+        self.rest_label.setVisible(bool(self.rest_label.text()))
         shown = (bool(self.amount_error.text()), bool(self.descriptor_error.text()))
         self.amount_error.setVisible(shown[0])
         self.descriptor_error.setVisible(shown[1])
@@ -232,6 +259,32 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
             self.adjustSize()  # room for the messages that just appeared or went
         self.capture_button.setEnabled(ok)
         return ok
+
+    def rest_words(self) -> str:
+        """What a capture of less than the authorization leaves, in plain words (empty: the
+        amount is not valid, or it captures everything). Amazon takes one capture per charge:
+        the charge is done after it and the rest of its hold goes back to the buyer's card;
+        the rest of the order can still be collected with a new charge on the permission."""
+        try:
+            amount = rules.parse_amount(self.amount_edit.text(), self._currency)
+        except rules.RuleError:
+            return ""
+        rest = self._remaining - amount.amount
+        if rest <= 0:
+            return ""
+        words = _("{rest} of the authorization is not captured: Amazon takes one capture per "
+                   "charge, so the rest of the hold is released from the buyer's card. It stays "
+                   "collectible on the order: charge it later with Charge (a new charge, which "
+                   "Amazon can decline)").format(rest=money(rest, self._currency))
+        if self._collect_by is not None:
+            words += " " + _("by {date}, when the charge permission closes").format(
+                date=short_date(self._collect_by))
+        return words + "."
+
+    def simulation_code(self) -> str | None:
+        """The sandbox test the operator picked (None: none, and always None in LIVE)."""
+        code = self.simulation_box.currentData()
+        return code if self._env != "LIVE" and isinstance(code, str) else None
 
     def values(self) -> tuple[str, str | None]:
         amount = rules.parse_amount(self.amount_edit.text(), self._currency, current_locale())
@@ -251,7 +304,9 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         self.confirm_text.setText(
             _("<p>Capture <b>{amount}</b> for order <b>{order}</b>?</p>"
                "<p>Buyer: {buyer}<br>{descriptor_name}: {descriptor}<br>Environment: {where}</p>"
-               "<p>Once captured, the money can only be returned with a refund.</p>").format(
+               "<p>Once captured, the money can only be returned with a refund.</p>"
+               "<p>{rest}</p><p>{test}</p>").format(
+                rest=escape(self.rest_words()), test=escape(self._test_words()),
                 amount=escape(shown), order=escape(order),
                 buyer=escape(self._row.buyer_name or _("unknown")),
                 descriptor=escape(rules.descriptor_preview(descriptor)), where=where,
@@ -262,9 +317,33 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         self.confirm_button.setDefault(True)
         self.confirm_button.setFocus()
 
+    def _test_words(self) -> str:
+        code = self.simulation_code()
+        if code is None:
+            return ""
+        return _("Sandbox test: {code}: {meaning}.").format(
+            code=code, meaning=_(SIMULATION_MEANINGS.get(code, "")))
+
     def _show_form(self) -> None:
         self.pages.setCurrentIndex(0)
         self.capture_button.setDefault(True)
+
+    def _outcome_words(self, amount: str) -> str:
+        """Amazon's answer in plain words: captured, still processing, or declined."""
+        shown = money(Decimal(amount), self._currency)
+        state = getattr(self.result_value, "state", "")
+        if state == "CaptureInitiated":
+            return _("Amazon is still processing the capture of {amount}: the money is not "
+                      "taken yet and Amazon can still decline it. Do not ship yet; the desk "
+                      "follows it and tells you.").format(amount=shown)
+        if state == "Declined":
+            status = getattr(self.result_value, "status", None)
+            reason = getattr(status, "reason_code", None) or _("no reason")
+            return _("Amazon DECLINED the capture of {amount}: no money was taken. Amazon "
+                      "says: {reason}. Do not ship; ask the buyer for another payment "
+                      "method.").format(amount=shown, reason=reason)
+        return _("Captured {amount}. Amazon has taken the money.\n\nNext step: ship the "
+                  "order and add its tracking number.").format(amount=shown)
 
     # ------------------------------------------------------------------ flow
 
@@ -280,13 +359,17 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
                 if decision != "confirm":
                     return self.result_value
                 amount, descriptor = self.values()
+                rest = self.rest_words()
                 self.outcome.setText(_("Capturing {amount}… please wait.").format(
                     amount=money(Decimal(amount), self._currency)))
                 self.back_button.hide()
                 self.close_button.setEnabled(False)
                 self.pages.setCurrentIndex(2)
+                code = self.simulation_code()
                 try:
-                    self.result_value = await self._submit(amount, descriptor)
+                    self.result_value = (
+                        await self._submit(amount, descriptor, simulation_code=code)
+                        if code is not None else await self._submit(amount, descriptor))
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:  # shown with Amazon's words, then the operator decides
@@ -294,12 +377,9 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
                     self.outcome.setStyleSheet(ERROR_STYLE)
                     self.back_button.show()
                 else:
-                    state = getattr(self.result_value, "state", "") or _("done")
                     self.outcome.setStyleSheet("")
-                    self.outcome.setText(_("Captured {amount}. Amazon Pay says: {state}.\n\n"
-                                            "Next step: ship the order and add its tracking "
-                                            "number.").format(
-                        amount=money(Decimal(amount), self._currency), state=state))
+                    self.outcome.setText(self._outcome_words(amount)
+                                         + (f"\n\n{rest}" if rest else ""))
                 self.close_button.setEnabled(True)
                 self.close_button.setFocus()
         finally:

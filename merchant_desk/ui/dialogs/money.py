@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -51,6 +52,8 @@ class Choice:
     label: str
     #: the most the amount may be on this choice (None: no amount asked)
     limit: Money | None = None
+    #: the most with the spec's option box ticked (None: the box does not change the limit)
+    over_limit: Money | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,18 +93,25 @@ class Spec:
     consequence: str = ""
     #: what stays after the action, shown live under the amount: (amount) -> words or ""
     after: Callable[[Money], str] | None = None
+    #: what the option box changes, shown live under it and on the confirmation:
+    #: (ticked) -> words or ""
+    option_after: Callable[[bool], str] | None = None
     #: extra checks on the amount (beyond the choice's limit): raise RuleError
     check: Callable[[Money], None] | None = None
     figures_rows: tuple[tuple[str, Money | None], ...] = field(default_factory=tuple)
 
 
 def figure_rows(figures: Figures) -> tuple[tuple[str, Money | None], ...]:
+    capturing = figures.capturing
     return (
         (N_("Authorized (held, not taken)"), figures.authorized),
         (N_("Captured (taken)"), figures.captured),
+        *(((N_("Being captured (Amazon is still processing it)"), capturing),)
+          if capturing is not None and capturing.amount > 0 else ()),
         (N_("Refunded (given back)"), figures.refunded),
         (N_("Still collectible"), figures.collectible),
-        (N_("Still refundable"), figures.refundable),
+        *(((N_("Still refundable"), figures.refundable),)
+          if figures.refundable is not None else ()),
     )
 
 
@@ -138,7 +148,24 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         self._build_form()
         self._build_confirm()
         self._build_outcome()
+        # Enter is handled by keyPressEvent, one page per press: a button that took the focus
+        # must not become the default the same Return then clicks (a refund sent on one Enter)
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)
+            button.setDefault(False)
+        self.go_button.setDefault(True)  # drawn as the one Enter presses on the form
         self._choice_changed()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter moves one step (form -> confirmation -> send -> close), never two; on a form
+        that is not valid yet, or before LIVE's box is ticked, it does nothing."""
+        if event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            super().keyPressEvent(event)
+            return
+        button = (self.go_button, self.confirm_button, self.close_button)[self.pages.currentIndex()]
+        if button.isEnabled():
+            button.click()
+        event.accept()
 
     # ------------------------------------------------------------------ pages
 
@@ -146,7 +173,7 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         spec = self.spec
         page = QWidget()
         layout = QVBoxLayout(page)
-        intro = _label("moneyIntro")
+        self.intro = intro = _label("moneyIntro")
         intro.setText(spec.intro)
         layout.addWidget(intro)
 
@@ -228,12 +255,12 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         self.choice_box.currentIndexChanged.connect(self._choice_changed)
         self.amount_edit.textChanged.connect(self.validate)
         self.reason_edit.textChanged.connect(self.validate)
-        self.amount_edit.returnPressed.connect(self._to_confirm)
+        self.option_check.toggled.connect(self.validate)
 
     def _build_confirm(self) -> None:
         self.confirm_page = ConfirmPage(live=self._env == "LIVE",
                                         live_words=_("I know this moves a real customer's money"),
-                                        back=lambda: self.pages.setCurrentIndex(0), confirm=lambda: self._decide("confirm"))
+                                        back=self._show_form, confirm=lambda: self._decide("confirm"))
         self.confirm_text = self.confirm_page.text
         self.live_check = self.confirm_page.live_check
         self.confirm_button = self.confirm_page.button
@@ -249,7 +276,7 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.back_button = QPushButton(_("Change and try again"))
-        self.back_button.clicked.connect(lambda: self.pages.setCurrentIndex(0))
+        self.back_button.clicked.connect(self._show_form)
         self.close_button = QPushButton(_("Close"))
         self.close_button.setObjectName("closeButton")
         self.close_button.clicked.connect(lambda: self._decide("close"))
@@ -279,12 +306,20 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
             return None
         from ... import rules
 
+        limit = choice.limit
+        if choice.over_limit is not None and self.option_check.isChecked():
+            limit = choice.over_limit
         # the active language's way ("14,00" in Italian), and never a guess (money_locale)
-        value = rules.parse_amount(self.amount_edit.text(), choice.limit.currency_code,
+        value = rules.parse_amount(self.amount_edit.text(), limit.currency_code,
                                    current_locale())
-        if value > choice.limit:
+        if value > limit:
+            over = choice.over_limit
+            if over is not None and value <= over and self.spec.option_label:
+                raise RuleError(N_("Amount"), _("at most {limit} here; tick the box below to go "
+                                                "over it").format(limit=money_of(limit)),
+                                input_text(limit))
             raise RuleError(N_("Amount"), _("at most {amount} here").format(
-                amount=money_of(choice.limit)), input_text(choice.limit))
+                amount=money_of(limit)), input_text(limit))
         if self.spec.check is not None:
             self.spec.check(value)
         return value
@@ -300,6 +335,8 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         except RuleError as error:
             self.amount_error.setText(str(error))
             ok = False
+        if self.spec.option_after is not None:
+            self.after_label.setText(self.spec.option_after(self.option_check.isChecked()))
         reason = self.reason_edit.text()
         if self.spec.reason_max and len(reason.strip()) > self.spec.reason_max:
             self.reason_error.setText(_("Reason: at most {n} characters ({m} now)").format(
@@ -344,13 +381,21 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
                 verb=escape(self.spec.verb), amount=amount, order=escape(self._order),
                 buyer=escape(self._buyer or _("unknown")),
                 on=escape(chosen.label if chosen is not None else ""), where=where,
-                consequence=escape(self.spec.consequence), test=test))
+                consequence=escape(" ".join(p for p in (
+                    self.spec.consequence,
+                    self.spec.option_after(request.option) if self.spec.option_after else "")
+                    if p)), test=test))
         self.confirm_button.setText(
             _("{verb} {amount} now").format(verb=self.spec.verb,
                                              amount=money_of(request.amount)).replace("  ", " "))
         self.confirm_page.reset()
         self.pages.setCurrentIndex(1)
+        self.confirm_button.setDefault(True)
         self.confirm_button.setFocus()
+
+    def _show_form(self) -> None:
+        self.pages.setCurrentIndex(0)
+        self.go_button.setDefault(True)
 
     # ------------------------------------------------------------------ flow
 

@@ -1,13 +1,14 @@
-"""Refund: which captured charge, how much (within Amazon's cap: what was captured plus the
-smaller of 15 % and the currency's fixed amount, refunds under way counted), then the answer.
-Amazon settles a refund later and may decline it: the window follows it and says so."""
+"""Refund: which captured charge, how much (what was captured and not given back yet; more only
+with a tick that names Amazon's over-refund margin: the capture plus the smaller of 15 % and
+the currency's fixed amount, refunds under way counted), then the answer. Amazon settles a
+refund later and may decline it: the window follows it and says so."""
 
 from __future__ import annotations
 
 from ...amazonpay.models import Refund
 from ...desk.applies import MoneyActions
 from ...i18n import _
-from ...money import Money
+from ...money import REFUND_OVER_CAPTURE_CAP, REFUND_OVER_CAPTURE_RATE, Money
 from ..text import money_of
 from .money import Choice, Spec, figure_rows
 
@@ -17,16 +18,19 @@ def spec(actions: MoneyActions) -> Spec:
                       _("Charge {id}: captured {captured}, up to {left} can go back").format(
                           id=charge.charge_id, captured=money_of(charge.capture_amount),
                           left=money_of(left)),
-                      left)
-               for charge, left in actions.refundable_charges]
+                      left, most)
+               for charge, left, most in actions.refundable_charges]
+    returnable = actions.figures.refundable
 
     def after(amount: Money) -> str:
-        captured = actions.figures.captured
-        refunded = actions.figures.refunded
-        if captured is None or refunded is None or amount.currency_code != captured.currency_code:
+        if returnable is None or amount.currency_code != returnable.currency_code:
             return ""
-        kept = captured - refunded - amount
-        if kept.amount <= 0:
+        kept = returnable - amount
+        if kept.amount < 0:
+            return _("After this refund the buyer has everything back and {extra} more than "
+                     "was captured (Amazon's over-refund margin).").format(
+                extra=money_of(Money.zero(kept.currency_code) - kept))
+        if kept.amount == 0:
             return _("After this refund the buyer has everything back.")
         return _("After this refund you keep {kept} of this order.").format(kept=money_of(kept))
 
@@ -40,11 +44,26 @@ def spec(actions: MoneyActions) -> Spec:
         choices=choices,
         choice_label=_("Refund on"),
         amount=True,
+        option_label=_margin_words(actions),
         consequence=_("The money goes back to the buyer's card within days. A refund cannot "
                      "be undone."),
         after=after,
         figures_rows=figure_rows(actions.figures),
     )
+
+
+def _margin_words(actions: MoneyActions) -> str:
+    """The tick that lets a refund go over what was captured, with Amazon's rule for how far."""
+    currency = actions.figures.currency
+    fixed = REFUND_OVER_CAPTURE_CAP.get(currency or "")
+    rate = f"{(REFUND_OVER_CAPTURE_RATE * 100).normalize():f} %"
+    if fixed is not None and currency is not None:
+        rule = _("Amazon allows up to {rate} of the capture more, at most {cap}").format(
+            rate=rate, cap=Money(fixed, currency))
+    else:
+        rule = _("Amazon allows up to {rate} of the capture more").format(rate=rate)
+    return _("Give back more than was captured (to make up for shipping or trouble): "
+              "{rule}.").format(rule=rule)
 
 
 def describe(result: object) -> str:
