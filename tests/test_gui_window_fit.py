@@ -76,3 +76,28 @@ def test_tab_reaches_every_enabled_toolbar_button_the_money_actions_too(qtbot, d
                                                                QToolButton)}
     assert {"cancelAction", "closeAction", "captureAction"} <= shown
     assert shown <= _tab_reaches(qtbot, w)
+
+
+def test_the_list_export_has_the_lists_plain_status_in_words_and_key(qtbot, demo_window,
+                                                                     tmp_path):
+    import csv
+
+    from merchant_desk.ui.status_text import words
+    from tests.qtasync import run
+
+    w = demo_window
+    _ready(qtbot, w)
+    path = tmp_path / "orders.csv"
+    count = run(qtbot, w.export_list(path))
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        lines = list(csv.DictReader(handle))
+    assert len(lines) == count == w.model.rowCount()
+    by_session = {line["checkout_session_id"]: line for line in lines}
+    keys = set()
+    for r in range(w.model.rowCount()):
+        row = w.model.order_row(r)
+        line = by_session[row.checkout_session_id]
+        assert line["status_key"] == row.status
+        assert line["status"] == words(row.status, row.deadline, row.deadline_kind)
+        keys.add(row.status)
+    assert {"paid", "not_paid", "authorized"} <= keys

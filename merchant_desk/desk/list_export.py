@@ -1,5 +1,6 @@
 """The list as an accountant wants it: a CSV of the orders a filter shows, amounts as plain
-numbers beside their currency, with the money columns (authorized, captured, refunded, net)."""
+numbers beside their currency, the list's plain status (words and key), with the money
+columns (authorized, captured, refunded, net)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from ..meanings import ObjectKind, explain
 from ..money import Money
+from ..status import status_words
 from ..store import OrderRow
 from .base import DeskBase
 from .views import OrderQuery
@@ -28,6 +30,8 @@ EXPORT_COLUMNS: Sequence[str] = (
     "charge_id",
     "buyer_name",
     "buyer_email",
+    "status",
+    "status_key",
     "checkout",
     "payment",
     "currency",
@@ -72,6 +76,9 @@ def export_row(row: OrderRow) -> list[str]:
         row.charge_id or "",
         row.buyer_name or "",
         row.buyer_email or "",
+        # the list's plain status, and its stable key for a spreadsheet's formulas
+        status_words(row.status, row.deadline, row.deadline_kind),
+        row.status,
         explain(ObjectKind.CHECKOUT_SESSION, row.session_state).title if row.session_state
         else "",
         explain(ObjectKind.CHARGE, row.charge_state).title if row.charge_state else "",
