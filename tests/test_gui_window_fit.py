@@ -101,3 +101,26 @@ def test_the_list_export_has_the_lists_plain_status_in_words_and_key(qtbot, demo
         assert line["status"] == words(row.status, row.deadline, row.deadline_kind)
         keys.add(row.status)
     assert {"paid", "not_paid", "authorized"} <= keys
+
+
+def test_at_the_minimum_size_every_tile_of_the_day_strip_is_whole_on_screen(qtbot,
+                                                                           demo_window):
+    from merchant_desk.ui.main_window import MINIMUM_SIZE
+
+    w = demo_window
+    _ready(qtbot, w)
+    strip = w.day_strip
+    assert strip.minimumSizeHint().width() <= MINIMUM_SIZE.width() - 40
+    w.resize(MINIMUM_SIZE)
+    qtbot.waitUntil(lambda: w.width() == MINIMUM_SIZE.width())
+    strip.repaint()
+    shown = {state for _rect, state in strip._tiles}
+    assert shown == {state for state, n in strip._counts.items() if n}
+    assert len(shown) >= 8  # the demo's orders fill most tiles
+    visible = strip.visibleRegion().boundingRect()
+    for rect, state in strip._tiles:
+        assert visible.contains(rect.toRect()), state
+    # a click on the last tile still filters by it
+    rect, state = strip._tiles[-1]
+    qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
+    assert w.state_filter.currentData() == frozenset({state})
