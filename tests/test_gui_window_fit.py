@@ -124,3 +124,80 @@ def test_at_the_minimum_size_every_tile_of_the_day_strip_is_whole_on_screen(qtbo
     rect, state = strip._tiles[-1]
     qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
     assert w.state_filter.currentData() == frozenset({state})
+
+
+def _columns_on_screen(w) -> None:
+    """Every column whole inside the list, no horizontal scrollbar."""
+    header = w.view.horizontalHeader()
+    width = w.view.viewport().width()
+    assert header.length() <= width
+    for column in range(header.count()):
+        left = header.sectionViewportPosition(column)
+        assert left >= 0 and left + header.sectionSize(column) <= width, column
+    assert w.view.horizontalScrollBar().maximum() == 0
+
+
+def _main_actions_shown(w) -> None:
+    for bar in w.findChildren(QToolBar):
+        for action in bar.actions():
+            button = bar.widgetForAction(action)
+            if action.isVisible() and isinstance(button, QToolButton):
+                assert button.isVisible(), f"{action.objectName()} is in the » menu"
+                right = button.mapTo(w, button.rect().topRight()).x()
+                assert right <= w.width()
+
+
+def test_at_1024x700_every_column_and_every_toolbar_button_is_on_screen(qtbot, demo_window):
+    from PySide6.QtGui import QFontMetrics
+
+    from merchant_desk.ui import availability
+
+    w = demo_window
+    _ready(qtbot, w)
+    select(w, authorized)
+    for size in ((1024, 700), (1280, 800), (1600, 900)):
+        w.resize(*size)
+        qtbot.waitUntil(lambda size=size: w.width() == size[0])
+        qtbot.wait(50)
+        _columns_on_screen(w)
+        _main_actions_shown(w)
+        # the status is readable up to its date
+        status = w.model._keys.index("status")
+        needed = QFontMetrics(w.view.font()).horizontalAdvance(
+            "◷ Authorized: capture by 30 Dec")
+        assert w.view.columnWidth(status) >= needed
+    # one more button (Complete checkout) still fits at 1024
+    rows = [w.model.order_row(r) for r in range(w.model.rowCount())]
+    if any(availability.can_complete(r).ok for r in rows):
+        w.resize(1024, 700)
+        qtbot.waitUntil(lambda: w.width() == 1024)
+        select(w, lambda r: availability.can_complete(r).ok)
+        qtbot.wait(50)
+        _main_actions_shown(w)
+
+
+def test_column_widths_saved_on_a_wide_screen_fit_the_list_at_1024(qtbot, demo_window):
+    w = demo_window
+    _ready(qtbot, w)
+    header = w.view.horizontalHeader()
+    w.resize(1600, 900)
+    qtbot.waitUntil(lambda: w.width() == 1600)
+    for column, width in ((0, 180), (5, 330), (6, 150), (7, 200)):  # dragged wide
+        header.resizeSection(column, width)
+    saved = header.saveState()
+    # made narrower: fitted again
+    w.resize(1024, 700)
+    qtbot.waitUntil(lambda: w.width() == 1024)
+    qtbot.wait(50)
+    _columns_on_screen(w)
+    # restored at start-up on a 1024 px window, as layout_memory.restore does
+    header.restoreState(saved)
+    assert header.length() > w.view.viewport().width()
+    w.fit_restored_columns()
+    _columns_on_screen(w)
+    # wide again: the widths chosen come back, the Tracking column whole
+    w.resize(1600, 900)
+    qtbot.waitUntil(lambda: w.width() == 1600)
+    qtbot.wait(50)
+    _columns_on_screen(w)
+    assert header.sectionSize(7) >= w.view.fontMetrics().horizontalAdvance("UPS 1Z99…")

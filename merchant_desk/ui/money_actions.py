@@ -56,8 +56,8 @@ class MoneyActionsUi:
         self.actions = tuple(self.by_operation.values())
         bar = window.findChild(QToolBar, "mainToolBar")
         if bar is not None:
-            bar.insertActions(window.refresh_action, list(self.actions))
-            tab_through(bar)
+            bar.addActions(list(self.actions))
+            tab_through(bar, *(b for b in window.findChildren(QToolBar) if b is not bar))
         window.view.selectionModel().currentRowChanged.connect(lambda *_: self.update())
         # a refresh changes orders by the hundred: the selected one is looked at once per
         # burst, and only when it is among them
@@ -169,11 +169,11 @@ _SPECS: dict[str, Callable[[MoneyActions], tuple[Spec, Callable[[object], str]]]
 }
 
 
-def tab_through(bar: QToolBar) -> None:
-    """Tab reaches every button of the toolbar, in the toolbar's order (Qt leaves tool buttons
-    out of the Tab chain, and buttons added later would come last in it)."""
+def tab_through(*bars: QToolBar) -> None:
+    """Tab reaches every button of the toolbars, in their order (Qt leaves tool buttons out
+    of the Tab chain, and buttons added later would come last in it)."""
     previous: QWidget | None = None
-    for action in bar.actions():
+    for bar, action in ((b, a) for b in bars for a in b.actions()):
         button = bar.widgetForAction(action)
         if not isinstance(button, QToolButton):
             continue
