@@ -201,3 +201,24 @@ def test_column_widths_saved_on_a_wide_screen_fit_the_list_at_1024(qtbot, demo_w
     qtbot.wait(50)
     _columns_on_screen(w)
     assert header.sectionSize(7) >= w.view.fontMetrics().horizontalAdvance("UPS 1Z99…")
+
+
+def test_the_detail_never_cuts_an_amount_at_1280x800(qtbot, demo_window):
+    w = demo_window
+    _ready(qtbot, w)
+    w.resize(1280, 800)
+    qtbot.waitUntil(lambda: w.width() == 1280)
+    d = w.detail
+    checked = 0
+    for r in range(w.model.rowCount()):
+        row = w.model.order_row(r)
+        if row.amount is None or row.amount < 100:
+            continue
+        select(w, lambda x, row=row: x.order_id == row.order_id)
+        qtbot.wait(20)
+        for label in (d.amount, d.authorized, d.captured, d.refunded):
+            if label.isVisible():
+                assert label.width() >= label.fontMetrics().horizontalAdvance(label.text()), \
+                    (label.objectName(), label.text())
+        checked += 1
+    assert checked >= 3
