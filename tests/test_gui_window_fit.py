@@ -222,3 +222,28 @@ def test_the_detail_never_cuts_an_amount_at_1280x800(qtbot, demo_window):
                     (label.objectName(), label.text())
         checked += 1
     assert checked >= 3
+
+
+def test_the_carrier_list_never_covers_the_tracking_number_or_its_error(qtbot, qloop):
+    from PySide6.QtCore import QRect
+
+    from merchant_desk.ui.dialogs.tracking import TrackingDialog
+    from tests.test_gui_dialogs import Row
+
+    dialog = TrackingDialog(Row())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.number_edit.setText("123")
+    dialog.carrier_edit.setFocus()
+    qtbot.keyClicks(dialog.carrier_edit, "USPS")
+    popup = dialog.carrier_edit.completer().popup()
+    qtbot.waitUntil(popup.isVisible)
+    assert dialog.number_error.text()  # "123" is no USPS number
+
+    def on_screen(widget) -> QRect:
+        return QRect(widget.mapToGlobal(widget.rect().topLeft()), widget.size())
+
+    for widget in (dialog.number_edit, dialog.number_error):
+        assert not popup.geometry().intersects(on_screen(widget)), widget.objectName()
+    popup.hide()
