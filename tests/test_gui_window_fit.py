@@ -247,3 +247,36 @@ def test_the_carrier_list_never_covers_the_tracking_number_or_its_error(qtbot, q
     for widget in (dialog.number_edit, dialog.number_error):
         assert not popup.geometry().intersects(on_screen(widget)), widget.objectName()
     popup.hide()
+
+
+def test_an_order_with_two_parcels_says_so_in_the_list_with_both_in_its_tooltip(
+        qtbot, demo_window, tmp_path):
+    import csv
+
+    from tests.qtasync import run
+
+    w = demo_window
+    _ready(qtbot, w)
+    row = select(w, lambda r: r.charge_state == "Captured" and not r.tracking_number)
+    pid = row.charge_permission_id
+    tracking = w.model._keys.index("tracking")
+
+    def cell(role=Qt.ItemDataRole.DisplayRole):
+        r = w.model.row_of(row.order_id)
+        return w.model.data(w.model.index(r, tracking), role)
+
+    run(qtbot, w.desk.add_tracking(pid, "UPS", "1Z999AA10123456784"))
+    w.flush_changes()
+    qtbot.waitUntil(lambda: cell() == "UPS 1Z999AA10123456784")
+    run(qtbot, w.desk.add_tracking(pid, "USPS", "9400 1118 9922 3197 4284 90"))
+    w.flush_changes()
+    qtbot.waitUntil(lambda: cell() == "2 parcels")
+    shown = cell(Qt.ItemDataRole.ToolTipRole)
+    assert "UPS 1Z999AA10123456784" in shown and "USPS 9400 1118 9922 3197 4284 90" in shown
+
+    path = tmp_path / "orders.csv"
+    run(qtbot, w.export_list(path))
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        line = next(x for x in csv.DictReader(handle)
+                    if x["checkout_session_id"] == row.checkout_session_id)
+    assert line["tracking"] == "UPS 1Z999AA10123456784; USPS 9400 1118 9922 3197 4284 90"
