@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -45,6 +45,13 @@ EXPORT_COLUMNS: Sequence[str] = (
 
 
 class Exports(DeskBase):
+    def trackers_of(self, permission_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """Every tracker of each charge permission in words ("UPS 1Z…"), oldest first: a
+        split shipment has several, and an order's row keeps only the latest."""
+        return {pid: tuple(f"{carrier} {number}" for carrier, number, _at
+                           in self.orders.delivery_trackers(pid))
+                for pid in set(permission_ids)}
+
     async def export_csv(self, query: OrderQuery, path: Path) -> int:
         """Write every order ``query`` matches (its search, filters and sort; no page limit)
         to ``path`` as CSV; returns how many. UTF-8 with a BOM, so that spreadsheets read the
@@ -57,13 +64,18 @@ class Exports(DeskBase):
             for start in range(0, len(ids), EXPORT_BLOCK):
                 block = ids[start:start + EXPORT_BLOCK]
                 rows = self.order_rows(block)
-                out.writerows(export_row(rows[i]) for i in block if i in rows)
+                trackers = self.trackers_of(r.charge_permission_id for r in rows.values()
+                                            if r.tracking_number and r.charge_permission_id)
+                out.writerows(export_row(rows[i], trackers.get(rows[i].charge_permission_id
+                                                               or ""))
+                              for i in block if i in rows)
                 written += sum(1 for i in block if i in rows)
                 await asyncio.sleep(0)  # a window stays responsive during a long export
         return written
 
 
-def export_row(row: OrderRow) -> list[str]:
+def export_row(row: OrderRow, trackers: Sequence[str] | None = None) -> list[str]:
+    """One order's line; ``trackers``: all of its trackers in words (else the row's latest)."""
     currency = row.currency or ""
     captured = row.captured_amount or Decimal(0)
     refunded = row.refunded_amount or Decimal(0)
@@ -88,7 +100,8 @@ def export_row(row: OrderRow) -> list[str]:
         _number(captured if has_money else None, currency),
         _number(refunded if has_money else None, currency),
         _number(captured - refunded if has_money else None, currency),
-        " ".join(p for p in (row.tracking_carrier, row.tracking_number) if p),
+        "; ".join(trackers) if trackers
+        else " ".join(p for p in (row.tracking_carrier, row.tracking_number) if p),
     ]
 
 
