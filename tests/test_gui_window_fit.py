@@ -280,3 +280,24 @@ def test_an_order_with_two_parcels_says_so_in_the_list_with_both_in_its_tooltip(
         line = next(x for x in csv.DictReader(handle)
                     if x["checkout_session_id"] == row.checkout_session_id)
     assert line["tracking"] == "UPS 1Z999AA10123456784; USPS 9400 1118 9922 3197 4284 90"
+
+
+#: Amazon's state names, which belong in the order's detail, after plain words
+JARGON = ("NonChargeable", "Chargeable", "AuthorizationInitiated", "CaptureInitiated",
+          "Completed", "Open ", "Canceled", "Declined")
+
+
+def test_no_action_s_tooltip_speaks_amazon_s_codes_on_any_demo_order(qtbot, demo_window):
+    w = demo_window
+    _ready(qtbot, w)
+    actions = (w.capture_action, w.track_action, w.complete_action, *w.money_actions.actions)
+    seen = 0
+    for r in range(w.model.rowCount()):
+        w.view.selectRow(r)
+        w.money_actions.update()
+        for action in actions:
+            if not action.isEnabled():
+                seen += 1
+                for word in JARGON:
+                    assert word not in action.toolTip(), (action.objectName(), action.toolTip())
+    assert seen > 50

@@ -137,8 +137,10 @@ class Applies(Following):
         if permission is None:
             charge = "Verify the order first: the desk has not read its charge permission."
         elif permission.state != "Chargeable":
-            charge = (f"The charge permission is {permission.state}: Amazon takes a new "
-                      "charge only on a Chargeable one.")
+            charge = ("The order is closed: Amazon takes no new charge on it."
+                      if permission.state == "Closed" else
+                      "Amazon takes no new charge on this order now: the buyer's payment "
+                      "method cannot be charged. The order's detail says more.")
         elif len(told.charges) >= story.MAX_CHARGES:
             charge = "This order has 25 charges already, Amazon's most."
         elif figures.new_charge is None or figures.new_charge.amount <= 0:
