@@ -301,3 +301,27 @@ def test_no_action_s_tooltip_speaks_amazon_s_codes_on_any_demo_order(qtbot, demo
                 for word in JARGON:
                     assert word not in action.toolTip(), (action.objectName(), action.toolTip())
     assert seen > 50
+
+
+def test_the_close_order_dialog_asks_in_plain_words(qtbot, demo_window):
+    from PySide6.QtWidgets import QPushButton
+
+    from merchant_desk.ui.dialogs.money import MoneyDialog
+
+    w = demo_window
+    _ready(qtbot, w)
+    row = select(w, authorized)
+    close = w.money_actions.action_for("closeChargePermission")
+    assert close.isEnabled()
+    close.trigger()
+    qtbot.waitUntil(lambda: isinstance(w.dialog, MoneyDialog) and w.dialog.isVisible())
+    dialog = w.dialog
+    words = [b.text() for b in dialog.findChildren(QPushButton) if b.isVisible()]
+    assert "Do nothing" in words and "Close without doing anything" not in words
+    qtbot.mouseClick(dialog.go_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 1)
+    text = dialog.confirm_text.text()
+    assert "Close order for order" not in text
+    assert f"Order <b>{row.merchant_reference}</b>: Close order?" in text
+    dialog.reject()
+    qtbot.waitUntil(lambda: w.dialog is None)

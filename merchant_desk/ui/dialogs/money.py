@@ -213,7 +213,7 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
 
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        cancel = QPushButton(tr("Close without doing anything"))
+        cancel = QPushButton(tr("Do nothing"))
         cancel.clicked.connect(lambda: self._decide("cancel"))
         self.go_button = QPushButton(tr(spec.verb) + "…")
         self.go_button.setObjectName("goButton")
@@ -327,13 +327,13 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         env = self._env
         where = (tr("<b style='color:#b00020'>LIVE: real money moves.</b>") if env == "LIVE"
                  else escape(tr("{env}: no real money moves.").format(env=env)))
-        amount = (f"<b>{escape(request.amount)}</b> " if request.amount is not None else "")
+        amount = (f" <b>{escape(request.amount)}</b>" if request.amount is not None else "")
         test = (escape(tr("Sandbox test: {code}: {meaning}.").format(
             code=request.simulation_code,
             meaning=tr(SIMULATION_MEANINGS.get(request.simulation_code, ""))))
             if request.simulation_code else "")
         self.confirm_text.setText(
-            tr("<p>{verb} {amount}for order <b>{order}</b>?</p>"
+            tr("<p>Order <b>{order}</b>: {verb}{amount}?</p>"
                "<p>Buyer: {buyer}<br>On: {on}<br>Environment: {where}</p>"
                "<p>{consequence}</p><p>{test}</p>").format(
                 verb=escape(tr(self.spec.verb)), amount=amount, order=escape(self._order),
