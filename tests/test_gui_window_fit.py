@@ -325,3 +325,15 @@ def test_the_close_order_dialog_asks_in_plain_words(qtbot, demo_window):
     assert f"Order <b>{row.merchant_reference}</b>: Close order?" in text
     dialog.reject()
     qtbot.waitUntil(lambda: w.dialog is None)
+
+
+def test_the_detail_s_plain_words_name_no_amazon_state_on_any_demo_order(qtbot, demo_window):
+    """Amazon's code has its own line in the detail (after the plain words), not in them."""
+    w = demo_window
+    _ready(qtbot, w)
+    for r in range(w.model.rowCount()):
+        w.view.selectRow(r)
+        for label in (w.detail.title, w.detail.meaning, w.detail.next_step):
+            for word in ("NonChargeable", "Chargeable", "AuthorizationInitiated"):
+                assert word not in label.text(), (w.model.order_row(r).merchant_reference,
+                                                  label.text())
