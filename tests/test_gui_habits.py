@@ -93,7 +93,7 @@ def test_a_disabled_action_says_why_and_the_context_menu_holds_the_rows_actions(
     assert w.capture_action.toolTip().startswith("Capture (Ctrl+Shift+C): ")
     assert "still open" in w.capture_action.toolTip().lower()
     assert not w.track_action.isEnabled()
-    assert "charge permission" in w.track_action.toolTip()
+    assert "once the buyer's checkout is complete" in w.track_action.toolTip()
 
     select(w, authorized)
     assert w.capture_action.isEnabled() and w.capture_action.toolTip() == "Capture (Ctrl+Shift+C)"
