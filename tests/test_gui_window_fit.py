@@ -70,11 +70,10 @@ def test_tab_reaches_every_enabled_toolbar_button_the_money_actions_too(qtbot, d
     w.resize(1600, 900)  # every toolbar button shown, none in the overflow menu
     _ready(qtbot, w)
     select(w, authorized)  # Cancel authorization and Close order apply
-    bar = w.findChild(QToolBar, "mainToolBar")
-    shown = {a.objectName() for a in bar.actions()
+    shown = {a.objectName() for bar in w.findChildren(QToolBar) for a in bar.actions()
              if a.isVisible() and a.isEnabled() and isinstance(bar.widgetForAction(a),
                                                                QToolButton)}
-    assert {"cancelAction", "closeAction", "captureAction"} <= shown
+    assert {"cancelAction", "closeAction", "captureAction", "settingsAction"} <= shown
     assert shown <= _tab_reaches(qtbot, w)
 
 
