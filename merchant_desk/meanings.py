@@ -130,8 +130,8 @@ _STATES: dict[tuple[ObjectKind, str], tuple[str, str, str, bool]] = {
     (ObjectKind.CHARGE, "Canceled"): (
         N_("Charge canceled"),
         N_("This charge will not take any money."),
-        N_("If the order still has to be paid, create a new charge on the charge permission "
-           "while it is Chargeable."),
+        N_("If the order still has to be paid, charge it again, as long as Amazon still "
+           "accepts new charges on this order."),
         True,
     ),
     (ObjectKind.REFUND, "RefundInitiated"): (

@@ -416,13 +416,10 @@ def _fits(w) -> None:
         right = row.button.mapTo(body, row.button.rect().topRight()).x()
         assert right <= panel.viewport().width(), "a copy button is cut off"
     strip = w.day_strip
-    text = strip._awaiting_text()
-    from PySide6.QtGui import QFontMetrics
-    big = QFontMetrics(strip._big())
-    if strip._total_on_own_line():
-        assert strip.height() >= strip._tile_row_height() + big.height()
-    else:
-        assert strip._tiles_width() + big.horizontalAdvance(text) <= strip.width()
+    tiles, rest, _own_line = strip._layout(strip.width())
+    for rect, _state, _colour in tiles:
+        assert rect.right() <= strip.width() and rect.bottom() <= strip.height()
+    assert rest.bottom() <= strip.height()
 
 
 def test_at_1024x700_and_at_the_minimum_size_nothing_is_cut_off(qtbot, demo_window):

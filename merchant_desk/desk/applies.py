@@ -155,9 +155,10 @@ class Applies(Following):
             charge = _("Not yet: Amazon is still checking this order's payment. Wait for its "
                        "answer; the desk follows it.")
         elif permission.state != "Chargeable":
-            # TRANSLATORS: {state} is Amazon's state name (Closed, NonChargeable), kept in English
-            charge = _("The charge permission is {state}: Amazon takes a new charge only on a "
-                       "Chargeable one.").format(state=permission.state)
+            charge = (_("The order is closed: Amazon takes no new charge on it.")
+                      if permission.state == "Closed" else
+                      _("Amazon takes no new charge on this order now: the buyer's payment "
+                        "method cannot be charged. The order's detail says more."))
         elif len(told.charges) >= story.MAX_CHARGES:
             charge = _("This order has 25 charges already, Amazon's most.")
         elif figures.new_charge is None or figures.new_charge.amount <= 0:

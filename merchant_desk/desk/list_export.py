@@ -1,17 +1,19 @@
 """The list as an accountant wants it: a CSV of the orders a filter shows, amounts as plain
-numbers beside their currency, with the money columns (authorized, captured, refunded, net)."""
+numbers beside their currency, the list's plain status (words and key), with the money
+columns (authorized, captured, refunded, net)."""
 
 from __future__ import annotations
 
 import asyncio
 import csv
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
 from ..meanings import ObjectKind, explain
 from ..money import Money
+from ..status import status_words
 from ..store import OrderRow
 from .base import DeskBase
 from .views import OrderQuery
@@ -28,6 +30,8 @@ EXPORT_COLUMNS: Sequence[str] = (
     "charge_id",
     "buyer_name",
     "buyer_email",
+    "status",
+    "status_key",
     "checkout",
     "payment",
     "currency",
@@ -41,6 +45,13 @@ EXPORT_COLUMNS: Sequence[str] = (
 
 
 class Exports(DeskBase):
+    def trackers_of(self, permission_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """Every tracker of each charge permission in words ("UPS 1Z…"), oldest first: a
+        split shipment has several, and an order's row keeps only the latest."""
+        return {pid: tuple(f"{carrier} {number}" for carrier, number, _at
+                           in self.orders.delivery_trackers(pid))
+                for pid in set(permission_ids)}
+
     async def export_csv(self, query: OrderQuery, path: Path) -> int:
         """Write every order ``query`` matches (its search, filters and sort; no page limit)
         to ``path`` as CSV; returns how many. UTF-8 with a BOM, so that spreadsheets read the
@@ -53,13 +64,18 @@ class Exports(DeskBase):
             for start in range(0, len(ids), EXPORT_BLOCK):
                 block = ids[start:start + EXPORT_BLOCK]
                 rows = self.order_rows(block)
-                out.writerows(export_row(rows[i]) for i in block if i in rows)
+                trackers = self.trackers_of(r.charge_permission_id for r in rows.values()
+                                            if r.tracking_number and r.charge_permission_id)
+                out.writerows(export_row(rows[i], trackers.get(rows[i].charge_permission_id
+                                                               or ""))
+                              for i in block if i in rows)
                 written += sum(1 for i in block if i in rows)
                 await asyncio.sleep(0)  # a window stays responsive during a long export
         return written
 
 
-def export_row(row: OrderRow) -> list[str]:
+def export_row(row: OrderRow, trackers: Sequence[str] | None = None) -> list[str]:
+    """One order's line; ``trackers``: all of its trackers in words (else the row's latest)."""
     currency = row.currency or ""
     captured = row.captured_amount or Decimal(0)
     refunded = row.refunded_amount or Decimal(0)
@@ -72,6 +88,9 @@ def export_row(row: OrderRow) -> list[str]:
         row.charge_id or "",
         row.buyer_name or "",
         row.buyer_email or "",
+        # the list's plain status, and its stable key for a spreadsheet's formulas
+        status_words(row.status, row.deadline, row.deadline_kind),
+        row.status,
         explain(ObjectKind.CHECKOUT_SESSION, row.session_state).title if row.session_state
         else "",
         explain(ObjectKind.CHARGE, row.charge_state).title if row.charge_state else "",
@@ -81,7 +100,8 @@ def export_row(row: OrderRow) -> list[str]:
         _number(captured if has_money else None, currency),
         _number(refunded if has_money else None, currency),
         _number(captured - refunded if has_money else None, currency),
-        " ".join(p for p in (row.tracking_carrier, row.tracking_number) if p),
+        "; ".join(trackers) if trackers
+        else " ".join(p for p in (row.tracking_carrier, row.tracking_number) if p),
     ]
 
 

@@ -36,8 +36,26 @@ def can_complete(row: OrderRow | None) -> Allowed:
         return _no_selection()
     if row.session_state == "Open":
         return YES
-    return Allowed(False, _("Only an Open checkout session can be completed; this one is {s}.")
-                   .format(s=row.session_state or _("not verified yet")))
+    if row.session_state is None:
+        return Allowed(False, _("Verify the order first: the desk does not know its checkout "
+                                 "yet."))
+    return Allowed(False, _("Only a checkout that is still open can be completed; this one "
+                             "is not open any more."))
+
+
+def _not_capturable(state: str | None) -> str | None:
+    """Why a charge in Amazon's ``state`` cannot be captured, in plain words (Amazon's state
+    itself is in the order's detail)."""
+    if state == "AuthorizationInitiated":
+        return _("Amazon is still checking this payment: it can be captured once it is "
+                  "authorized. Refresh the order later.")
+    if state == "CaptureInitiated":
+        return _("A capture of this payment is already being processed by Amazon.")
+    if state == "Declined":
+        return _("The payment was declined: there is nothing to capture.")
+    if state == "Canceled":
+        return _("This payment was canceled: there is nothing to capture.")
+    return None
 
 
 def can_capture(row: OrderRow | None) -> Allowed:
@@ -56,7 +74,7 @@ def can_capture(row: OrderRow | None) -> Allowed:
         return Allowed(False, _("This checkout was canceled: there is no payment to capture."))
     if row.charge_state == "Captured":
         return Allowed(False, _("Already captured: the money is on its way to you."))
-    return Allowed(False, why)
+    return Allowed(False, _not_capturable(row.charge_state) or why)
 
 
 def can_track(row: OrderRow | None) -> Allowed:
@@ -64,8 +82,11 @@ def can_track(row: OrderRow | None) -> Allowed:
 
     if row is None:
         return _no_selection()
-    why = tracking_blocked(row)
-    return YES if why is None else Allowed(False, why)
+    if tracking_blocked(row) is None:
+        return YES
+    if row.session_state == "Canceled":
+        return Allowed(False, _("This checkout was canceled: there is nothing to ship."))
+    return Allowed(False, _("Tracking can be added once the buyer's checkout is complete."))
 
 
 def natural_next(row: OrderRow | None) -> str:

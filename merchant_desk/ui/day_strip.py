@@ -36,6 +36,8 @@ TILES: tuple[tuple[str, str, str], ...] = (
     ("unknown", N_("Not verified yet"), "#e4e4e4"),
 )
 
+_LABELS = {state: label for state, label, _ in TILES}
+
 
 class DayStrip(QWidget):
     """Click a tile to filter the list by that state."""
@@ -70,21 +72,38 @@ class DayStrip(QWidget):
     def _tile_row_height(self) -> int:
         return self.fontMetrics().height() * 3 + 12
 
-    def _tiles_width(self) -> float:
-        metrics = self.fontMetrics()
-        return sum(max(metrics.horizontalAdvance(_(label)), 40) + 24 + 6
-                   for _state, label, _colour in TILES) + 4
+    def _tile_width(self, label: str) -> float:
+        return max(self.fontMetrics().horizontalAdvance(_(label)), 40) + 24
 
-    def _total_on_own_line(self) -> bool:
-        """A narrow window: the amount waiting goes on a line of its own under the tiles
-        (beside them it was wrapped into more lines than the strip has)."""
+    def _layout(self, width: int) -> tuple[list[tuple[QRectF, str, str]], QRectF, bool]:
+        """The tiles flowed into as many rows as ``width`` needs (every tile whole on screen,
+        however narrow the window), then where the amount waiting goes: beside the last row
+        when it fits there, else on a line of its own under the tiles."""
+        row_height = self._tile_row_height()
+        height = row_height - 8
+        x, y = 4.0, 4.0
+        tiles: list[tuple[QRectF, str, str]] = []
+        for state, label, colour in TILES:
+            if not self._counts.get(state):
+                continue
+            tile = self._tile_width(label)
+            if x > 4 and x + tile > width - 4:  # the next row
+                x, y = 4.0, y + row_height
+            tiles.append((QRectF(x, y, tile, height), state, colour))
+            x += tile + 6
         text = self._awaiting_text()
         needed = QFontMetrics(self._big()).horizontalAdvance(text[:1].upper() + text[1:])
-        return self._tiles_width() + 20 + needed > self.width()
+        if x + 20 + needed <= width:
+            return tiles, QRectF(x + 8, y, max(0.0, width - x - 12), height), False
+        line = QFontMetrics(self._big()).height() + 6
+        return tiles, QRectF(4, y + height + 4, max(0.0, width - 8.0), line), True
+
+    def _height_for(self, width: int) -> int:
+        _tiles, rest, _own_line = self._layout(width)
+        return int(rest.bottom()) + 4
 
     def _fit_height(self) -> None:
-        extra = QFontMetrics(self._big()).height() + 6 if self._total_on_own_line() else 0
-        height = self._tile_row_height() + extra
+        height = self._height_for(self.width())
         if self.height() != height or self.minimumHeight() != height:
             self.setFixedHeight(height)
 
@@ -106,48 +125,39 @@ class DayStrip(QWidget):
         return QSize(600, max(self.height(), self._tile_row_height()))
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(int(self._tiles_width()), self._tile_row_height())
+        """As narrow as the widest tile: the others flow onto more rows."""
+        widest = max(self._tile_width(label) for _, label, _ in TILES)
+        return QSize(int(widest) + 8, self._tile_row_height())
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        metrics = self.fontMetrics()
-        own_line = self._total_on_own_line()
-        height = self._tile_row_height() - 8
-        x = 4.0
+        tiles, rest, own_line = self._layout(self.width())
         self._tiles = []
         big = self._big()
-        for state, label, colour in TILES:
-            if not self._counts.get(state):
-                continue
-            text = _(label)
-            width = max(metrics.horizontalAdvance(text), 40) + 24
-            rect = QRectF(x, 4, width, height)
+        for rect, state, colour in tiles:
+            half = rect.height() / 2
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(colour))
             painter.drawRoundedRect(rect, 6, 6)
             painter.setPen(QColor("#222222"))
             painter.setFont(big)
-            painter.drawText(rect.adjusted(0, 2, 0, -height / 2), Qt.AlignmentFlag.AlignCenter,
+            painter.drawText(rect.adjusted(0, 2, 0, -half), Qt.AlignmentFlag.AlignCenter,
                              str(self._counts.get(state, 0)))
             painter.setFont(self.font())
-            painter.drawText(rect.adjusted(0, height / 2, 0, -2), Qt.AlignmentFlag.AlignCenter,
-                             text)
+            painter.drawText(rect.adjusted(0, half, 0, -2), Qt.AlignmentFlag.AlignCenter,
+                             _(_LABELS[state]))
             self._tiles.append((rect, state))
-            x += width + 6
         painter.setFont(big)
         painter.setPen(QColor("#5a3b00"))
         text = self._awaiting_text()
         text = text[0].upper() + text[1:]
         if own_line:
-            rest = QRectF(4, height + 8, max(0.0, self.width() - 8.0),
-                          self.height() - height - 8)
             text = QFontMetrics(big).elidedText(text, Qt.TextElideMode.ElideRight,
                                                 int(rest.width()))
             painter.drawText(rest, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                              text)
         else:
-            rest = QRectF(x + 8, 4, max(0.0, self.width() - x - 12), height)
             painter.drawText(rest, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
                              text)
         painter.end()

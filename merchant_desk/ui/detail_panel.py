@@ -44,6 +44,24 @@ def _label(text: str = "", *, name: str = "", wrap: bool = True, select: bool = 
     return label
 
 
+class AmountLabel(QLabel):
+    """An amount in the money box, never cut ("240.00 USI"): the form, squeezing its rows'
+    names and values into a narrow panel, would give the value less than its text."""
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setMinimumWidth(self.sizeHint().width())
+
+
+def _amount(*, name: str) -> QLabel:
+    label = plain(AmountLabel())
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                  | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+    label.setObjectName(name)
+    label.setAccessibleName(name)
+    return label
+
+
 class ElidedLabel(QLabel):
     """A long token (an ID) that cannot wrap: cut with "…" in the middle to the room there is,
     whole in its tooltip, so the row's copy button always stays in view."""
@@ -138,10 +156,10 @@ class DetailPanel(QScrollArea):
 
         amounts = QGroupBox(_("Money"))
         form = _form(amounts)
-        self.amount = _label(name="orderAmount", wrap=False)
-        self.authorized = _label(name="authorizedAmount", wrap=False)
-        self.captured = _label(name="capturedAmount", wrap=False)
-        self.refunded = _label(name="refundedAmount", wrap=False)
+        self.amount = _amount(name="orderAmount")
+        self.authorized = _amount(name="authorizedAmount")
+        self.captured = _amount(name="capturedAmount")
+        self.refunded = _amount(name="refundedAmount")
         form.addRow(_name(_("Order total:")), self.amount)
         form.addRow(_name(_("Authorized (reserved on the buyer's card):")), self.authorized)
         form.addRow(_name(_("Captured (charged):")), self.captured)

@@ -33,6 +33,7 @@ from PySide6.QtGui import (
     QGuiApplication,
     QKeyEvent,
     QKeySequence,
+    QResizeEvent,
     QShortcut,
 )
 from PySide6.QtWidgets import (
@@ -129,7 +130,7 @@ COLUMN_SAMPLES: tuple[str | None, ...] = (
     "#10000",  # merchant reference
     None,  # buyer
     "9999.99 USD",  # amount (never cut)
-    "◷ Authorized: capture by 30 Dec",  # status
+    "◷ Authorized: capture by 3 Jan 2027",  # status (the year when it is not this one)
     "9999.99 USD",  # captured
     "UPS 1Z99…",  # tracking
 )
@@ -142,6 +143,23 @@ def column_samples() -> tuple[str | None, ...]:
     amount = money(Decimal("9999.99"), "USD", code=True)
     return (moment, *COLUMN_SAMPLES[1:4], amount, COLUMN_SAMPLES[5], amount,
             *COLUMN_SAMPLES[7:])
+
+
+#: When the list is narrower than the usual widths (1024 px beside the detail), the columns
+#: give up room in this order, each down to its floor's text: the least important first and
+#: the most (the status's date, the amounts) last; the Amount column is never cut. Every
+#: column stays on screen, cut with "…" (the tooltip has it whole), no horizontal scrollbar.
+SHRINK_ORDER: tuple[int, ...] = (7, 1, 2, 3, 0, 6, 5)
+COLUMN_FLOORS: tuple[str, ...] = (
+    "2026-12-31 …",  # created: the date stays
+    "bd50…",  # checkout session
+    "#100…",  # merchant reference
+    "Jonah Whit…",  # buyer
+    "9999.99 USD",  # amount (never cut)
+    "◷ Authorized: capture by 30 Dec",  # status: its date stays
+    "999.99 USD",  # captured
+    "UPS…",  # tracking
+)
 
 #: The row actions' keys: Ctrl+Shift and the action's first letter (Ctrl+C is Copy).
 CAPTURE_KEYS = "Ctrl+Shift+C"
@@ -191,6 +209,13 @@ class OrdersView(QTableView):
     copy_requested = Signal()
     #: the row the menu is for, and where it opens (global coordinates)
     menu_requested = Signal(QModelIndex, QPoint)
+    #: the list's width changed (the window resized, the splitter moved)
+    width_changed = Signal()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.width_changed.emit()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.matches(QKeySequence.StandardKey.Copy):
@@ -257,6 +282,8 @@ class MainWindow(QMainWindow):
         self._first_if_gone = False  # apply_filters: a current order filtered out -> row 0
         self._connection_problem: str | None = None
         self.has_painted = False
+        self._chosen: dict[int, int] = {}  # column -> the operator's width (fit_columns)
+        self._fitting = False  # fit_columns is resizing the columns, not the operator
         self.has_framed = False
         self.progress_dialog: ProgressDialog | None = None
         self.dialog: QDialog | None = None  # the dialog open now, for keyboard users and tests
@@ -356,25 +383,62 @@ class MainWindow(QMainWindow):
         self.settings_action.setToolTip(_("Your Amazon Pay account and key"))
 
     def _build_toolbar(self) -> None:
-        bar = QToolBar(_("Actions"))
+        """Two toolbars: the order's actions, then the list's and the application's. On one
+        row when the window is wide enough, else the second goes on a row of its own and the
+        buttons' words go under their icons (:meth:`fit_toolbars`): no main action hides in
+        the toolbar's » menu at 1024 px."""
+        bar = QToolBar(_("Order actions"))
         bar.setObjectName("mainToolBar")
-        bar.setMovable(False)
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         for action in (self.add_action, self.verify_action, self.capture_action,
-                       self.track_action, self.complete_action, self.refresh_action,
-                       self.payouts_action, self.export_action, self.settings_action):
+                       self.track_action, self.complete_action):
             bar.addAction(action)
-        # Tab reaches the toolbar too (Qt leaves tool buttons out of the Tab chain)
-        for button in bar.findChildren(QToolButton):
-            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.list_bar = QToolBar(_("List actions"))
+        self.list_bar.setObjectName("listToolBar")
+        for action in (self.refresh_action, self.payouts_action, self.export_action,
+                       self.settings_action):
+            self.list_bar.addAction(action)
+        for toolbar in (bar, self.list_bar):
+            toolbar.setMovable(False)
+            toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            # Tab reaches the toolbar too (Qt leaves tool buttons out of the Tab chain)
+            for button in toolbar.findChildren(QToolButton):
+                button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         # Complete checkout takes room only for an order that can be completed
         self.complete_action.setVisible(False)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        bar.addWidget(spacer)
+        self.list_bar.addWidget(spacer)
         self.badge = EnvironmentBadge()
-        bar.addWidget(self.badge)
+        self.list_bar.addWidget(self.badge)
+        self.main_bar = bar
         self.addToolBar(bar)
+        self.addToolBar(self.list_bar)
+        self._bars_split = False
+
+    def fit_toolbars(self) -> None:
+        """Both toolbars on one row when their buttons fit; else the list's on a second row,
+        and each toolbar's words under its icons when they do not fit beside them."""
+        width = self.width()
+        beside = Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        under = Qt.ToolButtonStyle.ToolButtonTextUnderIcon
+        for toolbar in (self.main_bar, self.list_bar):
+            if toolbar.toolButtonStyle() != beside:
+                toolbar.setToolButtonStyle(beside)
+        split = self.main_bar.sizeHint().width() + self.list_bar.sizeHint().width() > width
+        if split:
+            for toolbar in (self.main_bar, self.list_bar):
+                if toolbar.sizeHint().width() > width:
+                    toolbar.setToolButtonStyle(under)
+        if split != self._bars_split:
+            self._bars_split = split
+            if split:
+                self.insertToolBarBreak(self.list_bar)
+            else:
+                self.removeToolBarBreak(self.list_bar)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_toolbars()
 
     def _build_body(self) -> None:
         central = QWidget()
@@ -449,41 +513,99 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self._show_environment()
 
-    def size_columns(self) -> None:
-        """All eight columns fit beside the detail panel from 1280 px: each column as wide as
-        its usual text, the Buyer column takes what is left; longer text is cut with "…" and
-        shown whole in the tooltip (states with Amazon's reason codes, tracking)."""
-        metrics = self.view.fontMetrics()
+    def _usual_width(self, column: int, sample: str) -> int:
+        """As wide as ``sample`` or the column's title (with its sort arrow), and the cell's
+        margins."""
         header = self.view.horizontalHeader()
-        pad = 12  # the cell's margins
+        title = self.model.headerData(column, Qt.Orientation.Horizontal) or ""
+        return max(self.view.fontMetrics().horizontalAdvance(sample),
+                   header.fontMetrics().horizontalAdvance(title) + 14) + 12
+
+    def size_columns(self) -> None:
+        """Each column as wide as its usual text, the Buyer column takes what is left; when
+        the list is narrower than that, :meth:`fit_columns` cuts the least important first.
+        Longer text is cut with "…" and shown whole in the tooltip."""
+        header = self.view.horizontalHeader()
+        self._chosen = {}
         for column, sample in enumerate(column_samples()):
             if sample is None:
                 header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
                 continue
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            title = self.model.headerData(column, Qt.Orientation.Horizontal) or ""
-            width = max(metrics.horizontalAdvance(sample),
-                        header.fontMetrics().horizontalAdvance(title) + 14)  # + sort arrow
-            self.view.setColumnWidth(column, width + pad)
+            self._chosen[column] = self._usual_width(column, sample)
+        self._set_widths(self._chosen)
+        self.fit_columns()
+
+    def _set_widths(self, widths: dict[int, int]) -> None:
+        header = self.view.horizontalHeader()
+        self._fitting = True
+        try:
+            for column, width in widths.items():
+                if header.sectionSize(column) != width:
+                    header.resizeSection(column, width)
+        finally:
+            self._fitting = False
+
+    def save_layout(self) -> None:
+        """The window's size, split and the columns' chosen widths (not the ones cut to fit
+        this window: a wider one next time gets them whole)."""
+        self._set_widths(self._chosen)
+        layout_memory.save(self.settings, self, self.view.horizontalHeader(), self.splitter)
+        self.fit_columns()
+
+    def _column_dragged(self, column: int, _old: int, new: int) -> None:
+        """The operator's width for a column: what :meth:`fit_columns` starts from."""
+        if not self._fitting and COLUMN_SAMPLES[column] is not None:
+            self._chosen[column] = new
+
+    def fit_columns(self) -> None:
+        """Every column on screen in the list's own width: the columns start from the widths
+        the operator chose (or their usual ones) and, when the list is narrower than they
+        need, give up room in :data:`SHRINK_ORDER`, each down to its floor. Called again
+        whenever the list's width changes (the window resized, the splitter moved), so a
+        window made wider again gets the chosen widths back."""
+        header = self.view.horizontalHeader()
+        available = self.view.viewport().width()
+        # before the window is shown the list has no width of its own yet: its first
+        # resize fits it
+        if not self.view.isVisible() or header.count() != len(COLUMN_SAMPLES):
+            return
+        metrics = self.view.fontMetrics()
+        buyer = COLUMN_SAMPLES.index(None)
+        floors = [metrics.horizontalAdvance(text) + 12 for text in COLUMN_FLOORS]
+        widths = {c: self._chosen.get(c) or self._usual_width(c, sample)
+                  for c, sample in enumerate(column_samples())
+                  if sample is not None and not header.isSectionHidden(c)}
+        # the Buyer column (it stretches) keeps room for a usual name, then its floor
+        buyer_width = max(floors[buyer], metrics.horizontalAdvance("Jonah Whitfield") + 12)
+        excess = sum(widths.values()) + buyer_width - available
+        for column in SHRINK_ORDER:
+            if excess <= 0:
+                break
+            if column == buyer:
+                cut = min(excess, buyer_width - floors[buyer])
+                buyer_width -= cut
+            elif column in widths:
+                cut = min(excess, max(0, widths[column] - floors[column]))
+                widths[column] -= cut
+            else:
+                continue
+            excess -= cut
+        self._set_widths(widths)
 
     def fit_restored_columns(self) -> None:
         """Columns saved on a wider screen (or dragged wide) must not push the others off
-        this one: the Buyer column stretches again, no column is wider than 2.5 times its
-        usual text, and when they still add up to far more than the window, the usual widths
-        come back."""
+        the list: the Buyer column stretches again, no column is wider than 2.5 times its
+        usual text, and they are fitted to the list's own width (:meth:`fit_columns`)."""
         header = self.view.horizontalHeader()
         metrics = self.view.fontMetrics()
-        fixed = 0
         for column, sample in enumerate(column_samples()):
             if sample is None:
                 header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
                 continue
             widest = int(metrics.horizontalAdvance(sample) * 2.5)
-            if header.sectionSize(column) > widest:
-                header.resizeSection(column, widest)
-            fixed += 0 if header.isSectionHidden(column) else header.sectionSize(column)
-        if fixed > self.width() * 3 // 2:
-            self.size_columns()
+            self._chosen[column] = min(header.sectionSize(column), widest)
+        self.fit_columns()
 
     def _show_environment(self) -> None:
         """Title, badge and (LIVE) red edge for where the window is pointed."""
@@ -527,6 +649,8 @@ class MainWindow(QMainWindow):
         self.view.doubleClicked.connect(lambda _index: self.open_next_action())
         self.view.copy_requested.connect(self.copy_selected_id)
         self.view.menu_requested.connect(self._context_menu)
+        self.view.width_changed.connect(self.fit_columns)
+        self.view.horizontalHeader().sectionResized.connect(self._column_dragged)
         self.model.modelAboutToBeReset.connect(self._remember_current)
         self.model.modelReset.connect(self._restore_current)
         self.model.listed.connect(self._listed)
@@ -728,7 +852,10 @@ class MainWindow(QMainWindow):
             named = f"{base} ({keys})" if keys else base
             action.setToolTip(named if allowed.ok else tip(f"{named}: {allowed.why_not}"))
             action.setStatusTip(allowed.why_not)
-        self.complete_action.setVisible(row is not None and availability.can_complete(row).ok)
+        completable = row is not None and availability.can_complete(row).ok
+        if completable != self.complete_action.isVisible():
+            self.complete_action.setVisible(completable)
+            self.fit_toolbars()  # one more button on the toolbar, or one less
         self.copy_action.setEnabled(row is not None)
         self.remove_action.setEnabled(row is not None and not self.busy)
         self.refresh_action.setEnabled(not self.busy and offline is None)
@@ -1180,7 +1307,7 @@ class MainWindow(QMainWindow):
             return
         for timer in (self._changes_timer, self._progress_timer, self._summary_timer):
             timer.stop()  # nothing reaches a desk that is closing after the window
-        layout_memory.save(self.settings, self, self.view.horizontalHeader(), self.splitter)
+        self.save_layout()
         event.accept()
 
     async def _ask_to_close(self) -> None:

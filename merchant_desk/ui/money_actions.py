@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QToolBar
+from PySide6.QtWidgets import QToolBar, QToolButton, QWidget
 
 from ..i18n import N_, _
 from .icons import icon
@@ -30,10 +30,11 @@ CHARGE = "createCharge"
 CANCEL = "cancelCharge"
 CLOSE = "closeChargePermission"
 
-#: operation -> (object name, words, icon, shortcut)
+#: operation -> (object name, words, icon, shortcut). Ctrl+Shift and a letter of the action's
+#: name no other action of the window has (Capture already holds Ctrl+Shift+C).
 _ACTIONS: tuple[tuple[str, str, str, str, str], ...] = (
     (REFUND, "refundAction", N_("Refund"), "capture", "Ctrl+Shift+R"),
-    (CHARGE, "chargeAction", N_("Charge"), "capture", "Ctrl+Shift+C"),
+    (CHARGE, "chargeAction", N_("Charge"), "capture", "Ctrl+Shift+H"),
     (CANCEL, "cancelAction", N_("Cancel authorization"), "quit", "Ctrl+Shift+X"),
     (CLOSE, "closeAction", N_("Close order"), "complete", "Ctrl+Shift+L"),
 )
@@ -55,7 +56,8 @@ class MoneyActionsUi:
         self.actions = tuple(self.by_operation.values())
         bar = window.findChild(QToolBar, "mainToolBar")
         if bar is not None:
-            bar.insertActions(window.refresh_action, list(self.actions))
+            bar.addActions(list(self.actions))
+            tab_through(bar, *(b for b in window.findChildren(QToolBar) if b is not bar))
         window.view.selectionModel().currentRowChanged.connect(lambda *_: self.update())
         # a refresh changes orders by the hundred: the selected one is looked at once per
         # burst, and only when it is among them
@@ -90,7 +92,8 @@ class MoneyActionsUi:
             else:
                 why = offline or actions.why_not(operation)
             action.setEnabled(why is None)
-            words = action.text()
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            words = f"{action.text()} ({keys})" if keys else action.text()
             action.setToolTip(words if why is None else tip(f"{words}: {why}"))
             action.setStatusTip(why or "")
 
@@ -164,6 +167,20 @@ def _close(a: MoneyActions) -> tuple[Spec, Callable[[object], str]]:
 _SPECS: dict[str, Callable[[MoneyActions], tuple[Spec, Callable[[object], str]]]] = {
     REFUND: _refund, CHARGE: _charge, CANCEL: _cancel, CLOSE: _close,
 }
+
+
+def tab_through(*bars: QToolBar) -> None:
+    """Tab reaches every button of the toolbars, in their order (Qt leaves tool buttons out
+    of the Tab chain, and buttons added later would come last in it)."""
+    previous: QWidget | None = None
+    for bar, action in ((b, a) for b in bars for a in b.actions()):
+        button = bar.widgetForAction(action)
+        if not isinstance(button, QToolButton):
+            continue
+        button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        if previous is not None:
+            QWidget.setTabOrder(previous, button)
+        previous = button
 
 
 def install(window: MainWindow) -> MoneyActionsUi:

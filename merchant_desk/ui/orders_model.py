@@ -94,6 +94,8 @@ class OrderSource(Protocol):
 
     def order_rows(self, ids: Sequence[str]) -> dict[str, OrderRow]: ...
 
+    def trackers_of(self, permission_ids: Iterable[str]) -> dict[str, tuple[str, ...]]: ...
+
 
 #: The desk's ``OrderQuery`` (tests give their own)
 QueryType = Callable[..., "OrderQuery"]
@@ -138,6 +140,8 @@ class OrdersModel(QAbstractTableModel):
         # a cached row's cells as painted: (texts, colours) by column, made at its first paint
         self._cells: dict[str, Cells] = {}
         self._last: tuple[int, Cells] | None = None  # (table row, its cells): the row in paint
+        # a cached row's trackers in words, when it has several (a split shipment)
+        self._trackers: dict[str, tuple[str, ...]] = {}
         self._keys = tuple(c.key for c in self._columns)
         #: the columns whose text is aligned right (amounts)
         self.right_aligned = frozenset(i for i, k in enumerate(self._keys) if k in _RIGHT_ALIGNED)
@@ -263,14 +267,40 @@ class OrdersModel(QAbstractTableModel):
         for oid in rows:
             self._cache.move_to_end(oid)
             self._cells.pop(oid, None)
+            self._trackers.pop(oid, None)
+        # the row keeps only the latest tracker: all of them, for the block's shipped orders
+        shipped = {r.charge_permission_id: oid for oid, r in rows.items()
+                   if r.tracking_number and r.charge_permission_id}
+        if shipped:
+            for pid, trackers in self._desk.trackers_of(shipped).items():
+                if len(trackers) > 1:
+                    self._trackers[shipped[pid]] = trackers
         while len(self._cache) > self._cache_size:
             oid, _row = self._cache.popitem(last=False)
             self._cells.pop(oid, None)
+            self._trackers.pop(oid, None)
 
     def _forget_rows(self) -> None:
         self._cache.clear()
         self._cells.clear()
+        self._trackers.clear()
         self._last = None
+
+    def trackers(self, row: OrderRow) -> tuple[str, ...]:
+        """The order's trackers in words, oldest first."""
+        several = self._trackers.get(row.order_id)
+        if several:
+            return several
+        return (tracking_text(row),) if row.tracking_number else ()
+
+    def _text(self, key: str, row: OrderRow) -> str:
+        """The cell's text; an order shipped in several parcels says how many (the tooltip
+        names them)."""
+        if key == "tracking":
+            several = self._trackers.get(row.order_id)
+            if several:
+                return _("{n} parcels").format(n=len(several))
+        return cell_text(key, row)
 
     def cells(self, row: int) -> Cells | None:
         """A table row's texts and colours by column: each row's cells are formatted once,
@@ -286,7 +316,7 @@ class OrdersModel(QAbstractTableModel):
         cells = self._cells.get(oid) if oid is not None else None
         if cells is None:
             keys = self._keys
-            cells = (tuple(cell_text(k, order) for k in keys),
+            cells = (tuple(self._text(k, order) for k in keys),
                      tuple(_foreground(k, order) for k in keys))
             if oid is not None:
                 self._cells[oid] = cells
@@ -373,7 +403,7 @@ class OrdersModel(QAbstractTableModel):
         if row is None:
             return None
         if role == _DISPLAY:
-            return cell_text(self._columns[index.column()].key, row)
+            return self._text(self._columns[index.column()].key, row)
         if role == _ROW:
             return row
         key = self._columns[index.column()].key
@@ -381,6 +411,8 @@ class OrdersModel(QAbstractTableModel):
             return _RIGHT if key in _RIGHT_ALIGNED else None
         if role == _FOREGROUND:
             return _foreground(key, row)
+        if key == "tracking":
+            return tip("\n".join(self.trackers(row))) or None
         return _tooltip(key, row)
 
     def multiData(self, index: Index, span: QModelRoleDataSpan | QModelRoleData) -> None:

@@ -242,7 +242,7 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
 
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        cancel = QPushButton(_("Close without doing anything"))
+        cancel = QPushButton(_("Do nothing"))
         cancel.clicked.connect(lambda: self._decide("cancel"))
         self.go_button = QPushButton(spec.verb + "…")
         self.go_button.setObjectName("goButton")
@@ -369,13 +369,14 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         env = self._env
         where = (_("<b style='color:#b00020'>LIVE: real money moves.</b>") if env == "LIVE"
                  else escape(_("{env}: no real money moves.").format(env=env)))
-        amount = (f"<b>{escape(money_of(request.amount))}</b> " if request.amount is not None else "")
+        amount = (f" <b>{escape(money_of(request.amount))}</b>"
+                  if request.amount is not None else "")
         test = (escape(_("Sandbox test: {code}: {meaning}.").format(
             code=request.simulation_code,
             meaning=_(SIMULATION_MEANINGS.get(request.simulation_code, ""))))
             if request.simulation_code else "")
         self.confirm_text.setText(
-            _("<p>{verb} {amount}for order <b>{order}</b>?</p>"
+            _("<p>Order <b>{order}</b>: {verb}{amount}?</p>"
                "<p>Buyer: {buyer}<br>On: {on}<br>Environment: {where}</p>"
                "<p>{consequence}</p><p>{test}</p>").format(
                 verb=escape(self.spec.verb), amount=amount, order=escape(self._order),

@@ -58,6 +58,20 @@ class TrackingDialog(FitsWrappedText, QDialog):
             layout.addWidget(added)
 
         form = QFormLayout()
+        # the tracking number first, the carrier under it: the list of carriers opens below
+        # its field while the operator types, and would cover the number and its error there
+        self.number_edit = QLineEdit()
+        self.number_edit.setObjectName("trackingEdit")
+        self.number_edit.setAccessibleName(_("Tracking number"))
+        label = QLabel(_("&Tracking number:"))
+        label.setBuddy(self.number_edit)
+        form.addRow(label, self.number_edit)
+        self.number_error = plain(QLabel())
+        self.number_error.setObjectName("trackingError")
+        self.number_error.setWordWrap(True)
+        self.number_error.setStyleSheet(ERROR_STYLE)
+        form.addRow(self.number_error)
+
         self.carrier_edit = QLineEdit()
         self.carrier_edit.setObjectName("carrierEdit")
         self.carrier_edit.setAccessibleName(_("Carrier"))
@@ -70,25 +84,12 @@ class TrackingDialog(FitsWrappedText, QDialog):
         self.carrier_edit.setCompleter(completer)
         label = QLabel(_("&Carrier:"))
         label.setBuddy(self.carrier_edit)
-        # the carrier's note goes above its field: the list of carriers opens below the
-        # field and would cover it while the operator types
+        # the carrier's note goes above its field, for the same reason
         self.carrier_note = plain(QLabel())
         self.carrier_note.setObjectName("carrierNote")
         self.carrier_note.setWordWrap(True)
         form.addRow(self.carrier_note)
         form.addRow(label, self.carrier_edit)
-
-        self.number_edit = QLineEdit()
-        self.number_edit.setObjectName("trackingEdit")
-        self.number_edit.setAccessibleName(_("Tracking number"))
-        label = QLabel(_("&Tracking number:"))
-        label.setBuddy(self.number_edit)
-        form.addRow(label, self.number_edit)
-        self.number_error = plain(QLabel())
-        self.number_error.setObjectName("trackingError")
-        self.number_error.setWordWrap(True)
-        self.number_error.setStyleSheet(ERROR_STYLE)
-        form.addRow(self.number_error)
         layout.addLayout(form)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
