@@ -27,7 +27,7 @@ def test_sessions_prints_the_plain_status_then_amazons_state(emulator, md, capsy
     assert "Authorized: capture by " in authorized and authorized.endswith("(Authorized)")
     assert md("--language", "de", "sessions") == 0
     german = capsys.readouterr().out
-    assert "Warten auf Amazon" in german and "(AuthorizationInitiated)" in german
+    assert "Wartet auf Amazon" in german and "(AuthorizationInitiated)" in german
     assert md("sessions", "--json") == 0
     rows = {r["checkoutSessionId"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
     assert rows[pending["checkoutSessionId"]]["status"] == st.PENDING

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from merchant_desk.money import Money, refund_cap
 from merchant_desk.ui.dialogs.capture import CaptureDialog
 from merchant_desk.ui.dialogs.money import MoneyDialog
+from merchant_desk.ui.text import money_of
 from tests.guihelpers import capture_through_dialog, open_dialog, select
 from tests.qtasync import run
 from tests.test_gui_money import follow_on_business_clock
@@ -31,7 +32,7 @@ def test_a_refund_stays_within_the_capture_unless_the_margin_is_ticked(qtbot, de
     assert "15 %" in dialog.option_check.text() and "75.00 USD" in dialog.option_check.text()
     dialog.amount_edit.setText((captured.amount + Decimal("0.01")).to_eng_string())
     assert not dialog.go_button.isEnabled()
-    assert f"at most {captured}" in dialog.amount_error.text()
+    assert f"at most {money_of(captured)}" in dialog.amount_error.text()
     qtbot.mouseClick(dialog.option_check, Qt.MouseButton.LeftButton)  # the margin, on purpose
     assert dialog.go_button.isEnabled()
     assert "more than was captured" in dialog.after_label.text()
@@ -53,8 +54,8 @@ def test_a_refund_made_outside_the_desk_counts(qtbot, demo_window):
     refunded = Money(row.refunded_amount, "USD")
     captured = Money(row.captured_amount, "USD")
     story = w.money_story.box.text.text()
-    assert f"{refunded} refunded before (not through Merchant Desk)" in story
-    assert f"Still refundable: {captured - refunded}" in story
+    assert f"{money_of(refunded)} refunded before (not through Merchant Desk)" in story
+    assert f"Still refundable: {money_of(captured - refunded)}" in story
     dialog = open_dialog(qtbot, w, w.money_actions.action_for("createRefund"), MoneyDialog)
     assert dialog.figure_labels["Refunded (given back)"].text() == str(refunded)
     assert dialog.amount_edit.text() == (captured - refunded).amount_text()
@@ -73,7 +74,7 @@ def test_after_a_full_refund_nothing_is_still_refundable(qtbot, demo_window):
     qtbot.waitUntil(lambda: w.desk.order_rows([row.order_id])[row.order_id].status
                     == "refunded", timeout=10000)
     story = w.money_story.box
-    qtbot.waitUntil(lambda: "Still refundable: 0.00 USD" in story.text.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "Still refundable: $0.00" in story.text.text(), timeout=5000)
     refund = w.money_actions.action_for("createRefund")
     assert not refund.isEnabled()
     assert "given back already" in refund.toolTip()
@@ -88,15 +89,15 @@ def test_a_partial_capture_says_what_is_left_and_until_when(qtbot, demo_window):
     dialog.amount_edit.setText("20.00")
     rest = dialog.rest_label.text()
     assert dialog.rest_label.isVisibleTo(dialog)
-    assert rest.startswith("18.00 USD of the authorization is not captured")
+    assert rest.startswith("$18.00 of the authorization is not captured")
     assert "one capture per charge" in rest and "charge it later with Charge" in rest
     assert "when the charge permission closes" in rest  # until when
     qtbot.mouseClick(dialog.capture_button, Qt.MouseButton.LeftButton)
-    assert "18.00 USD of the authorization is not captured" in dialog.confirm_text.text()
+    assert "$18.00 of the authorization is not captured" in dialog.confirm_text.text()
     qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.close_button.isEnabled() and dialog.pages.currentIndex() == 2,
                     timeout=10000)
-    assert "18.00 USD of the authorization is not captured" in dialog.outcome.text()
+    assert "$18.00 of the authorization is not captured" in dialog.outcome.text()
     qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: w.desk.order_rows([row.order_id])[row.order_id].status
                     == "partly_captured", timeout=10000)
@@ -117,9 +118,9 @@ def test_close_order_says_given_up_only_when_it_is(qtbot, demo_window):
     assert not dialog.option_check.isChecked()
     assert "given up" not in dialog.intro.text()
     assert dialog.after_label.text().startswith(
-        "129.99 USD held by an authorization stays collectible")
+        "$129.99 held by an authorization stays collectible")
     dialog.option_check.setChecked(True)
-    assert dialog.after_label.text().startswith("129.99 USD that was never collected is given up")
+    assert dialog.after_label.text().startswith("$129.99 that was never collected is given up")
     dialog.option_check.setChecked(False)
     qtbot.mouseClick(dialog.go_button, Qt.MouseButton.LeftButton)
     text = dialog.confirm_text.text()
@@ -132,5 +133,5 @@ def test_close_order_says_given_up_only_when_it_is(qtbot, demo_window):
     # what the dialog said is true: the authorization is still captured in full
     qtbot.waitUntil(w.capture_action.isEnabled, timeout=5000)
     capture = capture_through_dialog(qtbot, w, "129.99")
-    assert capture.outcome.text().startswith("Captured 129.99 USD")
+    assert capture.outcome.text().startswith("Captured $129.99")
     assert [c["chargeId"] for c in w.desk.emulator.world.ledger()["captures"]] == [row.charge_id]

@@ -18,8 +18,8 @@ def test_a_capture_still_processing_is_shown_as_being_captured(qtbot, demo_windo
     w = demo_window
     qtbot.waitUntil(lambda: w.desk.connected)
     select(w, lambda r: r.charge_state == "CaptureInitiated")
-    assert cell(w, CAPTURED_COLUMN) == "38.00 USD being captured"
-    assert w.detail.captured.text() == "38.00 USD being captured"
+    assert cell(w, CAPTURED_COLUMN) == "$38.00 being captured"
+    assert w.detail.captured.text() == "$38.00 being captured"
     story = w.money_story.box.text.text()
     assert "being captured: Amazon is still processing the capture" in story
     refund = w.money_actions.action_for("createRefund")
@@ -33,7 +33,7 @@ def test_a_payment_being_checked_says_why_it_cannot_be_charged_yet(qtbot, demo_w
     qtbot.waitUntil(lambda: w.desk.connected)
     select(w, lambda r: r.charge_state == "AuthorizationInitiated")
     story = w.money_story.box.text.text()
-    assert "Still collectible: 240.00 USD (not yet: Amazon is still checking the payment" in story
+    assert "Still collectible: $240.00 (not yet: Amazon is still checking the payment" in story
     assert "charge what is left" not in story
     charge = w.money_actions.action_for("createCharge")
     assert not charge.isEnabled()

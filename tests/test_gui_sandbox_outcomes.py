@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from merchant_desk.ui import availability
 from merchant_desk.ui.dialogs.capture import CaptureDialog
 from merchant_desk.ui.dialogs.money import MoneyDialog
+from merchant_desk.ui.text import money
 from tests.guihelpers import open_dialog, select, wait_for_outcome
 from tests.test_gui_money import follow_on_business_clock
 
@@ -59,7 +60,7 @@ def test_complete_checkout_confirms_like_a_money_dialog(qtbot, demo_window):
     assert dialog.objectName() == "completeDialog"
     qtbot.keyClick(dialog.go_button, Qt.Key.Key_Return)
     text = dialog.confirm_text.text()
-    amount = f"{row.amount} {row.currency}"
+    amount = money(row.amount, row.currency)  # as the active language writes it
     assert row.merchant_reference in text and amount in text and "DEMO" in text
     assert (row.buyer_name or "unknown") in text
     assert w.desk.emulator.world.ledger()["charges"] == []  # nothing sent yet

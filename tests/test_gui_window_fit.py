@@ -216,7 +216,12 @@ def test_the_detail_never_cuts_an_amount_at_1280x800(qtbot, demo_window):
         select(w, lambda x, row=row: x.order_id == row.order_id)
         qtbot.wait(20)
         for label in (d.amount, d.authorized, d.captured, d.refunded):
-            if label.isVisible():
+            if not label.isVisible():
+                continue
+            if label.wordWrap():  # a figure in words ("nothing yet: …") wraps, never cut
+                assert label.height() >= label.heightForWidth(label.width()), \
+                    (label.objectName(), label.text())
+            else:
                 assert label.width() >= label.fontMetrics().horizontalAdvance(label.text()), \
                     (label.objectName(), label.text())
         checked += 1

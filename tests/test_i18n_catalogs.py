@@ -196,8 +196,10 @@ NOT_TRANSLATED: dict[str, set[str]] = {
                                     "); start Merchant Desk yourself."},
     # a Literal the code compares, never shown
     "merchant_desk/ui/dialogs/settings.py": {"wrong passphrase"},
-    # the widest status a column is sized for, never shown
-    "merchant_desk/ui/main_window.py": {"◷ Authorized: capture by 30 Dec"},
+    # texts the columns are sized for (their usual widths and floors), never shown
+    "merchant_desk/ui/main_window.py": {"◷ Authorized: capture by 30 Dec",
+                                        "◷ Authorized: capture by 3 Jan 2027",
+                                        "Jonah Whit…", "Jonah Whitfield"},
     "merchant_desk/ui/richtext.py": {"<p style='white-space:pre'>"},  # markup
     # the export file's column names: the same in every language, like Amazon's reports
     "merchant_desk/desk/export.py": {"Order reference", "Amazon order reference",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -44,13 +45,23 @@ def _label(text: str = "", *, name: str = "", wrap: bool = True, select: bool = 
     return label
 
 
+#: An amount as any language writes it: "$240.00", "240,00 €", "CHF 1'234.50", "￥1,500".
+_AMOUNT = re.compile(r"\S*\d[\d.,'\u00a0\u202f]*\S*(?:[ \u00a0\u202f][A-Z]{3}\b)?")
+
+
 class AmountLabel(QLabel):
-    """An amount in the money box, never cut ("240.00 USI"): the form, squeezing its rows'
-    names and values into a narrow panel, would give the value less than its text."""
+    """A figure in the money box: its amount never cut ("240.00 USI"), since the form,
+    squeezing its rows' names and values into a narrow panel, would give the value less than
+    its text; the words some figures carry ("nothing yet: Amazon is still checking the
+    payment") wrap instead of widening the whole panel."""
 
     def setText(self, text: str) -> None:
         super().setText(text)
-        self.setMinimumWidth(self.sizeHint().width())
+        metrics = self.fontMetrics()
+        amounts = [metrics.horizontalAdvance(m.group()) for m in _AMOUNT.finditer(text)]
+        words = [metrics.horizontalAdvance(word) for word in text.split()]
+        self.setWordWrap(len(amounts) != 1 or amounts[0] < metrics.horizontalAdvance(text))
+        self.setMinimumWidth(max(*amounts, *words, 0) + 2)
 
 
 def _amount(*, name: str) -> QLabel:

@@ -8,7 +8,7 @@ import gc
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -58,6 +58,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .. import status as st
 from ..i18n import N_, _, ngettext
 from ..paths import default_data_dir
 from . import (
@@ -141,8 +142,10 @@ def column_samples() -> tuple[str | None, ...]:
     them ("12/28/26, 11:59 PM" is wider than "28.12.26, 23:59")."""
     moment = when(datetime(2026, 12, 28, 23, 59), short=True)
     amount = money(Decimal("9999.99"), "USD", code=True)
-    return (moment, *COLUMN_SAMPLES[1:4], amount, COLUMN_SAMPLES[5], amount,
-            *COLUMN_SAMPLES[7:])
+    # the status with a date in another year, in the active language's words
+    deadline = datetime(datetime.now(UTC).year + 1, 1, 3, 12, tzinfo=UTC)
+    status = "◷ " + st.status_words(st.AUTHORIZED, deadline, st.CAPTURE_BY)
+    return (moment, *COLUMN_SAMPLES[1:4], amount, status, amount, *COLUMN_SAMPLES[7:])
 
 
 #: When the list is narrower than the usual widths (1024 px beside the detail), the columns
