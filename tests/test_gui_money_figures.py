@@ -57,7 +57,7 @@ def test_a_refund_made_outside_the_desk_counts(qtbot, demo_window):
     assert f"{money_of(refunded)} refunded before (not through Merchant Desk)" in story
     assert f"Still refundable: {money_of(captured - refunded)}" in story
     dialog = open_dialog(qtbot, w, w.money_actions.action_for("createRefund"), MoneyDialog)
-    assert dialog.figure_labels["Refunded (given back)"].text() == str(refunded)
+    assert dialog.figure_labels["Refunded (given back)"].text() == money_of(refunded)
     assert dialog.amount_edit.text() == (captured - refunded).amount_text()
     dialog.amount_edit.setText(captured.amount_text())  # the reviewer's 57.85 on 89.00 - 44.50
     assert not dialog.go_button.isEnabled()
