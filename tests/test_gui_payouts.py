@@ -16,6 +16,7 @@ def test_the_payouts_window_shows_the_demos_payouts_and_says_what_to_do(demo_win
     assert action.shortcut() == QKeySequence("Ctrl+Shift+P")
     view = PayoutsView(window.desk, window.spawn, window)
     qtbot.addWidget(view)
+    run(qtbot, view.reload())
     assert view.table.rowCount() == 0  # nothing fetched yet
     assert "No payouts yet" in view.summary.text()
     # a capture made now is after every settlement cut, whatever the time of day: on its way
@@ -41,7 +42,7 @@ def test_the_payouts_window_shows_the_demos_payouts_and_says_what_to_do(demo_win
                for y in range(0, image.height(), 5)}
     assert len(colours) > 3  # bars, not an empty box
     # every payout's lines: the newest is selected and shown
-    assert view.lines.rowCount() == len(rec.payouts[-1].lines)
+    assert view.lines.model().rowCount() == len(rec.payouts[-1].lines)
 
     # from an order, the payout it went into
     settled = next(pl.order for p in rec.payouts for pl in p.lines

@@ -4,16 +4,24 @@ Each payout with its date, amount and currency, its orders, fees and refunds; wh
 and still on its way; a picture of what was captured and paid out per week (drawn with
 QPainter: :class:`WeeklyChart`); flags in a red panel at the top that say what to do; the
 selected payout's lines, each with its order. The window talks to the desk only: it asks for
-:meth:`~merchant_desk.desk.Desk.reconciliation` and, on "Fetch from Amazon", for
-:meth:`~merchant_desk.desk.Desk.fetch_payouts`.
+:meth:`~merchant_desk.desk.Desk.reconciliation_in_slices` (a year of a busy shop takes seconds
+to match: the window shows that it is matching and stays responsive meanwhile) and, on "Fetch
+from Amazon", for :meth:`~merchant_desk.desk.Desk.fetch_payouts`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPointF,
+    QRectF,
+    Qt,
+)
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,8 +30,10 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QProgressBar,
     QPushButton,
     QSplitter,
+    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -35,9 +45,10 @@ from .text import tr
 
 if TYPE_CHECKING:
     from ..desk import Desk
-    from ..desk.reconcile import Payout, Reconciliation, WeekTotal
+    from ..desk.reconcile import Payout, PayoutLine, Reconciliation, WeekTotal
 
 Spawn = Callable[[Coroutine[object, object, object]], object]
+_ROOT = QModelIndex()
 
 CAPTURED_COLOR = QColor("#7a9cc6")
 PAID_COLOR = QColor("#3c8d5a")
@@ -126,6 +137,55 @@ class WeeklyChart(QWidget):
             x += 110
 
 
+class LinesModel(QAbstractTableModel):
+    """A payout's lines, each with its order: a cell's text is made when the cell is drawn."""
+
+    def __init__(self, headers: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._headers = headers
+        self._lines: Sequence[PayoutLine] = ()
+
+    def set_lines(self, lines: Sequence[PayoutLine]) -> None:
+        self.beginResetModel()
+        self._lines = lines
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self._lines)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self._headers)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> str | None:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self._headers[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> str | Qt.AlignmentFlag | None:
+        if not index.isValid():
+            return None
+        column = index.column()
+        if role == Qt.ItemDataRole.TextAlignmentRole and column >= 4:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        line, order = self._lines[index.row()]
+        if column == 0:
+            return line.posted.strftime("%Y-%m-%d")
+        if column == 1:
+            return line.transaction_type
+        if column == 2:
+            return ((order.merchant_reference or order.order_id) if order
+                    else tr("not known: {ref}").format(ref=line.amazon_order_reference_id))
+        if column == 3:
+            return (order.buyer_name if order else "") or ""
+        if column == 4:
+            return f"{line.amount:f} {line.currency}"
+        return f"{line.total_fee:f}" if column == 5 else f"{line.net:f}"
+
+
 class PayoutsView(QDialog):
     """The Payouts window (see the module docstring); :meth:`reload` redraws from the desk."""
 
@@ -174,20 +234,41 @@ class PayoutsView(QDialog):
             tr("Paid on"), tr("Payout"), tr("Amount"), tr("Orders"), tr("Captured"),
             tr("Fees"), tr("Refunds"), tr("Check")])
         self.table.itemSelectionChanged.connect(self._show_lines)
-        self.lines = self._table("payoutLines", [
+        self.lines_model = LinesModel([
             tr("Date"), tr("Type"), tr("Order"), tr("Buyer"), tr("Amount"), tr("Fee"), tr("Net")])
+        self.lines = QTableView()
+        self.lines.setObjectName("payoutLines")
+        self.lines.setModel(self.lines_model)
+        self.lines.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.lines.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.lines.verticalHeader().setVisible(False)
+        # a day's payout has thousands of lines: sized by the header, not by measuring each row
+        self.lines.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.lines.horizontalHeader().setStretchLastSection(True)
+        self.lines.horizontalHeader().setDefaultSectionSize(120)
         split.addWidget(self.table)
         split.addWidget(self.lines)
         layout.addWidget(split, 1)
+        bottom = QHBoxLayout()
         self.status = plain(QLabel())
         self.status.setObjectName("payoutsStatus")
-        layout.addWidget(self.status)
-        self.reload()
+        bottom.addWidget(self.status, 1)
+        self.matching = QProgressBar()
+        self.matching.setObjectName("payoutsMatching")
+        self.matching.setRange(0, 0)  # busy: how long matching takes is not known ahead
+        self.matching.setMaximumWidth(160)
+        self.matching.setAccessibleName(tr("Matching payouts to orders"))
+        self.matching.hide()
+        bottom.addWidget(self.matching)
+        layout.addLayout(bottom)
+        #: how many reloads were asked for: a reload that finishes after a newer one began
+        #: shows nothing (the newer one draws what is newer)
+        self._reloads = 0
 
     def start(self) -> None:
         """Shown: redraw from what is stored, then ask Amazon for what is new (when connected
         and not already asking)."""
-        self.reload()
+        self._spawn(self.reload())
         if self.desk.connected and self.fetch_button.isEnabled():
             self._spawn(self.fetch())
 
@@ -205,9 +286,22 @@ class PayoutsView(QDialog):
 
     # ------------------------------------------------------------------ data
 
-    def reload(self) -> None:
-        """Redraw everything from what the desk has stored."""
-        rec = self._rec = self.desk.reconciliation()
+    async def reload(self) -> None:
+        """Redraw everything from what the desk has stored, matched on the loop a slice at a
+        time while the window says it is matching."""
+        self._reloads += 1
+        mine = self._reloads
+        self.matching.show()
+        try:
+            rec = await self.desk.reconciliation_in_slices()
+        finally:
+            if mine == self._reloads:
+                self.matching.hide()
+        if mine == self._reloads:
+            self._show(rec)
+
+    def _show(self, rec: Reconciliation) -> None:
+        self._rec = rec
         payouts = list(reversed(rec.payouts))  # newest first
         paid = [p for p in rec.payouts if p.transaction_time]
         words = [tr("{n} payouts.").format(n=len(rec.payouts)) if rec.payouts
@@ -247,29 +341,13 @@ class PayoutsView(QDialog):
         if payouts:
             self.table.selectRow(0)
         else:
-            self.lines.setRowCount(0)
+            self.lines_model.set_lines(())
 
     def _show_lines(self) -> None:
         rec = self._rec
         items = self.table.selectedItems()
-        if rec is None or not items:
-            self.lines.setRowCount(0)
-            return
-        payout = rec.payout(str(items[0].data(Qt.ItemDataRole.UserRole)))
-        if payout is None:
-            return
-        self.lines.setRowCount(len(payout.lines))
-        for row, (line, order) in enumerate(payout.lines):
-            who = ((order.merchant_reference or order.order_id) if order
-                   else tr("not known: {ref}").format(ref=line.amazon_order_reference_id))
-            values = [line.posted.strftime("%Y-%m-%d"), line.transaction_type, who,
-                      (order.buyer_name if order else "") or "",
-                      f"{line.amount:f} {line.currency}", f"{line.total_fee:f}", f"{line.net:f}"]
-            for column, value in enumerate(values):
-                item = QTableWidgetItem(value)
-                if column >= 4:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.lines.setItem(row, column, item)
+        payout = rec.payout(str(items[0].data(Qt.ItemDataRole.UserRole))) if rec and items else None
+        self.lines_model.set_lines(payout.lines if payout is not None else ())
 
     async def fetch(self) -> None:
         """Ask Amazon for what is new, then redraw; failures are said in the status line."""
@@ -291,7 +369,7 @@ class PayoutsView(QDialog):
                             + ("  " + tr("{n} could not be read; they are tried again next "
                                          "time.").format(n=len(report.failed))
                                if report.failed else ""))
-        self.reload()
+        await self.reload()
 
     async def import_unknown(self) -> None:
         self.import_button.setEnabled(False)
@@ -300,4 +378,4 @@ class PayoutsView(QDialog):
         finally:
             self.import_button.setEnabled(True)
         self.status.setText(tr("{n} order(s) imported.").format(n=report.added))
-        self.reload()
+        await self.reload()
