@@ -10,15 +10,14 @@ session, permission and charge IDs are one order's.
 
 from __future__ import annotations
 
-import asyncio
 import codecs
 import csv
 import re
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .rules import IdKind, charge_permission_id_of, classify_id, find_ids
+from .slices import SLICE_S, Steps, run_in_slices
 
 #: The delimiters spreadsheets write, most likely first.
 DELIMITERS = ("\t", ",", ";", "|")
@@ -68,20 +67,18 @@ def find_orders(text: str) -> list[FoundOrder]:
     return _merge(_rows(text))
 
 
-async def read_orders(text: str, *, slice_s: float = 0.010) -> list[FoundOrder]:
-    """:func:`find_orders` on the running event loop, which gets a turn every ``slice_s``.
+async def read_orders(text: str, *, slice_s: float = SLICE_S) -> list[FoundOrder]:
+    """:func:`find_orders` on the running event loop, a slice of ``slice_s`` at a time (not
+    in a thread: :mod:`.slices` says why), so a window awaiting it stays responsive."""
+    return await run_in_slices(_read_steps(text), slice_s)
 
-    Not a thread: a thread running Python holds the interpreter lock against the GUI thread,
-    which then waits for it at each of its own Python calls, so the window stalls as if the
-    work ran on it. Read in slices on the loop, the window waits one slice at most."""
+
+def _read_steps(text: str) -> Steps[list[FoundOrder]]:
     found: list[FoundOrder | None] = []
-    began = time.perf_counter()
     for count, order in enumerate(_rows(text), 1):
         found.append(order)
-        if count % 64 == 0 and time.perf_counter() - began > slice_s:
-            await asyncio.sleep(0)
-            began = time.perf_counter()
-    await asyncio.sleep(0)
+        if count % 64 == 0:
+            yield
     return _merge(found)
 
 
