@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .rules import IdKind, charge_permission_id_of, classify_id, find_ids
-from .slices import SLICE_S, Steps, run_in_slices
+from .slices import SLICE_S, Steps, run_all, run_in_slices
 
 #: The delimiters spreadsheets write, most likely first.
 DELIMITERS = ("\t", ",", ";", "|")
@@ -79,7 +79,7 @@ def _read_steps(text: str) -> Steps[list[FoundOrder]]:
         found.append(order)
         if count % 64 == 0:
             yield
-    return _merge(found)
+    return (yield from _merge_steps(found))
 
 
 def _rows(text: str) -> Iterator[FoundOrder | None]:
@@ -155,9 +155,15 @@ def _order(ids: list[tuple[IdKind, str]], line: int) -> FoundOrder | None:
 
 def _merge(found: Iterable[FoundOrder | None]) -> list[FoundOrder]:
     """One entry per order: rows that share a session or a permission are the same order."""
+    return run_all(_merge_steps(found))
+
+
+def _merge_steps(found: Iterable[FoundOrder | None]) -> Steps[list[FoundOrder]]:
     by_id: dict[str, int] = {}
     merged: list[FoundOrder] = []
-    for order in found:
+    for count, order in enumerate(found, 1):
+        if count % 512 == 0:
+            yield
         if order is None:
             continue
         keys = [k for k in (order.checkout_session_id, order.charge_permission_id) if k]
