@@ -11,6 +11,7 @@ from Amazon", for :meth:`~merchant_desk.desk.Desk.fetch_payouts`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING
 
@@ -261,9 +262,8 @@ class PayoutsView(QDialog):
         self.matching.hide()
         bottom.addWidget(self.matching)
         layout.addLayout(bottom)
-        #: how many reloads were asked for: a reload that finishes after a newer one began
-        #: shows nothing (the newer one draws what is newer)
-        self._reloads = 0
+        #: the matching under way, if any (see :meth:`reload`)
+        self._matching: asyncio.Future[Reconciliation] | None = None
 
     def start(self) -> None:
         """Shown: redraw from what is stored, then ask Amazon for what is new (when connected
@@ -288,17 +288,23 @@ class PayoutsView(QDialog):
 
     async def reload(self) -> None:
         """Redraw everything from what the desk has stored, matched on the loop a slice at a
-        time while the window says it is matching."""
-        self._reloads += 1
-        mine = self._reloads
+        time while the window says it is matching. A newer reload stops an older one's
+        matching (it would only draw what is older)."""
+        if self._matching is not None:
+            self._matching.cancel()
+        task = self._matching = asyncio.ensure_future(self.desk.reconciliation_in_slices())
         self.matching.show()
         try:
-            rec = await self.desk.reconciliation_in_slices()
+            rec = await task
+        except asyncio.CancelledError:
+            if self._matching is not task and task.cancelled():
+                return  # superseded: the newer reload draws
+            raise
         finally:
-            if mine == self._reloads:
+            if self._matching is task:
+                self._matching = None
                 self.matching.hide()
-        if mine == self._reloads:
-            self._show(rec)
+        self._show(rec)
 
     def _show(self, rec: Reconciliation) -> None:
         self._rec = rec
