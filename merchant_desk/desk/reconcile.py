@@ -131,10 +131,15 @@ def reconcile_steps(
     grace: timedelta = SETTLEMENT_GRACE,
 ) -> Steps[Reconciliation]:
     """:func:`reconcile` as steps (:mod:`merchant_desk.slices`), for a window that waits."""
-    by_permission = {o.charge_permission_id: o for o in orders if o.charge_permission_id}
-    yield
-    by_charge = {o.charge_id: o for o in orders if o.charge_id}
-    yield
+    by_permission: dict[str, OrderForMatching] = {}
+    by_charge: dict[str, OrderForMatching] = {}
+    for count, o in enumerate(orders, 1):
+        if o.charge_permission_id:
+            by_permission[o.charge_permission_id] = o
+        if o.charge_id:
+            by_charge[o.charge_id] = o
+        if count % STEP == 0:
+            yield
     grouped: dict[str, list[StoredLine]] = {}
     settled_charges: set[str] = set()
     for count, line in enumerate(lines, 1):

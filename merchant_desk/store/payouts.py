@@ -78,9 +78,9 @@ class OrderForMatching(NamedTuple):
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
 #: The long reads fetch this many rows at a time (see :meth:`Payouts.lines_steps`)...
-READ_PAGE = 5000
+READ_PAGE = 2000
 #: ...and give the loop a chance every this many rows made into records.
-STEP_ROWS = 256
+STEP_ROWS = 1000
 
 
 def _time(text: str | None) -> datetime | None:
@@ -220,13 +220,13 @@ class Payouts:
         after: tuple[str, int] = ("", -1)
         while True:
             page = self._db.execute(sql, [*after, *filter_params]).fetchall()
-            yield
-            for count, row in enumerate(page, 1):
-                out.append(StoredLine(
-                    row[0], row[1], when(row[2]), row[3], row[4], row[5], row[6], row[7],
-                    row[8], row[9], Decimal(row[10]), Decimal(row[11]), Decimal(row[12])))
-                if count % STEP_ROWS == 0:
-                    yield
+            for start in range(0, len(page), STEP_ROWS):
+                yield
+                out.extend([
+                    StoredLine(row[0], row[1], when(row[2]), row[3], row[4], row[5], row[6],
+                               row[7], row[8], row[9], Decimal(row[10]), Decimal(row[11]),
+                               Decimal(row[12]))
+                    for row in page[start:start + STEP_ROWS]])
             if len(page) < READ_PAGE:
                 return out
             after = (page[-1][0], page[-1][1])
@@ -273,16 +273,12 @@ class Payouts:
         after = -1
         while True:
             page = self._db.execute(sql, [after]).fetchall()
-            yield
-            for count, row in enumerate(page, 1):
-                out.append(OrderForMatching(
-                    order_id=row[1], charge_permission_id=row[2], charge_id=row[3],
-                    merchant_reference=row[4], buyer_name=row[5], currency=row[6],
-                    charge_state=row[7], captured_amount=_dec(row[8]),
-                    refunded_amount=_dec(row[9]), captured_at=_time(row[10]),
-                ))
-                if count % STEP_ROWS == 0:
-                    yield
+            for start in range(0, len(page), STEP_ROWS):
+                yield
+                out.extend([
+                    OrderForMatching(row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+                                     _dec(row[8]), _dec(row[9]), _time(row[10]))
+                    for row in page[start:start + STEP_ROWS]])
             if len(page) < READ_PAGE:
                 return out
             after = page[-1][0]
