@@ -41,6 +41,7 @@ from .desk import (
     describe_operation,
     explain_row,
 )
+from .desk.payouts import PayoutFetchReport
 from .events import DeskEvent, Progress
 from .exitcodes import (
     EXIT_INTERRUPTED,
@@ -784,7 +785,8 @@ def _progress_printer(label: str) -> Callable[[DeskEvent], None]:
 
 
 def refresh_command(args: argparse.Namespace) -> int:
-    """``refresh [--concurrency N] [--json]``: re-verify every order not yet final."""
+    """``refresh [--concurrency N] [--json]``: re-verify every order not yet final, then fetch
+    the new settlement reports and disbursements (as the window's Refresh all does)."""
 
     async def body(desk: Desk) -> int:
         unsubscribe = desk.subscribe(_progress_printer(_("Refreshing")))
@@ -792,22 +794,47 @@ def refresh_command(args: argparse.Namespace) -> int:
             report = await desk.refresh_many(concurrency=args.concurrency)
         finally:
             unsubscribe()
+        # payouts after the orders, through the same paced client; an answer Amazon refuses
+        # or cannot give is reported after the orders' report, by _run, in plain words
+        fetched: PayoutFetchReport | None = None
+        payouts_failed: Exception | None = None
+        if not report.unreachable:
+            try:
+                fetched = await desk.fetch_payouts()
+            except (ApiError, InvalidResponse, TransportError, DeskError) as exc:
+                payouts_failed = exc
         if args.json:
             _json_line(sys.stdout, {
                 "total": report.total, "verified": report.verified, "gone": report.gone,
                 "failed": _failures_json(report.failed), "unreachable": report.unreachable,
+                "payouts": None if fetched is None else {
+                    "reportsListed": fetched.reports_listed,
+                    "reportsRead": fetched.reports_read,
+                    "reportsKnown": fetched.reports_known,
+                    "disbursements": fetched.disbursements,
+                    "failed": [{"reportId": report_id, "message": why}
+                               for report_id, why in fetched.failed],
+                },
             })
         else:
             print(_("Refreshed {verified} of {total} orders; {gone} no longer on Amazon; "
                     "{failed} failed.").format(verified=report.verified, total=report.total,
                                                gone=report.gone, failed=len(report.failed)))
+            if fetched is not None:
+                print(_("New settlement reports read from Amazon Pay: {count}.").format(
+                    count=fetched.reports_read))
         for order_id, why in report.failed:
             _err(f"  {order_id}: {why}")
         if report.unreachable:
             _err(_("Amazon Pay could not be reached, so the rest was not refreshed. Check the "
                    "network connection (and --endpoint), then run refresh again."))
             return EXIT_UNREACHABLE
-        return EXIT_REFUSED if report.failed else EXIT_OK
+        for report_id, why in fetched.failed if fetched is not None else ():
+            _err(_("Settlement report {id} could not be read: {why}.").format(id=report_id,
+                                                                               why=why))
+        if payouts_failed is not None:
+            raise payouts_failed
+        return EXIT_REFUSED if report.failed or (fetched and fetched.failed) else EXIT_OK
 
     return _run(args, body)
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .rules import IdKind, charge_permission_id_of, classify_id, find_ids
+from .slices import SLICE_S, Steps, run_all, run_in_slices
 
 #: The delimiters spreadsheets write, most likely first.
 DELIMITERS = ("\t", ",", ";", "|")
@@ -62,36 +64,55 @@ def decode(data: bytes) -> str:
 def find_orders(text: str) -> list[FoundOrder]:
     """Every order in ``text``, one per row, de-duplicated (the first row of an order wins, the
     IDs of later rows fill what it lacked), in order of first appearance."""
+    return _merge(_rows(text))
+
+
+async def read_orders(text: str, *, slice_s: float = SLICE_S) -> list[FoundOrder]:
+    """:func:`find_orders` on the running event loop, a slice of ``slice_s`` at a time (not
+    in a thread: :mod:`.slices` says why), so a window awaiting it stays responsive."""
+    return await run_in_slices(_read_steps(text), slice_s)
+
+
+def _read_steps(text: str) -> Steps[list[FoundOrder]]:
+    found: list[FoundOrder | None] = []
+    for count, order in enumerate(_rows(text), 1):
+        found.append(order)
+        if count % 64 == 0:
+            yield
+    return (yield from _merge_steps(found))
+
+
+def _rows(text: str) -> Iterator[FoundOrder | None]:
+    """Each row's order (None for a row without one), as the rows are read."""
     lines = text.splitlines()
     first = next((line for line in lines if line.strip()), "")
     delimiter = max(DELIMITERS, key=first.count)
     if not first.count(delimiter):
-        return _merge(_free_text_rows(lines))
-    rows = list(csv.reader(lines, delimiter=delimiter))
-    header_at = next((i for i, row in enumerate(rows) if any(c.strip() for c in row)), None)
-    if header_at is None:
-        return []
-    header = rows[header_at]
+        yield from _free_text_rows(lines)
+        return
+    rows = csv.reader(lines, delimiter=delimiter)
+    header: list[str] | None = None
+    header_at = 0  # the header's row, counted from 0
+    for row in rows:
+        if any(c.strip() for c in row):
+            header = row
+            break
+        header_at += 1
+    if header is None:
+        return
     amazon_columns = {i for i, name in enumerate(header) if _is_amazon_column(name)}
     is_header = not any(classify_id(cell.strip()) for cell in header)
-    body = rows[header_at + 1:] if is_header else rows[header_at:]
-    start = header_at + (2 if is_header else 1)
-    found = []
-    for offset, row in enumerate(body):
-        order = _row_order(row, amazon_columns if is_header else set(), start + offset)
-        if order is not None:
-            found.append(order)
-    return _merge(found)
+    if not is_header:  # no header: the first row is an order's
+        yield _row_order(header, set(), header_at + 1)
+    columns = amazon_columns if is_header else set()
+    for line, row in enumerate(rows, header_at + 2):
+        yield _row_order(row, columns, line)
 
 
-def _free_text_rows(lines: list[str]) -> list[FoundOrder]:
+def _free_text_rows(lines: list[str]) -> Iterator[FoundOrder | None]:
     """Pasted lines: each line is one order, its IDs wherever they are in it."""
-    found = []
     for number, line in enumerate(lines, 1):
-        order = _order(find_ids(line), number)
-        if order is not None:
-            found.append(order)
-    return found
+        yield _order(find_ids(line), number)
 
 
 def _row_order(row: list[str], amazon_columns: set[int], line: int) -> FoundOrder | None:
@@ -132,11 +153,19 @@ def _order(ids: list[tuple[IdKind, str]], line: int) -> FoundOrder | None:
     return FoundOrder(session, permission, charge, line)
 
 
-def _merge(found: list[FoundOrder]) -> list[FoundOrder]:
+def _merge(found: Iterable[FoundOrder | None]) -> list[FoundOrder]:
     """One entry per order: rows that share a session or a permission are the same order."""
+    return run_all(_merge_steps(found))
+
+
+def _merge_steps(found: Iterable[FoundOrder | None]) -> Steps[list[FoundOrder]]:
     by_id: dict[str, int] = {}
     merged: list[FoundOrder] = []
-    for order in found:
+    for count, order in enumerate(found, 1):
+        if count % 512 == 0:
+            yield
+        if order is None:
+            continue
         keys = [k for k in (order.checkout_session_id, order.charge_permission_id) if k]
         at = next((by_id[k] for k in keys if k in by_id), None)
         if at is None:

@@ -96,9 +96,12 @@ def test_import_and_refresh_print_their_report(emulator, md, tmp_path):
 
     code, [report] = md("refresh", "--json")
     assert code == 0
-    assert set(report) == {"total", "verified", "gone", "failed", "unreachable"}
+    assert set(report) == {"total", "verified", "gone", "failed", "unreachable", "payouts"}
     assert report["total"] >= 1 and report["verified"] == report["total"]
     assert report["failed"] == [] and report["unreachable"] is None
+    # the payouts too, as the window's Refresh all fetches them: nothing settled yet
+    assert report["payouts"] == {"reportsListed": 0, "reportsRead": 0, "reportsKnown": 0,
+                                 "disbursements": 0, "failed": []}
 
 
 def test_refresh_that_cannot_reach_amazon_says_so_in_json(emulator, md, key_file, capsys):
@@ -110,6 +113,7 @@ def test_refresh_that_cannot_reach_amazon_says_so_in_json(emulator, md, key_file
     [report] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert code == 3
     assert report["unreachable"] and report["failed"][0]["orderId"]
+    assert report["payouts"] is None  # not asked for: Amazon could not be reached
 
 
 def test_doctor_prints_one_check_per_line(emulator, md):

@@ -178,3 +178,29 @@ def test_payouts_speak_the_language_and_their_json_does_not(emulator, md, capsys
     assert capsys.readouterr().err == (
         "--from '2026-13-01' n'est pas une date : écrivez-la sous la forme AAAA-MM-JJ, "
         "p. ex. 2026-12-31.\n")
+
+
+def test_refresh_fetches_the_payouts_too_and_says_what_it_read(emulator, md, capsys):
+    settled_shop(emulator, md, capsys)
+    assert md("refresh", "--json") == 0
+    (report,) = lines(capsys)
+    fetched = report["payouts"]
+    assert fetched["reportsRead"] >= 1 and fetched["disbursements"] >= 1
+    assert fetched["failed"] == []
+    # what was read is not read again; the human output says what it fetched
+    assert md("refresh") == 0
+    out = capsys.readouterr().out
+    assert "New settlement reports read from Amazon Pay: 0." in out
+    assert md("payouts", "--json") == 0
+    assert len(lines(capsys)) == fetched["reportsRead"]
+
+
+def test_refresh_says_the_orders_first_when_amazon_refuses_the_reports(emulator, md, capsys):
+    settled_shop(emulator, md, capsys)
+    emulator.fault("getReports", "status", status=400, times=1)
+    code = md("refresh", "--json")
+    captured = capsys.readouterr()
+    report, error = [json.loads(x) for x in captured.out.splitlines()]
+    assert report["verified"] == report["total"] and report["payouts"] is None
+    assert set(error) == {"error"}  # then Amazon's refusal, as every command reports one
+    assert code == 1

@@ -16,6 +16,7 @@ def test_the_payouts_window_shows_the_demos_payouts_and_says_what_to_do(demo_win
     assert action.shortcut() == QKeySequence("Ctrl+Shift+P")
     view = PayoutsView(window.desk, window.spawn, window)
     qtbot.addWidget(view)
+    run(qtbot, view.reload())
     assert view.table.rowCount() == 0  # nothing fetched yet
     assert "No payouts yet" in view.summary.text()
     # a capture made now is after every settlement cut, whatever the time of day: on its way
@@ -41,7 +42,7 @@ def test_the_payouts_window_shows_the_demos_payouts_and_says_what_to_do(demo_win
                for y in range(0, image.height(), 5)}
     assert len(colours) > 3  # bars, not an empty box
     # every payout's lines: the newest is selected and shown
-    assert view.lines.rowCount() == len(rec.payouts[-1].lines)
+    assert view.lines.model().rowCount() == len(rec.payouts[-1].lines)
 
     # from an order, the payout it went into
     settled = next(pl.order for p in rec.payouts for pl in p.lines
@@ -66,3 +67,31 @@ def test_the_action_opens_one_payouts_window_that_fetches_at_once(demo_window, q
     assert window.payouts_view is view and view.isVisible()
     qtbot.waitUntil(view.fetch_button.isEnabled, timeout=30000)
     view.close()
+
+
+def test_a_newer_reload_stops_the_older_matching_and_draws_once(demo_window, qtbot, monkeypatch):
+    import asyncio
+
+    window = demo_window
+    view = PayoutsView(window.desk, window.spawn, window)
+    qtbot.addWidget(view)
+    real = window.desk.reconciliation_in_slices
+    finished: list[int] = []
+
+    async def slow_then_real(n: int):
+        await asyncio.sleep(0.2)  # still matching when the next reload comes
+        result = await real()
+        finished.append(n)
+        return result
+
+    calls = iter(range(1, 10))
+    monkeypatch.setattr(window.desk, "reconciliation_in_slices",
+                        lambda: slow_then_real(next(calls)))
+    first = asyncio.ensure_future(view.reload())
+    qtbot.waitUntil(lambda: not view.matching.isHidden(), timeout=5000)
+    second = asyncio.ensure_future(view.reload())
+    qtbot.waitUntil(lambda: first.done() and second.done(), timeout=30000)
+    assert first.result() is None and second.result() is None  # the older returns quietly
+    assert finished == [2]  # only the newer matching ran to its end
+    assert view.matching.isHidden()
+    assert "No payouts yet" in view.summary.text()

@@ -17,9 +17,10 @@ from ..amazonpay.reports import SETTLEMENT_REPORT, Report
 from ..amazonpay.settlement_file import SettlementFileError, parse_settlement_file
 from ..events import OrdersChanged, Progress
 from ..i18n import _, ngettext
+from ..slices import Steps, run_all, run_in_slices
 from ..store.payouts import Payouts
 from .errors import DeskError
-from .reconcile import UNKNOWN_ORDER, Payout, Reconciliation, reconcile
+from .reconcile import UNKNOWN_ORDER, Payout, Reconciliation, reconcile_steps
 from .refresh import BulkWork
 from .views import ImportReport, OrderDetail
 
@@ -131,13 +132,25 @@ class PayoutWork(BulkWork):
 
     def reconciliation(self, *, since: datetime | None = None) -> Reconciliation:
         """Every payout (made from ``since`` on) matched to the orders, with its flags."""
+        return run_all(self._reconciliation_steps(since))
+
+    async def reconciliation_in_slices(self, *, since: datetime | None = None
+                                       ) -> Reconciliation:
+        """:meth:`reconciliation` with the loop given a turn every few milliseconds: a year of
+        a busy shop takes seconds to read and match, and a window awaiting it stays
+        responsive (:mod:`..slices`)."""
+        return await run_in_slices(self._reconciliation_steps(since))
+
+    def _reconciliation_steps(self, since: datetime | None) -> Steps[Reconciliation]:
         store = self.payout_store
         settlements = store.settlements()
         if since is not None:
             settlements = [s for s in settlements
                            if (s.disbursed_at or s.end_time or since) >= since]
-        lines = store.lines([s.settlement_id for s in settlements]) if since else store.lines()
-        return reconcile(settlements, lines, store.orders_for_matching())
+        lines = yield from store.lines_steps(
+            [s.settlement_id for s in settlements] if since else None)
+        orders = yield from store.orders_for_matching_steps()
+        return (yield from reconcile_steps(settlements, lines, orders))
 
     def payout(self, settlement_id: str) -> Payout:
         """One payout; DeskError when no report or disbursement names it."""
@@ -202,7 +215,8 @@ class PayoutWork(BulkWork):
     async def import_unknown_orders(self, *, verify: bool = True) -> ImportReport:
         """Import every order a settlement names that the desk does not know (by its charge
         permission ID, the line's order reference)."""
-        references = sorted({flag.subject for p in self.reconciliation().payouts
+        matched = await self.reconciliation_in_slices()
+        references = sorted({flag.subject for p in matched.payouts
                              for flag in p.flags if flag.key == UNKNOWN_ORDER})
         if not references:
             return ImportReport(found=0)

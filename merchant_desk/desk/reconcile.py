@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 from ..i18n import _
 from ..money import Money
+from ..slices import Steps, run_all
 from ..store.payouts import OrderForMatching, StoredLine, StoredSettlement
 
 UNKNOWN_ORDER = "unknown_order"
@@ -36,6 +37,8 @@ FLAG_KEYS = (UNKNOWN_ORDER, MISSING_CAPTURE, DOES_NOT_ADD_UP)
 
 #: After a capture, how long a settlement may be cut without it before it counts as missing.
 SETTLEMENT_GRACE = timedelta(days=2)
+#: The steps of :func:`reconcile_steps` come every this many lines or orders.
+STEP = 512
 #: The line types that name an order's money.
 ORDER_TYPES = frozenset({"Capture", "Refund", "Authorization", "Chargeback",
                          "A-to-z Guarantee Claim"})
@@ -118,14 +121,34 @@ def reconcile(
     grace: timedelta = SETTLEMENT_GRACE,
 ) -> Reconciliation:
     """Match ``lines`` to ``orders`` and judge every settlement (see the module docstring)."""
-    by_permission = {o.charge_permission_id: o for o in orders if o.charge_permission_id}
-    by_charge = {o.charge_id: o for o in orders if o.charge_id}
+    return run_all(reconcile_steps(settlements, lines, orders, grace=grace))
+
+
+def reconcile_steps(
+    settlements: Sequence[StoredSettlement],
+    lines: Sequence[StoredLine],
+    orders: Sequence[OrderForMatching],
+    *,
+    grace: timedelta = SETTLEMENT_GRACE,
+) -> Steps[Reconciliation]:
+    """:func:`reconcile` as steps (:mod:`merchant_desk.slices`), for a window that waits."""
+    by_permission: dict[str, OrderForMatching] = {}
+    by_charge: dict[str, OrderForMatching] = {}
+    for count, o in enumerate(orders, 1):
+        if o.charge_permission_id:
+            by_permission[o.charge_permission_id] = o
+        if o.charge_id:
+            by_charge[o.charge_id] = o
+        if count % STEP == 0:
+            yield
     grouped: dict[str, list[StoredLine]] = {}
     settled_charges: set[str] = set()
-    for line in lines:
+    for count, line in enumerate(lines, 1):
         grouped.setdefault(line.settlement_id, []).append(line)
         if line.transaction_type == "Capture":
             settled_charges.add(line.amazon_transaction_id)
+        if count % STEP == 0:
+            yield
 
     # captures in no settlement: overdue ones go to the first payout that should have had them
     cuts = sorted((moment, s.settlement_id) for s in settlements
@@ -133,7 +156,9 @@ def reconcile(
     cut_times = [moment for moment, _ in cuts]
     missing: dict[str, list[Flag]] = {}
     on_the_way: dict[str, Decimal] = {}
-    for known in orders:
+    for count, known in enumerate(orders, 1):
+        if count % STEP == 0:
+            yield
         if (known.charge_state != "Captured" or not known.charge_id
                 or known.charge_id in settled_charges or known.captured_amount is None):
             continue
@@ -160,6 +185,7 @@ def reconcile(
     for s in settlements:
         mine = grouped.get(s.settlement_id, [])
         currency = s.currency
+        yield  # a settlement's lines at a time: a few milliseconds for a busy day's
         matched = [PayoutLine(line, of_permission(line.amazon_order_reference_id)
                               or of_charge(line.amazon_transaction_id)) for line in mine]
         total = sum((line.net for line in mine), zero)
@@ -208,10 +234,12 @@ def reconcile(
             lines_total=_money(total, currency),
             flags=tuple(flags),
         ))
+    yield
+    weeks = yield from _weeks(payouts, orders)
     return Reconciliation(
         payouts=tuple(payouts),
         on_the_way={c: _money(v, c) for c, v in on_the_way.items() if c},
-        weeks=_weeks(payouts, orders),
+        weeks=weeks,
     )
 
 
@@ -220,7 +248,8 @@ def _monday(moment: datetime) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _weeks(payouts: Sequence[Payout], orders: Sequence[OrderForMatching]) -> tuple[WeekTotal, ...]:
+def _weeks(payouts: Sequence[Payout], orders: Sequence[OrderForMatching]
+           ) -> Steps[tuple[WeekTotal, ...]]:
     currencies = Counter(p.amount.currency_code for p in payouts) or Counter(
         o.currency for o in orders if o.currency and o.charge_state == "Captured")
     if not currencies:
@@ -228,7 +257,9 @@ def _weeks(payouts: Sequence[Payout], orders: Sequence[OrderForMatching]) -> tup
     currency = currencies.most_common(1)[0][0]
     captured: dict[date, Decimal] = {}
     paid: dict[date, Decimal] = {}
-    for o in orders:
+    for count, o in enumerate(orders, 1):
+        if count % STEP == 0:
+            yield
         if (o.charge_state == "Captured" and o.captured_at is not None
                 and o.captured_amount is not None and o.currency == currency):
             week = _monday(o.captured_at)

@@ -120,10 +120,11 @@ class BulkWork(DeskBase):
         (:mod:`..shop_export`), cache the new ones, then verify them. An order Amazon answers
         404 for was never Amazon's: it is reported as not found, not kept.
 
-        The reading runs off the caller's thread and the cache is written in chunks of about
-        IMPORT_SLICE_S each, yielding between chunks: a window awaiting this stays responsive, and
-        ``cancel`` is seen between chunks as well as between verifications."""
-        found = await asyncio.to_thread(shop_export.find_orders, text)
+        The text is read and the cache written in slices of about IMPORT_SLICE_S each, yielding
+        to the loop between them (:func:`..shop_export.read_orders` says why not a thread): a
+        window awaiting this stays responsive, and ``cancel`` is seen between chunks as well
+        as between verifications."""
+        found = await shop_export.read_orders(text, slice_s=IMPORT_SLICE_S)
         return await self.import_orders(found, verify=verify, concurrency=concurrency,
                                         cancel=cancel)
 

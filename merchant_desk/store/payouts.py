@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from merchant_desk.amazonpay.reports import Disbursement, parse_report_time
 from merchant_desk.amazonpay.settlement_file import TRANSFER, SettlementFile
+from merchant_desk.slices import Steps, run_all
 from merchant_desk.store.columns import timestamp_text
 from merchant_desk.store.db import Db, Store, utc_now_text, write_transaction
 
@@ -76,6 +77,10 @@ class OrderForMatching(NamedTuple):
 
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
+#: The long reads fetch this many rows at a time (see :meth:`Payouts.lines_steps`)...
+READ_PAGE = 2000
+#: ...and give the loop a chance every this many rows made into records.
+STEP_ROWS = 1000
 
 
 def _time(text: str | None) -> datetime | None:
@@ -195,20 +200,36 @@ class Payouts:
 
     def lines(self, settlement_ids: Sequence[str] | None = None) -> list[StoredLine]:
         """The lines of ``settlement_ids`` (every settlement's when None), in file order."""
+        return run_all(self.lines_steps(settlement_ids))
+
+    def lines_steps(self, settlement_ids: Sequence[str] | None = None
+                    ) -> Steps[list[StoredLine]]:
+        """:meth:`lines` as steps (:mod:`merchant_desk.slices`): read a page at a time, so no
+        statement stays open while the loop runs between two steps."""
         sql = ("SELECT settlement_id, line_no, posted, transaction_type, amazon_transaction_id, "
                "seller_reference_id, amazon_order_reference_id, seller_order_id, description, "
-               "currency, amount, total_fee, net FROM settlement_lines")
-        params: list[str] = []
+               "currency, amount, total_fee, net FROM settlement_lines "
+               "WHERE (settlement_id, line_no) > (?, ?)")
+        filter_params: list[str] = []
         if settlement_ids is not None:
-            sql += f" WHERE settlement_id IN ({','.join('?' * len(settlement_ids))})"
-            params = list(settlement_ids)
-        sql += " ORDER BY settlement_id, line_no"
+            sql += f" AND settlement_id IN ({','.join('?' * len(settlement_ids))})"
+            filter_params = list(settlement_ids)
+        sql += f" ORDER BY settlement_id, line_no LIMIT {READ_PAGE}"
         when = datetime.fromisoformat
-        return [
-            StoredLine(row[0], row[1], when(row[2]), row[3], row[4], row[5], row[6], row[7],
-                       row[8], row[9], Decimal(row[10]), Decimal(row[11]), Decimal(row[12]))
-            for row in self._db.execute(sql, params)
-        ]
+        out: list[StoredLine] = []
+        after: tuple[str, int] = ("", -1)
+        while True:
+            page = self._db.execute(sql, [*after, *filter_params]).fetchall()
+            for start in range(0, len(page), STEP_ROWS):
+                yield
+                out.extend([
+                    StoredLine(row[0], row[1], when(row[2]), row[3], row[4], row[5], row[6],
+                               row[7], row[8], row[9], Decimal(row[10]), Decimal(row[11]),
+                               Decimal(row[12]))
+                    for row in page[start:start + STEP_ROWS]])
+            if len(page) < READ_PAGE:
+                return out
+            after = (page[-1][0], page[-1][1])
 
     def payouts_of_order(self, charge_permission_id: str | None, charge_id: str | None
                          ) -> list[tuple[StoredLine, StoredSettlement]]:
@@ -238,20 +259,29 @@ class Payouts:
 
     def orders_for_matching(self) -> list[OrderForMatching]:
         """Every order with a charge permission or a charge, and its charge's last change."""
-        out = []
-        for row in self._db.execute(
-            "SELECT o.order_id, o.charge_permission_id, o.charge_id, o.merchant_reference, "
-            "o.buyer_name, o.currency, o.charge_state, o.captured_amount, o.refunded_amount, "
-            "c.last_updated FROM orders o LEFT JOIN charges c ON c.charge_id = o.charge_id "
-            "WHERE o.charge_permission_id IS NOT NULL OR o.charge_id IS NOT NULL"
-        ):
-            out.append(OrderForMatching(
-                order_id=row[0], charge_permission_id=row[1], charge_id=row[2],
-                merchant_reference=row[3], buyer_name=row[4], currency=row[5],
-                charge_state=row[6], captured_amount=_dec(row[7]), refunded_amount=_dec(row[8]),
-                captured_at=_time(row[9]),
-            ))
-        return out
+        return run_all(self.orders_for_matching_steps())
+
+    def orders_for_matching_steps(self) -> Steps[list[OrderForMatching]]:
+        """:meth:`orders_for_matching` as steps, a page at a time (see :meth:`lines_steps`)."""
+        sql = ("SELECT o.rowid, o.order_id, o.charge_permission_id, o.charge_id, "
+               "o.merchant_reference, o.buyer_name, o.currency, o.charge_state, "
+               "o.captured_amount, o.refunded_amount, c.last_updated FROM orders o "
+               "LEFT JOIN charges c ON c.charge_id = o.charge_id "
+               "WHERE o.rowid > ? AND (o.charge_permission_id IS NOT NULL "
+               f"OR o.charge_id IS NOT NULL) ORDER BY o.rowid LIMIT {READ_PAGE}")
+        out: list[OrderForMatching] = []
+        after = -1
+        while True:
+            page = self._db.execute(sql, [after]).fetchall()
+            for start in range(0, len(page), STEP_ROWS):
+                yield
+                out.extend([
+                    OrderForMatching(row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+                                     _dec(row[8]), _dec(row[9]), _time(row[10]))
+                    for row in page[start:start + STEP_ROWS]])
+            if len(page) < READ_PAGE:
+                return out
+            after = page[-1][0]
 
 
 def _iso(text: str | None) -> str | None:

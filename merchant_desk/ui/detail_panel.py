@@ -302,10 +302,21 @@ def amount_text(amount: Decimal | None, currency: str | None) -> str:
     return money(amount, currency) or _("nothing yet")
 
 
+#: A form row's name up to about this many characters stays on one line.
+NAME_CHARS = 24
+
+
 def _name(text: str) -> QLabel:
-    """A form row's name that wraps on a narrow panel instead of widening it."""
+    """A form row's name that wraps on a narrow panel instead of widening it.
+
+    A short name is kept on one line: a word-wrapped QLabel hints a narrow, squarish shape, the
+    form lays the name out at that width, and then gives the row a single line's height, so
+    "Captured (charged):" came out as two squeezed half-lines. A long name still wraps."""
     label = QLabel(text)
     label.setWordWrap(True)
+    metrics = label.fontMetrics()
+    label.setMinimumWidth(min(metrics.horizontalAdvance(text) + 2,
+                              metrics.averageCharWidth() * NAME_CHARS))
     return label
 
 

@@ -4,16 +4,25 @@ Each payout with its date, amount and currency, its orders, fees and refunds; wh
 and still on its way; a picture of what was captured and paid out per week (drawn with
 QPainter: :class:`WeeklyChart`); flags in a red panel at the top that say what to do; the
 selected payout's lines, each with its order. The window talks to the desk only: it asks for
-:meth:`~merchant_desk.desk.Desk.reconciliation` and, on "Fetch from Amazon", for
-:meth:`~merchant_desk.desk.Desk.fetch_payouts`.
+:meth:`~merchant_desk.desk.Desk.reconciliation_in_slices` (a year of a busy shop takes seconds
+to match: the window shows that it is matching and stays responsive meanwhile) and, on "Fetch
+from Amazon", for :meth:`~merchant_desk.desk.Desk.fetch_payouts`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+import asyncio
+from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPointF,
+    QRectF,
+    Qt,
+)
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,8 +31,10 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QProgressBar,
     QPushButton,
     QSplitter,
+    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -36,9 +47,10 @@ from .text import day, money, money_of, short_day
 
 if TYPE_CHECKING:
     from ..desk import Desk
-    from ..desk.reconcile import Payout, Reconciliation, WeekTotal
+    from ..desk.reconcile import Payout, PayoutLine, Reconciliation, WeekTotal
 
 Spawn = Callable[[Coroutine[object, object, object]], object]
+_ROOT = QModelIndex()
 
 CAPTURED_COLOR = QColor("#7a9cc6")
 PAID_COLOR = QColor("#3c8d5a")
@@ -127,6 +139,55 @@ class WeeklyChart(QWidget):
             x += 110
 
 
+class LinesModel(QAbstractTableModel):
+    """A payout's lines, each with its order: a cell's text is made when the cell is drawn."""
+
+    def __init__(self, headers: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._headers = headers
+        self._lines: Sequence[PayoutLine] = ()
+
+    def set_lines(self, lines: Sequence[PayoutLine]) -> None:
+        self.beginResetModel()
+        self._lines = lines
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self._lines)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self._headers)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> str | None:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self._headers[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> str | Qt.AlignmentFlag | None:
+        if not index.isValid():
+            return None
+        column = index.column()
+        if role == Qt.ItemDataRole.TextAlignmentRole and column >= 4:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        line, order = self._lines[index.row()]
+        if column == 0:
+            return day(line.posted)
+        if column == 1:
+            return line.transaction_type
+        if column == 2:
+            return ((order.merchant_reference or order.order_id) if order
+                    else _("not known: {ref}").format(ref=line.amazon_order_reference_id))
+        if column == 3:
+            return (order.buyer_name if order else "") or ""
+        # the language's way, with the code: a payout's lines can mix currencies
+        amount = line.amount if column == 4 else line.total_fee if column == 5 else line.net
+        return money(amount, line.currency, code=True)
+
+
 class PayoutsView(QDialog):
     """The Payouts window (see the module docstring); :meth:`reload` redraws from the desk."""
 
@@ -175,20 +236,40 @@ class PayoutsView(QDialog):
             _("Paid on"), _("Payout"), _("Amount"), _("Orders"), _("Captured"),
             _("Fees"), _("Refunds"), _("Check")])
         self.table.itemSelectionChanged.connect(self._show_lines)
-        self.lines = self._table("payoutLines", [
+        self.lines_model = LinesModel([
             _("Date"), _("Type"), _("Order"), _("Buyer"), _("Amount"), _("Fee"), _("Net")])
+        self.lines = QTableView()
+        self.lines.setObjectName("payoutLines")
+        self.lines.setModel(self.lines_model)
+        self.lines.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.lines.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.lines.verticalHeader().setVisible(False)
+        # a day's payout has thousands of lines: sized by the header, not by measuring each row
+        self.lines.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.lines.horizontalHeader().setStretchLastSection(True)
+        self.lines.horizontalHeader().setDefaultSectionSize(120)
         split.addWidget(self.table)
         split.addWidget(self.lines)
         layout.addWidget(split, 1)
+        bottom = QHBoxLayout()
         self.status = plain(QLabel())
         self.status.setObjectName("payoutsStatus")
-        layout.addWidget(self.status)
-        self.reload()
+        bottom.addWidget(self.status, 1)
+        self.matching = QProgressBar()
+        self.matching.setObjectName("payoutsMatching")
+        self.matching.setRange(0, 0)  # busy: how long matching takes is not known ahead
+        self.matching.setMaximumWidth(160)
+        self.matching.setAccessibleName(_("Matching payouts to orders"))
+        self.matching.hide()
+        bottom.addWidget(self.matching)
+        layout.addLayout(bottom)
+        #: the matching under way, if any (see :meth:`reload`)
+        self._matching: asyncio.Future[Reconciliation] | None = None
 
     def start(self) -> None:
         """Shown: redraw from what is stored, then ask Amazon for what is new (when connected
         and not already asking)."""
-        self.reload()
+        self._spawn(self.reload())
         if self.desk.connected and self.fetch_button.isEnabled():
             self._spawn(self.fetch())
 
@@ -206,9 +287,28 @@ class PayoutsView(QDialog):
 
     # ------------------------------------------------------------------ data
 
-    def reload(self) -> None:
-        """Redraw everything from what the desk has stored."""
-        rec = self._rec = self.desk.reconciliation()
+    async def reload(self) -> None:
+        """Redraw everything from what the desk has stored, matched on the loop a slice at a
+        time while the window says it is matching. A newer reload stops an older one's
+        matching (it would only draw what is older)."""
+        if self._matching is not None:
+            self._matching.cancel()
+        task = self._matching = asyncio.ensure_future(self.desk.reconciliation_in_slices())
+        self.matching.show()
+        try:
+            rec = await task
+        except asyncio.CancelledError:
+            if self._matching is not task and task.cancelled():
+                return  # superseded: the newer reload draws
+            raise
+        finally:
+            if self._matching is task:
+                self._matching = None
+                self.matching.hide()
+        self._show(rec)
+
+    def _show(self, rec: Reconciliation) -> None:
+        self._rec = rec
         payouts = list(reversed(rec.payouts))  # newest first
         paid = [p for p in rec.payouts if p.transaction_time]
         words = [ngettext("{n} payout.", "{n} payouts.", len(rec.payouts)).format(
@@ -253,31 +353,13 @@ class PayoutsView(QDialog):
         if payouts:
             self.table.selectRow(0)
         else:
-            self.lines.setRowCount(0)
+            self.lines_model.set_lines(())
 
     def _show_lines(self) -> None:
         rec = self._rec
         items = self.table.selectedItems()
-        if rec is None or not items:
-            self.lines.setRowCount(0)
-            return
-        payout = rec.payout(str(items[0].data(Qt.ItemDataRole.UserRole)))
-        if payout is None:
-            return
-        self.lines.setRowCount(len(payout.lines))
-        for row, (line, order) in enumerate(payout.lines):
-            who = ((order.merchant_reference or order.order_id) if order
-                   else _("not known: {ref}").format(ref=line.amazon_order_reference_id))
-            values = [day(line.posted), line.transaction_type, who,
-                      (order.buyer_name if order else "") or "",
-                      money(line.amount, line.currency, code=True),
-                      money(line.total_fee, line.currency, code=True),
-                      money(line.net, line.currency, code=True)]
-            for column, value in enumerate(values):
-                item = QTableWidgetItem(value)
-                if column >= 4:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.lines.setItem(row, column, item)
+        payout = rec.payout(str(items[0].data(Qt.ItemDataRole.UserRole))) if rec and items else None
+        self.lines_model.set_lines(payout.lines if payout is not None else ())
 
     async def fetch(self) -> None:
         """Ask Amazon for what is new, then redraw; failures are said in the status line."""
@@ -304,7 +386,7 @@ class PayoutsView(QDialog):
                                                "time.", len(report.failed)).format(
                                                    n=len(report.failed))
                                if report.failed else ""))
-        self.reload()
+        await self.reload()
 
     async def import_unknown(self) -> None:
         self.import_button.setEnabled(False)
@@ -314,4 +396,4 @@ class PayoutsView(QDialog):
             self.import_button.setEnabled(True)
         self.status.setText(ngettext("{n} order imported.", "{n} orders imported.",
                                      report.added).format(n=report.added))
-        self.reload()
+        await self.reload()

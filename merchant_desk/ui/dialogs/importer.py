@@ -31,7 +31,7 @@ from ..widgets import FitsWrappedText
 if TYPE_CHECKING:
     from ...desk import ImportReport
 
-#: Text up to this long is read as it changes; longer text off the GUI thread after a pause.
+#: Text up to this long is read as it changes; longer text in slices after a pause.
 SHORT_TEXT = 20_000
 PREVIEW_DELAY_MS = 250
 #: A chosen file up to this long is shown whole in the box.
@@ -118,11 +118,11 @@ class ImportDialog(FitsWrappedText, Decisions, QDialog):
     def _preview_later(self) -> None:
         if self._preview_task is not None:
             self._preview_task.cancel()
-        self._preview_task = asyncio.ensure_future(self._preview_in_thread(self.source_text()))
+        self._preview_task = asyncio.ensure_future(self._preview_in_slices(self.source_text()))
 
-    async def _preview_in_thread(self, text: str) -> None:
+    async def _preview_in_slices(self, text: str) -> None:
         self.preview.setText(_("Reading…"))
-        found = await asyncio.to_thread(shop_export.find_orders, text)
+        found = await shop_export.read_orders(text)
         self._show_found(found)
 
     def update_preview(self) -> int:
@@ -175,6 +175,7 @@ class ImportDialog(FitsWrappedText, Decisions, QDialog):
         self._file_text = text
         self.text.setReadOnly(True)
         self.text.setPlainText(text[:SHOWN_FILE] + "\n…")
+        self._preview_timer.stop()  # the whole file is read now, not the box's start again
         self._preview_later()
 
     def _choose_file(self) -> None:
