@@ -20,7 +20,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from .errors import KeyLoadError
+from .errors import KeyLoadError, WrongKeyPassphrase
 
 #: algorithm name -> PSS salt length in bytes
 ALGORITHMS: dict[str, int] = {
@@ -213,7 +213,7 @@ def load_private_key(pem: bytes | str, passphrase: bytes | str | None = None) ->
         raise KeyLoadError(f"The private key could not be read: {exc}") from None
     except ValueError as exc:
         if passphrase and "encrypted" in text.lower():
-            raise KeyLoadError(
+            raise WrongKeyPassphrase(
                 "The passphrase is wrong: the private key could not be decrypted."
             ) from None
         raise KeyLoadError(f"The private key could not be read: {exc}") from None
