@@ -29,6 +29,7 @@ from .amazonpay.errors import (
     InvalidResponse,
     KeyLoadError,
     TransportError,
+    WrongKeyPassphrase,
 )
 from .amazonpay.models import Charge, CheckoutSession, format_timestamp
 from .desk import (
@@ -440,7 +441,7 @@ async def _open_desk(args: argparse.Namespace, **client_options: Any) -> Desk:
             settings, data_dir=data_dir, passphrase=passphrase, **client_options
         )
     except KeyLoadError as exc:
-        if locked is not None and passphrase and "passphrase is wrong" in str(exc):
+        if locked is not None and passphrase and isinstance(exc, WrongKeyPassphrase):
             raise UsageError(_("{problem} Nothing was sent.").format(
                 problem=secrets.WrongPassphrase(locked.path))) from None
         raise UsageError(str(exc)) from None

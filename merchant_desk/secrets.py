@@ -44,7 +44,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import keyfile, rules
 from .amazonpay import signing
-from .amazonpay.errors import KeyLoadError
+from .amazonpay.errors import KeyLoadError, WrongKeyPassphrase
 from .i18n import N_, _, ngettext
 
 log = logging.getLogger(__name__)
@@ -566,7 +566,7 @@ def load_private_key_file(
     try:
         return signing.load_private_key(data, passphrase)
     except KeyLoadError as exc:
-        if passphrase and "passphrase is wrong" in str(exc):
+        if passphrase and isinstance(exc, WrongKeyPassphrase):
             raise WrongPassphrase(path) from None
         raise SecretsError(_("{path} cannot be used as the private key: {problem}").format(
             path=path, problem=exc)) from None

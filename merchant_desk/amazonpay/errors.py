@@ -23,6 +23,12 @@ class KeyLoadError(AmazonPayError):
     """A private or public key could not be loaded; the message says why in plain words."""
 
 
+class WrongKeyPassphrase(KeyLoadError):
+    """The passphrase given does not decrypt the private key: ask for it again. A class of its
+    own because the message is in the operator's language, so no caller can look for words in
+    it."""
+
+
 class ApiError(AmazonPayError):
     """Amazon Pay refused the request with a reason code."""
 

@@ -3,6 +3,9 @@
 One module for both sides: the client signs with :class:`Signer`, the emulator checks with
 :func:`verify_request`. REFERENCE section 2 is the specification; the SDKs' own test vectors
 (run by the tests) are the proof.
+
+The key loaders' messages are the shop owner's, in the active language (:mod:`merchant_desk.i18n`);
+the verifier's (:class:`SignatureError`) are the emulator's answers, in English like Amazon's.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from .errors import KeyLoadError
+from ..i18n import _, ngettext
+from .errors import KeyLoadError, WrongKeyPassphrase
 
 #: algorithm name -> PSS salt length in bytes
 ALGORITHMS: dict[str, int] = {
@@ -29,6 +33,8 @@ ALGORITHMS: dict[str, int] = {
 }
 DEFAULT_ALGORITHM = "AMZN-PAY-RSASSA-PSS-V2"
 MIN_KEY_BITS = 2048
+# The first line of the PEM file Seller Central downloads: named in messages, never translated.
+_PRIVATE_KEY_BEGIN = "-----BEGIN PRIVATE KEY-----"
 
 EMPTY_BODY_SHA256 = hashlib.sha256(b"").hexdigest()
 
@@ -185,49 +191,61 @@ def parse_pay_date(value: str) -> datetime:
 
 
 def load_private_key(pem: bytes | str, passphrase: bytes | str | None = None) -> rsa.RSAPrivateKey:
-    """Load an RSA private key from PKCS#8 or PKCS#1 PEM; plain-language errors otherwise."""
+    """Load an RSA private key from PKCS#8 or PKCS#1 PEM; plain-language errors otherwise.
+
+    The errors' messages reach the shop owner (Settings' key import, the command line), so they
+    are in the active language; a wrong passphrase is :class:`WrongKeyPassphrase`, which callers
+    tell by its class, never by its words.
+    """
     data = pem.encode("utf-8") if isinstance(pem, str) else pem
     if isinstance(passphrase, str):
         passphrase = passphrase.encode("utf-8")
     text = data.decode("utf-8", "replace")
     if "-----BEGIN" not in text:
         raise KeyLoadError(
-            "This is not a PEM key file: expected text starting with "
-            "'-----BEGIN PRIVATE KEY-----' as downloaded from Seller Central."
+            _("This is not a PEM key file: expected text starting with '{begin}' as downloaded "
+              "from Seller Central.").format(begin=_PRIVATE_KEY_BEGIN)
         )
     if "PUBLIC KEY-----" in text and "PRIVATE KEY-----" not in text:
         raise KeyLoadError(
-            "This is a public key. Merchant Desk needs the private key that Seller Central "
-            "downloaded when you created the public key ID (it begins with "
-            "'-----BEGIN PRIVATE KEY-----')."
+            _("This is a public key. Merchant Desk needs the private key that Seller Central "
+              "downloaded when you created the public key ID (it begins with '{begin}').").format(
+                begin=_PRIVATE_KEY_BEGIN)
         )
     try:
         key = serialization.load_pem_private_key(data, password=passphrase or None)
     except TypeError as exc:
         if "encrypted" in str(exc).lower() or "password" in str(exc).lower():
             if passphrase:
-                raise KeyLoadError("This key file is not encrypted; do not give a passphrase.") from None
+                raise KeyLoadError(
+                    _("This key file is not encrypted; do not give a passphrase.")
+                ) from None
             raise KeyLoadError(
-                "This private key is encrypted: give its passphrase to unlock it."
+                _("This private key is encrypted: give its passphrase to unlock it.")
             ) from None
-        raise KeyLoadError(f"The private key could not be read: {exc}") from None
+        raise KeyLoadError(
+            _("The private key could not be read: {error}").format(error=exc)
+        ) from None
     except ValueError as exc:
         if passphrase and "encrypted" in text.lower():
-            raise KeyLoadError(
-                "The passphrase is wrong: the private key could not be decrypted."
+            raise WrongKeyPassphrase(
+                _("The passphrase is wrong: the private key could not be decrypted.")
             ) from None
-        raise KeyLoadError(f"The private key could not be read: {exc}") from None
-    except UnsupportedAlgorithm as exc:
-        raise KeyLoadError(f"Unsupported key type: {exc}") from None
-    if not isinstance(key, rsa.RSAPrivateKey):
         raise KeyLoadError(
-            f"This is a {type(key).__name__.removeprefix('_').replace('PrivateKey', '')} key; "
-            "Amazon Pay keys are RSA 2048."
+            _("The private key could not be read: {error}").format(error=exc)
+        ) from None
+    except UnsupportedAlgorithm as exc:
+        raise KeyLoadError(_("Unsupported key type: {error}").format(error=exc)) from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        kind = type(key).__name__.removeprefix("_").replace("PrivateKey", "")
+        raise KeyLoadError(
+            _("This is a {kind} key; Amazon Pay keys are RSA 2048.").format(kind=kind)
         )
     if key.key_size < MIN_KEY_BITS:
-        raise KeyLoadError(
-            f"This RSA key has {key.key_size} bits; Amazon Pay keys have at least {MIN_KEY_BITS}."
-        )
+        raise KeyLoadError(ngettext(
+            "This RSA key has {bits} bit; Amazon Pay keys have at least {minimum}.",
+            "This RSA key has {bits} bits; Amazon Pay keys have at least {minimum}.",
+            key.key_size).format(bits=key.key_size, minimum=MIN_KEY_BITS))
     return key
 
 
@@ -237,9 +255,11 @@ def load_public_key(pem: bytes | str) -> rsa.RSAPublicKey:
     try:
         key = serialization.load_pem_public_key(data)
     except (ValueError, UnsupportedAlgorithm) as exc:
-        raise KeyLoadError(f"The public key could not be read: {exc}") from None
+        raise KeyLoadError(
+            _("The public key could not be read: {error}").format(error=exc)
+        ) from None
     if not isinstance(key, rsa.RSAPublicKey):
-        raise KeyLoadError("Amazon Pay public keys are RSA keys.")
+        raise KeyLoadError(_("Amazon Pay public keys are RSA keys."))
     return key
 
 
