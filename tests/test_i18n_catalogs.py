@@ -201,6 +201,9 @@ NOT_TRANSLATED: dict[str, set[str]] = {
                                         "◷ Authorized: capture by 3 Jan 2027",
                                         "Jonah Whit…", "Jonah Whitfield"},
     "merchant_desk/ui/richtext.py": {"<p style='white-space:pre'>"},  # markup
+    # a regular expression: what an amount looks like in any language
+    "merchant_desk/ui/detail_panel.py": {
+        "\\S*\\d[\\d.,'\\u00a0\\u202f]*\\S*(?:[ \\u00a0\\u202f][A-Z]{3}\\b)?"},
     # the export file's column names: the same in every language, like Amazon's reports
     "merchant_desk/desk/export.py": {"Order reference", "Amazon order reference",
                                      "Transaction ID", "Payout ID", "Payout date"},
