@@ -86,6 +86,13 @@ def _(message: str) -> str:
     return _active.translations.gettext(message)
 
 
+def pgettext(context: str, message: str) -> str:
+    """``message`` as it reads in ``context``: a window's action ("action": a verb on its
+    button, "Rimborsa") where the same English word is also the operation's name elsewhere
+    (a noun, "Rimborso")."""
+    return _active.translations.pgettext(context, message)
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form of a text for a count ``n`` in the active language (Japanese has one form,
     French counts 0 as singular)."""

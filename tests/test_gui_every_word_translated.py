@@ -61,7 +61,7 @@ def guillemets(tmp_path, monkeypatch) -> Iterator[None]:
         if not message.id:
             continue
         if isinstance(message.id, str):
-            catalog.add(message.id, f"«{message.id}»")
+            catalog.add(message.id, f"«{message.id}»", context=message.context)
         else:
             singular, plural = message.id[0], message.id[1]
             forms = tuple(f"«{singular if i == 0 else plural}»"

@@ -348,3 +348,18 @@ def test_money_dates_and_input_need_only_the_cldr_data_of_the_languages_spoken(m
         i18n.format_date(moment.date())
     assert loaded
     assert all(bundled_cldr(name) for name in loaded), sorted(set(loaded))
+
+
+def test_a_windows_action_is_a_verb_where_the_operations_name_is_a_noun():
+    from merchant_desk.ui.money_actions import CLOSE, REFUND, action_words
+
+    i18n.set_language("it")
+    try:
+        assert action_words(REFUND) == "Rimborsa"  # the button
+        assert i18n._("Refund") == "Richiesta di rimborso"  # "{operation} sent", the title
+        assert action_words(CLOSE) == "Chiudi ordine"
+        i18n.set_language("de")
+        assert i18n.pgettext("action", "Capture") == "Einziehen"
+    finally:
+        i18n.set_language(i18n.SOURCE_LANGUAGE)
+    assert action_words(REFUND) == "Refund"  # English: one word for both

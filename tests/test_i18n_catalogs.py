@@ -110,8 +110,9 @@ def test_the_compiled_catalog_is_what_its_po_says(language):
             continue
         # an entry not translated yet is left out: gettext gives the English source
         if isinstance(message.id, str):
-            assert compiled.gettext(message.id) == (message.string or message.id), (
-                f"{mo} is stale: pybabel compile")
+            found = (compiled.pgettext(message.context, message.id) if message.context
+                     else compiled.gettext(message.id))
+            assert found == (message.string or message.id), f"{mo} is stale: pybabel compile"
             continue
         singular, plural = message.id[0], message.id[1]
         for n in range(30):
@@ -173,7 +174,7 @@ DESK_AND_WINDOW_MODULES = sorted(
     for folder in ("merchant_desk/desk", "merchant_desk/ui")
     for path in (ROOT / folder).rglob("*.py")
 )
-_MARKERS = {"_", "N_", "ngettext"}
+_MARKERS = {"_", "N_", "ngettext", "pgettext"}
 # Programmer errors and logs are for developers, in English.
 _DEVELOPER_ERRORS = {"TypeError", "ValueError", "AssertionError", "NotImplementedError",
                      "RuntimeError"}
@@ -321,16 +322,21 @@ def test_the_scan_knows_qt_words_from_qt_settings(tmp_path):
         "window.py:9: 'optional, e.g. Out of stock'"]
 
 
+#: Each marker's arguments that are texts: (first, last) of ``node.args``; pgettext's first
+#: is its context, not a text.
+_TEXT_ARGUMENTS = {"_": (0, 1), "N_": (0, 1), "ngettext": (0, 2), "pgettext": (1, 2)}
+
+
 def marked_texts(path: Path) -> set[str]:
-    """The texts a module passes to ``_()``/``N_()``/``ngettext()``, as Python reads them: a
-    call inside an f-string is one the extractor cannot see."""
+    """The texts a module passes to ``_()``/``N_()``/``ngettext()``/``pgettext()``, as Python
+    reads them: a call inside an f-string is one the extractor cannot see."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     return {
         argument.value
         for node in ast.walk(tree)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-        and node.func.id in ("_", "N_", "ngettext")
-        for argument in node.args[: 2 if node.func.id == "ngettext" else 1]
+        and node.func.id in _TEXT_ARGUMENTS
+        for argument in node.args[slice(*_TEXT_ARGUMENTS[node.func.id])]
         if isinstance(argument, ast.Constant) and isinstance(argument.value, str)
     }
 

@@ -59,7 +59,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import status as st
-from ..i18n import N_, _, ngettext
+from ..i18n import N_, _, ngettext, pgettext
 from ..paths import default_data_dir
 from . import (
     availability,
@@ -343,16 +343,17 @@ class MainWindow(QMainWindow):
         self.add_action = self._action("addAction", _("Add or import orders"), "add",
                                        lambda: self.spawn(self.import_orders()),
                                        QKeySequence.StandardKey.New)
-        self.verify_action = self._action("verifyAction", _("Verify"), "verify",
-                                          lambda: self.spawn(self.verify()), "Ctrl+R")
+        self.verify_action = self._action("verifyAction", pgettext("action", "Verify"),
+                                          "verify", lambda: self.spawn(self.verify()), "Ctrl+R")
         # Ctrl is Command on macOS (Qt maps it); none of these is a platform's standard key
-        self.capture_action = self._action("captureAction", _("Capture"), "capture",
-                                           lambda: self.spawn(self.capture()),
+        self.capture_action = self._action("captureAction", pgettext("action", "Capture"),
+                                           "capture", lambda: self.spawn(self.capture()),
                                            CAPTURE_KEYS)
-        self.track_action = self._action("trackAction", _("Add tracking"), "tracking",
-                                         lambda: self.spawn(self.add_tracking()),
+        self.track_action = self._action("trackAction", pgettext("action", "Add tracking"),
+                                         "tracking", lambda: self.spawn(self.add_tracking()),
                                          TRACKING_KEYS)
-        self.complete_action = self._action("completeAction", _("Complete checkout"),
+        self.complete_action = self._action("completeAction",
+                                            pgettext("action", "Complete checkout"),
                                             "complete", lambda: self.spawn(self.complete()),
                                             COMPLETE_KEYS)
         self.refresh_action = self._action("refreshAction", _("Refresh all"), "refresh",

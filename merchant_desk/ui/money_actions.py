@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QToolBar, QToolButton, QWidget
 
-from ..i18n import N_, _
+from ..i18n import _, pgettext
 from .icons import icon
 from .richtext import tip
 
@@ -30,14 +30,25 @@ CHARGE = "createCharge"
 CANCEL = "cancelCharge"
 CLOSE = "closeChargePermission"
 
-#: operation -> (object name, words, icon, shortcut). Ctrl+Shift and a letter of the action's
-#: name no other action of the window has (Capture already holds Ctrl+Shift+C).
-_ACTIONS: tuple[tuple[str, str, str, str, str], ...] = (
-    (REFUND, "refundAction", N_("Refund"), "capture", "Ctrl+Shift+R"),
-    (CHARGE, "chargeAction", N_("Charge"), "capture", "Ctrl+Shift+H"),
-    (CANCEL, "cancelAction", N_("Cancel authorization"), "quit", "Ctrl+Shift+X"),
-    (CLOSE, "closeAction", N_("Close order"), "complete", "Ctrl+Shift+L"),
+#: operation -> (object name, icon, shortcut). Ctrl+Shift and a letter of the action's name
+#: no other action of the window has (Capture already holds Ctrl+Shift+C).
+_ACTIONS: tuple[tuple[str, str, str, str], ...] = (
+    (REFUND, "refundAction", "capture", "Ctrl+Shift+R"),
+    (CHARGE, "chargeAction", "capture", "Ctrl+Shift+H"),
+    (CANCEL, "cancelAction", "quit", "Ctrl+Shift+X"),
+    (CLOSE, "closeAction", "complete", "Ctrl+Shift+L"),
 )
+
+
+def action_words(operation: str) -> str:
+    """The action's name on its button and in menus: a verb where a language has one apart
+    from the operation's name ("Rimborsa", not "Richiesta di rimborso")."""
+    return {
+        REFUND: pgettext("action", "Refund"),
+        CHARGE: pgettext("action", "Charge"),
+        CANCEL: pgettext("action", "Cancel authorization"),
+        CLOSE: pgettext("action", "Close order"),
+    }[operation]
 
 
 class MoneyActionsUi:
@@ -46,8 +57,8 @@ class MoneyActionsUi:
     def __init__(self, window: MainWindow) -> None:
         self.window = window
         self.by_operation: dict[str, QAction] = {}
-        for operation, name, words, icon_name, shortcut in _ACTIONS:
-            action = QAction(icon(icon_name), _(words), window)
+        for operation, name, icon_name, shortcut in _ACTIONS:
+            action = QAction(icon(icon_name), action_words(operation), window)
             action.setObjectName(name)
             action.setShortcut(QKeySequence(shortcut))
             action.triggered.connect(self._opener(operation))
