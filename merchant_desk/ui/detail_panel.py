@@ -317,6 +317,9 @@ def _name(text: str) -> QLabel:
     metrics = label.fontMetrics()
     label.setMinimumWidth(min(metrics.horizontalAdvance(text) + 2,
                               metrics.averageCharWidth() * NAME_CHARS))
+    # the form does not ask its names' height for their width: a name that wraps onto three
+    # lines (German's "Autorisiert (auf der Karte des Käufers reserviert):") would get two
+    label.setMinimumHeight(label.heightForWidth(label.minimumWidth()))
     return label
 
 
