@@ -4,8 +4,10 @@ at 1024x700, the day strip at the minimum size, restored column widths fit the l
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QToolBar, QToolButton
@@ -341,3 +343,24 @@ def test_the_detail_s_plain_words_name_no_amazon_state_on_any_demo_order(qtbot, 
             for word in ("NonChargeable", "Chargeable", "AuthorizationInitiated"):
                 assert word not in label.text(), (w.model.order_row(r).merchant_reference,
                                                   label.text())
+
+
+@pytest.fixture(params=["de", "fr", "it", "es", "ja"])
+def language(request) -> Iterator[str]:
+    from merchant_desk import i18n
+
+    i18n.set_language(request.param)
+    yield request.param
+    i18n.set_language(i18n.SOURCE_LANGUAGE)
+
+
+def test_at_1024x700_every_toolbar_button_shows_in_each_language(language, qtbot, demo_window):
+    """German's words are long: "Bestellungen hinzufügen oder importieren" pushed Close order
+    into the toolbar's » menu at 1024 px."""
+    w = demo_window
+    _ready(qtbot, w)
+    select(w, authorized)
+    w.resize(1024, 700)
+    qtbot.waitUntil(lambda: w.width() == 1024)
+    qtbot.wait(50)
+    _main_actions_shown(w)
