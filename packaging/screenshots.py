@@ -126,6 +126,7 @@ async def shoot(out: Path, data_dir: Path) -> list[Path]:
         await desk.fetch_payouts()
         payouts = PayoutsView(desk, window.spawn, window)
         payouts.show()
+        await payouts.reload()  # matched a slice at a time on the loop
         await asyncio.sleep(0.1)
         saved.append(_save(payouts, out / "payouts.png"))
         payouts.close()

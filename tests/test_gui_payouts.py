@@ -16,6 +16,8 @@ def test_the_payouts_window_shows_the_demos_payouts_and_says_what_to_do(demo_win
     assert action.shortcut() == QKeySequence("Ctrl+Shift+P")
     view = PayoutsView(window.desk, window.spawn, window)
     qtbot.addWidget(view)
+    view.show()
+    assert view.flags.isHidden()  # no empty red box while the first matching runs
     run(qtbot, view.reload())
     assert view.table.rowCount() == 0  # nothing fetched yet
     assert "No payouts yet" in view.summary.text()

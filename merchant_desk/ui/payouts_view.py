@@ -41,7 +41,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..i18n import _, ngettext
+from ..desk.reconcile import DOES_NOT_ADD_UP, MISSING_CAPTURE, UNKNOWN_ORDER
+from ..i18n import N_, _, ngettext
 from .richtext import plain
 from .text import day, money, money_of, short_day
 
@@ -61,6 +62,13 @@ FLAG_STYLE = ("QFrame#payoutFlags { background: #fdecea; border: 2px solid #c628
 def _day(payout: Payout) -> str:
     return day(payout.transaction_time) if payout.transaction_time else _("not yet")
 
+
+#: The Check column's words for each flag (the flag's own message says what to do).
+_FLAG_WORDS: dict[str, str] = {
+    UNKNOWN_ORDER: N_("unknown order"),
+    MISSING_CAPTURE: N_("capture missing"),
+    DOES_NOT_ADD_UP: N_("does not add up"),
+}
 
 class WeeklyChart(QWidget):
     """Bars per week: captured (left, blue) and paid out (right, green), on one scale."""
@@ -226,6 +234,7 @@ class PayoutsView(QDialog):
         self.import_button.setObjectName("importUnknownOrders")
         self.import_button.clicked.connect(lambda: self._spawn(self.import_unknown()))
         flag_layout.addWidget(self.import_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.flags.hide()  # until a reload finds something to flag: never an empty red box
         layout.addWidget(self.flags)
 
         self.chart = WeeklyChart()
@@ -338,7 +347,8 @@ class PayoutsView(QDialog):
 
         self.table.setRowCount(len(payouts))
         for row, p in enumerate(payouts):
-            check = ", ".join(p.flag_keys).replace("_", " ") if p.flags else _("adds up")
+            check = (", ".join(_(_FLAG_WORDS.get(key, key)) for key in p.flag_keys)
+                     if p.flags else _("adds up"))
             values = [_day(p), p.settlement_id, money_of(p.amount, code=True), str(p.orders),
                       money_of(p.captured, code=True), money_of(p.fees, code=True),
                       money_of(p.refunds, code=True), check]
