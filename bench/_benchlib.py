@@ -11,6 +11,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -83,3 +84,45 @@ async def create_orders(base_url: str, authorized: int, open_: int, *,
                 return str(r.json()["checkoutSessionId"])
 
         return list(await asyncio.gather(*(one(i, o) for i, o in enumerate(outcomes))))
+
+
+class Heartbeat:
+    """A Qt timer on the GUI thread, beating every :data:`INTERVAL_MS`: each gap between two
+    beats beyond that is a stall the operator would feel. The GUI thread's own CPU time in each
+    gap tells a stall the window caused from one another process on a shared machine caused."""
+
+    INTERVAL_MS = 5
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.gaps: list[float] = []  # seconds of wall time between two beats
+        self.cpu_gaps: list[float] = []  # seconds of the GUI thread's CPU between two beats
+        self._last = (0.0, 0.0)
+        self._timer = QTimer(interval=self.INTERVAL_MS)
+        self._timer.timeout.connect(self.beat)
+
+    def start(self) -> None:
+        self._last = (time.perf_counter(), time.thread_time())
+        self._timer.start()
+
+    def beat(self) -> None:
+        now, cpu = time.perf_counter(), time.thread_time()
+        self.gaps.append(now - self._last[0])
+        self.cpu_gaps.append(cpu - self._last[1])
+        self._last = (now, cpu)
+
+    def stop(self) -> None:
+        """Stopped, with a last beat: a stall that lasts until the end counts too."""
+        self.beat()
+        self._timer.stop()
+
+    def stalls_ms(self) -> list[float]:
+        """Each gap's stall in milliseconds, smallest first."""
+        return sorted(max(0.0, gap * 1000 - self.INTERVAL_MS) for gap in self.gaps)
+
+    def max_stall_ms(self) -> float:
+        return round(self.stalls_ms()[-1], 1)
+
+    def max_stall_cpu_ms(self) -> float:
+        return round(max(self.cpu_gaps) * 1000, 1)

@@ -64,7 +64,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from _benchlib import create_orders, emulator  # noqa: E402  (this folder, after the path)
+from _benchlib import Heartbeat, create_orders, emulator  # noqa: E402  (this folder, after the path)
 
 KEY_ID = "SANDBOX-BENCHKEY0000000000000000"
 NOWHERE = "http://127.0.0.1:9"  # the window makes no request before it has painted
@@ -327,7 +327,6 @@ def stall_phase(orders: int) -> dict[str, Any]:
     """max_stall_ms: Refresh all in the window over ``orders`` orders on the emulator."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
-    from PySide6.QtCore import QTimer
 
     from merchant_desk.desk import Desk
     from merchant_desk.settings import Settings
@@ -347,21 +346,9 @@ def stall_phase(orders: int) -> dict[str, Any]:
             raise SystemExit(f"could not fill the cache: {report.failed[:3]}")
         window = _window(desk, folder)
         await _painted(window)
-        gaps: list[float] = []
-        cpu_gaps: list[float] = []  # the GUI thread's own CPU between two beats
-        last = [time.perf_counter(), time.thread_time()]
-
-        def beat() -> None:
-            now, cpu = time.perf_counter(), time.thread_time()
-            gaps.append(now - last[0])
-            cpu_gaps.append(cpu - last[1])
-            last[0], last[1] = now, cpu
-
-        heartbeat = QTimer(interval=5)
-        heartbeat.timeout.connect(beat)
+        heartbeat = Heartbeat()
         await asyncio.sleep(0.2)
         started = time.perf_counter()
-        last[0], last[1] = started, time.thread_time()
         heartbeat.start()
         window.start_refresh_all()
         while window.busy:
@@ -372,9 +359,9 @@ def stall_phase(orders: int) -> dict[str, Any]:
         window.events.close()
         window.close()
         await desk.aclose()
-        stalls = sorted(max(0.0, g * 1000 - 5) for g in gaps)
-        return {"max_stall_ms": round(stalls[-1], 1),
-                "max_stall_cpu_ms": round(max(cpu_gaps) * 1000, 1),
+        stalls = heartbeat.stalls_ms()
+        return {"max_stall_ms": heartbeat.max_stall_ms(),
+                "max_stall_cpu_ms": heartbeat.max_stall_cpu_ms(),
                 "p99_stall_ms": round(stalls[int(len(stalls) * 0.99)], 1),
                 "refresh_s": round(refresh_s, 2), "refreshed": len(ids)}
 
@@ -389,7 +376,6 @@ def stall_phase(orders: int) -> dict[str, Any]:
 
 def import_phase(rows: int) -> dict[str, Any]:
     """import_20000_max_stall_ms, import_20000_s and import_cancel_s, in this process."""
-    from PySide6.QtCore import QTimer
 
     from merchant_desk.desk import Desk
     from merchant_desk.ui.dialogs.importer import ImportDialog
@@ -406,19 +392,8 @@ def import_phase(rows: int) -> dict[str, Any]:
                        enumerate(export.splitlines())) + "\n"
 
     async def one(window: Any, path: Path, cancel_after: float | None
-                  ) -> tuple[float, list[float], list[float]]:
-        gaps: list[float] = []
-        cpu_gaps: list[float] = []  # the GUI thread's own CPU between two beats
-        last = [time.perf_counter(), time.thread_time()]
-
-        def beat() -> None:
-            now, cpu = time.perf_counter(), time.thread_time()
-            gaps.append(now - last[0])
-            cpu_gaps.append(cpu - last[1])
-            last[0], last[1] = now, cpu
-
-        heartbeat = QTimer(interval=5)
-        heartbeat.timeout.connect(beat)
+                  ) -> tuple[float, Heartbeat]:
+        heartbeat = Heartbeat()
         started = time.perf_counter()
         heartbeat.start()
         task = window.spawn(window.import_orders())
@@ -439,7 +414,7 @@ def import_phase(rows: int) -> dict[str, Any]:
         ended = time.perf_counter()
         heartbeat.stop()
         took = ended - (cancelled_at if cancelled_at is not None else started)
-        return took, [max(0.0, g * 1000 - 5) for g in gaps], [g * 1000 for g in cpu_gaps]
+        return took, heartbeat
 
     async def main(folder: Path) -> dict[str, Any]:
         path = folder / "export.csv"
@@ -447,15 +422,15 @@ def import_phase(rows: int) -> dict[str, Any]:
         desk = Desk.open_local(folder / "data", environment_label="BENCH")
         window = _window(desk, folder)
         await _painted_or_framed(window)
-        took, stalls, cpu_stalls = await one(window, path, None)
+        took, heartbeat = await one(window, path, None)
         desk.remove_from_list(desk.list_order_ids(_all()))
-        cancel_s, _, _ = await one(window, path, 0.05)
+        cancel_s, _ = await one(window, path, 0.05)
         window._close_confirmed = True
         window.events.close()
         window.close()
         await desk.aclose()
-        return {"import_20000_max_stall_ms": round(max(stalls), 1),
-                "import_20000_max_stall_cpu_ms": round(max(cpu_stalls), 1),
+        return {"import_20000_max_stall_ms": heartbeat.max_stall_ms(),
+                "import_20000_max_stall_cpu_ms": heartbeat.max_stall_cpu_ms(),
                 "import_20000_s": round(took, 2), "import_cancel_s": round(cancel_s, 3)}
 
     with tempfile.TemporaryDirectory() as tmp, loop:
