@@ -290,9 +290,9 @@ def show_error_dialog(summary: str, parent: QWidget | None = None) -> QMessageBo
     """Tell the operator, without a nested event loop; the details are in the log file."""
     box = QMessageBox(QMessageBox.Icon.Critical, _("Merchant Desk"),
                       _("Something unexpected went wrong. Your orders and money are not "
-                         "affected by this message."), QMessageBox.StandardButton.Ok, parent)
+                        "affected by this message."), QMessageBox.StandardButton.Ok, parent)
     box.setInformativeText(_("{summary}\n\nThe details were written to {log} in the data "
-                              "folder.").format(summary=summary, log=LOG_FILE))
+                             "folder.").format(summary=summary, log=LOG_FILE))
     plain_box(box)
     box.open()
     return box

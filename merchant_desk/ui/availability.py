@@ -38,9 +38,9 @@ def can_complete(row: OrderRow | None) -> Allowed:
         return YES
     if row.session_state is None:
         return Allowed(False, _("Verify the order first: the desk does not know its checkout "
-                                 "yet."))
+                                "yet."))
     return Allowed(False, _("Only a checkout that is still open can be completed; this one "
-                             "is not open any more."))
+                            "is not open any more."))
 
 
 def _not_capturable(state: str | None) -> str | None:
@@ -48,7 +48,7 @@ def _not_capturable(state: str | None) -> str | None:
     itself is in the order's detail)."""
     if state == "AuthorizationInitiated":
         return _("Amazon is still checking this payment: it can be captured once it is "
-                  "authorized. Refresh the order later.")
+                 "authorized. Refresh the order later.")
     if state == "CaptureInitiated":
         return _("A capture of this payment is already being processed by Amazon.")
     if state == "Declined":
@@ -69,7 +69,7 @@ def can_capture(row: OrderRow | None) -> Allowed:
         return YES
     if not row.charge_id and row.session_state == "Open":
         return Allowed(False, _("The checkout is still Open: complete it first, then the "
-                                 "payment can be captured."))
+                                "payment can be captured."))
     if not row.charge_id and row.session_state == "Canceled":
         return Allowed(False, _("This checkout was canceled: there is no payment to capture."))
     if row.charge_state == "Captured":

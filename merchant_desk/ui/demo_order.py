@@ -42,7 +42,7 @@ class DemoOrderUi:
         self.action.setObjectName("testOrderAction")
         self.action.setShortcut(QKeySequence(KEYS))
         self.action.setToolTip(_("Play a buyer: a new demo order through the checkout page, "
-                                  "in your browser (Ctrl+Shift+O)"))
+                                 "in your browser (Ctrl+Shift+O)"))
         self.action.triggered.connect(lambda: window.spawn(self.place()))
         window.addAction(self.action)
         self.link = QPushButton(_("Place a test order"))
@@ -77,17 +77,17 @@ class DemoOrderUi:
             placed = await shop.place_order()
         except ShopError as refused:
             bar.showMessage(_("The test order could not be started: Amazon Pay refused the demo "
-                               "shop's checkout ({reason}: {message}). Try again; if it keeps "
-                               "failing, restart the demo.").format(
+                              "shop's checkout ({reason}: {message}). Try again; if it keeps "
+                              "failing, restart the demo.").format(
                                    reason=refused.reason_code, message=refused.message))
             return
         if self.open_url(QUrl(placed.redirect_url)):
             bar.showMessage(_("Test order {reference} is open in your browser: choose there what "
-                               "the buyer does. The order appears here when the buyer is back "
-                               "at the shop.").format(reference=placed.reference))
+                              "the buyer does. The order appears here when the buyer is back "
+                              "at the shop.").format(reference=placed.reference))
         else:
             bar.showMessage(_("No browser could be opened. To play the buyer of test order "
-                               "{reference}, open this address in a browser: {url}").format(
+                              "{reference}, open this address in a browser: {url}").format(
                                    reference=placed.reference, url=placed.redirect_url))
 
     def _arrival(self, arrival: Arrival) -> None:
@@ -105,19 +105,19 @@ class DemoOrderUi:
             await asyncio.sleep(0.1)  # the list applies the desk's changes in bursts
         words = {
             PAID: _("New order {reference} arrived: the buyer paid and the payment is "
-                     "authorized. Capture it when you ship."),
+                    "authorized. Capture it when you ship."),
             PENDING: _("New order {reference} arrived: Amazon Pay is still checking the payment. "
-                        "Wait before you ship."),
+                       "Wait before you ship."),
             DECLINED: _("New order {reference} arrived: Amazon Pay declined the payment. Do not "
-                         "ship it."),
+                        "ship it."),
             CANCELED: _("New order {reference} arrived: the buyer canceled the checkout. "
-                         "Nothing to ship."),
+                        "Nothing to ship."),
         }
         text = words.get(arrival.outcome)
         if text is None:
             text = _("Test order {reference}: the demo shop could not complete the checkout "
-                      "(Amazon Pay: {reason}). If the order is still open, select it and choose "
-                      "Complete checkout.").format(
+                     "(Amazon Pay: {reason}). If the order is still open, select it and choose "
+                     "Complete checkout.").format(
                           reference="{reference}", reason=arrival.reason_code or _("no answer"))
         window.statusBar().showMessage(text.format(reference=arrival.reference))
         self.arrived.append(arrival)

@@ -363,20 +363,20 @@ class MainWindow(QMainWindow):
         self.export_action = self._action("exportAction", _("Export list…"), "copy",
                                           lambda: self.spawn(self.export_list()), "Ctrl+E")
         self.export_action.setToolTip(_("Save the orders the list shows (its search and "
-                                         "filters) as a CSV file for your accountant (Ctrl+E)"))
+                                        "filters) as a CSV file for your accountant (Ctrl+E)"))
         self.settings_action = self._action("settingsAction", _("Settings"), "settings",
                                             lambda: self.spawn(self.open_settings()),
                                             QKeySequence.StandardKey.Preferences)
         self.payouts_action = self._action("payoutsAction", _("Payouts"), "capture",
                                            self.open_payouts, "Ctrl+Shift+P")
         self.payouts_action.setToolTip(_("Did the money arrive? Payouts, fees and refunds "
-                                          "(Ctrl+Shift+P)"))
+                                         "(Ctrl+Shift+P)"))
         self.copy_action = self._action("copyAction", _("Copy checkout session ID"), "copy",
                                         self.copy_selected_id)
         self.remove_action = self._action("removeAction", _("Remove from list…"), "quit",
                                           lambda: self.spawn(self.remove_current()))
         self.remove_action.setToolTip(_("Take a wrong row off the list (an order that is not "
-                                         "yours, an ID imported by mistake)"))
+                                        "yours, an ID imported by mistake)"))
         self.quit_action = self._action("quitAction", _("Quit"), "quit", self.close,
                                         QKeySequence.StandardKey.Quit)
         self.verify_action.setToolTip(_("Ask Amazon Pay for this order's current state (Ctrl+R)"))
@@ -457,7 +457,7 @@ class MainWindow(QMainWindow):
         self.search.setObjectName("searchBox")
         self.search.setAccessibleName(_("Search orders"))
         self.search.setPlaceholderText(_("Search by order ID, your reference, buyer name or "
-                                          "e-mail (Ctrl+F)"))
+                                         "e-mail (Ctrl+F)"))
         self.search.setClearButtonEnabled(True)
         self.state_filter = QComboBox()
         self.state_filter.setObjectName("stateFilter")
@@ -714,7 +714,7 @@ class MainWindow(QMainWindow):
         self.keyring_label.setAccessibleName(_("Not connected to Amazon Pay"))
         self.keyring_label.setToolTip(tip(self._connection_problem))
         self.statusBar().showMessage(_("Not connected to Amazon Pay: open Settings to check "
-                                        "your account and key."))
+                                       "your account and key."))
         self.update_actions()
         if not isinstance(error, connection.KeyNotUnlocked):  # the operator chose it: no box
             self.spawn(self.show_failure(error))
@@ -741,7 +741,7 @@ class MainWindow(QMainWindow):
         self.keyring_label.setText(shown)
         self.keyring_label.setAccessibleName(shown)
         self.keyring_label.setToolTip(tip(_("Where your Amazon Pay private key is kept: "
-                                             "{backend}").format(backend=backend)))
+                                            "{backend}").format(backend=backend)))
 
     def _sort_refused(self, column: int) -> None:
         order = Qt.SortOrder.DescendingOrder if self.model.sort_key[1] else \
@@ -987,8 +987,8 @@ class MainWindow(QMainWindow):
                                                  "⚠ {n} pending operations: click to resume",
                                                  count).format(n=count))
             self.pending_button.setToolTip(_("Operations sent to Amazon Pay whose answer never "
-                                              "arrived. Resuming asks again with the same key, "
-                                              "so nothing is charged twice."))
+                                             "arrived. Resuming asks again with the same key, "
+                                             "so nothing is charged twice."))
         else:
             self.pending_button.setText(_("No pending operations"))
             self.pending_button.setToolTip("")
@@ -1071,7 +1071,7 @@ class MainWindow(QMainWindow):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,
             informative=_("Nothing changes at Amazon Pay. Importing its ID again brings it "
-                           "back."))
+                          "back."))
         if answer != QMessageBox.StandardButton.Yes:
             return
         if self.desk.remove_from_list([row.order_id]):
@@ -1240,7 +1240,7 @@ class MainWindow(QMainWindow):
             return
         if not saved.has_credentials_hint:
             self.statusBar().showMessage(_("Settings saved. Enter the public key ID and import "
-                                            "the key to connect to your account."), 10000)
+                                           "the key to connect to your account."), 10000)
             return
         await self.reconnect(saved, typed[-1] if typed and typed[-1] else None)
 
@@ -1263,12 +1263,12 @@ class MainWindow(QMainWindow):
             answer = await message_box(
                 self, QMessageBox.Icon.Question, _("Work in progress"),
                 _("{work} is still running. Stop it and connect with the new settings "
-                   "now?").format(work=names),
+                  "now?").format(work=names),
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No)
             if answer != QMessageBox.StandardButton.Yes:
                 self.statusBar().showMessage(_("Settings saved. They are used the next time "
-                                                "Merchant Desk starts."))
+                                               "Merchant Desk starts."))
                 return False
         unlock = connection.given(passphrase) if passphrase else self.passphrase_prompt()
         self.statusBar().showMessage(_("Connecting with the new settings…"))
@@ -1279,7 +1279,7 @@ class MainWindow(QMainWindow):
         except Exception as error:
             log.info("reconnect failed: %s", error)
             self.statusBar().showMessage(_("Settings saved, but the window could not connect "
-                                            "with them; it still shows {env}.").format(
+                                           "with them; it still shows {env}.").format(
                 env=self.environment))
             if not isinstance(error, connection.KeyNotUnlocked):  # the operator chose it
                 await self.show_failure(error)
@@ -1327,8 +1327,8 @@ class MainWindow(QMainWindow):
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No,
                 informative=_("Orders already checked stay checked. Money operations that "
-                               "were sent are kept under Pending operations and resumed "
-                               "safely next time."))
+                              "were sent are kept under Pending operations and resumed "
+                              "safely next time."))
         finally:
             self._asking = False
         if answer != QMessageBox.StandardButton.Yes:
@@ -1383,5 +1383,5 @@ def _report_text(report: RefreshReport | ImportReport) -> str:
         parts.append(_("stopped before the end"))
     if report.unreachable:
         parts.append(_("Amazon Pay could not be reached, so the rest was left for later: "
-                        "check the internet connection and refresh again"))
+                       "check the internet connection and refresh again"))
     return ", ".join(parts)

@@ -120,7 +120,7 @@ class MoneyStoryBox(QGroupBox):
         self.check_button = QPushButton(_("Check with Amazon"))
         self.check_button.setObjectName("moneyStoryCheck")
         self.check_button.setToolTip(_("Read this order's charges and refunds from Amazon "
-                                        "again"))
+                                       "again"))
         layout.addWidget(self.check_button, 0, Qt.AlignmentFlag.AlignRight)
 
     def show_story(self, told: MoneyStory | None) -> None:

@@ -556,7 +556,7 @@ def _tooltip(key: str, row: OrderRow) -> str | None:
         return tip(cell_text(key, row)) or None
     if row.gone:
         return _("Amazon Pay no longer has this order (deleted after 30 days); "
-                  "the desk keeps its last known state.")
+                 "the desk keeps its last known state.")
     return None
 
 

@@ -323,7 +323,7 @@ class PayoutsView(QDialog):
         words = [ngettext("{n} payout.", "{n} payouts.", len(rec.payouts)).format(
                      n=len(rec.payouts)) if rec.payouts
                  else _("No payouts yet: Amazon pays out about 14 days after a shop's first "
-                         "capture, then daily.")]
+                        "capture, then daily.")]
         if paid:
             last = paid[-1]
             words.append(_("The latest, {amount}, was paid on {day}.").format(

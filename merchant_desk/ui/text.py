@@ -164,8 +164,8 @@ def describe_failure(error: BaseException) -> Failure:
             reason_code=None,
             message=error.message,
             next_step=_("Check the internet connection, then try again. "
-                         "If money was being moved, use Pending operations in the status bar: "
-                         "the desk re-sends it safely, never twice."),
+                        "If money was being moved, use Pending operations in the status bar: "
+                        "the desk re-sends it safely, never twice."),
         )
     if isinstance(error, InvalidResponse):
         return Failure(
@@ -181,8 +181,8 @@ def describe_failure(error: BaseException) -> Failure:
             reason_code=None,
             message=str(error),
             next_step=_("It is kept under Pending operations (status bar). Click it to ask "
-                         "again: Amazon Pay answers with the first result, so nobody is "
-                         "charged twice."),
+                        "again: Amazon Pay answers with the first result, so nobody is "
+                        "charged twice."),
         )
     if isinstance(error, DeskError):  # ActionNotAllowed, OperationPending, ...
         why = error.explanation
@@ -199,7 +199,7 @@ def describe_failure(error: BaseException) -> Failure:
             reason_code=None,
             message=str(error),
             next_step=_("The orders on this computer can still be read. To connect, open "
-                         "Settings, or start Merchant Desk again and give the passphrase."),
+                        "Settings, or start Merchant Desk again and give the passphrase."),
         )
     if isinstance(error, (AmazonPayError, SecretsError, SettingsError, OSError)):
         return Failure(
@@ -207,7 +207,7 @@ def describe_failure(error: BaseException) -> Failure:
             reason_code=None,
             message=str(error),
             next_step=_("Open Settings to check your account and key, then use Test "
-                         "connection. Your orders and the journal are not affected."),
+                        "connection. Your orders and the journal are not affected."),
         )
     if isinstance(error, RuleError):
         return Failure(title=_("Nothing was sent."), reason_code=None, message=str(error),
@@ -225,9 +225,9 @@ def resume_text(result: ResumeResult) -> str:
         outcome = _("done: Amazon Pay confirmed it.")
     elif status == "refused":
         outcome = _("Amazon Pay refused it ({message}). Nothing more was done; verify the "
-                     "order to see its state.").format(message=message)
+                    "order to see its state.").format(message=message)
     else:
         outcome = _("still no answer ({message}). It stays pending: try again when the "
-                     "connection is back; nothing is done twice.").format(message=message)
+                    "connection is back; nothing is done twice.").format(message=message)
     return _("{what} ({on}): {outcome}").format(what=what, on=result.object_id,
                                                   outcome=outcome)

@@ -30,6 +30,6 @@ def spec(actions: MoneyActions) -> Spec:
 def describe(result: object) -> str:
     if isinstance(result, Charge) and result.state == "Canceled":
         return _("Canceled: the hold of {amount} on the buyer's card is released. Do not "
-                  "ship.").format(amount=result.charge_amount or "")
+                 "ship.").format(amount=result.charge_amount or "")
     state = getattr(result, "state", "")
     return _("Amazon Pay says: {state}.").format(state=state or _("done"))

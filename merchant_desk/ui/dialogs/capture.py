@@ -125,7 +125,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
             self._row.order_id
         intro = _label("captureIntro")
         intro.setText(_("Charge the buyer's card for order {order}. Amazon Pay reserved "
-                         "{remaining} for it; you may capture that or less.").format(
+                        "{remaining} for it; you may capture that or less.").format(
             order=order, remaining=money(self._remaining, self._currency)))
         intro.setWordWrap(True)
         layout.addWidget(intro)
@@ -273,9 +273,9 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         if rest <= 0:
             return ""
         words = _("{rest} of the authorization is not captured: Amazon takes one capture per "
-                   "charge, so the rest of the hold is released from the buyer's card. It stays "
-                   "collectible on the order: charge it later with Charge (a new charge, which "
-                   "Amazon can decline)").format(rest=money(rest, self._currency))
+                  "charge, so the rest of the hold is released from the buyer's card. It stays "
+                  "collectible on the order: charge it later with Charge (a new charge, which "
+                  "Amazon can decline)").format(rest=money(rest, self._currency))
         if self._collect_by is not None:
             words += " " + _("by {date}, when the charge permission closes").format(
                 date=short_date(self._collect_by))
@@ -303,9 +303,9 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
                  else escape(_("{env}: no real money moves.").format(env=env)))
         self.confirm_text.setText(
             _("<p>Capture <b>{amount}</b> for order <b>{order}</b>?</p>"
-               "<p>Buyer: {buyer}<br>{descriptor_name}: {descriptor}<br>Environment: {where}</p>"
-               "<p>Once captured, the money can only be returned with a refund.</p>"
-               "<p>{rest}</p><p>{test}</p>").format(
+              "<p>Buyer: {buyer}<br>{descriptor_name}: {descriptor}<br>Environment: {where}</p>"
+              "<p>Once captured, the money can only be returned with a refund.</p>"
+              "<p>{rest}</p><p>{test}</p>").format(
                 rest=escape(self.rest_words()), test=escape(self._test_words()),
                 amount=escape(shown), order=escape(order),
                 buyer=escape(self._row.buyer_name or _("unknown")),
@@ -334,16 +334,16 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         state = getattr(self.result_value, "state", "")
         if state == "CaptureInitiated":
             return _("Amazon is still processing the capture of {amount}: the money is not "
-                      "taken yet and Amazon can still decline it. Do not ship yet; the desk "
-                      "follows it and tells you.").format(amount=shown)
+                     "taken yet and Amazon can still decline it. Do not ship yet; the desk "
+                     "follows it and tells you.").format(amount=shown)
         if state == "Declined":
             status = getattr(self.result_value, "status", None)
             reason = getattr(status, "reason_code", None) or _("no reason")
             return _("Amazon DECLINED the capture of {amount}: no money was taken. Amazon "
-                      "says: {reason}. Do not ship; ask the buyer for another payment "
-                      "method.").format(amount=shown, reason=reason)
+                     "says: {reason}. Do not ship; ask the buyer for another payment "
+                     "method.").format(amount=shown, reason=reason)
         return _("Captured {amount}. Amazon has taken the money.\n\nNext step: ship the "
-                  "order and add its tracking number.").format(amount=shown)
+                 "order and add its tracking number.").format(amount=shown)
 
     # ------------------------------------------------------------------ flow
 

@@ -28,7 +28,7 @@ def spec(actions: MoneyActions) -> Spec:
         if left.amount <= 0:
             return _("This collects everything left on the order.")
         return _("{left} stays collectible after this charge; collect it later with "
-                  "another charge.").format(left=money_of(left))
+                 "another charge.").format(left=money_of(left))
 
     return Spec(
         object_name="chargeDialog",
@@ -58,10 +58,10 @@ def describe(result: object) -> str:
             amount=amount, id=result.charge_id)
     if result.state == "Authorized":
         return _("Authorized {amount} (charge {id}): capture it when you ship, within 30 "
-                  "days.").format(amount=amount, id=result.charge_id)
+                 "days.").format(amount=amount, id=result.charge_id)
     if result.state == "Declined":
         return _("Amazon DECLINED the charge of {amount}: no money was taken. Amazon says: "
-                  "{reason}. Do not ship; ask the buyer for another payment method.").format(
+                 "{reason}. Do not ship; ask the buyer for another payment method.").format(
             amount=amount, reason=result.status.reason_code or _("no reason"))
     return _("Amazon is processing the charge of {amount} ({state}): do not ship yet. The "
-              "desk follows it.").format(amount=amount, state=result.state)
+             "desk follows it.").format(amount=amount, state=result.state)

@@ -28,7 +28,7 @@ def spec(row: OrderRow) -> Spec:
         verb=_("Complete checkout"),
         choices=[Choice(session_id, _("Checkout {id}").format(id=session_id))],
         consequence=(_("Amazon Pay authorizes {amount} on the buyer's payment method; it can "
-                        "still decline it.").format(amount=money_of(total) if total else
+                       "still decline it.").format(amount=money_of(total) if total else
                                                     _("the order's amount"))),
         figures_rows=((N_("Order total"), total),),
     )
@@ -43,22 +43,22 @@ def describe(result: object) -> str:
         _("the order's amount")
     if session == "Canceled":
         return _("Amazon did not complete the checkout: it is canceled ({reason}). No money "
-                  "moved; the buyer must pay again in a new checkout.").format(
+                 "moved; the buyer must pay again in a new checkout.").format(
             reason=getattr(row, "session_reason", None) or _("no reason given"))
     if charge == "Authorized":
         return _("Checkout completed: Amazon reserved {amount} on the buyer's payment method. "
-                  "Capture it when you ship.").format(amount=amount)
+                 "Capture it when you ship.").format(amount=amount)
     if charge == "Captured":
         return _("Checkout completed: Amazon took {amount}. Ship the order.").format(
             amount=amount)
     if charge == "AuthorizationInitiated":
         return _("Checkout completed: Amazon is still checking the payment of {amount}. Do "
-                  "not ship yet; the desk follows it.").format(amount=amount)
+                 "not ship yet; the desk follows it.").format(amount=amount)
     if charge == "Declined":
         return _("Checkout completed, but Amazon DECLINED the payment of {amount} ({reason}): "
-                  "no money was taken. Do not ship; ask the buyer to pay again.").format(
+                 "no money was taken. Do not ship; ask the buyer to pay again.").format(
             amount=amount, reason=getattr(row, "charge_reason", None) or _("no reason given"))
     if session == "Completed":
         return _("Checkout completed: nothing is charged yet. Charge the order when you "
-                  "ship.")
+                 "ship.")
     return _("Amazon Pay answered; refresh the order to see where it stands.")

@@ -56,8 +56,8 @@ class ImportDialog(FitsWrappedText, Decisions, QDialog):
 
         layout = QVBoxLayout(self)
         intro = QLabel(_("Paste checkout session IDs (one order per line, or any text that "
-                          "contains them), or choose your shop's export (CSV or a "
-                          "spreadsheet's text file). Only what Amazon Pay knows is kept."))
+                         "contains them), or choose your shop's export (CSV or a "
+                         "spreadsheet's text file). Only what Amazon Pay knows is kept."))
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.text = QPlainTextEdit()

@@ -377,8 +377,8 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
             if request.simulation_code else "")
         self.confirm_text.setText(
             _("<p>Order <b>{order}</b>: {verb}{amount}?</p>"
-               "<p>Buyer: {buyer}<br>On: {on}<br>Environment: {where}</p>"
-               "<p>{consequence}</p><p>{test}</p>").format(
+              "<p>Buyer: {buyer}<br>On: {on}<br>Environment: {where}</p>"
+              "<p>{consequence}</p><p>{test}</p>").format(
                 verb=escape(self.spec.verb), amount=amount, order=escape(self._order),
                 buyer=escape(self._buyer or _("unknown")),
                 on=escape(chosen.label if chosen is not None else ""), where=where,

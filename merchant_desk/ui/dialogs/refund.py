@@ -63,7 +63,7 @@ def _margin_words(actions: MoneyActions) -> str:
     else:
         rule = _("Amazon allows up to {rate} of the capture more").format(rate=rate)
     return _("Give back more than was captured (to make up for shipping or trouble): "
-              "{rule}.").format(rule=rule)
+             "{rule}.").format(rule=rule)
 
 
 def describe(result: object) -> str:
@@ -74,8 +74,8 @@ def describe(result: object) -> str:
         return _("Refunded {amount}: the buyer gets it back within days.").format(amount=amount)
     if result.state == "Declined":
         return _("Amazon DECLINED the refund of {amount}: the buyer did not get this money "
-                  "back. Amazon says: {reason}. Refund again, or pay the buyer back another "
-                  "way.").format(amount=amount, reason=result.status.reason_code or _("no reason"))
+                 "back. Amazon says: {reason}. Refund again, or pay the buyer back another "
+                 "way.").format(amount=amount, reason=result.status.reason_code or _("no reason"))
     return _("Amazon is processing the refund of {amount} (refund {id}). The desk follows it "
-              "and tells you at once if Amazon declines it.").format(
+             "and tells you at once if Amazon declines it.").format(
         amount=amount, id=result.refund_id)

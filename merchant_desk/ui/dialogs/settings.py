@@ -192,7 +192,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
             _("Kept in the system keyring ({name}).").format(name=status.backend_name)
             if status.usable else
             _("No system keyring here: the key is kept in a file encrypted with a "
-               "passphrase you choose."))
+              "passphrase you choose."))
         self.keyring_note.setToolTip(tip(status.reason))
         self.keyring_note.setObjectName("keyringNote")
         key_form.addWidget(self.keyring_note)
@@ -221,7 +221,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
         self.test_button.setObjectName("testButton")
         self.test_button.clicked.connect(lambda: self._decide("test"))
         self.checking = plain_label(_("Checks the key and asks Amazon Pay to accept a signed "
-                                       "request, with the settings as they are in this window."))
+                                      "request, with the settings as they are in this window."))
         self.checking.setObjectName("checkSummary")
         checks_layout.addWidget(self.checklist)
         test_row = QHBoxLayout()
@@ -263,7 +263,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
         running, explicit = language_chosen_at_start()
         self.language_note = plain_label(
             _("Set for this run with --language or MERCHANT_DESK_LANGUAGE ({code}), which "
-               "win over this choice.").format(code=running) if explicit else
+              "win over this choice.").format(code=running) if explicit else
             _("A new language takes effect when Merchant Desk starts again."))
         self.language_note.setObjectName("languageNote")
         self.language.currentIndexChanged.connect(
@@ -281,7 +281,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
             self.key_label.setText(_("New key read from file; it is stored when you save."))
         elif info is None:
             self.key_label.setText(_("No key stored yet. Download it from Seller Central "
-                                      "(Integration > API keys) and import the .pem file."))
+                                     "(Integration > API keys) and import the .pem file."))
         else:
             self.key_label.setText(_("Key for {kid}, fingerprint {fp}, kept in {where}.").format(
                 kid=info.public_key_id, fp=info.fingerprint, where=info.where))
@@ -326,7 +326,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
             problem = _("That passphrase does not unlock {name}. Try again.").format(
                 name=path.name)
         self.error.setText(_("{name} was not imported: it cannot be read without its "
-                              "passphrase.").format(name=path.name))
+                             "passphrase.").format(name=path.name))
         return False
 
     async def _ask_key_passphrase(self, path: Path, problem: str) -> str | None:
@@ -390,7 +390,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
                 except secrets.SecretsError:
                     if stored is None:
                         return None, (name, False, _("no key stored yet: import the .pem file "
-                                                      "from Seller Central"))
+                                                     "from Seller Central"))
                     raise
                 key = credentials.private_key
                 where = _("stored")
@@ -436,7 +436,7 @@ class SettingsDialog(FitsWrappedText, Decisions, QDialog):
                 self.checklist.addItem(item)
             passed = all(ok for _, ok, _ in checks)
             self.checking.setText(_("All checks passed: Merchant Desk can talk to Amazon Pay "
-                                     "with these settings.") if passed else
+                                    "with these settings.") if passed else
                                   _("Something needs attention: see the ✗ lines."))
             self.checking.setStyleSheet("" if passed else ERROR_STYLE)
         finally:

@@ -51,7 +51,7 @@ class TrackingDialog(FitsWrappedText, QDialog):
         layout.addWidget(intro)
         if existing:
             added = plain(QLabel(_("Already added: {trackers}. This one is added beside them "
-                                    "(a split shipment has several).").format(
+                                   "(a split shipment has several).").format(
                 trackers=", ".join(existing))))
             added.setObjectName("existingTrackers")
             added.setWordWrap(True)
