@@ -23,6 +23,10 @@ pytestmark = pytest.mark.bundle
 CANCEL = {"en": "Cancel", "it": "Annulla", "de": "Abbrechen", "fr": "Annuler", "es": "Cancelar",
           "ja": "キャンセル"}
 
+#: Our own word for Settings in each language (merchant_desk/locale).
+SETTINGS = {"en": "Settings", "it": "Impostazioni", "de": "Einstellungen", "fr": "Réglages",
+            "es": "Ajustes", "ja": "設定"}
+
 
 @pytest.fixture(autouse=True)
 def _bundle_selected(request: pytest.FixtureRequest) -> None:
@@ -44,6 +48,7 @@ def test_the_frozen_window_speaks_the_language_with_qt_s_own_words(tmp_path: Pat
                           env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert f"language: {language}, Qt's Cancel: {CANCEL[language]}" in done.stdout
+    assert f"ours: {SETTINGS[language]}" in done.stdout  # our own catalog, frozen too
 
 
 def test_only_qt_s_translations_for_the_languages_spoken_are_carried() -> None:

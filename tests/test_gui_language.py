@@ -304,16 +304,16 @@ def test_the_window_speaks_the_settings_choice_over_the_system_and_language_over
     save_settings(tmp_path, Settings(language="de"))
     chosen = _smoke(tmp_path, LANG="it_IT.UTF-8", LC_ALL="it_IT.UTF-8")
     assert chosen.returncode == 0, chosen.stderr
-    assert "language: de, Qt's Cancel: Abbrechen" in chosen.stdout
+    assert "language: de, Qt's Cancel: Abbrechen, ours: Einstellungen" in chosen.stdout
     forced = _smoke(tmp_path, "--language", "ja")
     assert forced.returncode == 0, forced.stderr
-    assert "language: ja, Qt's Cancel: キャンセル" in forced.stdout
+    assert "language: ja, Qt's Cancel: キャンセル, ours: 設定" in forced.stdout
 
 
 def test_without_a_choice_the_window_follows_the_system(tmp_path):
     done = _smoke(tmp_path, LANG="es_ES.UTF-8", LC_ALL="es_ES.UTF-8", LANGUAGE="es_ES")
     assert done.returncode == 0, done.stderr
-    assert "language: es_ES, Qt's Cancel: Cancelar" in done.stdout
+    assert "language: es_ES, Qt's Cancel: Cancelar, ours: Ajustes" in done.stdout
 
 
 def test_a_language_not_spoken_stops_the_window_with_the_choices(tmp_path):

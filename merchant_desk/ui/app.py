@@ -214,9 +214,10 @@ async def _main(app: QApplication, data_dir: Path, settings: Settings, *, demo: 
                 return 1
             print(f"smoke ok: {count} orders, keyring={desk.keyring_backend()}, "
                   f"platform={QApplication.platformName()}", flush=True)
-            # the language, and a word of Qt's own in it: its translations were found
+            # the language, a word of Qt's own in it and one of ours: both catalogs found
             cancel = QCoreApplication.translate("QPlatformTheme", "Cancel")
-            print(f"language: {this_run.locale}, Qt's Cancel: {cancel}", flush=True)
+            print(f"language: {this_run.locale}, Qt's Cancel: {cancel}, "
+                  f"ours: {_('Settings')}", flush=True)
             return 0
         await quit_requested.wait()
         return 0
