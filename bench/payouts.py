@@ -32,8 +32,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _benchlib import Heartbeat  # this folder (python bench/payouts.py puts it on the path)
-
 from merchant_desk.desk import Desk
 from merchant_desk.desk.reconcile import reconcile
 from merchant_desk.store import open_database
@@ -119,6 +117,7 @@ def window_phase(desk: Desk, payouts: int) -> dict[str, float]:
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import qasync
+    from _benchlib import Heartbeat  # this folder: python bench/payouts.py puts it on the path
     from PySide6.QtWidgets import QApplication
 
     from merchant_desk.ui import gcguard
