@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from .. import status as st
-from ..i18n import _
+from ..i18n import _, pgettext
 from ..status import FOLLOW
 from ..store import OrderRow
 from .base import DeskBase
@@ -90,7 +90,7 @@ def describe(row: OrderRow, now: datetime) -> DueItem | None:
                 what = _("Capture by {when}, or Amazon cancels the authorization. Capture "
                          "before {fast} and it is settled at once.").format(
                     when=when, fast=_when(slow))
-            action, label = CAPTURE, _("Capture")
+            action, label = CAPTURE, pgettext("action", "Capture")
     elif kind == st.CHARGE_BY:
         if overdue:
             what = _("The charge permission closed on {when}: what was not collected is lost; "
@@ -109,12 +109,12 @@ def describe(row: OrderRow, now: datetime) -> DueItem | None:
         else:
             what = _("Nothing was charged yet: charge the order by {when}, when the charge "
                      "permission closes.").format(when=when)
-        action, label = CHARGE, _("Charge")
+        action, label = CHARGE, pgettext("action", "Charge")
     elif kind == st.COMPLETE_BY:
         what = (_("The checkout expired at {when}: the buyer must pay again.") if overdue else
                 _("The buyer left checkout open: complete it by {when} or it expires.")).format(
             when=when)
-        action, label = COMPLETE, _("Complete checkout")
+        action, label = COMPLETE, pgettext("action", "Complete checkout")
     elif kind == st.REFUND_PENDING:
         since = _when(deadline - st.PROCESSING_WINDOW)
         if overdue:

@@ -63,6 +63,9 @@ def _day(payout: Payout) -> str:
     return day(payout.transaction_time) if payout.transaction_time else _("not yet")
 
 
+#: Amazon's settlement transaction types a shop meets every day, in its words.
+_TRANSACTION_WORDS: dict[str, str] = {"Capture": N_("Capture"), "Refund": N_("Refund")}
+
 #: The Check column's words for each flag (the flag's own message says what to do).
 _FLAG_WORDS: dict[str, str] = {
     UNKNOWN_ORDER: N_("unknown order"),
@@ -184,8 +187,9 @@ class LinesModel(QAbstractTableModel):
         line, order = self._lines[index.row()]
         if column == 0:
             return day(line.posted)
-        if column == 1:
-            return line.transaction_type
+        if column == 1:  # the everyday types in the shop's words, the rare ones as Amazon has them
+            words = _TRANSACTION_WORDS.get(line.transaction_type)
+            return _(words) if words else line.transaction_type
         if column == 2:
             return ((order.merchant_reference or order.order_id) if order
                     else _("not known: {ref}").format(ref=line.amazon_order_reference_id))

@@ -78,7 +78,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         super().__init__(parent)
         self.setObjectName("captureDialog")
         self.setWindowTitle(_("Capture payment"))
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(640)  # German and Japanese labels and errors need it
         self._row = row
         self._env = environment
         self._submit = submit

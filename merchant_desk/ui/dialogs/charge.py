@@ -6,7 +6,7 @@ from __future__ import annotations
 from ...amazonpay.models import Charge
 from ...desk.applies import SIMULATION_CODES, MoneyActions
 from ...desk.views import CHARGE
-from ...i18n import _
+from ...i18n import _, pgettext
 from ...money import Money
 from ..text import money_of
 from .money import Choice, Spec, figure_rows
@@ -36,7 +36,7 @@ def spec(actions: MoneyActions) -> Spec:
         intro=_("Charge the buyer again on the permission they gave at checkout: the rest of a "
                "split order, a new authorization after the first expired, or a Confirm "
                "order. Up to what is still collectible."),
-        verb=_("Charge"),
+        verb=pgettext("action", "Charge"),
         choices=choices,
         amount=True,
         option_label=_("Capture at once (take the money now; untick to only authorize)"),

@@ -7,7 +7,7 @@ from ...amazonpay.models import ChargePermission
 from ...desk.applies import SIMULATION_CODES, MoneyActions
 from ...desk.lifecycle import REASON_MAX
 from ...desk.views import CLOSE
-from ...i18n import _
+from ...i18n import _, pgettext
 from ...money import Money
 from ..text import money_of
 from .money import Choice, Spec, figure_rows
@@ -44,7 +44,7 @@ def spec(actions: MoneyActions) -> Spec:
         title=_("Close order"),
         intro=_("Finish the order at Amazon: no new charge can be made on it afterwards. "
                 "Money already captured stays yours, and refunds stay possible."),
-        verb=_("Close order"),
+        verb=pgettext("action", "Close order"),
         choices=choices,
         reason_max=REASON_MAX,
         reason_placeholder=_("optional, e.g. Order complete"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...i18n import N_, _
+from ...i18n import N_, _, pgettext
 from ...money import Money
 from ..text import money, money_of
 from .money import Choice, Spec
@@ -25,7 +25,7 @@ def spec(row: OrderRow) -> Spec:
         intro=_("The buyer left this checkout open. Completing it confirms the order with Amazon "
                 "Pay, which then checks the buyer's payment method and reserves (or takes) the "
                 "order's amount. Do it only if the order exists in your shop."),
-        verb=_("Complete checkout"),
+        verb=pgettext("action", "Complete checkout"),
         choices=[Choice(session_id, _("Checkout {id}").format(id=session_id))],
         consequence=(_("Amazon Pay authorizes {amount} on the buyer's payment method; it can "
                        "still decline it.").format(amount=money_of(total) if total else

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ...amazonpay.models import Refund
 from ...desk.applies import MoneyActions
-from ...i18n import _
+from ...i18n import _, pgettext
 from ...money import REFUND_OVER_CAPTURE_CAP, REFUND_OVER_CAPTURE_RATE, Money
 from ..text import money_of
 from .money import Choice, Spec, figure_rows
@@ -40,7 +40,7 @@ def spec(actions: MoneyActions) -> Spec:
         intro=_("Give money back to the buyer's card. Amazon settles a refund later and can "
                "still decline it: the desk follows it and tells you. (Amazon has no sandbox "
                "test code for refunds.)"),
-        verb=_("Refund"),
+        verb=pgettext("action", "Refund"),
         choices=choices,
         choice_label=_("Refund on"),
         amount=True,

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ... import rules
-from ...i18n import _
+from ...i18n import _, pgettext
 from ..richtext import plain
 from ..widgets import FitsWrappedText
 
@@ -93,7 +93,7 @@ class TrackingDialog(FitsWrappedText, QDialog):
         layout.addLayout(form)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.add_button = self.buttons.addButton(_("Add tracking"),
+        self.add_button = self.buttons.addButton(pgettext("action", "Add tracking"),
                                                  QDialogButtonBox.ButtonRole.AcceptRole)
         self.add_button.setObjectName("addTrackingButton")
         self.buttons.accepted.connect(self.accept)
