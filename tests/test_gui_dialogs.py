@@ -220,3 +220,26 @@ def test_every_dialog_gives_its_wrapped_text_the_lines_it_needs(qtbot, qloop, tm
     assert _squeezed(capture) == []
     for dialog in dialogs:
         dialog.close()
+
+
+def test_capture_shows_a_long_german_error_whole(qtbot, qloop):
+    """Two-line errors (German, Japanese) were clipped to one and a half: the form gave the
+    message row one line's height."""
+    from PySide6.QtWidgets import QApplication
+
+    from merchant_desk import i18n
+
+    i18n.set_language("de")
+    try:
+        dialog, _task, _calls = open_capture(qtbot)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        dialog.amount_edit.setText("14.001")  # ambiguous: a long message on two lines
+        dialog.descriptor_edit.setText("MYSHOP ORDER 4242")
+        QApplication.processEvents()
+        for label in (dialog.amount_error, dialog.descriptor_error):
+            assert label.isVisible() and label.text()
+            assert label.heightForWidth(label.width()) > label.fontMetrics().height()  # wraps
+            assert label.height() >= label.heightForWidth(label.width()), label.text()
+    finally:
+        i18n.set_language(i18n.SOURCE_LANGUAGE)

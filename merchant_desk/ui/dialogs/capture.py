@@ -257,8 +257,18 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         self.descriptor_error.setVisible(shown[1])
         if self.isVisible():
             self.adjustSize()  # room for the messages that just appeared or went
+            self._fit_messages()
         self.capture_button.setEnabled(ok)
         return ok
+
+    def _fit_messages(self) -> None:
+        """Each message its wrapped height: the form gives a message row one line's height and
+        does not ask again at the width it lays it out in, so a two-line German or Japanese
+        error was clipped to one and a half."""
+        for label in (self.amount_error, self.descriptor_error, self.rest_label):
+            needed = label.heightForWidth(label.width()) if label.isVisible() else 0
+            label.setMinimumHeight(max(0, needed))
+        self.adjustSize()
 
     def rest_words(self) -> str:
         """What a capture of less than the authorization leaves, in plain words (empty: the
