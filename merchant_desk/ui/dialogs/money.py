@@ -84,9 +84,11 @@ class Spec:
     #: ask for a reason (sent to Amazon), at most this many characters (0: not asked)
     reason_max: int = 0
     reason_placeholder: str = ""
-    #: a box to tick (empty: none), and whether it starts ticked
+    #: a box to tick (empty: none), and whether it starts ticked; the rule it follows, in a
+    #: line of its own under it (a check box's text does not wrap)
     option_label: str = ""
     option_default: bool = False
+    option_note: str = ""
     #: sandbox simulation codes for this operation (offered outside LIVE only)
     simulation_codes: Sequence[str] = ()
     #: what happens, in one plain sentence, shown on the confirmation (may name the amount)
@@ -225,9 +227,14 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         form.addRow(self.reason_error)
         self.option_check = QCheckBox(spec.option_label)
         self.option_check.setObjectName("optionCheck")
+        self.option_note = _label("optionNote")
+        self.option_note.setWordWrap(True)
+        self.option_note.setText(spec.option_note)
         if spec.option_label:
             self.option_check.setChecked(spec.option_default)
             form.addRow(self.option_check)
+            if spec.option_note:
+                form.addRow(self.option_note)
         self.simulation_box = QComboBox()
         self.simulation_box.setObjectName("simulationBox")
         self.simulation_box.setAccessibleName(_("Test an outcome (sandbox only)"))

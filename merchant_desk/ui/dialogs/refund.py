@@ -44,7 +44,8 @@ def spec(actions: MoneyActions) -> Spec:
         choices=choices,
         choice_label=_("Refund on"),
         amount=True,
-        option_label=_margin_words(actions),
+        option_label=_("Give back more than was captured (to make up for shipping or trouble)"),
+        option_note=_margin_rule(actions),
         consequence=_("The money goes back to the buyer's card within days. A refund cannot "
                      "be undone."),
         after=after,
@@ -52,18 +53,15 @@ def spec(actions: MoneyActions) -> Spec:
     )
 
 
-def _margin_words(actions: MoneyActions) -> str:
-    """The tick that lets a refund go over what was captured, with Amazon's rule for how far."""
+def _margin_rule(actions: MoneyActions) -> str:
+    """Amazon's rule for how far a refund may go over what was captured (under its tick)."""
     currency = actions.figures.currency
     fixed = REFUND_OVER_CAPTURE_CAP.get(currency or "")
     rate = f"{(REFUND_OVER_CAPTURE_RATE * 100).normalize():f} %"
     if fixed is not None and currency is not None:
-        rule = _("Amazon allows up to {rate} of the capture more, at most {cap}").format(
-            rate=rate, cap=Money(fixed, currency))
-    else:
-        rule = _("Amazon allows up to {rate} of the capture more").format(rate=rate)
-    return _("Give back more than was captured (to make up for shipping or trouble): "
-             "{rule}.").format(rule=rule)
+        return _("Amazon allows up to {rate} of the capture more, at most {cap}").format(
+            rate=rate, cap=money_of(Money(fixed, currency)))
+    return _("Amazon allows up to {rate} of the capture more").format(rate=rate)
 
 
 def describe(result: object) -> str:
