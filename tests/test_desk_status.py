@@ -155,8 +155,12 @@ def test_needs_action_lists_what_is_due_soonest_first_a_declined_refund_on_top(e
     assert [i.due for i in view.items] == [True, True, False, False, False]
     assert due == view.due == 2  # the declined refund and the open checkout
     first_auth = view.items[2]
-    assert "Capture by" in first_auth.what and first_auth.deadline - first_auth.row.created \
-        == timedelta(days=30)
+    assert first_auth.deadline - first_auth.row.created == timedelta(days=30)
+    # the date the list is due on (the 7-day clock) comes first in the words, the 30-day last
+    what = first_auth.what
+    assert what.startswith("Capture before") and "At the latest by" in what
+    assert what.index(st.short_date(first_auth.first)) < what.index(
+        st.short_date(first_auth.deadline))
 
 
 def test_a_deadlines_date_is_written_the_active_languages_way():

@@ -87,9 +87,10 @@ def describe(row: OrderRow, now: datetime) -> DueItem | None:
                          "days old: a capture may now take days and can be declined.").format(
                     when=when)
             else:
-                what = _("Capture by {when}, or Amazon cancels the authorization. Capture "
-                         "before {fast} and it is settled at once.").format(
-                    when=when, fast=_when(slow))
+                # the sooner date first: it is the one the list is due on
+                what = _("Capture before {fast} and it is settled at once; after that it may "
+                         "take days. At the latest by {when}, or Amazon cancels the "
+                         "authorization.").format(when=when, fast=_when(slow))
             action, label = CAPTURE, pgettext("action", "Capture")
     elif kind == st.CHARGE_BY:
         if overdue:
