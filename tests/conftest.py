@@ -90,6 +90,14 @@ def private_pem(rsa_key) -> bytes:
     )
 
 
+@pytest.fixture
+def key_file(tmp_path, private_pem) -> Path:
+    """The test key as the PEM file Seller Central downloads."""
+    path = tmp_path / "AmazonPay_private.pem"
+    path.write_bytes(private_pem)
+    return path
+
+
 @pytest.fixture(scope="session")
 def public_pem(rsa_key) -> bytes:
     return rsa_key.public_key().public_bytes(

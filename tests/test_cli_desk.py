@@ -23,12 +23,6 @@ from merchant_desk.store import open_database
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def key_file(tmp_path, private_pem) -> Path:
-    path = tmp_path / "AmazonPay_private.pem"
-    path.write_bytes(private_pem)
-    return path
-
 
 @pytest.fixture
 def md(emulator, key_file, private_data_dir):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,13 +14,6 @@ from babel.messages.pofile import read_po
 from merchant_desk import cli, i18n
 from merchant_desk.desk import Lifecycle
 from tests.lifecycle_helpers import business_follow
-
-
-@pytest.fixture
-def key_file(tmp_path, private_pem) -> Path:
-    path = tmp_path / "AmazonPay_private.pem"
-    path.write_bytes(private_pem)
-    return path
 
 
 @pytest.fixture

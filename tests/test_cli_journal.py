@@ -26,12 +26,6 @@ PERMISSION_ID = "S01-1111111-2222222"
 CHARGE_ID = "S01-1111111-2222222-C333333"
 
 
-@pytest.fixture
-def key_file(tmp_path, private_pem) -> Path:
-    path = tmp_path / "AmazonPay_private.pem"
-    path.write_bytes(private_pem)
-    return path
-
 
 @pytest.fixture
 def base(emulator, key_file) -> list[str]:

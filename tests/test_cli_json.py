@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,12 +17,6 @@ from merchant_desk import cli
 # commands without --json: the window, the emulator, and credentials (show has it)
 NO_JSON = {"gui", "sandbox", "credentials", "export"}  # export writes a file
 
-
-@pytest.fixture
-def key_file(tmp_path, private_pem) -> Path:
-    path = tmp_path / "AmazonPay_private.pem"
-    path.write_bytes(private_pem)
-    return path
 
 
 @pytest.fixture

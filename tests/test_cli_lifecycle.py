@@ -8,20 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 import pytest
 
 from merchant_desk import cli
 from merchant_desk.desk import Lifecycle
 from tests.lifecycle_helpers import business_follow, make_desk
-
-
-@pytest.fixture
-def key_file(tmp_path, private_pem) -> Path:
-    path = tmp_path / "AmazonPay_private.pem"
-    path.write_bytes(private_pem)
-    return path
 
 
 @pytest.fixture

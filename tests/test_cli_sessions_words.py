@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from merchant_desk import status as st
-from tests.test_cli_lifecycle import key_file, md  # noqa: F401  (fixtures)
+from tests.test_cli_lifecycle import md  # noqa: F401  (a fixture)
 
 
 def test_sessions_prints_the_plain_status_then_amazons_state(emulator, md, capsys):  # noqa: F811

@@ -71,12 +71,6 @@ def session_requests(server) -> list[Received]:
     return [r for r in server.received if "/checkoutSessions/" in r.path]
 
 
-@pytest.fixture
-def key_file(tmp_path, private_pem):
-    path = tmp_path / "AmazonPay_private.pem"
-    path.write_bytes(private_pem)
-    return path
-
 
 def argv(url: str, key_file, *rest: str) -> list[str]:
     return ["--endpoint", url, "--public-key-id", KEY_ID, "--private-key-file", str(key_file),
