@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -36,6 +35,8 @@ from ..richtext import escape, plain
 from ..text import describe_failure, money
 from ..widgets import FitsWrappedText
 from .confirm_page import ConfirmPage
+from .outcome_page import OutcomePage
+from .paging import OnePageAtATime
 
 if TYPE_CHECKING:
     from ...amazonpay.models import Charge
@@ -70,7 +71,7 @@ def _buddy(text: str, widget: QWidget) -> QLabel:
     return label
 
 
-class CaptureDialog(FitsWrappedText, Decisions, QDialog):
+class CaptureDialog(FitsWrappedText, OnePageAtATime, Decisions, QDialog):
     """Use :meth:`run`; it returns the desk's Charge, or None when nothing was captured."""
 
     def __init__(self, row: OrderRow, environment: str, submit: Submit,
@@ -103,18 +104,6 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
             button.setDefault(False)
         self.capture_button.setDefault(True)  # drawn as the one Enter presses on this page
         self.validate()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        """Enter moves on (form -> confirmation -> capture -> close) and never discards what
-        was typed: on a form that is not valid yet, it does nothing."""
-        if event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            super().keyPressEvent(event)
-            return
-        page = self.pages.currentIndex()
-        button = (self.capture_button, self.confirm_button, self.close_button)[page]
-        if button.isEnabled():
-            button.click()
-        event.accept()
 
     # ------------------------------------------------------------------ pages
 
@@ -186,6 +175,7 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         cancel.clicked.connect(lambda: self._decide("cancel"))
         self.capture_button = QPushButton(_("Capture…"))
         self.capture_button.setObjectName("captureButton")
+        self.form_button = self.capture_button
         self.capture_button.setDefault(True)
         self.capture_button.clicked.connect(self._to_confirm)
         buttons.addWidget(cancel)
@@ -206,23 +196,10 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
         self.pages.addWidget(self.confirm_page)
 
     def _build_outcome(self) -> None:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        self.outcome = _label("outcomeText")
-        self.outcome.setWordWrap(True)
-        self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.outcome)
-        layout.addStretch(1)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.back_button = QPushButton(_("Change and try again"))
-        self.back_button.clicked.connect(self._show_form)
-        self.close_button = QPushButton(_("Close"))
-        self.close_button.setObjectName("closeButton")
-        self.close_button.clicked.connect(lambda: self._decide("close"))
-        buttons.addWidget(self.back_button)
-        buttons.addWidget(self.close_button)
-        layout.addLayout(buttons)
+        page = OutcomePage(back=self._show_form, close=lambda: self._decide("close"))
+        self.outcome = page.text
+        self.back_button = page.back_button
+        self.close_button = page.close_button
         self.pages.addWidget(page)
 
     # ------------------------------------------------------------------ validation
@@ -357,9 +334,6 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
 
     # ------------------------------------------------------------------ flow
 
-    def reject(self) -> None:  # Escape and the window's close button
-        self._decide("cancel" if self.pages.currentIndex() < 2 else "close")
-
     async def run(self) -> Charge | None:
         self.open()
         self.adjustSize()
@@ -393,4 +367,4 @@ class CaptureDialog(FitsWrappedText, Decisions, QDialog):
                 self.close_button.setEnabled(True)
                 self.close_button.setFocus()
         finally:
-            super().reject()
+            QDialog.reject(self)  # closes; self.reject (Escape) only decides

@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -40,6 +39,8 @@ from ..richtext import escape, plain
 from ..text import describe_failure, money_of
 from ..widgets import FitsWrappedText
 from .confirm_page import ConfirmPage
+from .outcome_page import OutcomePage
+from .paging import OnePageAtATime
 
 ERROR_STYLE = "color: #9b1c1c;"
 
@@ -129,7 +130,7 @@ def _label(name: str = "") -> QLabel:
     return label
 
 
-class MoneyDialog(FitsWrappedText, Decisions, QDialog):
+class MoneyDialog(FitsWrappedText, OnePageAtATime, Decisions, QDialog):
     """Use :meth:`run`; it returns what ``submit`` returned, or None when nothing was sent."""
 
     def __init__(self, spec: Spec, *, order: str, buyer: str | None, environment: str,
@@ -157,17 +158,6 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
             button.setDefault(False)
         self.go_button.setDefault(True)  # drawn as the one Enter presses on the form
         self._choice_changed()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        """Enter moves one step (form -> confirmation -> send -> close), never two; on a form
-        that is not valid yet, or before LIVE's box is ticked, it does nothing."""
-        if event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            super().keyPressEvent(event)
-            return
-        button = (self.go_button, self.confirm_button, self.close_button)[self.pages.currentIndex()]
-        if button.isEnabled():
-            button.click()
-        event.accept()
 
     # ------------------------------------------------------------------ pages
 
@@ -253,6 +243,7 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         cancel.clicked.connect(lambda: self._decide("cancel"))
         self.go_button = QPushButton(spec.verb + "…")
         self.go_button.setObjectName("goButton")
+        self.form_button = self.go_button
         self.go_button.setDefault(True)
         self.go_button.clicked.connect(self._to_confirm)
         buttons.addWidget(cancel)
@@ -274,22 +265,10 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
         self.pages.addWidget(self.confirm_page)
 
     def _build_outcome(self) -> None:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        self.outcome = _label("outcomeText")
-        self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.outcome)
-        layout.addStretch(1)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.back_button = QPushButton(_("Change and try again"))
-        self.back_button.clicked.connect(self._show_form)
-        self.close_button = QPushButton(_("Close"))
-        self.close_button.setObjectName("closeButton")
-        self.close_button.clicked.connect(lambda: self._decide("close"))
-        buttons.addWidget(self.back_button)
-        buttons.addWidget(self.close_button)
-        layout.addLayout(buttons)
+        page = OutcomePage(back=self._show_form, close=lambda: self._decide("close"))
+        self.outcome = page.text
+        self.back_button = page.back_button
+        self.close_button = page.close_button
         self.pages.addWidget(page)
 
     # ------------------------------------------------------------------ input
@@ -407,9 +386,6 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
 
     # ------------------------------------------------------------------ flow
 
-    def reject(self) -> None:  # Escape and the window's close button
-        self._decide("cancel" if self.pages.currentIndex() < 2 else "close")
-
     async def run(self) -> object | None:
         self.open()
         self.adjustSize()
@@ -437,4 +413,4 @@ class MoneyDialog(FitsWrappedText, Decisions, QDialog):
                 self.close_button.setEnabled(True)
                 self.close_button.setFocus()
         finally:
-            super().reject()
+            QDialog.reject(self)  # closes; self.reject (Escape) only decides
