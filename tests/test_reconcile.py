@@ -55,3 +55,19 @@ def test_the_weekly_picture_has_every_week_from_the_first_capture_to_the_last_pa
     assert [w.week for w in rec.weeks] == [date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16)]
     assert [str(w.captured) for w in rec.weeks] == ["100.00 USD", "0.00 USD", "0.00 USD"]
     assert [str(w.paid_out) for w in rec.weeks] == ["0.00 USD", "0.00 USD", "96.80 USD"]
+
+
+def test_a_flag_writes_its_amount_the_active_languages_way():
+    from merchant_desk import i18n
+
+    settled = order(1, T0, "100.00")
+    lost = order(2, T0 + timedelta(hours=1), "1234.50")
+    cut = settlement("111", T0 + timedelta(days=14), "96.80")
+    i18n.set_language("de")
+    try:
+        rec = reconcile([cut], [capture_line(settled, "111", "96.80", "-3.20")],
+                        [settled, lost])
+    finally:
+        i18n.set_language(i18n.SOURCE_LANGUAGE)
+    (flag,) = rec.payouts[0].flags
+    assert "(1.234,50 USD)" in flag.message  # as the German list writes it, not "1234.50 USD"

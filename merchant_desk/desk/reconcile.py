@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 from ..i18n import _
 from ..money import Money
+from ..money_locale import format_money
 from ..slices import Steps, run_all
 from ..store.payouts import OrderForMatching, StoredLine, StoredSettlement
 
@@ -52,6 +53,14 @@ class Flag:
     subject: str
     message: str
 
+
+
+def _written(amount: Decimal | None, currency: str | None) -> str:
+    """An amount in a flag's sentence, the active language's way with its ISO code (a payout's
+    flags can name several currencies): "34,99 EUR"."""
+    if amount is None or not currency:
+        return "" if amount is None else f"{amount}"
+    return format_money(Money.of(amount, currency), code=True)
 
 class PayoutLine(NamedTuple):
     """A settlement line and the order it belongs to (None: an order the desk does not know)."""
@@ -172,11 +181,11 @@ def reconcile_steps(
             continue
         missing.setdefault(due, []).append(Flag(
             MISSING_CAPTURE, known.order_id,
-            _("Order {order} was captured ({amount} {currency}) but is in no payout, although "
+            _("Order {order} was captured ({amount}) but is in no payout, although "
               "this payout came after it. Check the charge in Seller Central; if Amazon has it "
               "as captured, ask Amazon Pay support why it was not settled.").format(
-                order=known.merchant_reference or known.order_id, amount=known.captured_amount,
-                currency=known.currency),
+                order=known.merchant_reference or known.order_id,
+                amount=_written(known.captured_amount, known.currency)),
         ))
 
     payouts = []
@@ -201,10 +210,10 @@ def reconcile_steps(
                 flags.append(Flag(
                     UNKNOWN_ORDER, reference,
                     # TRANSLATORS: {type} is Amazon's transaction type (Capture, Refund...)
-                    _("A settlement line ({type}, {amount} {currency}) for {reference}, an order "
+                    _("A settlement line ({type}, {amount}) for {reference}, an order "
                       "Merchant Desk does not know. Import it (its charge permission ID is the "
                       "order reference) to see it with the others.").format(
-                        type=line.transaction_type, amount=line.amount, currency=line.currency,
+                        type=line.transaction_type, amount=_written(line.amount, line.currency),
                         reference=reference),
                 ))
         stated = s.disbursed_amount if s.disbursed_amount is not None else s.transfer_amount
